@@ -1,0 +1,158 @@
+#ifndef ZENC_PIPELINE_H
+#define ZENC_PIPELINE_H
+
+#include <stddef.h>
+#include "common.h"
+#include "hook.h"
+
+ZENC_BEGIN_DECL
+
+/**
+ * One field of a step's parameter struct: its name, type, offset and
+ * default.  Build tables with the ZENC_PARAM_* macros and end them with
+ * ZENC_PARAM_END.  Field types: int64_t (INT), double (DOUBLE), bool (BOOL),
+ * const char * (STRING).
+ */
+typedef struct zenc_param {
+	const char *name;
+	zenc_type type;
+	size_t offset;
+	int64_t def_int;
+	double def_double;
+	int def_bool;
+	const char *def_string;
+} zenc_param;
+
+#define ZENC_PARAM_INT(T, field, def)                                          \
+	{#field, ZENC_INT, offsetof(T, field), (def), 0.0, 0, NULL}
+#define ZENC_PARAM_DOUBLE(T, field, def)                                       \
+	{#field, ZENC_DOUBLE, offsetof(T, field), 0, (def), 0, NULL}
+#define ZENC_PARAM_BOOL(T, field, def)                                         \
+	{#field, ZENC_BOOL, offsetof(T, field), 0, 0.0, (def) ? 1 : 0, NULL}
+#define ZENC_PARAM_STRING(T, field, def)                                       \
+	{#field, ZENC_STRING, offsetof(T, field), 0, 0.0, 0, (def)}
+#define ZENC_PARAM_END {NULL, (zenc_type)0, 0, 0, 0.0, 0, NULL}
+
+/**
+ * Creates an empty pipeline named `name` (copied).  The caller owns
+ * `*out` and frees it with zenc_pipeline_free().
+ * Returns 0, ZENC_EINVALID for an empty or invalid name, ZENC_ENOMEM.
+ */
+ZENC_EXTERN(int) zenc_pipeline_new(zenc_pipeline **out, const char *name);
+
+/** Frees the pipeline, its steps and hooks.  NULL is harmless. */
+ZENC_EXTERN(void) zenc_pipeline_free(zenc_pipeline *p);
+
+/** The pipeline's name. */
+ZENC_EXTERN(const char *) zenc_pipeline_name(const zenc_pipeline *p);
+
+/**
+ * Adds a step named `name` whose body is `fn`.  `*out` borrows from the
+ * pipeline.  Names are checked when the pipeline is validated: a duplicate
+ * name is reported then (and ZENC_EEXISTS is returned here at once).
+ */
+ZENC_EXTERN(int) zenc_pipeline_add_step(
+	zenc_step **out, zenc_pipeline *p, const char *name, zenc_step_fn fn);
+
+/** Finds a step by name, or NULL. */
+ZENC_EXTERN(zenc_step *) zenc_pipeline_find_step(
+	zenc_pipeline *p, const char *name);
+
+/** The step's name. */
+ZENC_EXTERN(const char *) zenc_step_name(const zenc_step *s);
+
+/** Declares a typed output the body must set (else MissingOutput). */
+ZENC_EXTERN(int) zenc_step_add_output(
+	zenc_step *s, const char *name, zenc_type type);
+
+/**
+ * Declares input `name`, wired to output `output` of step `from`; this is
+ * also a DAG edge.  `from` may be NULL with `output` of the form
+ * "step.output", resolved at validation.
+ */
+ZENC_EXTERN(int) zenc_step_add_input(
+	zenc_step *s, const char *name, zenc_step *from, const char *output);
+
+/** Orders `s` after `upstream` without passing data. */
+ZENC_EXTERN(int) zenc_step_after(zenc_step *s, zenc_step *upstream);
+
+/** Like zenc_step_after(), by the upstream step's name (checked later). */
+ZENC_EXTERN(int) zenc_step_after_name(zenc_step *s, const char *upstream);
+
+/**
+ * Gives the step a parameter struct of `struct_size` bytes described by
+ * `fields` (ending with ZENC_PARAM_END), named `type_name`.  The table must
+ * outlive the pipeline (it usually is static).  Defaults come from the
+ * table; run configuration and `--param STEP.FIELD=VALUE` override them.
+ */
+ZENC_EXTERN(int) zenc_step_set_params(zenc_step *s, const char *type_name,
+				      const zenc_param *fields,
+				      size_t struct_size);
+
+/**
+ * Retries (H10): up to `max_retries` more attempts after a failed one;
+ * the wait before attempt k+1 is delay_s * backoff^(k-1) seconds.
+ */
+ZENC_EXTERN(int) zenc_step_set_retry(
+	zenc_step *s, int max_retries, double delay_s, double backoff);
+
+/** A wall-clock limit for each attempt of the step body; 0: none. */
+ZENC_EXTERN(int) zenc_step_set_timeout(zenc_step *s, double seconds);
+
+/** The deadline of each of this step's hooks (H9); default 30 s. */
+ZENC_EXTERN(int) zenc_step_set_hook_timeout(zenc_step *s, double seconds);
+
+/**
+ * A limit on the step's resident memory.  Past it the step is stopped and
+ * fails with type "OutOfMemory".  Enforced only under process isolation.
+ */
+ZENC_EXTERN(int) zenc_step_set_memory_limit(zenc_step *s, size_t bytes);
+
+/* Hooks.  Each call appends one hook to the event's list (H11).  A step's
+ * own list for an event replaces the pipeline's list for that event (H3). */
+ZENC_EXTERN(int) zenc_step_on_success(zenc_step *s, zenc_hook h);
+ZENC_EXTERN(int) zenc_step_on_failure(zenc_step *s, zenc_hook h);
+ZENC_EXTERN(int) zenc_step_on_start(zenc_step *s, zenc_hook h);
+ZENC_EXTERN(int) zenc_step_on_end(zenc_step *s, zenc_hook h);
+ZENC_EXTERN(int) zenc_step_on_retry(zenc_step *s, zenc_hook h);
+
+/** Step defaults for every step of the pipeline (H3). */
+ZENC_EXTERN(int) zenc_pipeline_on_success(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_failure(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_start(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_end(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h);
+
+/** Run-level hooks: once per run, after the last step ended (H12). */
+ZENC_EXTERN(int) zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h);
+
+/** Retry defaults for every step; a step's own setting wins. */
+ZENC_EXTERN(int) zenc_pipeline_set_retry(
+	zenc_pipeline *p, int max_retries, double delay_s, double backoff);
+
+/** The default hook deadline for every step and run-level hook. */
+ZENC_EXTERN(int) zenc_pipeline_set_hook_timeout(
+	zenc_pipeline *p, double seconds);
+
+/** What a failing success hook does to its step (H6); default WARN. */
+ZENC_EXTERN(int) zenc_pipeline_set_hook_failure(
+	zenc_pipeline *p, zenc_hook_failure mode);
+
+/**
+ * Registers `fn` under `name` so that run configuration files can name it
+ * as a hook (`on_failure: notify`).  The name is copied.
+ */
+ZENC_EXTERN(int) zenc_pipeline_register_hook(
+	zenc_pipeline *p, const char *name, zenc_hook h);
+
+/**
+ * Checks the DAG: unknown steps or outputs, type mismatches, duplicate
+ * names, cycles.  Returns 0 or a negative code with zenc_error_last().
+ * zenc_pipeline_run() validates too.
+ */
+ZENC_EXTERN(int) zenc_pipeline_validate(zenc_pipeline *p);
+
+ZENC_END_DECL
+
+#endif

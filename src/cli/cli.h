@@ -1,0 +1,22 @@
+/* The zenc command: one cmd_<verb>.c per command, dispatched by main.c. */
+#ifndef ZENC_CLI_H
+#define ZENC_CLI_H
+
+#include "zenc.h"
+
+/* Exit codes of every command. */
+#define ZENC_EXIT_OK 0
+#define ZENC_EXIT_FAILED 1
+#define ZENC_EXIT_USAGE 2
+#define ZENC_EXIT_ENV 3
+
+/* Each command gets argv with argv[0] the command's own name ("runs"). */
+int cmd_runs(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Prints "zenc: error: ..." to standard error. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True when `arg` is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * The metadata store interface: what the engine records and what the CLI
+ * reads back.  Flavors (store_sqlite.c, later store_postgres.c) implement
+ * `zenc__store` and are opened by zenc__store_open().  All strings passed in
+ * are copied or used only during the call.  Times are seconds since the
+ * Unix epoch (wall clock) as doubles; 0 means "not set".
+ */
+#ifndef ZENC_LIB_STORE_H
+#define ZENC_LIB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct zenc__run_record {
+	const char *id;       /* UUID */
+	const char *name;
+	const char *pipeline;
+	const char *status;   /* "running", "completed", "failed" */
+	const char *stack;
+	const char *host;     /* host name of the orchestrating process */
+	long pid;             /* pid of the orchestrating process */
+	double started;
+	double ended;
+} zenc__run_record;
+
+typedef struct zenc__attempt_record {
+	int attempt;
+	const char *status;   /* "completed", "failed" */
+	double started;
+	double ended;
+	const char *error_type;    /* NULL when none */
+	const char *error_message;
+	int exit_code;
+	int signal;
+} zenc__attempt_record;
+
+typedef struct zenc__step_record {
+	const char *run_id;
+	const char *name;
+	const char *status;   /* "pending", "running", "completed", "failed",
+	                         "skipped" */
+	int attempts;         /* attempts made so far */
+	double started;
+	double ended;
+	const char *error_type;    /* NULL when none */
+	const char *error_message;
+	int exit_code;
+	int signal;
+	const char *params_json;   /* a JSON object, or NULL */
+	const char *log_uri;       /* the step's log in the artifact store */
+} zenc__step_record;
+
+typedef struct zenc__artifact_record {
+	const char *run_id;
+	const char *step;
+	const char *name;
+	const char *type;     /* zenc_type_name() */
+	const char *uri;      /* a path under the artifact store */
+	int64_t size;
+	const char *checksum; /* hex */
+} zenc__artifact_record;
+
+typedef struct zenc__hook_record {
+	const char *run_id;
+	const char *step;     /* NULL for run-level hooks */
+	const char *event;    /* "on_success", "on_run_failure", ... */
+	const char *hook;     /* the recorded hook name */
+	int attempt;          /* 0 for run-level hooks */
+	const char *status;   /* "completed", "failed", "timeout" */
+	const char *error;    /* NULL when none */
+	double started;
+	double duration;      /* seconds */
+	int seq;              /* order within the run, increasing */
+} zenc__hook_record;
+
+/* What zenc__store_run_show() returns: one run and all of it.  Owned by the
+ * caller, freed with zenc__run_info_free(). */
+typedef struct zenc__step_info {
+	zenc__step_record rec;
+	zenc__attempt_record *attempts;
+	size_t n_attempts;
+	zenc__artifact_record *artifacts;
+	size_t n_artifacts;
+	zenc__hook_record *hooks;
+	size_t n_hooks;
+} zenc__step_info;
+
+typedef struct zenc__run_info {
+	zenc__run_record rec;
+	zenc__step_info *steps; /* in the order the steps were first recorded */
+	size_t n_steps;
+	zenc__hook_record *run_hooks;
+	size_t n_run_hooks;
+	void *arena;            /* the flavor's allocation; do not touch */
+} zenc__run_info;
+
+typedef struct zenc__run_list {
+	zenc__run_record *runs; /* newest first */
+	size_t n;
+	void *arena;
+} zenc__run_list;
+
+typedef struct zenc__run_filter {
+	const char *pipeline; /* NULL: any */
+	const char *status;   /* NULL: any */
+	size_t limit;         /* 0: no limit */
+	size_t offset;
+} zenc__run_filter;
+
+#define ZENC__STORE_VERSION 1
+
+typedef struct zenc__store zenc__store;
+struct zenc__store {
+	unsigned int version;
+	const char *flavor;
+
+	/* A new run, status "running". */
+	int (*run_begin)(zenc__store *self, const zenc__run_record *run);
+	/* The run's final status and end time. */
+	int (*run_end)(zenc__store *self, const char *run_id,
+		       const char *status, double ended);
+	/* Inserts or replaces a step's row (one transaction).  Used for
+	 * "running" at start and for skipped steps. */
+	int (*step_put)(zenc__store *self, const zenc__step_record *step);
+	/* A step attempt ended: the step row, the attempt, its artifacts and
+	 * hook runs, all in one transaction. */
+	int (*step_end)(zenc__store *self, const zenc__step_record *step,
+			const zenc__attempt_record *attempt,
+			const zenc__artifact_record *arts, size_t n_arts,
+			const zenc__hook_record *hooks, size_t n_hooks);
+	/* Run-level hook runs (step is NULL in each). */
+	int (*hooks_put)(zenc__store *self, const zenc__hook_record *hooks,
+			 size_t n);
+	/* Artifacts of a run's step (for inputs), by run id and step name. */
+	int (*artifacts_get)(zenc__store *self, const char *run_id,
+			     const char *step, zenc__artifact_record **out,
+			     size_t *n, void **arena);
+	int (*runs_list)(zenc__store *self, const zenc__run_filter *filter,
+			 zenc__run_list *out);
+	/* A run by id, by name, or by a unique id prefix; ZENC_ENOTFOUND. */
+	int (*run_show)(zenc__store *self, const char *id_or_name,
+			zenc__run_info *out);
+	int (*run_delete)(zenc__store *self, const char *id_or_name);
+	void (*free)(zenc__store *self);
+};
+
+/*
+ * Opens the store described by `flavor` ("sqlite") and `location` (a file
+ * path for sqlite), creating and migrating the schema as needed, and marks
+ * runs whose orchestrating process died (same host, pid gone) as failed.
+ * Returns 0 or ZENC_ESTORE with zenc_error_last().
+ */
+int zenc__store_open(zenc__store **out, const char *flavor,
+		     const char *location);
+int zenc__store_sqlite_open(zenc__store **out, const char *path);
+void zenc__store_free(zenc__store *store);
+void zenc__run_info_free(zenc__run_info *info);
+void zenc__run_list_free(zenc__run_list *list);
+void zenc__arena_free(void *arena);
+
+#endif

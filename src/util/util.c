@@ -1,0 +1,515 @@
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void oom(void)
+{
+	static const char msg[] = "zenc: out of memory\n";
+	ssize_t r = write(2, msg, sizeof(msg) - 1);
+	(void)r;
+	abort();
+}
+
+void *zenc__malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *zenc__calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *zenc__realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *zenc__strdup(const char *s)
+{
+	return s ? zenc__strndup(s, strlen(s)) : NULL;
+}
+
+char *zenc__strndup(const char *s, size_t n)
+{
+	char *p = zenc__malloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *zenc__asprintf(const char *fmt, ...)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return zenc_buf_detach(&b);
+}
+
+void zenc__array_grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n;
+
+	if (need <= *cap)
+		return;
+	n = *cap ? *cap * 2 : 8;
+	while (n < need)
+		n *= 2;
+	*arr = zenc__realloc(*arr, n * size);
+	*cap = n;
+}
+
+void zenc_buf_grow(zenc_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, n;
+
+	if (need <= b->cap)
+		return;
+	n = b->cap ? b->cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	b->ptr = zenc__realloc(b->ptr, n);
+	b->cap = n;
+}
+
+void zenc_buf_put(zenc_buf *b, const void *data, size_t n)
+{
+	zenc_buf_grow(b, n);
+	if (n)
+		memcpy(b->ptr + b->len, data, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+}
+
+void zenc_buf_puts(zenc_buf *b, const char *s)
+{
+	zenc_buf_put(b, s, strlen(s));
+}
+
+void zenc_buf_putc(zenc_buf *b, char c)
+{
+	zenc_buf_put(b, &c, 1);
+}
+
+void zenc_buf_vprintf(zenc_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	zenc_buf_grow(b, 64);
+	va_copy(cp, ap);
+	n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->cap - b->len) {
+		zenc_buf_grow(b, (size_t)n);
+		vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+void zenc_buf_printf(zenc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	zenc_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void zenc_buf_clear(zenc_buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+const char *zenc_buf_cstr(const zenc_buf *b)
+{
+	return b->ptr ? b->ptr : "";
+}
+
+char *zenc_buf_detach(zenc_buf *b)
+{
+	char *p = b->ptr ? b->ptr : zenc__strdup("");
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void zenc_buf_release(zenc_buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+void zenc_json_strn(zenc_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	zenc_buf_grow(b, n + 2);
+	zenc_buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"':
+			zenc_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			zenc_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			zenc_buf_puts(b, "\\n");
+			break;
+		case '\r':
+			zenc_buf_puts(b, "\\r");
+			break;
+		case '\t':
+			zenc_buf_puts(b, "\\t");
+			break;
+		case '\b':
+			zenc_buf_puts(b, "\\b");
+			break;
+		case '\f':
+			zenc_buf_puts(b, "\\f");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				char e[7] = {'\\', 'u', '0', '0', hex[c >> 4],
+					     hex[c & 15], 0};
+				zenc_buf_puts(b, e);
+			} else {
+				zenc_buf_putc(b, (char)c);
+			}
+		}
+	}
+	zenc_buf_putc(b, '"');
+}
+
+void zenc_json_str(zenc_buf *b, const char *s)
+{
+	if (!s)
+		zenc_buf_puts(b, "null");
+	else
+		zenc_json_strn(b, s, strlen(s));
+}
+
+double zenc__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double zenc__monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void split_time(double t, time_t *sec, long *usec)
+{
+	*sec = (time_t)t;
+	*usec = (long)((t - (double)*sec) * 1e6 + 0.5);
+	if (*usec >= 1000000) {
+		*sec += 1;
+		*usec -= 1000000;
+	}
+}
+
+void zenc__time_iso(zenc_buf *b, double t)
+{
+	struct tm tm;
+	time_t sec;
+	long usec;
+
+	split_time(t, &sec, &usec);
+	gmtime_r(&sec, &tm);
+	zenc_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+void zenc__time_runname(zenc_buf *b, double t)
+{
+	struct tm tm;
+	time_t sec;
+	long usec;
+
+	split_time(t, &sec, &usec);
+	localtime_r(&sec, &tm);
+	zenc_buf_printf(b, "%04d_%02d_%02d-%02d_%02d_%02d_%06ld",
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+void zenc__sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void zenc__uuid(char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t i, j = 0;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* Not expected on Linux; fall back to time and pid. */
+		uint64_t x = (uint64_t)(zenc__now() * 1e6) ^
+			     ((uint64_t)getpid() << 40);
+		for (i = 0; i < 16; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[i] = (unsigned char)(x >> 56);
+		}
+	}
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[j++] = '-';
+		out[j++] = hex[r[i] >> 4];
+		out[j++] = hex[r[i] & 15];
+	}
+	out[j] = '\0';
+}
+
+int zenc__parse_duration(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != v)
+		return -1;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		;
+	else if (!strcmp(end, "ms"))
+		v /= 1000.0;
+	else if (!strcmp(end, "m"))
+		v *= 60.0;
+	else if (!strcmp(end, "h"))
+		v *= 3600.0;
+	else
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int zenc__parse_size(const char *s, size_t *out)
+{
+	char *end;
+	double v, mul = 1;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != v)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mul = 1024.0;
+		break;
+	case 'M':
+		mul = 1024.0 * 1024;
+		break;
+	case 'G':
+		mul = 1024.0 * 1024 * 1024;
+		break;
+	case 'T':
+		mul = 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	if (*end) {
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (*end)
+			return -1;
+	}
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+void zenc__env_name(zenc_buf *b, const char *name)
+{
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)toupper((unsigned char)*name);
+		zenc_buf_putc(b, (char)(((c >= 'A' && c <= 'Z') ||
+					  (c >= '0' && c <= '9'))
+						 ? c
+						 : '_'));
+	}
+}
+
+int zenc__mkdir_p(const char *path, int mode)
+{
+	char *p = zenc__strdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+			rc = -1;
+			goto done;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+		rc = -1;
+done:
+	free(p);
+	return rc;
+}
+
+int zenc__write_file_atomic(const char *path, const void *data, size_t n,
+			    int mode)
+{
+	char *tmp = zenc__asprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, rc = -1, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		goto done;
+	/* O_CREAT honours the umask; a secret file must be exactly `mode`. */
+	if (fchmod(fd, (mode_t)mode) < 0)
+		goto fail;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	rc = 0;
+	goto done;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+done:
+	free(tmp);
+	return rc;
+}
+
+int zenc__read_file(zenc_buf *b, const char *path)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		zenc_buf_put(b, chunk, (size_t)r);
+	}
+	close(fd);
+	if (!b->ptr)
+		zenc_buf_puts(b, "");
+	return r < 0 ? -1 : 0;
+}
+
+void zenc__checksum(char out[17], const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static const char *home_dir(char **slot, const char *env, const char *rel)
+{
+	const char *v, *home;
+
+	if (*slot)
+		return *slot;
+	v = getenv(env);
+	if (v && *v) {
+		*slot = zenc__strdup(v);
+	} else {
+		home = getenv("HOME");
+		*slot = zenc__asprintf("%s/%s", home && *home ? home : "/tmp",
+				       rel);
+	}
+	return *slot;
+}
+
+/* Cached for the life of the process: ZENC_HOME and ZENC_DATA are read
+ * once.  The cache is intentionally never freed. */
+static char *config_home_slot, *data_home_slot;
+
+const char *zenc__config_home(void)
+{
+	return home_dir(&config_home_slot, "ZENC_HOME", ".config/zenc");
+}
+
+const char *zenc__data_home(void)
+{
+	return home_dir(&data_home_slot, "ZENC_DATA", ".local/share/zenc");
+}

@@ -1,0 +1,97 @@
+/*
+ * Small helpers shared by the library and the CLI: a growable string
+ * buffer, JSON output, time, ids and file system helpers.  None of these
+ * are public symbols.
+ */
+#ifndef ZENC_UTIL_H
+#define ZENC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define ZENC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define ZENC__PRINTF(a, b)
+#endif
+
+/* A growable NUL-terminated buffer, after git's strbuf.  An allocation
+ * failure aborts: the library treats memory exhaustion as fatal. */
+typedef struct zenc_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+} zenc_buf;
+
+#define ZENC_BUF_INIT {NULL, 0, 0}
+
+void zenc_buf_grow(zenc_buf *b, size_t extra);
+void zenc_buf_put(zenc_buf *b, const void *data, size_t n);
+void zenc_buf_puts(zenc_buf *b, const char *s);
+void zenc_buf_putc(zenc_buf *b, char c);
+void zenc_buf_printf(zenc_buf *b, const char *fmt, ...) ZENC__PRINTF(2, 3);
+void zenc_buf_vprintf(zenc_buf *b, const char *fmt, va_list ap);
+void zenc_buf_clear(zenc_buf *b);
+/* The buffer's text, never NULL ("" when empty). */
+const char *zenc_buf_cstr(const zenc_buf *b);
+/* Hands the string to the caller (who frees it) and resets the buffer. */
+char *zenc_buf_detach(zenc_buf *b);
+void zenc_buf_release(zenc_buf *b);
+
+/* JSON output. */
+void zenc_json_str(zenc_buf *b, const char *s); /* quoted; NULL -> null */
+void zenc_json_strn(zenc_buf *b, const char *s, size_t n);
+
+/* Memory helpers that abort on exhaustion. */
+void *zenc__malloc(size_t n);
+void *zenc__calloc(size_t n, size_t size);
+void *zenc__realloc(void *p, size_t n);
+char *zenc__strdup(const char *s); /* NULL -> NULL */
+char *zenc__strndup(const char *s, size_t n);
+char *zenc__asprintf(const char *fmt, ...) ZENC__PRINTF(1, 2);
+
+/* Grows an array `*arr` of `*cap` elements of `size` bytes to hold at
+ * least `need` elements. */
+void zenc__array_grow(void **arr, size_t *cap, size_t need, size_t size);
+
+/* Time. */
+double zenc__now(void);       /* wall clock, seconds since the epoch */
+double zenc__monotonic(void); /* monotonic seconds */
+/* ISO 8601 UTC with microseconds: "2026-11-25T18:03:01.123456Z". */
+void zenc__time_iso(zenc_buf *b, double t);
+/* Local time as "2026_11_25-18_03_01_123456". */
+void zenc__time_runname(zenc_buf *b, double t);
+void zenc__sleep(double seconds);
+
+/* A random version-4 UUID, 36 characters and a NUL. */
+void zenc__uuid(char out[37]);
+
+/* Parses "500ms", "2s", "1.5", "10m", "1h" into seconds.  0 or -1. */
+int zenc__parse_duration(const char *s, double *out);
+/* Parses "512", "512K", "512M", "2G" into bytes.  0 or -1. */
+int zenc__parse_size(const char *s, size_t *out);
+
+/* The name used in environment variables: upper case, every character
+ * other than A-Z and 0-9 turned into '_'. */
+void zenc__env_name(zenc_buf *b, const char *name);
+
+/* File system. */
+int zenc__mkdir_p(const char *path, int mode); /* 0 or -1 with errno */
+/* Writes `data` to `path` atomically (temp file + fsync-less rename).
+ * `mode` is the file mode (e.g. 0644, or 0600 for secrets). 0 or -1. */
+int zenc__write_file_atomic(const char *path, const void *data, size_t n,
+			    int mode);
+/* Reads a whole file into `b` (appending).  0 or -1 with errno. */
+int zenc__read_file(zenc_buf *b, const char *path);
+
+/* 64-bit FNV-1a over `n` bytes, as 16 hex digits into out[17]. */
+void zenc__checksum(char out[17], const void *data, size_t n);
+
+/* The home folders: $ZENC_HOME (default ~/.config/zenc) and $ZENC_DATA
+ * (default ~/.local/share/zenc).  Returned strings are static. */
+const char *zenc__config_home(void);
+const char *zenc__data_home(void);
+
+#endif

@@ -73,6 +73,14 @@ ZENC_EXTERN(int) zenc_step_add_output(
 ZENC_EXTERN(int) zenc_step_add_input(
 	zenc_step *s, const char *name, zenc_step *from, const char *output);
 
+/**
+ * Like zenc_step_add_input(), declaring the type the step reads; a
+ * different upstream type is a validation error (ZENC_ETYPE).
+ */
+ZENC_EXTERN(int) zenc_step_add_input_typed(zenc_step *s, const char *name,
+					   zenc_type type, zenc_step *from,
+					   const char *output);
+
 /** Orders `s` after `upstream` without passing data. */
 ZENC_EXTERN(int) zenc_step_after(zenc_step *s, zenc_step *upstream);
 

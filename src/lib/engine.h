@@ -50,8 +50,9 @@ typedef struct zenc__input {
 	char *name;
 	char *from_step;   /* resolved at validation */
 	char *from_output;
-	struct zenc__step *from;
+	struct zenc_step *from;
 	zenc_type type;    /* the upstream output's type, after validation */
+	zenc_type declared; /* 0, or the type the step declared it reads */
 } zenc__input;
 
 typedef struct zenc__retry {
@@ -67,6 +68,7 @@ struct zenc_step {
 	char *name;
 	zenc_step_fn fn;
 	void *fn_payload;        /* for steps that are not plain C functions */
+	void (*payload_free)(void *payload);
 	zenc__output *outputs;
 	size_t n_outputs, cap_outputs;
 	zenc__input *inputs;

@@ -1,0 +1,114 @@
+/*
+ * zenc: the command.  A table of builtins after git's, each in its own
+ * cmd_<verb>.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct builtin {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_orchestrator(int argc, char **argv)
+{
+	return cmd_component("orchestrator", argc, argv);
+}
+
+static int cmd_artifact_store(int argc, char **argv)
+{
+	return cmd_component("artifact-store", argc, argv);
+}
+
+static int cmd_metadata_store(int argc, char **argv)
+{
+	return cmd_component("metadata-store", argc, argv);
+}
+
+static int cmd_alerter(int argc, char **argv)
+{
+	return cmd_component("alerter", argc, argv);
+}
+
+static const struct builtin builtins[] = {
+	{"runs", cmd_runs, "list, show and delete recorded runs"},
+	{"stack", cmd_stack, "register, list, describe, set and delete stacks"},
+	{"orchestrator", cmd_orchestrator, "manage orchestrator components"},
+	{"artifact-store", cmd_artifact_store,
+	 "manage artifact store components"},
+	{"metadata-store", cmd_metadata_store,
+	 "manage metadata store components"},
+	{"alerter", cmd_alerter, "manage alerter components"},
+	{"secret", cmd_secret, "set, list and delete secrets"},
+	{"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: zenc <command> [<args>]\n\ncommands:\n");
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		fprintf(f, "  %-16s %s\n", builtins[i].name, builtins[i].help);
+	fprintf(f,
+		"\n'zenc <command> --help' tells more about a command.\n"
+		"Pipeline programs built with zenc_main() take 'run', "
+		"'validate' and '--help'.\n\n"
+		"Environment: ZENC_HOME (configuration, default "
+		"~/.config/zenc), ZENC_DATA\n"
+		"(records and artifacts, default ~/.local/share/zenc).\n"
+		"Exit status: 0 ok, 1 a run failed, 2 usage error, 3 "
+		"environment or stack error.\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zenc: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_is_help(const char *arg)
+{
+	return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+int cmd_version(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		printf("usage: zenc version\n\nPrints zenc's version.\n");
+		return 0;
+	}
+	printf("zenc %s\n", zenc_version());
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv + 1);
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (!strcmp(argv[1], builtins[i].name))
+			return builtins[i].fn(argc - 1, argv + 1);
+	cli_error("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return ZENC_EXIT_USAGE;
+}

@@ -1,0 +1,263 @@
+/*
+ * Running commands: hooks and steps that are programs.  A command gets its
+ * own process group, so that a deadline kills everything it started.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+extern char **environ;
+
+void zenc__describe_status(zenc_buf *b, int wstatus)
+{
+	if (WIFSIGNALED(wstatus)) {
+		int sig = WTERMSIG(wstatus);
+		const char *abbrev = sigabbrev_np(sig);
+		if (abbrev)
+			zenc_buf_printf(b, "killed by SIG%s", abbrev);
+		else
+			zenc_buf_printf(b, "killed by signal %d", sig);
+	} else if (WIFEXITED(wstatus)) {
+		zenc_buf_printf(b, "exited with code %d",
+				WEXITSTATUS(wstatus));
+	} else {
+		zenc_buf_printf(b, "ended with status %d", wstatus);
+	}
+}
+
+static int pidfd_open_compat(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Waits for `pid` until `timeout` seconds have passed (0: for ever).
+ * Returns 1 when it ended (status in *wstatus), 0 on timeout. */
+static int wait_deadline(pid_t pid, double timeout, int *wstatus)
+{
+	double end = timeout > 0 ? zenc__monotonic() + timeout : 0;
+	int pfd = timeout > 0 ? pidfd_open_compat(pid) : -1;
+	double nap = 0.0001;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, wstatus, timeout > 0 ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			*wstatus = 0;
+			break;
+		}
+		if (r == 0) {
+			double left = end - zenc__monotonic();
+			if (left <= 0) {
+				if (pfd >= 0)
+					close(pfd);
+				return 0;
+			}
+			if (pfd >= 0) {
+				struct pollfd p = {pfd, POLLIN, 0};
+				int ms = (int)(left * 1000) + 1;
+				poll(&p, 1, ms);
+			} else {
+				zenc__sleep(nap < left ? nap : left);
+				if (nap < 0.01)
+					nap *= 2;
+			}
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return 1;
+}
+
+int zenc__command_run(const char *shell, char *const *argv, char *const *env,
+		      const char *input, size_t input_len, const char *dir,
+		      int out_fd, double timeout, int *wstatus, int *timed_out,
+		      zenc_buf *err)
+{
+	int sv[2] = {-1, -1}, errpipe[2] = {-1, -1};
+	char *const sh_argv[] = {"/bin/sh", "-c", (char *)shell, NULL};
+	char *const *av = shell ? sh_argv : argv;
+	int child_errno = 0;
+	pid_t pid;
+	ssize_t r;
+
+	*timed_out = 0;
+	*wstatus = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(errpipe, O_CLOEXEC) < 0) {
+		zenc_buf_printf(err, "cannot create a pipe: %s",
+				strerror(errno));
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		zenc_buf_printf(err, "cannot fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		size_t i;
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(sv[1], 0);
+		if (out_fd >= 0) {
+			dup2(out_fd, 1);
+			dup2(out_fd, 2);
+		}
+		if (dir && chdir(dir) < 0)
+			goto child_fail;
+		for (i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execvp(av[0], av);
+child_fail:
+		child_errno = errno;
+		r = write(errpipe[1], &child_errno, sizeof(child_errno));
+		(void)r;
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(sv[1]);
+	sv[1] = -1;
+	close(errpipe[1]);
+	errpipe[1] = -1;
+	do
+		r = read(errpipe[0], &child_errno, sizeof(child_errno));
+	while (r < 0 && errno == EINTR);
+	close(errpipe[0]);
+	errpipe[0] = -1;
+	if (r == (ssize_t)sizeof(child_errno)) {
+		waitpid(pid, wstatus, 0);
+		zenc_buf_printf(err, "cannot run '%s': %s",
+				shell ? "/bin/sh" : av[0],
+				strerror(child_errno));
+		close(sv[0]);
+		return -1;
+	}
+	/* The context goes on standard input; a command that does not read
+	 * it must not block or kill us (MSG_NOSIGNAL, and the socket buffer
+	 * holds far more than a context). */
+	while (input_len > 0) {
+		r = send(sv[0], input, input_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		input += r;
+		input_len -= (size_t)r;
+	}
+	shutdown(sv[0], SHUT_WR);
+	close(sv[0]);
+	if (!wait_deadline(pid, timeout, wstatus)) {
+		*timed_out = 1;
+		kill(-pid, SIGTERM);
+		kill(pid, SIGTERM);
+		if (!wait_deadline(pid, 1.0, wstatus)) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, wstatus, 0);
+		}
+	}
+	/* Whatever the command left behind in its group goes with it. */
+	kill(-pid, SIGKILL);
+	return 0;
+fail:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (errpipe[0] >= 0)
+		close(errpipe[0]);
+	if (errpipe[1] >= 0)
+		close(errpipe[1]);
+	return -1;
+}
+
+static void add_env(char ***env, size_t *n, size_t *cap, const char *name,
+		    const char *value)
+{
+	zenc__array_grow((void **)env, cap, *n + 2, sizeof(char *));
+	(*env)[(*n)++] = zenc__asprintf("%s=%s", name, value ? value : "");
+	(*env)[*n] = NULL;
+}
+
+void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
+			const zenc__exec *x, const zenc__stepstate *ss,
+			zenc__event ev, int attempt, const zenc__error *err)
+{
+	const char *status;
+	size_t cap = 0;
+	char num[32];
+
+	*env = NULL;
+	*n_env = 0;
+	if (ev == ZENC__ON_SUCCESS || ev == ZENC__ON_RUN_SUCCESS)
+		status = "completed";
+	else if (ev == ZENC__ON_FAILURE || ev == ZENC__ON_RUN_FAILURE)
+		status = "failed";
+	else if (ev == ZENC__ON_RETRY)
+		status = "retrying";
+	else if (ev == ZENC__ON_END)
+		status = err && err->type ? "failed" : "completed";
+	else
+		status = "running";
+	add_env(env, n_env, &cap, "ZENC_PIPELINE_NAME", x->p->name);
+	add_env(env, n_env, &cap, "ZENC_RUN_NAME", x->run->name);
+	add_env(env, n_env, &cap, "ZENC_RUN_ID", x->run->id);
+	add_env(env, n_env, &cap, "ZENC_STEP_NAME",
+		ss ? ss->step->name : "");
+	add_env(env, n_env, &cap, "ZENC_HOOK_EVENT", zenc__event_name(ev));
+	add_env(env, n_env, &cap, "ZENC_STATUS", status);
+	snprintf(num, sizeof(num), "%d", attempt);
+	add_env(env, n_env, &cap, "ZENC_ATTEMPT", num);
+	add_env(env, n_env, &cap, "ZENC_ERROR_TYPE",
+		err && err->type ? err->type : "");
+	add_env(env, n_env, &cap, "ZENC_ERROR_MESSAGE",
+		err && err->message ? err->message : "");
+	snprintf(num, sizeof(num), "%d", err ? err->exit_code : 0);
+	add_env(env, n_env, &cap, "ZENC_EXIT_CODE", num);
+	snprintf(num, sizeof(num), "%d", err ? err->signal : 0);
+	add_env(env, n_env, &cap, "ZENC_SIGNAL", num);
+	zenc__params_env(ss, env, n_env, &cap);
+
+	zenc_buf_puts(json, "{\"pipeline\":");
+	zenc_json_str(json, x->p->name);
+	zenc_buf_puts(json, ",\"run_name\":");
+	zenc_json_str(json, x->run->name);
+	zenc_buf_puts(json, ",\"run_id\":");
+	zenc_json_str(json, x->run->id);
+	zenc_buf_puts(json, ",\"step\":");
+	zenc_json_str(json, ss ? ss->step->name : NULL);
+	zenc_buf_puts(json, ",\"event\":");
+	zenc_json_str(json, zenc__event_name(ev));
+	zenc_buf_printf(json, ",\"attempt\":%d,\"status\":", attempt);
+	zenc_json_str(json, status);
+	zenc_buf_puts(json, ",\"error\":");
+	if (err && err->type) {
+		zenc_buf_puts(json, "{\"type\":");
+		zenc_json_str(json, err->type);
+		zenc_buf_puts(json, ",\"message\":");
+		zenc_json_str(json, err->message ? err->message : "");
+		zenc_buf_printf(json, ",\"exit_code\":%d,\"signal\":%d}",
+				err->exit_code, err->signal);
+	} else {
+		zenc_buf_puts(json, "null");
+	}
+	zenc_buf_puts(json, ",\"params\":");
+	zenc_buf_puts(json, ss && ss->params_json ? ss->params_json : "{}");
+	zenc_buf_puts(json, "}\n");
+}

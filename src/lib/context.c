@@ -1,0 +1,411 @@
+/*
+ * The step context: what a body or a hook may read, zenc_raise(), and the
+ * typed outputs and inputs that travel through the artifact store.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+
+static _Thread_local zenc_step_context *current;
+
+zenc_step_context *zenc__ctx_current(void)
+{
+	return current;
+}
+
+void zenc__ctx_set_current(zenc_step_context *ctx)
+{
+	current = ctx;
+}
+
+void zenc__error_release(zenc__error *e)
+{
+	free(e->type);
+	free(e->message);
+	memset(e, 0, sizeof(*e));
+}
+
+void zenc__error_assign(zenc__error *e, const char *type, const char *message,
+			int exit_code, int sig, int attempt)
+{
+	char *t = zenc__strdup(type), *m = zenc__strdup(message);
+
+	zenc__error_release(e);
+	e->type = t;
+	e->message = m;
+	e->exit_code = exit_code;
+	e->signal = sig;
+	e->attempt = attempt;
+}
+
+void zenc__ctx_init(zenc_step_context *ctx, zenc__attempt *a)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->a = a;
+	ctx->x = a->x;
+	ctx->ss = a->ss;
+	ctx->step = a->ss ? a->ss->step : NULL;
+	ctx->attempt = a->attempt;
+	if (ctx->step) {
+		ctx->outs = zenc__calloc(ctx->step->n_outputs + 1,
+					 sizeof(*ctx->outs));
+		ctx->ins = zenc__calloc(ctx->step->n_inputs + 1,
+					sizeof(*ctx->ins));
+	}
+}
+
+void zenc__ctx_release(zenc_step_context *ctx)
+{
+	size_t i;
+
+	if (ctx->step) {
+		for (i = 0; i < ctx->step->n_outputs; i++)
+			zenc_buf_release(&ctx->outs[i].data);
+		for (i = 0; i < ctx->step->n_inputs; i++)
+			zenc_buf_release(&ctx->ins[i].data);
+	}
+	free(ctx->outs);
+	free(ctx->ins);
+	zenc__error_release(&ctx->raise);
+	free(ctx->hook_err);
+	if (current == ctx)
+		current = NULL;
+}
+
+const char *zenc_ctx_pipeline_name(const zenc_step_context *ctx)
+{
+	return ctx->x->p->name;
+}
+
+const char *zenc_ctx_run_name(const zenc_step_context *ctx)
+{
+	return ctx->x->run->name;
+}
+
+const char *zenc_ctx_run_id(const zenc_step_context *ctx)
+{
+	return ctx->x->run->id;
+}
+
+const char *zenc_ctx_step_name(const zenc_step_context *ctx)
+{
+	return ctx->step ? ctx->step->name : NULL;
+}
+
+int zenc_ctx_attempt(const zenc_step_context *ctx)
+{
+	return ctx->attempt;
+}
+
+const void *zenc_ctx_params(const zenc_step_context *ctx)
+{
+	return ctx->ss ? ctx->ss->params : NULL;
+}
+
+const char *zenc_ctx_hook_event(const zenc_step_context *ctx)
+{
+	return ctx->in_hook ? ctx->hook_event : NULL;
+}
+
+const zenc_exception *zenc_ctx_error(const zenc_step_context *ctx)
+{
+	return ctx->in_hook ? ctx->error : NULL;
+}
+
+zenc_stack *zenc_ctx_active_stack(const zenc_step_context *ctx)
+{
+	return ctx->x->stack;
+}
+
+int zenc_raise(zenc_step_context *ctx, const char *type, const char *fmt, ...)
+{
+	zenc_buf msg = ZENC_BUF_INIT;
+	va_list ap;
+
+	if (!ctx)
+		ctx = current;
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&msg, fmt ? fmt : "", ap);
+	va_end(ap);
+	if (!type || !*type)
+		type = "Error";
+	if (!ctx) {
+		zenc__warn("zenc_raise() outside a step or hook: %s: %s", type,
+			   zenc_buf_cstr(&msg));
+	} else if (ctx->in_hook) {
+		/* A hook's error is the hook's: it never replaces the step's
+		 * (H6). */
+		ctx->hook_raised = 1;
+		free(ctx->hook_err);
+		ctx->hook_err = zenc__asprintf("%s: %s", type,
+					       zenc_buf_cstr(&msg));
+	} else {
+		ctx->raised = 1;
+		zenc__error_assign(&ctx->raise, type, zenc_buf_cstr(&msg), 0, 0,
+				   ctx->attempt);
+	}
+	zenc_buf_release(&msg);
+	return -1;
+}
+
+static int find_output(zenc_step_context *ctx, const char *name,
+		       zenc_type type, zenc__value **out)
+{
+	size_t i;
+
+	if (!ctx || !ctx->step || ctx->in_hook)
+		return zenc__error_set(ZENC_ESTATE,
+				       "outputs can only be set by a step body");
+	for (i = 0; i < ctx->step->n_outputs; i++) {
+		if (strcmp(ctx->step->outputs[i].name, name))
+			continue;
+		if (ctx->step->outputs[i].type != type)
+			return zenc__error_set(
+				ZENC_ETYPE, "output '%s.%s' is %s, not %s",
+				ctx->step->name, name,
+				zenc_type_name(ctx->step->outputs[i].type),
+				zenc_type_name(type));
+		*out = &ctx->outs[i];
+		zenc_buf_clear(&(*out)->data);
+		(*out)->set = 1;
+		return 0;
+	}
+	return zenc__error_set(ZENC_ENOTFOUND, "step '%s' has no output '%s'",
+			       ctx->step->name, name);
+}
+
+int zenc_output_int(zenc_step_context *ctx, const char *name, int64_t v)
+{
+	zenc__value *o;
+	int rc = find_output(ctx, name, ZENC_INT, &o);
+	if (rc == 0)
+		zenc_buf_printf(&o->data, "%" PRId64, v);
+	return rc;
+}
+
+int zenc_output_double(zenc_step_context *ctx, const char *name, double v)
+{
+	zenc__value *o;
+	int rc = find_output(ctx, name, ZENC_DOUBLE, &o);
+	if (rc == 0)
+		zenc_buf_printf(&o->data, "%.17g", v);
+	return rc;
+}
+
+int zenc_output_bool(zenc_step_context *ctx, const char *name, bool v)
+{
+	zenc__value *o;
+	int rc = find_output(ctx, name, ZENC_BOOL, &o);
+	if (rc == 0)
+		zenc_buf_puts(&o->data, v ? "true" : "false");
+	return rc;
+}
+
+int zenc_output_string(zenc_step_context *ctx, const char *name,
+		       const char *v)
+{
+	zenc__value *o;
+	int rc = find_output(ctx, name, ZENC_STRING, &o);
+	if (rc == 0)
+		zenc_buf_puts(&o->data, v ? v : "");
+	return rc;
+}
+
+int zenc_output_bytes(zenc_step_context *ctx, const char *name,
+		      const void *p, size_t n)
+{
+	zenc__value *o;
+	int rc = find_output(ctx, name, ZENC_BYTES, &o);
+	if (rc == 0) {
+		zenc_buf_put(&o->data, p, n);
+	}
+	return rc;
+}
+
+void zenc__artifact_release(zenc__artifact *a)
+{
+	free(a->name);
+	free(a->uri);
+	memset(a, 0, sizeof(*a));
+}
+
+int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
+			    size_t *n)
+{
+	zenc_step *s = ctx->step;
+	char *dir = NULL;
+	size_t i;
+	int rc = -1;
+
+	*arts = NULL;
+	*n = 0;
+	for (i = 0; i < s->n_outputs; i++) {
+		if (!ctx->outs[i].set) {
+			zenc__error_assign(&ctx->raise, "MissingOutput", NULL,
+					   0, 0, ctx->attempt);
+			free(ctx->raise.message);
+			ctx->raise.message = zenc__asprintf(
+				"step '%s' returned without setting output "
+				"'%s'",
+				s->name, s->outputs[i].name);
+			goto done;
+		}
+	}
+	if (s->n_outputs == 0)
+		return 0;
+	dir = zenc__asprintf("%s/%s", ctx->x->run_dir, s->name);
+	if (zenc__mkdir_p(dir, 0755) < 0) {
+		zenc__error_assign(&ctx->raise, "ArtifactError", NULL, 0, 0,
+				   ctx->attempt);
+		ctx->raise.message = zenc__asprintf(
+			"cannot create '%s': %s", dir, strerror(errno));
+		goto done;
+	}
+	*arts = zenc__calloc(s->n_outputs, sizeof(**arts));
+	for (i = 0; i < s->n_outputs; i++) {
+		zenc__artifact *a = &(*arts)[i];
+		zenc_buf *d = &ctx->outs[i].data;
+		a->name = zenc__strdup(s->outputs[i].name);
+		a->type = s->outputs[i].type;
+		a->uri = zenc__asprintf("%s/%s", dir, a->name);
+		a->size = (int64_t)d->len;
+		zenc__checksum(a->checksum, d->ptr ? d->ptr : "", d->len);
+		*n = i + 1;
+		if (zenc__write_file_atomic(a->uri, d->ptr ? d->ptr : "",
+					    d->len, 0644) < 0) {
+			zenc__error_assign(&ctx->raise, "ArtifactError", NULL,
+					   0, 0, ctx->attempt);
+			ctx->raise.message = zenc__asprintf(
+				"cannot write '%s': %s", a->uri,
+				strerror(errno));
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(dir);
+	return rc;
+}
+
+/* Reads input `name` into its value slot, checking type and checksum. */
+static int load_input(zenc_step_context *ctx, const char *name,
+		      zenc_type type, zenc__value **out)
+{
+	zenc__input *in = NULL;
+	zenc__stepstate *up;
+	zenc__artifact *art = NULL;
+	char sum[17];
+	size_t i;
+
+	if (!ctx || !ctx->step)
+		return zenc__error_set(ZENC_ESTATE,
+				       "inputs can only be read in a step");
+	for (i = 0; i < ctx->step->n_inputs; i++) {
+		if (!strcmp(ctx->step->inputs[i].name, name)) {
+			in = &ctx->step->inputs[i];
+			break;
+		}
+	}
+	if (!in)
+		return zenc__error_set(ZENC_ENOTFOUND,
+				       "step '%s' has no input '%s'",
+				       ctx->step->name, name);
+	if (in->type != type)
+		return zenc__error_set(ZENC_ETYPE,
+				       "input '%s.%s' is %s, not %s",
+				       ctx->step->name, name,
+				       zenc_type_name(in->type),
+				       zenc_type_name(type));
+	*out = &ctx->ins[i];
+	if ((*out)->set)
+		return 0;
+	up = &ctx->x->steps[in->from->index];
+	for (i = 0; i < up->n_arts; i++)
+		if (!strcmp(up->arts[i].name, in->from_output))
+			art = &up->arts[i];
+	if (!art)
+		return zenc__error_set(ZENC_EIO,
+				       "input '%s.%s': no artifact for '%s.%s'",
+				       ctx->step->name, name, up->step->name,
+				       in->from_output);
+	if (zenc__read_file(&(*out)->data, art->uri) < 0)
+		return zenc__error_set(ZENC_EIO, "input '%s.%s': cannot read "
+				       "'%s': %s",
+				       ctx->step->name, name, art->uri,
+				       strerror(errno));
+	zenc__checksum(sum, (*out)->data.ptr, (*out)->data.len);
+	if (strcmp(sum, art->checksum)) {
+		zenc_buf_release(&(*out)->data);
+		return zenc__error_set(ZENC_EIO,
+				       "input '%s.%s': checksum mismatch in "
+				       "'%s'",
+				       ctx->step->name, name, art->uri);
+	}
+	(*out)->set = 1;
+	return 0;
+}
+
+int zenc_input_int(zenc_step_context *ctx, const char *name, int64_t *out)
+{
+	zenc__value *v;
+	char *end;
+	int rc = load_input(ctx, name, ZENC_INT, &v);
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	*out = (int64_t)strtoll(zenc_buf_cstr(&v->data), &end, 10);
+	if (errno || *end)
+		return zenc__error_set(ZENC_EIO, "input '%s' is not an int",
+				       name);
+	return 0;
+}
+
+int zenc_input_double(zenc_step_context *ctx, const char *name, double *out)
+{
+	zenc__value *v;
+	char *end;
+	int rc = load_input(ctx, name, ZENC_DOUBLE, &v);
+	if (rc < 0)
+		return rc;
+	*out = strtod(zenc_buf_cstr(&v->data), &end);
+	if (*end)
+		return zenc__error_set(ZENC_EIO, "input '%s' is not a double",
+				       name);
+	return 0;
+}
+
+int zenc_input_bool(zenc_step_context *ctx, const char *name, bool *out)
+{
+	zenc__value *v;
+	int rc = load_input(ctx, name, ZENC_BOOL, &v);
+	if (rc < 0)
+		return rc;
+	*out = !strcmp(zenc_buf_cstr(&v->data), "true");
+	return 0;
+}
+
+int zenc_input_string(zenc_step_context *ctx, const char *name,
+		      const char **out)
+{
+	zenc__value *v;
+	int rc = load_input(ctx, name, ZENC_STRING, &v);
+	if (rc == 0)
+		*out = zenc_buf_cstr(&v->data);
+	return rc;
+}
+
+int zenc_input_bytes(zenc_step_context *ctx, const char *name,
+		     const void **p, size_t *n)
+{
+	zenc__value *v;
+	int rc = load_input(ctx, name, ZENC_BYTES, &v);
+	if (rc == 0) {
+		*p = zenc_buf_cstr(&v->data);
+		*n = v->data.len;
+	}
+	return rc;
+}

@@ -1,0 +1,255 @@
+/*
+ * zenc_main(): the command line of every pipeline program.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "orchestrator.h"
+
+static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
+{
+	fprintf(f,
+		"usage: %s run [options]     run the pipeline '%s'\n"
+		"       %s validate          check the pipeline and print "
+		"its steps\n"
+		"       %s --help\n"
+		"\n"
+		"options of run:\n"
+		"  --config FILE            a run configuration (YAML)\n"
+		"  --run-name NAME          the run's name (default "
+		"PIPELINE-DATE-TIME)\n"
+		"  --param STEP.FIELD=VALUE override a step parameter "
+		"(repeatable)\n"
+		"  --stack NAME             run on this stack (default: the "
+		"active one)\n"
+		"  -j, --jobs N             steps run in parallel (default: "
+		"the number of cores)\n"
+		"  --isolation process|none each step in a child process "
+		"(default) or all in\n"
+		"                           this one (faster; a crash ends "
+		"the run)\n"
+		"  --keep-going             after a failure, still run what "
+		"does not depend on it\n"
+		"  --retries N              retries of every step that sets "
+		"none itself\n"
+		"  --hook-failure warn|fail what a failing success hook "
+		"does (default warn)\n"
+		"  -q, --quiet              print only warnings and errors\n"
+		"\n"
+		"exit status: 0 the run completed, 1 it failed, 2 usage or "
+		"validation error,\n"
+		"3 the environment is broken (store or stack unusable).\n"
+		"Environment: ZENC_HOME (config, default ~/.config/zenc), "
+		"ZENC_DATA (records\n"
+		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
+		prog, p ? p->name : "?", prog, prog);
+}
+
+static void printer(zenc_log_level level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level >= ZENC_LOG_WARN && level < ZENC_LOG_ERROR)
+		fprintf(stderr, "warning: %s\n", message);
+	else
+		fprintf(stderr, "%s\n", message);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	zenc__interrupted = 1;
+}
+
+static int exit_code_of(int rc)
+{
+	switch (rc) {
+	case ZENC_ESTORE:
+	case ZENC_EUNREACHABLE:
+	case ZENC_EIO:
+		return 3;
+	case ZENC_ECONFIG:
+		/* A configuration file that does not parse is a usage
+		 * error; a stack that cannot be used is the environment. */
+		return strstr(zenc_error_last(), "stack") ? 3 : 2;
+	default:
+		return 2;
+	}
+}
+
+static const char *arg_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (!strcmp(argv[*i], opt)) {
+		if (*i + 1 >= argc)
+			return NULL;
+		return argv[++*i];
+	}
+	return NULL;
+}
+
+static int parse_int(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 100000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static void print_plan(zenc_pipeline *p)
+{
+	size_t i, j;
+
+	printf("pipeline %s: %zu step%s\n", p->name, p->n_steps,
+	       p->n_steps == 1 ? "" : "s");
+	for (i = 0; i < p->n_steps; i++) {
+		zenc_step *s = p->steps[i];
+		printf("  %s", s->name);
+		for (j = 0; j < s->n_deps; j++)
+			printf("%s%s", j ? ", " : " after ", s->deps[j]->name);
+		printf("\n");
+	}
+}
+
+int zenc_main(zenc_pipeline *p, int argc, char **argv)
+{
+	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
+	const char *prog = argc > 0 ? argv[0] : "pipeline";
+	const char **params = NULL;
+	struct sigaction sa, old_int, old_term;
+	size_t n_params = 0;
+	zenc_run *run = NULL;
+	const char *v;
+	int i = 1, rc, code;
+
+	if (!p) {
+		fprintf(stderr, "%s: error: no pipeline\n", prog);
+		return 2;
+	}
+	zenc_log_set(ZENC_LOG_INFO, printer, NULL);
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			 !strcmp(argv[1], "help"))) {
+		print_usage(stdout, prog, p);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "validate")) {
+		if (zenc_pipeline_validate(p) < 0) {
+			fprintf(stderr, "%s: error: %s\n", prog,
+				zenc_error_last());
+			return 2;
+		}
+		print_plan(p);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "run"))
+		i = 2;
+	else if (argc > 1 && argv[1][0] != '-') {
+		fprintf(stderr, "%s: error: unknown command '%s'\n", prog,
+			argv[1]);
+		print_usage(stderr, prog, p);
+		return 2;
+	}
+	params = calloc((size_t)argc + 1, sizeof(*params));
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			print_usage(stdout, prog, p);
+			code = 0;
+			goto done;
+		} else if ((v = arg_value(argc, argv, &i, "--config"))) {
+			o.config_path = v;
+		} else if ((v = arg_value(argc, argv, &i, "--run-name"))) {
+			o.run_name = v;
+		} else if ((v = arg_value(argc, argv, &i, "--param"))) {
+			params[n_params++] = v;
+		} else if ((v = arg_value(argc, argv, &i, "--stack"))) {
+			o.stack = v;
+		} else if ((v = arg_value(argc, argv, &i, "--jobs")) ||
+			   (v = arg_value(argc, argv, &i, "-j"))) {
+			if (parse_int(v, &o.jobs) < 0 || o.jobs < 1)
+				goto bad_value;
+		} else if (!strncmp(a, "-j", 2) && a[2]) {
+			v = a + 2;
+			if (parse_int(v, &o.jobs) < 0 || o.jobs < 1)
+				goto bad_value;
+		} else if ((v = arg_value(argc, argv, &i, "--isolation"))) {
+			if (!strcmp(v, "process"))
+				o.isolation = ZENC_ISOLATION_PROCESS;
+			else if (!strcmp(v, "none"))
+				o.isolation = ZENC_ISOLATION_NONE;
+			else
+				goto bad_value;
+		} else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) {
+			o.keep_going = 1;
+		} else if ((v = arg_value(argc, argv, &i, "--retries"))) {
+			if (parse_int(v, &o.retries) < 0)
+				goto bad_value;
+		} else if ((v = arg_value(argc, argv, &i, "--hook-failure"))) {
+			if (!strcmp(v, "warn"))
+				o.hook_failure = ZENC_HOOK_FAILURE_WARN;
+			else if (!strcmp(v, "fail"))
+				o.hook_failure = ZENC_HOOK_FAILURE_FAIL;
+			else
+				goto bad_value;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			o.quiet = 1;
+		} else {
+			if (a[0] == '-' && !strchr(a, '=') && i + 1 >= argc &&
+			    (!strcmp(a, "--config") || !strcmp(a, "--param") ||
+			     !strcmp(a, "--run-name") || !strcmp(a, "--stack") ||
+			     !strcmp(a, "-j") || !strcmp(a, "--jobs") ||
+			     !strcmp(a, "--isolation") ||
+			     !strcmp(a, "--retries") ||
+			     !strcmp(a, "--hook-failure")))
+				fprintf(stderr, "%s: error: option '%s' needs "
+					"a value\n", prog, a);
+			else
+				fprintf(stderr, "%s: error: unknown option "
+					"'%s'\n", prog, a);
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			code = 2;
+			goto done;
+		}
+		continue;
+bad_value:
+		fprintf(stderr, "%s: error: invalid value '%s' for '%s'\n",
+			prog, v, a);
+		code = 2;
+		goto done;
+	}
+	o.params = params;
+	if (o.quiet)
+		zenc_log_set(ZENC_LOG_WARN, printer, NULL);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	signal(SIGPIPE, SIG_IGN);
+	rc = zenc_pipeline_run(&run, p, &o);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "%s: error: %s\n", prog, zenc_error_last());
+		code = exit_code_of(rc);
+		goto done;
+	}
+	code = zenc_run_failed(run) ? 1 : 0;
+done:
+	zenc_run_free(run);
+	free(params);
+	fflush(NULL);
+	return code;
+}

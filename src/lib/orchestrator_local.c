@@ -1,0 +1,618 @@
+/*
+ * The local orchestrator: runs a validated pipeline's steps on this
+ * machine in dependency order, up to `jobs` at a time, each in a forked
+ * child (isolation "process") or in this process ("none"), supervises the
+ * children (deadlines, memory, deaths) and records every event.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "orchestrator.h"
+
+volatile sig_atomic_t zenc__interrupted;
+
+/* A hook past its deadline is killed at once; a body gets SIGTERM first and
+ * this long to clean up before SIGKILL. */
+#define TERM_GRACE 0.5
+/* How often a memory-limited step's resident memory is sampled. */
+#define MEMORY_SAMPLE 0.01
+/* A step whose continuations keep dying is given up after this many. */
+#define MAX_CONTINUATIONS 64
+
+static const char *status_name(zenc__step_status s)
+{
+	switch (s) {
+	case ZENC__ST_PENDING:
+		return "pending";
+	case ZENC__ST_RUNNING:
+	case ZENC__ST_WAITING:
+		return "running";
+	case ZENC__ST_COMPLETED:
+		return "completed";
+	case ZENC__ST_FAILED:
+		return "failed";
+	case ZENC__ST_SKIPPED:
+		return "skipped";
+	}
+	return "unknown";
+}
+
+static void step_record(zenc__step_record *r, zenc__exec *x,
+			zenc__stepstate *ss)
+{
+	memset(r, 0, sizeof(*r));
+	r->run_id = x->run->id;
+	r->name = ss->step->name;
+	r->status = status_name(ss->status);
+	r->attempts = ss->attempt;
+	r->started = ss->started;
+	r->ended = ss->ended;
+	r->error_type = ss->error.type;
+	r->error_message = ss->error.message;
+	r->exit_code = ss->error.exit_code;
+	r->signal = ss->error.signal;
+	r->params_json = ss->params_json;
+}
+
+static void store_warn(const char *what)
+{
+	zenc__warn("could not record %s: %s", what, zenc_error_last());
+}
+
+static void record_step(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__step_record r;
+
+	step_record(&r, x, ss);
+	if (x->store->step_put(x->store, &r) < 0)
+		store_warn("a step");
+}
+
+static void hook_records(zenc__exec *x, zenc__attempt *a,
+			 zenc__hook_record **out)
+{
+	size_t i;
+
+	*out = zenc__calloc(a->n_hooks + 1, sizeof(**out));
+	for (i = 0; i < a->n_hooks; i++) {
+		zenc__hook_record *h = &(*out)[i];
+		h->run_id = x->run->id;
+		h->step = a->ss ? a->ss->step->name : NULL;
+		h->event = zenc__event_name(a->hooks[i].event);
+		h->hook = a->hooks[i].hook;
+		h->attempt = a->hooks[i].attempt;
+		h->status = a->hooks[i].status;
+		h->error = a->hooks[i].error;
+		h->started = a->hooks[i].started;
+		h->duration = a->hooks[i].duration;
+		h->seq = a->hooks[i].seq;
+	}
+}
+
+static void record_attempt(zenc__exec *x, zenc__attempt *a)
+{
+	zenc__stepstate *ss = a->ss;
+	zenc__artifact_record *arts;
+	zenc__attempt_record att;
+	zenc__hook_record *hooks;
+	zenc__step_record r;
+	size_t i;
+
+	step_record(&r, x, ss);
+	memset(&att, 0, sizeof(att));
+	att.attempt = a->attempt;
+	att.status = a->failed ? "failed" : "completed";
+	att.started = a->started;
+	att.ended = a->ended;
+	if (a->failed) {
+		att.error_type = a->err.type;
+		att.error_message = a->err.message;
+		att.exit_code = a->err.exit_code;
+		att.signal = a->err.signal;
+	}
+	arts = zenc__calloc(a->n_arts + 1, sizeof(*arts));
+	for (i = 0; i < a->n_arts; i++) {
+		arts[i].run_id = x->run->id;
+		arts[i].step = ss->step->name;
+		arts[i].name = a->arts[i].name;
+		arts[i].type = zenc_type_name(a->arts[i].type);
+		arts[i].uri = a->arts[i].uri;
+		arts[i].size = a->arts[i].size;
+		arts[i].checksum = a->arts[i].checksum;
+	}
+	hook_records(x, a, &hooks);
+	if (x->store->step_end(x->store, &r, &att, arts,
+			       a->failed ? 0 : a->n_arts, hooks,
+			       a->n_hooks) < 0)
+		store_warn("a step attempt");
+	free(arts);
+	free(hooks);
+}
+
+static double retry_wait(const zenc__stepstate *ss, int attempt)
+{
+	return ss->delay * pow(ss->backoff, attempt - 1);
+}
+
+/* The attempt reached its end: record it and decide what comes next. */
+static void finish_attempt(zenc__exec *x, zenc__attempt *a)
+{
+	zenc__stepstate *ss = a->ss;
+
+	a->ended = zenc__now();
+	ss->cur = NULL;
+	if (!a->failed) {
+		ss->status = ZENC__ST_COMPLETED;
+		ss->ended = a->ended;
+		zenc__error_release(&ss->error);
+		ss->arts = a->arts;
+		ss->n_arts = a->n_arts;
+		a->arts = NULL;
+		a->n_arts = 0;
+		record_attempt(x, a);
+		/* The artifacts moved to the step; record_attempt() read
+		 * them from the attempt, so it ran before the move. */
+		if (!x->quiet)
+			zenc__info("Step %s has finished in %.3fs.",
+				   ss->step->name, ss->ended - ss->started);
+	} else if (!a->last && !zenc__interrupted) {
+		double wait = retry_wait(ss, a->attempt);
+		ss->status = ZENC__ST_WAITING;
+		ss->wake = zenc__monotonic() + wait;
+		zenc__error_assign(&ss->error, a->err.type, a->err.message,
+				   a->err.exit_code, a->err.signal,
+				   a->attempt);
+		record_attempt(x, a);
+		zenc__info("Step %s failed on attempt %d (%s: %s); retrying "
+			   "in %.3gs.",
+			   ss->step->name, a->attempt, a->err.type,
+			   a->err.message, wait);
+	} else {
+		ss->status = ZENC__ST_FAILED;
+		ss->ended = a->ended;
+		zenc__error_assign(&ss->error, a->err.type, a->err.message,
+				   a->err.exit_code, a->err.signal,
+				   a->attempt);
+		record_attempt(x, a);
+		x->run->failed = 1;
+		if (!x->keep_going)
+			x->stop = 1;
+	}
+	zenc__attempt_free(a);
+}
+
+static void child_main(zenc__attempt *a, int fd)
+{
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	zenc__attempt_exec(a, fd);
+	fflush(NULL);
+	_exit(0);
+}
+
+static int spawn(zenc__exec *x, zenc__attempt *a)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
+				       strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return zenc__error_set(ZENC_ERROR, "cannot fork: %s",
+				       strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		setpgid(0, 0);
+		child_main(a, fds[1]);
+	}
+	setpgid(pid, pid);
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	a->pid = pid;
+	a->fd = fds[0];
+	a->deadline = 0;
+	a->kill_reason = 0;
+	a->term_sent = 0;
+	x->running++;
+	return 0;
+}
+
+static zenc__attempt *new_attempt(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
+
+	a->x = x;
+	a->ss = ss;
+	a->fd = -1;
+	a->started = zenc__now();
+	if (ss) {
+		a->attempt = ss->attempt;
+		a->last = ss->attempt > ss->max_retries;
+		a->cur.phase = ZENC__PH_START;
+	}
+	return a;
+}
+
+static void launch(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__attempt *a;
+
+	ss->attempt++;
+	ss->status = ZENC__ST_RUNNING;
+	if (ss->attempt == 1) {
+		ss->started = zenc__now();
+		if (!x->quiet)
+			zenc__info("Step %s has started.", ss->step->name);
+	} else if (!x->quiet) {
+		zenc__info("Step %s has started (attempt %d of %d).",
+			   ss->step->name, ss->attempt, ss->max_retries + 1);
+	}
+	record_step(x, ss);
+	a = new_attempt(x, ss);
+	ss->cur = a;
+	if (x->isolation == ZENC_ISOLATION_NONE) {
+		zenc__attempt_exec(a, -1);
+		finish_attempt(x, a);
+		return;
+	}
+	if (spawn(x, a) < 0) {
+		zenc__error_assign(&a->err, "SpawnError", zenc_error_last(), 0,
+				   0, a->attempt);
+		a->failed = 1;
+		a->last = 1;
+		finish_attempt(x, a);
+	}
+}
+
+/* 1 when every dependency completed, -1 when one will never complete,
+ * else 0. */
+static int readiness(zenc__exec *x, zenc__stepstate *ss)
+{
+	size_t i;
+	int ready = 1;
+
+	for (i = 0; i < ss->step->n_deps; i++) {
+		zenc__stepstate *d = &x->steps[ss->step->deps[i]->index];
+		if (d->status == ZENC__ST_FAILED ||
+		    d->status == ZENC__ST_SKIPPED)
+			return -1;
+		if (d->status != ZENC__ST_COMPLETED)
+			ready = 0;
+	}
+	return ready;
+}
+
+static void skip(zenc__exec *x, zenc__stepstate *ss, const char *why)
+{
+	ss->status = ZENC__ST_SKIPPED;
+	if (!x->quiet)
+		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
+	record_step(x, ss);
+}
+
+/* Reads what a child sent; returns 1 at end of file. */
+static int drain(zenc__attempt *a)
+{
+	char chunk[4096];
+	char *fields[MAX_MSG_FIELDS];
+	size_t off = 0;
+	ssize_t r;
+	int eof = 0;
+
+	for (;;) {
+		r = read(a->fd, chunk, sizeof(chunk));
+		if (r > 0) {
+			zenc_buf_put(&a->in, chunk, (size_t)r);
+			continue;
+		}
+		if (r == 0)
+			eof = 1;
+		else if (errno == EINTR)
+			continue;
+		break;
+	}
+	while (a->in.len - off >= 5) {
+		uint32_t len;
+		size_t n = 0, i;
+		char *p;
+		memcpy(&len, a->in.ptr + off, 4);
+		if (a->in.len - off - 4 < len)
+			break;
+		p = a->in.ptr + off + 4;
+		for (i = 1; i < len && n < MAX_MSG_FIELDS; i++) {
+			if (i == 1 || p[i - 1] == '\0')
+				fields[n++] = p + i;
+		}
+		/* The last field's NUL is inside `len`, so p[len] is
+		 * not read. */
+		zenc__attempt_event(a, (unsigned char)p[0], fields, n);
+		off += 4 + len;
+	}
+	if (off) {
+		memmove(a->in.ptr, a->in.ptr + off, a->in.len - off);
+		a->in.len -= off;
+	}
+	return eof;
+}
+
+static long page_size;
+
+static size_t resident_bytes(pid_t pid)
+{
+	char path[64], buf[128];
+	unsigned long size = 0, resident = 0;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
+		return 0;
+	if (!page_size)
+		page_size = sysconf(_SC_PAGESIZE);
+	return (size_t)resident * (size_t)page_size;
+}
+
+/* The child of `a` ended: reap it and continue or finish the attempt. */
+static void child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
+{
+	int wstatus = 0;
+
+	while (waitpid(a->pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	/* Anything the step left running in its group goes with it. */
+	kill(-a->pid, SIGKILL);
+	close(a->fd);
+	a->fd = -1;
+	a->pid = 0;
+	x->running--;
+	zenc_buf_clear(&a->in);
+	if (!a->done) {
+		zenc__attempt_died(a, wstatus);
+		if (++*n_cont > MAX_CONTINUATIONS) {
+			zenc__warn("giving up on the hooks of %s: every "
+				   "continuation died",
+				   a->ss ? a->ss->step->name : "the run");
+			a->cur.phase = ZENC__PH_DONE;
+		}
+		if (a->cur.phase != ZENC__PH_DONE && spawn(x, a) == 0)
+			return;
+	}
+	a->done = 1;
+}
+
+/* Polls the live children once, for at most `max_wait` seconds. */
+static void supervise(zenc__attempt **live, size_t n_live,
+		      double max_wait)
+{
+	struct pollfd *pfds = zenc__calloc(n_live + 1, sizeof(*pfds));
+	double now = zenc__monotonic(), wait = max_wait;
+	size_t i;
+	int ms;
+
+	for (i = 0; i < n_live; i++) {
+		zenc__attempt *a = live[i];
+		pfds[i].fd = a->fd;
+		pfds[i].events = POLLIN;
+		if (a->deadline > 0 && a->deadline - now < wait)
+			wait = a->deadline - now;
+		if (a->term_sent && a->kill_at - now < wait)
+			wait = a->kill_at - now;
+		if (a->ss && a->ss->step->memory_limit && MEMORY_SAMPLE < wait)
+			wait = MEMORY_SAMPLE;
+	}
+	ms = wait <= 0 ? 0 : (int)ceil(wait * 1000);
+	if (wait > 0 && ms == 0)
+		ms = 1;
+	if (poll(pfds, n_live, ms) < 0 && errno != EINTR)
+		zenc__warn("poll: %s", strerror(errno));
+	now = zenc__monotonic();
+	for (i = 0; i < n_live; i++) {
+		zenc__attempt *a = live[i];
+		if (pfds[i].revents && drain(a)) {
+			a->term_sent = -1; /* marks "ended" for the caller */
+			continue;
+		}
+		if (a->ss && a->ss->step->memory_limit && !a->kill_reason &&
+		    resident_bytes(a->pid) > a->ss->step->memory_limit) {
+			a->kill_reason = ZENC__KILL_MEMORY;
+			kill(-a->pid, SIGKILL);
+			kill(a->pid, SIGKILL);
+		}
+		if (a->deadline > 0 && now >= a->deadline && !a->kill_reason) {
+			if (a->in_hook) {
+				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
+				kill(-a->pid, SIGKILL);
+				kill(a->pid, SIGKILL);
+			} else {
+				a->kill_reason = ZENC__KILL_TIMEOUT;
+				kill(-a->pid, SIGTERM);
+				kill(a->pid, SIGTERM);
+				a->term_sent = 1;
+				a->kill_at = now + TERM_GRACE;
+			}
+		} else if (a->term_sent == 1 && now >= a->kill_at) {
+			kill(-a->pid, SIGKILL);
+			kill(a->pid, SIGKILL);
+			a->term_sent = 2;
+		}
+	}
+	free(pfds);
+}
+
+static void interrupt_all(zenc__exec *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->p->n_steps; i++) {
+		zenc__attempt *a = x->steps[i].cur;
+		if (a && a->pid > 0 && !a->kill_reason) {
+			a->kill_reason = ZENC__KILL_CANCEL;
+			kill(-a->pid, SIGTERM);
+			a->term_sent = 1;
+			a->kill_at = zenc__monotonic() + TERM_GRACE;
+		}
+	}
+}
+
+static size_t collect_live(zenc__exec *x, zenc__attempt ***live, size_t *cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < x->p->n_steps; i++) {
+		zenc__attempt *a = x->steps[i].cur;
+		if (a && a->pid > 0) {
+			zenc__array_grow((void **)live, cap, n + 1,
+					 sizeof(**live));
+			(*live)[n++] = a;
+		}
+	}
+	return n;
+}
+
+static void run_steps(zenc__exec *x)
+{
+	zenc__attempt **live = NULL;
+	size_t cap = 0, i, n_live;
+	int *conts = zenc__calloc(x->p->n_steps + 1, sizeof(int));
+	int interrupted_seen = 0;
+
+	for (;;) {
+		double now = zenc__monotonic(), next_wake = -1;
+		int busy = 0;
+
+		if (zenc__interrupted && !interrupted_seen) {
+			interrupted_seen = 1;
+			x->stop = 1;
+			x->run->failed = 1;
+			zenc__warn("interrupted: stopping the running steps");
+			interrupt_all(x);
+		}
+		for (i = 0; i < x->p->n_steps; i++) {
+			zenc__stepstate *ss = &x->steps[i];
+			int r;
+			if (ss->status == ZENC__ST_PENDING) {
+				r = readiness(x, ss);
+				if (r < 0) {
+					skip(x, ss, "an upstream step failed");
+					continue;
+				}
+				if (r == 0 || x->stop)
+					continue;
+				if (x->isolation == ZENC_ISOLATION_PROCESS &&
+				    x->running >= (size_t)x->jobs) {
+					busy = 1;
+					continue;
+				}
+				launch(x, ss);
+			} else if (ss->status == ZENC__ST_WAITING) {
+				if (ss->wake > now) {
+					if (next_wake < 0 ||
+					    ss->wake < next_wake)
+						next_wake = ss->wake;
+					continue;
+				}
+				if (x->isolation == ZENC_ISOLATION_PROCESS &&
+				    x->running >= (size_t)x->jobs) {
+					busy = 1;
+					continue;
+				}
+				launch(x, ss);
+			}
+		}
+		n_live = collect_live(x, &live, &cap);
+		if (n_live == 0 && next_wake < 0) {
+			/* In-process steps may have finished in the loop
+			 * above and made others ready. */
+			int progress = 0;
+			for (i = 0; i < x->p->n_steps && !x->stop; i++)
+				if (x->steps[i].status == ZENC__ST_PENDING &&
+				    readiness(x, &x->steps[i]) != 0)
+					progress = 1;
+			if (!progress && !busy)
+				break;
+			continue;
+		}
+		supervise(live, n_live,
+			  next_wake < 0 ? 1.0 : next_wake - zenc__monotonic());
+		for (i = 0; i < n_live; i++) {
+			zenc__attempt *a = live[i];
+			if (a->term_sent != -1)
+				continue;
+			a->term_sent = 0;
+			child_ended(x, a, &conts[a->ss->step->index]);
+			if (a->done) {
+				conts[a->ss->step->index] = 0;
+				finish_attempt(x, a);
+			}
+		}
+	}
+	for (i = 0; i < x->p->n_steps; i++) {
+		if (x->steps[i].status == ZENC__ST_PENDING)
+			skip(x, &x->steps[i],
+			     zenc__interrupted ? "the run was interrupted"
+					       : "the run failed");
+	}
+	free(live);
+	free(conts);
+}
+
+void zenc__run_hooks(zenc__exec *x)
+{
+	zenc__event ev = x->run->failed ? ZENC__ON_RUN_FAILURE
+					: ZENC__ON_RUN_SUCCESS;
+	zenc__hook_record *recs;
+	zenc__attempt *a;
+	int conts = 0;
+
+	if (x->p->hooks[ev].n == 0)
+		return;
+	a = new_attempt(x, NULL);
+	a->cur.phase = ZENC__PH_RUN;
+	a->cur.ev = ev;
+	if (x->isolation == ZENC_ISOLATION_NONE) {
+		zenc__attempt_exec(a, -1);
+	} else if (spawn(x, a) == 0) {
+		while (!a->done) {
+			supervise(&a, 1, 1.0);
+			if (a->term_sent == -1) {
+				a->term_sent = 0;
+				child_ended(x, a, &conts);
+			}
+		}
+	}
+	hook_records(x, a, &recs);
+	if (a->n_hooks && x->store->hooks_put(x->store, recs, a->n_hooks) < 0)
+		store_warn("run hooks");
+	free(recs);
+	zenc__attempt_free(a);
+}
+
+int zenc__orchestrate_local(zenc__exec *x)
+{
+	run_steps(x);
+	return 0;
+}

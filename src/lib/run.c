@@ -1,0 +1,230 @@
+/*
+ * Running a pipeline: set-up of a run (stack, store, parameters, name),
+ * the orchestrator, run-level hooks, and the records around them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runcfg.h"
+#include "orchestrator.h"
+
+const char *zenc_run_id(const zenc_run *run)
+{
+	return run->id;
+}
+
+const char *zenc_run_name(const zenc_run *run)
+{
+	return run->name;
+}
+
+const char *zenc_run_pipeline_name(const zenc_run *run)
+{
+	return run->pipeline;
+}
+
+int zenc_run_failed(const zenc_run *run)
+{
+	return run->failed;
+}
+
+void zenc_run_free(zenc_run *run)
+{
+	if (!run)
+		return;
+	free(run->name);
+	free(run->pipeline);
+	free(run);
+}
+
+static void exec_release(zenc__exec *x)
+{
+	size_t i, j;
+
+	if (x->steps) {
+		for (i = 0; i < x->p->n_steps; i++) {
+			zenc__stepstate *ss = &x->steps[i];
+			zenc__params_release(ss);
+			for (j = 0; j < ss->n_arts; j++)
+				zenc__artifact_release(&ss->arts[j]);
+			free(ss->arts);
+			zenc__error_release(&ss->error);
+			zenc__attempt_free(ss->cur);
+		}
+		free(x->steps);
+	}
+	free(x->run_dir);
+	zenc__store_free(x->store);
+	zenc__stack_free(x->stack);
+}
+
+/* Settings that apply to a step: its own, else the pipeline's, else the
+ * run options'. */
+static void step_settings(zenc__exec *x, zenc__stepstate *ss,
+			  const zenc_run_options *o)
+{
+	zenc_step *s = ss->step;
+	zenc_pipeline *p = x->p;
+
+	ss->max_retries = 0;
+	ss->delay = 0;
+	ss->backoff = 1;
+	if (s->retry.set) {
+		ss->max_retries = s->retry.max_retries;
+		ss->delay = s->retry.delay;
+		ss->backoff = s->retry.backoff;
+	} else if (o && o->retries >= 0) {
+		ss->max_retries = o->retries;
+		if (p->retry.set) {
+			ss->delay = p->retry.delay;
+			ss->backoff = p->retry.backoff;
+		}
+	} else if (p->retry.set) {
+		ss->max_retries = p->retry.max_retries;
+		ss->delay = p->retry.delay;
+		ss->backoff = p->retry.backoff;
+	}
+	ss->timeout = s->timeout;
+	ss->hook_timeout = s->hook_timeout > 0   ? s->hook_timeout
+			   : p->hook_timeout > 0 ? p->hook_timeout
+						 : ZENC__DEFAULT_HOOK_TIMEOUT;
+}
+
+static char *default_run_name(const char *pipeline, double t)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+
+	zenc_buf_printf(&b, "%s-", pipeline);
+	zenc__time_runname(&b, t);
+	return zenc_buf_detach(&b);
+}
+
+int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
+		      const zenc_run_options *opts)
+{
+	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
+	const zenc_run_options *o = opts ? opts : &defaults;
+	zenc__runcfg *cfg = NULL;
+	zenc__run_record rr;
+	char host[256] = "";
+	zenc__exec x;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.started = zenc__now();
+	x.run = zenc__calloc(1, sizeof(*x.run));
+	zenc__uuid(x.run->id);
+	x.run->pipeline = zenc__strdup(p->name);
+
+	if ((rc = zenc_pipeline_validate(p)) < 0)
+		goto fail;
+	x.steps = zenc__calloc(p->n_steps, sizeof(*x.steps));
+	for (i = 0; i < p->n_steps; i++) {
+		x.steps[i].step = p->steps[i];
+		zenc__params_init(&x.steps[i]);
+	}
+	x.jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (x.jobs < 1)
+		x.jobs = 1;
+	x.isolation = o->isolation;
+	x.keep_going = o->keep_going;
+	x.quiet = o->quiet;
+	x.hook_failure = p->hook_failure;
+
+	/* Configuration file, then --param: the later wins. */
+	if (o->config_path) {
+		if ((rc = zenc__runcfg_load(&cfg, o->config_path, p)) < 0)
+			goto fail;
+		if ((rc = zenc__runcfg_apply(cfg, &x)) < 0)
+			goto fail;
+	}
+	for (i = 0; o->params && o->params[i]; i++)
+		if ((rc = zenc__params_apply(&x, o->params[i])) < 0)
+			goto fail;
+	if (o->hook_failure >= 0)
+		x.hook_failure = (zenc_hook_failure)o->hook_failure;
+	for (i = 0; i < p->n_steps; i++) {
+		step_settings(&x, &x.steps[i], o);
+		zenc__runcfg_step_settings(cfg, &x.steps[i]);
+		zenc__params_json(&x.steps[i]);
+	}
+	if (!x.run->name)
+		x.run->name = o->run_name ? zenc__strdup(o->run_name)
+			    : cfg && zenc__runcfg_run_name(cfg)
+				    ? zenc__runcfg_expand_name(
+					      zenc__runcfg_run_name(cfg),
+					      p->name, x.started)
+				    : default_run_name(p->name, x.started);
+
+	/* The environment: stack, store, artifact folder. */
+	if ((rc = zenc__stack_load(&x.stack,
+				   o->stack ? o->stack
+					    : zenc__runcfg_stack(cfg))) < 0) {
+		rc = rc == ZENC_ENOTFOUND ? ZENC_ENOTFOUND : ZENC_ECONFIG;
+		goto fail_env;
+	}
+	if ((rc = zenc__store_open(&x.store,
+				   zenc__stack_store_flavor(x.stack),
+				   zenc__stack_store_location(x.stack))) < 0)
+		goto fail_env;
+	x.run_dir = zenc__asprintf("%s/%s", zenc__stack_artifact_path(x.stack),
+				   x.run->id);
+	if (zenc__mkdir_p(x.run_dir, 0755) < 0) {
+		rc = zenc__error_set(ZENC_ECONFIG,
+				     "cannot create artifact folder '%s': %s",
+				     x.run_dir, strerror(errno));
+		goto fail_env;
+	}
+
+	gethostname(host, sizeof(host) - 1);
+	memset(&rr, 0, sizeof(rr));
+	rr.id = x.run->id;
+	rr.name = x.run->name;
+	rr.pipeline = p->name;
+	rr.status = "running";
+	rr.stack = zenc_stack_name(x.stack);
+	rr.host = host;
+	rr.pid = (long)getpid();
+	rr.started = x.started;
+	if ((rc = x.store->run_begin(x.store, &rr)) < 0)
+		goto fail_env;
+
+	if (!x.quiet)
+		zenc__info("Initiating a new run for the pipeline: %s.",
+			   p->name);
+	if (!x.quiet)
+		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
+			   x.run->id, zenc_stack_name(x.stack));
+	zenc__orchestrate_local(&x);
+	zenc__run_hooks(&x);
+	if (x.store->run_end(x.store, x.run->id,
+			     x.run->failed ? "failed" : "completed",
+			     zenc__now()) < 0)
+		zenc__warn("could not record the end of the run: %s",
+			   zenc_error_last());
+	if (!x.quiet)
+		zenc__log(x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
+			  "Run %s %s in %.3fs.", x.run->name,
+			  x.run->failed ? "failed" : "completed",
+			  zenc__now() - x.started);
+	*out = x.run;
+	x.run = NULL;
+	exec_release(&x);
+	zenc__runcfg_free(cfg);
+	return 0;
+
+fail_env:
+	if (rc != ZENC_ENOTFOUND && rc != ZENC_ECONFIG && rc != ZENC_ESTORE)
+		rc = ZENC_ECONFIG;
+fail:
+	exec_release(&x);
+	zenc__runcfg_free(cfg);
+	zenc_run_free(x.run);
+	return rc;
+}

@@ -88,8 +88,8 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 
 int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 		      const char *input, size_t input_len, const char *dir,
-		      int out_fd, double timeout, int *wstatus, int *timed_out,
-		      zenc_buf *err)
+		      int out_fd, double timeout, int own_group, int *wstatus,
+		      int *timed_out, zenc_buf *err)
 {
 	int sv[2] = {-1, -1}, errpipe[2] = {-1, -1};
 	char *const sh_argv[] = {"/bin/sh", "-c", (char *)shell, NULL};
@@ -114,7 +114,8 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 	}
 	if (pid == 0) {
 		size_t i;
-		setpgid(0, 0);
+		if (own_group)
+			setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(sv[1], 0);
 		if (out_fd >= 0) {
@@ -132,7 +133,8 @@ child_fail:
 		(void)r;
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	if (own_group)
+		setpgid(pid, pid);
 	close(sv[1]);
 	sv[1] = -1;
 	close(errpipe[1]);
@@ -164,16 +166,19 @@ child_fail:
 	close(sv[0]);
 	if (!wait_deadline(pid, timeout, wstatus)) {
 		*timed_out = 1;
-		kill(-pid, SIGTERM);
+		if (own_group)
+			kill(-pid, SIGTERM);
 		kill(pid, SIGTERM);
 		if (!wait_deadline(pid, 1.0, wstatus)) {
-			kill(-pid, SIGKILL);
+			if (own_group)
+				kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, wstatus, 0);
 		}
 	}
 	/* Whatever the command left behind in its group goes with it. */
-	kill(-pid, SIGKILL);
+	if (own_group)
+		kill(-pid, SIGKILL);
 	return 0;
 fail:
 	if (sv[0] >= 0)

@@ -409,3 +409,57 @@ int zenc_input_bytes(zenc_step_context *ctx, const char *name,
 	}
 	return rc;
 }
+
+int zenc__raise_status(zenc_step_context *ctx, const char *type, int exit_code,
+		       int sig, const char *fmt, ...)
+{
+	zenc_buf msg = ZENC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	zenc_raise(ctx, type, "%s", zenc_buf_cstr(&msg));
+	if (ctx && !ctx->in_hook) {
+		ctx->raise.exit_code = exit_code;
+		ctx->raise.signal = sig;
+	}
+	zenc_buf_release(&msg);
+	return -1;
+}
+
+const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name)
+{
+	zenc__stepstate *up;
+	size_t i, j;
+
+	for (i = 0; ctx->step && i < ctx->step->n_inputs; i++) {
+		zenc__input *in = &ctx->step->inputs[i];
+		if (strcmp(in->name, name))
+			continue;
+		up = &ctx->x->steps[in->from->index];
+		for (j = 0; j < up->n_arts; j++)
+			if (!strcmp(up->arts[j].name, in->from_output))
+				return up->arts[j].uri;
+	}
+	return NULL;
+}
+
+const char *zenc__ctx_run_dir(const zenc_step_context *ctx)
+{
+	return ctx->x->run_dir;
+}
+
+void *zenc__ctx_step_payload(const zenc_step_context *ctx)
+{
+	return ctx->step ? ctx->step->fn_payload : NULL;
+}
+
+void zenc__step_set_payload(zenc_step *s, void *payload,
+			    void (*payload_free)(void *payload))
+{
+	if (s->payload_free)
+		s->payload_free(s->fn_payload);
+	s->fn_payload = payload;
+	s->payload_free = payload_free;
+}

@@ -191,6 +191,19 @@ int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
 			    size_t *n);
 void zenc__artifact_release(zenc__artifact *a);
 
+/* zenc_raise() that also sets the error's exit code and signal (steps
+ * that are commands). */
+int zenc__raise_status(zenc_step_context *ctx, const char *type, int exit_code,
+		       int sig, const char *fmt, ...) ZENC__PRINTF(5, 6);
+/* The artifact path of input `name` (the upstream output), or NULL. */
+const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name);
+/* This run's folder in the artifact store. */
+const char *zenc__ctx_run_dir(const zenc_step_context *ctx);
+/* Data attached to a step that is not a plain C function (a command). */
+void *zenc__ctx_step_payload(const zenc_step_context *ctx);
+void zenc__step_set_payload(zenc_step *s, void *payload,
+			    void (*payload_free)(void *payload));
+
 /* The events an executor reports. */
 typedef enum zenc__msg {
 	ZENC__MSG_HOOK_BEGIN = 'h',
@@ -239,12 +252,15 @@ void zenc__param_text(zenc_buf *b, const zenc_param *f, const void *params);
  * `env` added to the environment, `input` on standard input, in `dir`
  * (or the current folder), standard output and error to `out_fd` (or
  * inherited when -1), waiting at most `timeout` seconds (0: no limit).
- * Fills `*wstatus` and `*timed_out`.  Returns 0, or -1 when the command
- * could not be started (with `err` telling why). */
+ * Fills `*wstatus` and `*timed_out`.  With `own_group` the command gets
+ * its own process group (killed whole at the deadline); without, it stays
+ * in the caller's, so that a supervisor killing the caller's group kills
+ * it too.  Returns 0, or -1 when the command could not be started (with
+ * `err` telling why). */
 int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 		      const char *input, size_t input_len, const char *dir,
-		      int out_fd, double timeout, int *wstatus, int *timed_out,
-		      zenc_buf *err);
+		      int out_fd, double timeout, int own_group, int *wstatus,
+		      int *timed_out, zenc_buf *err);
 
 /* "killed by SIGSEGV", "exited with code 3". */
 void zenc__describe_status(zenc_buf *b, int wstatus);

@@ -147,8 +147,8 @@ static int run_hook(zenc__attempt *a, zenc_step_context *ctx, int fd,
 		zenc__hook_context(&json, &env, &n_env, a->x, a->ss, ev,
 				   a->attempt, failed ? e : NULL);
 		if (zenc__command_run(h->command, h->argv, env, json.ptr,
-				      json.len, h->dir, -1, timeout, &wstatus,
-				      &timed_out, &why) < 0) {
+				      json.len, h->dir, -1, timeout, 1,
+				      &wstatus, &timed_out, &why) < 0) {
 			status = "failed";
 		} else if (timed_out) {
 			status = "timeout";

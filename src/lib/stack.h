@@ -7,6 +7,7 @@
 #define ZENC_LIB_STACK_H
 
 #include "internal.h"
+#include "zenc/sys/flavor.h"
 
 /*
  * Loads stack `name` (NULL: the active stack) from $ZENC_HOME.  A fresh
@@ -28,5 +29,176 @@ const char *zenc__stack_store_flavor(const zenc_stack *stack);
 const char *zenc__stack_store_location(const zenc_stack *stack);
 /* The artifact store's root folder. */
 const char *zenc__stack_artifact_path(const zenc_stack *stack);
+
+/*
+ * The alerter component of `stack`: its flavor and its config, keys and
+ * values side by side (values with {{secret.X}} not yet resolved; pass
+ * them through zenc__secret_resolve() at use).  Everything is borrowed
+ * from the stack.  Returns 0, or ZENC_ENOTFOUND when the stack has no
+ * alerter (then *flavor is NULL and *n is 0).
+ */
+int zenc__stack_alerter_config(const zenc_stack *s, const char **flavor,
+			       const char *const **keys,
+			       const char *const **values, size_t *n);
+
+/* The name of the stack's component of `kind` ("orchestrator", ...), or
+ * NULL when it has none or the kind is unknown. */
+const char *zenc__stack_component_name(const zenc_stack *s, const char *kind);
+
+/*
+ * Component kinds, in the order a stack lists them.
+ */
+typedef enum zenc__kind {
+	ZENC__KIND_ORCHESTRATOR = 0,
+	ZENC__KIND_ARTIFACT_STORE,
+	ZENC__KIND_METADATA_STORE,
+	ZENC__KIND_ALERTER,
+	ZENC__KIND_COUNT
+} zenc__kind;
+
+/* "orchestrator", "artifact-store", "metadata-store", "alerter". */
+const char *zenc__kind_name(zenc__kind kind);
+/* 0, or -1 for an unknown name (no error is set). */
+int zenc__kind_parse(zenc__kind *out, const char *name);
+
+/*
+ * Flavors (flavor.c).  The registry itself is public: zenc/sys/flavor.h.
+ */
+
+/* Appends the names of `kind`'s flavors, sorted, joined by ", ". */
+void zenc__flavor_names(zenc_buf *b, const char *kind);
+/* Finds a flavor, or sets "unknown alerter flavor 'slak' (known: ...);
+ * did you mean 'slack'?" and returns ZENC_ENOTFOUND. */
+int zenc__flavor_lookup(const zenc_flavor **out, const char *kind,
+			const char *name);
+/* 0 when `key` is one of the flavor's keys; otherwise sets "unknown config
+ * key ..." and returns ZENC_EINVALID. */
+int zenc__flavor_check_key(const zenc_flavor *f, const char *key);
+/* True when `key` is one of the flavor's secret keys. */
+bool zenc__flavor_is_secret_key(const zenc_flavor *f, const char *key);
+/* The candidate closest to `word` when it is close enough to suggest
+ * ("did you mean"), else NULL. */
+const char *zenc__closest(const char *word, const char *const *cands,
+			  size_t n);
+
+/*
+ * The configuration in $ZENC_HOME/config (config_file.c; the format is in
+ * docs/stack.md).  Read it with zenc__stacks_read(); change it only inside
+ * zenc__stacks_edit(), which holds $ZENC_HOME/lock around the read, the
+ * change and the atomic write.
+ */
+typedef struct zenc__component {
+	zenc__kind kind;
+	char *name;
+	char *flavor;
+	char **keys;
+	char **values;
+	size_t n;
+} zenc__component;
+
+typedef struct zenc__stack_def {
+	char *name;
+	/* Component names by kind; NULL: none (only the alerter may be). */
+	char *components[ZENC__KIND_COUNT];
+} zenc__stack_def;
+
+typedef struct zenc__stacks {
+	char *active;
+	zenc__component *components;
+	size_t ncomponents;
+	zenc__stack_def *stacks;
+	size_t nstacks;
+} zenc__stacks;
+
+#define ZENC__STACKS_INIT {NULL, NULL, 0, NULL, 0}
+
+/* The configuration of a fresh $ZENC_HOME: the stack "default". */
+void zenc__stacks_default(zenc__stacks *cfg);
+/* Reads $ZENC_HOME/config, or the default when there is none.  0, or
+ * ZENC_ECONFIG / ZENC_EIO with "path:line:column: ..." */
+int zenc__stacks_read(zenc__stacks *cfg);
+/* Parses `text`; `path` is only for messages. */
+int zenc__stacks_parse(zenc__stacks *cfg, const char *text, const char *path);
+void zenc__stacks_format(zenc_buf *out, const zenc__stacks *cfg);
+void zenc__stacks_release(zenc__stacks *cfg);
+/* Locks $ZENC_HOME (creating it 0700), reads the config, calls fn, and
+ * writes the config back atomically when fn returns 0.  Returns fn's
+ * result, or an error of its own. */
+int zenc__stacks_edit(int (*fn)(zenc__stacks *cfg, void *payload),
+		      void *payload);
+/* An exclusive flock on $ZENC_HOME/lock: 0 and *fd, or ZENC_EIO. */
+int zenc__home_lock(int *fd);
+void zenc__home_unlock(int fd);
+
+zenc__component *zenc__stacks_component(const zenc__stacks *cfg,
+					zenc__kind kind, const char *name);
+zenc__stack_def *zenc__stacks_stack(const zenc__stacks *cfg,
+				    const char *name);
+/* As above, or ZENC_ENOTFOUND with "unknown alerter 'x' (known: ...)". */
+int zenc__stacks_component_find(const zenc__stacks *cfg, zenc__kind kind,
+				const char *name, zenc__component **out);
+int zenc__stacks_stack_find(const zenc__stacks *cfg, const char *name,
+			    zenc__stack_def **out);
+/* The value of `key` in `c`, or NULL. */
+const char *zenc__component_get(const zenc__component *c, const char *key);
+/* 0 for a valid component or stack name, else ZENC_EINVALID with
+ * "invalid <what> name '...'" set. */
+int zenc__check_name(const char *what, const char *name);
+
+/*
+ * Checked changes: each validates everything first, sets the error and
+ * leaves `cfg` unchanged when it refuses.  Codes: ZENC_EINVALID (bad
+ * name or key), ZENC_ENOTFOUND (unknown flavor, component or stack),
+ * ZENC_EEXISTS, ZENC_EINUSE (component used by a stack), ZENC_ESTATE
+ * (deleting the active or the default stack).
+ */
+int zenc__stacks_component_add(zenc__stacks *cfg, zenc__kind kind,
+			       const char *name, const char *flavor,
+			       const char *const *keys,
+			       const char *const *values, size_t n);
+/* Sets each key; an empty value removes the key. */
+int zenc__stacks_component_update(zenc__stacks *cfg, zenc__kind kind,
+				  const char *name, const char *const *keys,
+				  const char *const *values, size_t n);
+int zenc__stacks_component_delete(zenc__stacks *cfg, zenc__kind kind,
+				  const char *name);
+/* comps[kind]: the component's name; NULL: the one named "default" (for
+ * the alerter: the alerter "default" if there is one, else none). */
+int zenc__stacks_stack_add(zenc__stacks *cfg, const char *name,
+			   const char *const *comps);
+/* comps[kind]: NULL leaves it; "" removes it (the alerter only). */
+int zenc__stacks_stack_update(zenc__stacks *cfg, const char *name,
+			      const char *const *comps);
+int zenc__stacks_stack_delete(zenc__stacks *cfg, const char *name);
+int zenc__stacks_stack_activate(zenc__stacks *cfg, const char *name);
+
+/* How `value` of `key` is shown: as is, or "****" for a secret key whose
+ * value is not exactly one {{secret.NAME}} reference.  `f` may be NULL
+ * (an unknown flavor: every value but a reference is masked). */
+const char *zenc__stacks_mask(const zenc_flavor *f, const char *key,
+			      const char *value);
+
+/* Line-format escaping shared by the config and the secrets file:
+ * backslash, and control characters as \n, \r, \t or \xHH. */
+void zenc__stacks_escape(zenc_buf *b, const char *s);
+/* Undoes it; -1 (and *bad the offset) for a malformed escape. */
+int zenc__stacks_unescape(zenc_buf *b, const char *s, size_t n, size_t *bad);
+
+/*
+ * Secrets (secret.c), in $ZENC_HOME/secrets, mode 0600.  A value is never
+ * put in an error message or a log line.
+ */
+int zenc__secret_check_name(const char *name);
+/* Sets (or replaces) a secret.  0, ZENC_EINVALID, ZENC_EIO. */
+int zenc__secret_set(const char *name, const char *value);
+/* 0, or ZENC_ENOTFOUND "unknown secret 'NAME'". */
+int zenc__secret_delete(const char *name);
+/* The names, sorted; free each and the array. */
+int zenc__secret_names(char ***out, size_t *n);
+/* Appends `value` to `out` with every {{secret.NAME}} replaced by the
+ * secret's value.  0, or ZENC_ECONFIG "unknown secret 'NAME'". */
+int zenc__secret_resolve(zenc_buf *out, const char *value);
+/* True when `value` is exactly one {{secret.NAME}} reference. */
+bool zenc__secret_is_ref(const char *value);
 
 #endif

@@ -158,4 +158,17 @@ void zenc__run_info_free(zenc__run_info *info);
 void zenc__run_list_free(zenc__run_list *list);
 void zenc__arena_free(void *arena);
 
+/*
+ * The arena that flavors allocate query results in (the `arena` of
+ * zenc__run_info and zenc__run_list, and of artifacts_get): many small
+ * allocations released at once by zenc__arena_free().  Allocations are
+ * aligned for any type and abort on exhaustion, like zenc__malloc().
+ */
+typedef struct zenc__arena zenc__arena;
+zenc__arena *zenc__arena_new(void);
+void *zenc__arena_alloc(zenc__arena *a, size_t n);      /* zeroed */
+void *zenc__arena_memdup(zenc__arena *a, const void *p, size_t n);
+char *zenc__arena_strndup(zenc__arena *a, const char *s, size_t n);
+char *zenc__arena_strdup(zenc__arena *a, const char *s); /* NULL -> NULL */
+
 #endif

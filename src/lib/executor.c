@@ -439,6 +439,8 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 			zenc__error_assign(&a->err, f[1], f[2], atoi(f[3]),
 					   atoi(f[4]), a->attempt);
 			a->cur.ev = failure_event(a);
+			zenc__info("Step %s failed: %s: %s", subject(a), f[1],
+				   f[2]);
 		} else {
 			a->cur.ev = ZENC__ON_SUCCESS;
 		}

@@ -19,4 +19,17 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when `arg` is -h or --help. */
 int cli_is_help(const char *arg);
 
+/* Stacks, components and secrets (cmd_stack.c, cmd_component.c,
+ * cmd_secret.c).  cmd_component() serves every component kind:
+ * kind is "orchestrator", "artifact-store", "metadata-store" or
+ * "alerter", and argv[0] the kind as typed. */
+int cmd_stack(int argc, char **argv);
+int cmd_component(const char *kind, int argc, char **argv);
+int cmd_secret(int argc, char **argv);
+
+/* The exit code for a failed library call `rc`: ZENC_EXIT_USAGE for a
+ * refused request (bad name, flavor or key; unknown, existing or in-use
+ * object), ZENC_EXIT_ENV otherwise (unreadable config, I/O). */
+int cli_exit_code(int rc);
+
 #endif

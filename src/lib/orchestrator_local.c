@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,13 +155,12 @@ static void finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->status = ZENC__ST_COMPLETED;
 		ss->ended = a->ended;
 		zenc__error_release(&ss->error);
+		record_attempt(x, a);
+		/* Downstream steps read the artifacts from the step. */
 		ss->arts = a->arts;
 		ss->n_arts = a->n_arts;
 		a->arts = NULL;
 		a->n_arts = 0;
-		record_attempt(x, a);
-		/* The artifacts moved to the step; record_attempt() read
-		 * them from the attempt, so it ran before the move. */
 		if (!x->quiet)
 			zenc__info("Step %s has finished in %.3fs.",
 				   ss->step->name, ss->ended - ss->started);
@@ -190,8 +190,14 @@ static void finish_attempt(zenc__exec *x, zenc__attempt *a)
 	zenc__attempt_free(a);
 }
 
-static void child_main(zenc__attempt *a, int fd)
+static void child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {
+	/* A step is never left running unsupervised: when the orchestrator
+	 * dies, so does the step (and its run is marked failed on the next
+	 * open of the store). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != supervisor)
+		_exit(120);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -202,8 +208,8 @@ static void child_main(zenc__attempt *a, int fd)
 
 static int spawn(zenc__exec *x, zenc__attempt *a)
 {
+	pid_t self = getpid(), pid;
 	int fds[2];
-	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
@@ -219,7 +225,7 @@ static int spawn(zenc__exec *x, zenc__attempt *a)
 	if (pid == 0) {
 		close(fds[0]);
 		setpgid(0, 0);
-		child_main(a, fds[1]);
+		child_main(a, fds[1], self);
 	}
 	setpgid(pid, pid);
 	close(fds[1]);
@@ -542,6 +548,13 @@ static void run_steps(zenc__exec *x)
 				}
 				launch(x, ss);
 			}
+		}
+		/* Steps that failed just now in this process wait too. */
+		for (i = 0; i < x->p->n_steps; i++) {
+			zenc__stepstate *ss = &x->steps[i];
+			if (ss->status == ZENC__ST_WAITING &&
+			    (next_wake < 0 || ss->wake < next_wake))
+				next_wake = ss->wake;
 		}
 		n_live = collect_live(x, &live, &cap);
 		if (n_live == 0 && next_wake < 0) {

@@ -175,8 +175,16 @@ test_expect_success 'a run whose orchestrator was killed is not left running' '
 	ZT_SUCCESS_HOOK=hang ZT_HOOK_TIMEOUT=60 "$ZT" run >out 2>&1 &
 	pid=$! &&
 	for i in $(seq 100); do grep -q "Running on_success hook s_success" out && break; sleep 0.1; done &&
-	kill -9 $pid && wait $pid || true &&
-	pkill -9 -f "zt_pipeline run" || true &&
+	kids=$(pgrep -P $pid) &&
+	test -n "$kids" &&
+	{ kill -9 $pid; wait $pid || true; } &&
+	for i in $(seq 50); do
+		alive=
+		for k in $kids; do kill -0 $k 2>/dev/null && alive=1; done
+		test -z "$alive" && break
+		sleep 0.1
+	done &&
+	test -z "$alive" &&
 	last_run &&
 	test "$(test_json run.json "d[\"status\"]")" = failed
 '

@@ -1,0 +1,777 @@
+/* zenc runs list|show|delete: what the metadata store recorded. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "lib/store.h"
+#include "lib/internal.h"
+
+static const char usage_runs[] =
+	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
+	" [--limit N]\n"
+	"   or: zenc runs show RUN [--json]\n"
+	"   or: zenc runs delete RUN\n"
+	"\n"
+	"RUN is a run id, a run name, or a unique prefix of a run id\n"
+	"(4 characters or more).\n";
+
+static const char usage_list[] =
+	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
+	" [--limit N]\n"
+	"\n"
+	"Lists recorded runs, newest first.\n"
+	"\n"
+	"    --json             print a JSON array\n"
+	"    --pipeline NAME    only runs of pipeline NAME\n"
+	"    --status STATUS    only runs that are running, completed or"
+	" failed\n"
+	"    --limit N          at most N runs\n";
+
+static const char usage_show[] =
+	"usage: zenc runs show RUN [--json]\n"
+	"\n"
+	"Shows a run: its steps, attempts, outputs and hook runs.  RUN is a\n"
+	"run id, a run name, or a unique prefix of a run id.\n"
+	"\n"
+	"    --json             print a JSON object\n";
+
+static const char usage_delete[] =
+	"usage: zenc runs delete RUN\n"
+	"\n"
+	"Deletes a run's records from the metadata store (not its artifacts).\n"
+	"RUN is a run id, a run name, or a unique prefix of a run id.\n";
+
+/* The one place that decides where the store is. */
+static int open_store(zenc__store **out)
+{
+	char *path = zenc__asprintf("%s/zenc.db", zenc__data_home());
+	int rc;
+
+	rc = zenc__store_open(out, "sqlite", path);
+	free(path);
+	if (rc < 0) {
+		cli_error("%s", zenc_error_last());
+		return ZENC_EXIT_ENV;
+	}
+	return 0;
+}
+
+/* The exit code for a store error: the user's mistake or a broken store. */
+static int store_exit(int rc)
+{
+	cli_error("%s", zenc_error_last());
+	return rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID ? ZENC_EXIT_USAGE
+							   : ZENC_EXIT_ENV;
+}
+
+/* Prints the error and then the command's usage; the usage exit code. */
+static int usage_error(const char *usage, const char *fmt, ...)
+	ZENC__PRINTF(2, 3);
+
+static int usage_error(const char *usage, const char *fmt, ...)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	cli_error("%s", zenc_buf_cstr(&b));
+	zenc_buf_release(&b);
+	fputs(usage, stderr);
+	return ZENC_EXIT_USAGE;
+}
+
+/*
+ * Matches "--name VALUE" and "--name=VALUE" at argv[*i]: 1 with *out set
+ * (and *i past the value), 0 when argv[*i] is another argument, -1 when
+ * the value is missing.
+ */
+static int opt_value(
+	int argc, char **argv, int *i, const char *name, const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n))
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+/* Output helpers. */
+
+static void put_time_json(zenc_buf *b, double t)
+{
+	if (t == 0) {
+		zenc_buf_puts(b, "null");
+		return;
+	}
+	zenc_buf_putc(b, '"');
+	zenc__time_iso(b, t);
+	zenc_buf_putc(b, '"');
+}
+
+static void put_number_json(zenc_buf *b, double v)
+{
+	if (isfinite(v))
+		zenc_buf_printf(b, "%.6f", v);
+	else
+		zenc_buf_puts(b, "null");
+}
+
+/* The seconds from `start` to `end`, or null while not both are known. */
+static void put_span_json(zenc_buf *b, double start, double end)
+{
+	if (start == 0 || end == 0)
+		zenc_buf_puts(b, "null");
+	else
+		put_number_json(b, end - start);
+}
+
+static void put_local_time(zenc_buf *b, double t)
+{
+	char out[32];
+	time_t sec = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || !localtime_r(&sec, &tm) ||
+	    !strftime(out, sizeof(out), "%Y-%m-%d %H:%M:%S", &tm)) {
+		zenc_buf_putc(b, '-');
+		return;
+	}
+	zenc_buf_puts(b, out);
+}
+
+static void put_duration(zenc_buf *b, double s)
+{
+	long total;
+
+	if (!isfinite(s) || s < 0) {
+		zenc_buf_putc(b, '-');
+	} else if (s < 60) {
+		zenc_buf_printf(b, "%.3fs", s);
+	} else if (s < 3600) {
+		total = (long)s;
+		zenc_buf_printf(b, "%ldm%02lds", total / 60, total % 60);
+	} else {
+		total = (long)s;
+		zenc_buf_printf(
+			b, "%ldh%02ldm%02lds", total / 3600, total / 60 % 60,
+			total % 60);
+	}
+}
+
+static void put_span(zenc_buf *b, double start, double end)
+{
+	if (start == 0 || end == 0)
+		zenc_buf_putc(b, '-');
+	else
+		put_duration(b, end - start);
+}
+
+/* `text` with every line after the first indented by `indent` spaces. */
+static void put_indented(zenc_buf *b, const char *text, int indent)
+{
+	const char *nl;
+
+	for (; (nl = strchr(text, '\n')); text = nl + 1) {
+		zenc_buf_put(b, text, (size_t)(nl - text) + 1);
+		zenc_buf_printf(b, "%*s", indent, "");
+	}
+	zenc_buf_puts(b, text);
+}
+
+static int write_out(zenc_buf *b)
+{
+	if (fwrite(b->ptr ? b->ptr : "", 1, b->len, stdout) != b->len ||
+	    fflush(stdout) == EOF) {
+		cli_error("cannot write the output: %s", strerror(errno));
+		return ZENC_EXIT_ENV;
+	}
+	return ZENC_EXIT_OK;
+}
+
+/* zenc runs list */
+
+static void list_json(zenc_buf *b, const zenc__run_list *l)
+{
+	size_t i;
+
+	zenc_buf_putc(b, '[');
+	for (i = 0; i < l->n; i++) {
+		const zenc__run_record *r = &l->runs[i];
+
+		zenc_buf_puts(b, i ? ",\n {\"id\": " : "\n {\"id\": ");
+		zenc_json_str(b, r->id);
+		zenc_buf_puts(b, ", \"name\": ");
+		zenc_json_str(b, r->name);
+		zenc_buf_puts(b, ", \"pipeline\": ");
+		zenc_json_str(b, r->pipeline);
+		zenc_buf_puts(b, ", \"status\": ");
+		zenc_json_str(b, r->status);
+		zenc_buf_puts(b, ", \"started\": ");
+		put_time_json(b, r->started);
+		zenc_buf_puts(b, ", \"ended\": ");
+		put_time_json(b, r->ended);
+		zenc_buf_putc(b, '}');
+	}
+	zenc_buf_puts(b, l->n ? "\n]\n" : "]\n");
+}
+
+/* A column of the table `runs list` prints. */
+static void put_cell(zenc_buf *b, const char *text, size_t width, int last)
+{
+	size_t n = strlen(text);
+
+	zenc_buf_put(b, text, n);
+	if (last)
+		return;
+	for (n = width + 2 - n; n > 0; n--)
+		zenc_buf_putc(b, ' ');
+}
+
+/* Times and durations are formatted into fixed cells up front, so that
+ * listing many runs costs no allocation per run. */
+struct list_cells {
+	char started[24];
+	char duration[24];
+};
+
+static void list_text(zenc_buf *b, const zenc__run_list *l)
+{
+	size_t w_name = 4, w_pipeline = 8, w_status = 6, w_started = 7, i;
+	struct list_cells *cells;
+	zenc_buf tmp = ZENC_BUF_INIT;
+
+	if (!l->n) {
+		zenc_buf_puts(b, "No runs.\n");
+		return;
+	}
+	cells = zenc__calloc(l->n, sizeof(*cells));
+	for (i = 0; i < l->n; i++) {
+		const zenc__run_record *r = &l->runs[i];
+
+		zenc_buf_clear(&tmp);
+		put_local_time(&tmp, r->started);
+		snprintf(
+			cells[i].started, sizeof(cells[i].started), "%s",
+			zenc_buf_cstr(&tmp));
+		zenc_buf_clear(&tmp);
+		put_span(&tmp, r->started, r->ended);
+		snprintf(
+			cells[i].duration, sizeof(cells[i].duration), "%s",
+			zenc_buf_cstr(&tmp));
+		if (r->name && strlen(r->name) > w_name)
+			w_name = strlen(r->name);
+		if (r->pipeline && strlen(r->pipeline) > w_pipeline)
+			w_pipeline = strlen(r->pipeline);
+		if (r->status && strlen(r->status) > w_status)
+			w_status = strlen(r->status);
+		if (strlen(cells[i].started) > w_started)
+			w_started = strlen(cells[i].started);
+	}
+	put_cell(b, "NAME", w_name, 0);
+	put_cell(b, "PIPELINE", w_pipeline, 0);
+	put_cell(b, "STATUS", w_status, 0);
+	put_cell(b, "STARTED", w_started, 0);
+	put_cell(b, "DURATION", 0, 1);
+	zenc_buf_putc(b, '\n');
+	for (i = 0; i < l->n; i++) {
+		const zenc__run_record *r = &l->runs[i];
+
+		put_cell(b, r->name ? r->name : "-", w_name, 0);
+		put_cell(b, r->pipeline ? r->pipeline : "-", w_pipeline, 0);
+		put_cell(b, r->status ? r->status : "-", w_status, 0);
+		put_cell(b, cells[i].started, w_started, 0);
+		put_cell(b, cells[i].duration, 0, 1);
+		zenc_buf_putc(b, '\n');
+	}
+	zenc_buf_release(&tmp);
+	free(cells);
+}
+
+static int runs_list(int argc, char **argv)
+{
+	static const char *const statuses[] = {
+		"running", "completed", "failed"};
+	zenc__run_filter filter = {0};
+	zenc__run_list list = {0};
+	zenc__store *store = NULL;
+	zenc_buf out = ZENC_BUF_INIT;
+	const char *limit = NULL;
+	int json = 0, i, m, rc;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(usage_list, stdout);
+			return ZENC_EXIT_OK;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			json = 1;
+			continue;
+		}
+		if ((m = opt_value(
+			     argc, argv, &i, "--pipeline", &filter.pipeline)) ||
+		    (m = opt_value(
+			     argc, argv, &i, "--status", &filter.status)) ||
+		    (m = opt_value(argc, argv, &i, "--limit", &limit))) {
+			if (m < 0)
+				return usage_error(
+					usage_list, "option '%s' needs a value",
+					a);
+			continue;
+		}
+		if (a[0] == '-')
+			return usage_error(
+				usage_list,
+				"unknown option '%s' for 'runs list'", a);
+		return usage_error(
+			usage_list, "unexpected argument '%s' for 'runs list'",
+			a);
+	}
+	if (filter.status) {
+		for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+			if (!strcmp(filter.status, statuses[k]))
+				break;
+		if (k == sizeof(statuses) / sizeof(statuses[0])) {
+			cli_error(
+				"unknown status '%s' (known: running, "
+				"completed, failed)",
+				filter.status);
+			return ZENC_EXIT_USAGE;
+		}
+	}
+	if (limit) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(limit, &end, 10);
+		if (!*limit || *end || errno || v == 0 || limit[0] == '-' ||
+		    v > SIZE_MAX) {
+			cli_error(
+				"invalid limit '%s' (a positive integer)",
+				limit);
+			return ZENC_EXIT_USAGE;
+		}
+		filter.limit = (size_t)v;
+	}
+
+	if ((rc = open_store(&store)) != 0)
+		return rc;
+	if ((rc = store->runs_list(store, &filter, &list)) < 0) {
+		rc = store_exit(rc);
+		goto done;
+	}
+	if (json)
+		list_json(&out, &list);
+	else
+		list_text(&out, &list);
+	rc = write_out(&out);
+done:
+	zenc_buf_release(&out);
+	zenc__run_list_free(&list);
+	zenc__store_free(store);
+	return rc;
+}
+
+/* zenc runs show */
+
+static void hook_json(zenc_buf *b, const zenc__hook_record *h)
+{
+	zenc_buf_puts(b, "{\"event\": ");
+	zenc_json_str(b, h->event);
+	zenc_buf_puts(b, ", \"hook\": ");
+	zenc_json_str(b, h->hook);
+	zenc_buf_printf(b, ", \"attempt\": %d, \"status\": ", h->attempt);
+	zenc_json_str(b, h->status);
+	zenc_buf_puts(b, ", \"error\": ");
+	zenc_json_str(b, h->error);
+	zenc_buf_puts(b, ", \"started\": ");
+	put_time_json(b, h->started);
+	zenc_buf_puts(b, ", \"duration\": ");
+	put_number_json(b, h->duration);
+	zenc_buf_putc(b, '}');
+}
+
+static void hooks_json(zenc_buf *b, const zenc__hook_record *h, size_t n)
+{
+	size_t i;
+
+	zenc_buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			zenc_buf_puts(b, ", ");
+		hook_json(b, &h[i]);
+	}
+	zenc_buf_putc(b, ']');
+}
+
+static void step_json(zenc_buf *b, const zenc__step_info *si)
+{
+	const zenc__step_record *s = &si->rec;
+	size_t i;
+
+	zenc_buf_puts(b, "{\"name\": ");
+	zenc_json_str(b, s->name);
+	zenc_buf_puts(b, ", \"status\": ");
+	zenc_json_str(b, s->status);
+	zenc_buf_printf(b, ", \"attempts\": %d, \"started\": ", s->attempts);
+	put_time_json(b, s->started);
+	zenc_buf_puts(b, ", \"ended\": ");
+	put_time_json(b, s->ended);
+	zenc_buf_puts(b, ", \"duration\": ");
+	put_span_json(b, s->started, s->ended);
+	zenc_buf_puts(b, ", \"error_type\": ");
+	zenc_json_str(b, s->error_type);
+	zenc_buf_puts(b, ", \"error_message\": ");
+	zenc_json_str(b, s->error_message);
+	zenc_buf_printf(
+		b, ", \"exit_code\": %d, \"signal\": %d", s->exit_code,
+		s->signal);
+	/* The engine stores the parameters as a JSON object already. */
+	zenc_buf_puts(b, ", \"params\": ");
+	zenc_buf_puts(
+		b, s->params_json && *s->params_json ? s->params_json : "null");
+	zenc_buf_puts(b, ", \"log\": ");
+	zenc_json_str(b, s->log_uri);
+
+	zenc_buf_puts(b, ",\n   \"outputs\": [");
+	for (i = 0; i < si->n_artifacts; i++) {
+		const zenc__artifact_record *a = &si->artifacts[i];
+
+		zenc_buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
+		zenc_json_str(b, a->name);
+		zenc_buf_puts(b, ", \"type\": ");
+		zenc_json_str(b, a->type);
+		zenc_buf_puts(b, ", \"uri\": ");
+		zenc_json_str(b, a->uri);
+		zenc_buf_printf(
+			b,
+			", \"size\": %lld, \"checksum\": ", (long long)a->size);
+		zenc_json_str(b, a->checksum);
+		zenc_buf_putc(b, '}');
+	}
+	zenc_buf_puts(b, "],\n   \"attempt_history\": [");
+	for (i = 0; i < si->n_attempts; i++) {
+		const zenc__attempt_record *a = &si->attempts[i];
+
+		zenc_buf_printf(
+			b, "%s{\"attempt\": %d, \"status\": ", i ? ", " : "",
+			a->attempt);
+		zenc_json_str(b, a->status);
+		zenc_buf_puts(b, ", \"started\": ");
+		put_time_json(b, a->started);
+		zenc_buf_puts(b, ", \"ended\": ");
+		put_time_json(b, a->ended);
+		zenc_buf_puts(b, ", \"error_type\": ");
+		zenc_json_str(b, a->error_type);
+		zenc_buf_puts(b, ", \"error_message\": ");
+		zenc_json_str(b, a->error_message);
+		zenc_buf_printf(
+			b, ", \"exit_code\": %d, \"signal\": %d}", a->exit_code,
+			a->signal);
+	}
+	zenc_buf_puts(b, "],\n   \"hooks\": ");
+	hooks_json(b, si->hooks, si->n_hooks);
+	zenc_buf_putc(b, '}');
+}
+
+static void show_json(zenc_buf *b, const zenc__run_info *info)
+{
+	const zenc__run_record *r = &info->rec;
+	size_t i;
+
+	zenc_buf_puts(b, "{\"id\": ");
+	zenc_json_str(b, r->id);
+	zenc_buf_puts(b, ", \"name\": ");
+	zenc_json_str(b, r->name);
+	zenc_buf_puts(b, ", \"pipeline\": ");
+	zenc_json_str(b, r->pipeline);
+	zenc_buf_puts(b, ", \"status\": ");
+	zenc_json_str(b, r->status);
+	zenc_buf_puts(b, ", \"stack\": ");
+	zenc_json_str(b, r->stack);
+	zenc_buf_puts(b, ",\n \"started\": ");
+	put_time_json(b, r->started);
+	zenc_buf_puts(b, ", \"ended\": ");
+	put_time_json(b, r->ended);
+	zenc_buf_puts(b, ", \"duration\": ");
+	put_span_json(b, r->started, r->ended);
+	zenc_buf_puts(b, ",\n \"run_hooks\": ");
+	hooks_json(b, info->run_hooks, info->n_run_hooks);
+	zenc_buf_puts(b, ",\n \"steps\": [");
+	for (i = 0; i < info->n_steps; i++) {
+		zenc_buf_puts(b, i ? ",\n  " : "\n  ");
+		step_json(b, &info->steps[i]);
+	}
+	zenc_buf_puts(b, info->n_steps ? "\n ]}\n" : "]}\n");
+}
+
+/* "ValueError: My exception", and how the process ended, if it did. */
+static void put_error(
+	zenc_buf *b,
+	const char *type,
+	const char *message,
+	int exit_code,
+	int sig,
+	int indent)
+{
+	if (type || message) {
+		zenc_buf_puts(b, type ? type : "Error");
+		if (message && *message) {
+			zenc_buf_puts(b, ": ");
+			put_indented(b, message, indent);
+		}
+	}
+	if (exit_code)
+		zenc_buf_printf(
+			b, "%sexit code %d", type || message ? " (" : "",
+			exit_code);
+	else if (sig)
+		zenc_buf_printf(
+			b, "%ssignal %d", type || message ? " (" : "", sig);
+	if ((exit_code || sig) && (type || message))
+		zenc_buf_putc(b, ')');
+}
+
+/* `attempt`: say which attempt the hook ran after (the step had several). */
+static void hook_text(
+	zenc_buf *b, const zenc__hook_record *h, int indent, int attempt)
+{
+	zenc_buf_printf(
+		b, "%*s%s %s: %s (", indent, "", h->event ? h->event : "-",
+		h->hook ? h->hook : "-", h->status ? h->status : "-");
+	put_duration(b, h->duration);
+	if (attempt && h->attempt > 0)
+		zenc_buf_printf(b, ", attempt %d", h->attempt);
+	zenc_buf_putc(b, ')');
+	if (h->error && *h->error) {
+		zenc_buf_puts(b, ": ");
+		put_indented(b, h->error, indent + 2);
+	}
+	zenc_buf_putc(b, '\n');
+}
+
+static void step_text(zenc_buf *b, const zenc__step_info *si)
+{
+	const zenc__step_record *s = &si->rec;
+	size_t i;
+
+	zenc_buf_printf(b, "  %s: %s", s->name, s->status ? s->status : "-");
+	if (s->attempts > 0)
+		zenc_buf_printf(
+			b, ", %d attempt%s", s->attempts,
+			s->attempts == 1 ? "" : "s");
+	if (s->started && s->ended) {
+		zenc_buf_puts(b, ", ");
+		put_span(b, s->started, s->ended);
+	}
+	zenc_buf_putc(b, '\n');
+	if (s->error_type || s->error_message || s->exit_code || s->signal) {
+		zenc_buf_puts(b, "    ");
+		put_error(
+			b, s->error_type, s->error_message, s->exit_code,
+			s->signal, 4);
+		zenc_buf_putc(b, '\n');
+	}
+	/* The earlier attempts, when there were retries. */
+	for (i = 0; si->n_attempts > 1 && i + 1 < si->n_attempts; i++) {
+		const zenc__attempt_record *a = &si->attempts[i];
+
+		zenc_buf_printf(
+			b, "    attempt %d: %s", a->attempt,
+			a->status ? a->status : "-");
+		if (a->error_type || a->error_message || a->exit_code ||
+		    a->signal) {
+			zenc_buf_puts(b, ": ");
+			put_error(
+				b, a->error_type, a->error_message,
+				a->exit_code, a->signal, 6);
+		}
+		zenc_buf_putc(b, '\n');
+	}
+	for (i = 0; i < si->n_artifacts; i++) {
+		const zenc__artifact_record *a = &si->artifacts[i];
+
+		zenc_buf_printf(
+			b, "    output %s: %s, %lld bytes\n", a->name,
+			a->type ? a->type : "-", (long long)a->size);
+	}
+	for (i = 0; i < si->n_hooks; i++)
+		hook_text(b, &si->hooks[i], 4, s->attempts > 1);
+}
+
+static void show_text(zenc_buf *b, const zenc__run_info *info)
+{
+	const zenc__run_record *r = &info->rec;
+	size_t i;
+
+	zenc_buf_printf(b, "Run %s: %s\n", r->name, r->status);
+	zenc_buf_printf(b, "  id:       %s\n", r->id);
+	zenc_buf_printf(b, "  pipeline: %s\n", r->pipeline);
+	zenc_buf_printf(b, "  stack:    %s\n", r->stack ? r->stack : "-");
+	zenc_buf_puts(b, "  started:  ");
+	put_local_time(b, r->started);
+	zenc_buf_puts(b, "\n  ended:    ");
+	put_local_time(b, r->ended);
+	zenc_buf_puts(b, "\n  duration: ");
+	put_span(b, r->started, r->ended);
+	zenc_buf_putc(b, '\n');
+	if (info->n_steps) {
+		zenc_buf_puts(b, "Steps:\n");
+		for (i = 0; i < info->n_steps; i++)
+			step_text(b, &info->steps[i]);
+	}
+	if (info->n_run_hooks) {
+		zenc_buf_puts(b, "Run hooks:\n");
+		for (i = 0; i < info->n_run_hooks; i++)
+			hook_text(b, &info->run_hooks[i], 2, 0);
+	}
+}
+
+/*
+ * The RUN argument of show and delete, and --json when `json` is not NULL.
+ * An exit code when the command is done (help, or a usage error), else -1.
+ */
+static int parse_run_arg(
+	int argc,
+	char **argv,
+	const char *usage,
+	const char *verb,
+	int *json,
+	const char **run)
+{
+	int i, dashdash = 0;
+
+	*run = NULL;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return ZENC_EXIT_OK;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!dashdash && !strcmp(a, "--"))
+			dashdash = 1;
+		else if (!dashdash && json && !strcmp(a, "--json"))
+			*json = 1;
+		else if (!dashdash && a[0] == '-' && a[1])
+			return usage_error(
+				usage, "unknown option '%s' for 'runs %s'", a,
+				verb);
+		else if (*run)
+			return usage_error(
+				usage,
+				"unexpected argument '%s' for "
+				"'runs %s'",
+				a, verb);
+		else
+			*run = a;
+	}
+	if (!*run)
+		return usage_error(
+			usage, "'runs %s' needs a run id or name", verb);
+	return -1;
+}
+
+static int runs_show(int argc, char **argv)
+{
+	zenc__run_info info = {0};
+	zenc__store *store = NULL;
+	zenc_buf out = ZENC_BUF_INIT;
+	const char *run;
+	int json = 0, rc;
+
+	rc = parse_run_arg(argc, argv, usage_show, "show", &json, &run);
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_store(&store)) != 0)
+		return rc;
+	if ((rc = store->run_show(store, run, &info)) < 0) {
+		rc = store_exit(rc);
+		goto done;
+	}
+	if (json)
+		show_json(&out, &info);
+	else
+		show_text(&out, &info);
+	rc = write_out(&out);
+done:
+	zenc_buf_release(&out);
+	zenc__run_info_free(&info);
+	zenc__store_free(store);
+	return rc;
+}
+
+static int runs_delete(int argc, char **argv)
+{
+	zenc__run_info info = {0};
+	zenc__store *store = NULL;
+	const char *run;
+	int rc;
+
+	rc = parse_run_arg(argc, argv, usage_delete, "delete", NULL, &run);
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_store(&store)) != 0)
+		return rc;
+	/* Resolved first, so that the message names the run deleted, and
+	 * then deleted by its id. */
+	if ((rc = store->run_show(store, run, &info)) < 0 ||
+	    (rc = store->run_delete(store, info.rec.id)) < 0) {
+		rc = store_exit(rc);
+		goto done;
+	}
+	printf("Deleted run '%s' (%s).\n", info.rec.name, info.rec.id);
+	rc = ZENC_EXIT_OK;
+done:
+	zenc__run_info_free(&info);
+	zenc__store_free(store);
+	return rc;
+}
+
+int cmd_runs(int argc, char **argv)
+{
+	const char *sub;
+
+	if (argc < 2) {
+		fputs(usage_runs, stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	sub = argv[1];
+	if (cli_is_help(sub)) {
+		fputs(usage_runs, stdout);
+		return ZENC_EXIT_OK;
+	}
+	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
+		return runs_list(argc - 1, argv + 1);
+	if (!strcmp(sub, "show") || !strcmp(sub, "describe"))
+		return runs_show(argc - 1, argv + 1);
+	if (!strcmp(sub, "delete"))
+		return runs_delete(argc - 1, argv + 1);
+	return usage_error(
+		usage_runs, "unknown subcommand '%s' for 'runs'", sub);
+}

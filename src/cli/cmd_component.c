@@ -1,0 +1,544 @@
+/*
+ * zenc orchestrator|artifact-store|metadata-store|alerter VERB ...: the
+ * components of stacks, in ZenML's shape.
+ *
+ *   zenc KIND register NAME --flavor FLAVOR [--KEY=VALUE]...
+ *   zenc KIND list [--json]
+ *   zenc KIND describe NAME [--json]
+ *   zenc KIND update NAME --KEY=VALUE...
+ *   zenc KIND delete NAME
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lib/stack.h"
+
+/* One verb.  `only` limits it to one kind (NULL: every kind); `fn` gets
+ * the kind and argv with argv[0] the verb. */
+typedef struct verb {
+	const char *name;
+	int (*fn)(const char *kind, int argc, char **argv);
+	const char *args;
+	const char *only;
+} verb;
+
+static int do_register(const char *kind, int argc, char **argv);
+static int do_list(const char *kind, int argc, char **argv);
+static int do_describe(const char *kind, int argc, char **argv);
+static int do_update(const char *kind, int argc, char **argv);
+static int do_delete(const char *kind, int argc, char **argv);
+
+static const verb verbs[] = {
+	{"register", do_register,
+	 "register NAME --flavor FLAVOR [--KEY=VALUE]...", NULL},
+	{"list", do_list, "list [--json]", NULL},
+	{"describe", do_describe, "describe NAME [--json]", NULL},
+	{"update", do_update, "update NAME --KEY=VALUE...", NULL},
+	{"delete", do_delete, "delete NAME", NULL},
+	/*
+	 * Hook point for verbs of one kind.  `zenc alerter test NAME` is
+	 * one line here:
+	 *	{"test", cmd_alerter_test, "test NAME", "alerter"},
+	 * with cmd_alerter_test(const char *kind, int argc, char **argv)
+	 * declared in cli.h and defined in its own cmd_alerter_test.c;
+	 * usage and dispatch pick it up from this table.
+	 */
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static bool verb_applies(const verb *v, const char *kind)
+{
+	return !v->only || strcmp(v->only, kind) == 0;
+}
+
+static void usage(FILE *out, const char *kind, const verb *only)
+{
+	const char *lead = "usage:";
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++) {
+		if (!verb_applies(&verbs[i], kind) ||
+		    (only && only != &verbs[i]))
+			continue;
+		fprintf(out, "%s zenc %s %s\n", lead, kind, verbs[i].args);
+		lead = "   or:";
+	}
+	if (!only || strcmp(only->name, "register") == 0) {
+		zenc_buf b = ZENC_BUF_INIT;
+
+		zenc__flavor_names(&b, kind);
+		fprintf(out, "\n%s flavors: %s\n", kind, zenc_buf_cstr(&b));
+		zenc_buf_release(&b);
+	}
+	if (only && strcmp(only->name, "update") == 0)
+		fprintf(out, "\nAn empty value (--KEY=) removes the key.\n");
+	if (!only)
+		fprintf(out, "\nzenc %s VERB --help describes one verb.\n",
+			kind);
+}
+
+/* With `--help` for a flavor: its keys.  Printed by `register --help`. */
+static void flavor_help(FILE *out, const char *kind)
+{
+	zenc_buf names = ZENC_BUF_INIT;
+	const char *p, *comma;
+	const zenc_flavor *f;
+	char *name;
+
+	zenc__flavor_names(&names, kind);
+	for (p = zenc_buf_cstr(&names); *p;
+	     p = comma ? comma + 2 : p + strlen(p)) {
+		comma = strstr(p, ", ");
+		name = zenc__strndup(
+			p, comma ? (size_t)(comma - p) : strlen(p));
+		f = zenc_flavor_find(kind, name);
+		if (f) {
+			const char *const *k;
+
+			fprintf(out, "  %-10s %s\n", f->name,
+				f->description ? f->description : "");
+			fprintf(out, "  %-10s keys:", "");
+			if (!f->keys || !f->keys[0])
+				fprintf(out, " none");
+			for (k = f->keys; k && *k; k++)
+				fprintf(out, " %s%s", *k,
+					zenc__flavor_is_secret_key(f, *k)
+						? " (secret)"
+						: "");
+			fputc('\n', out);
+		}
+		free(name);
+	}
+	zenc_buf_release(&names);
+}
+
+/*
+ * Arguments: NAME, --flavor/-f FLAVOR (or --flavor=FLAVOR), --json, and
+ * config keys as --KEY=VALUE or --KEY VALUE ("-" in KEY reads as "_").
+ */
+typedef struct args {
+	const char *name;
+	const char *flavor;
+	bool json;
+	bool help;
+	char **keys;
+	const char **values;
+	size_t n;
+} args;
+
+static void args_release(args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->keys[i]);
+	free(a->keys);
+	free(a->values);
+}
+
+static void add_kv(args *a, const char *key, size_t klen, const char *value)
+{
+	char *k = zenc__strndup(key, klen), *p;
+
+	for (p = k; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	a->keys = zenc__realloc(a->keys, (a->n + 1) * sizeof(*a->keys));
+	a->values = zenc__realloc(a->values, (a->n + 1) * sizeof(*a->values));
+	a->keys[a->n] = k;
+	a->values[a->n] = value;
+	a->n++;
+}
+
+/* Fills `a`; `flags` says which of "flavor", "json", "kv" the verb takes.
+ * Returns 0 or prints the error and returns -1. */
+static int parse_args(args *a, int argc, char **argv, const char *flags)
+{
+	bool dashdash = false;
+	const char *arg, *eq;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (dashdash || arg[0] != '-' || !arg[1]) {
+			if (a->name) {
+				cli_error("unexpected argument '%s'", arg);
+				return -1;
+			}
+			a->name = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			dashdash = true;
+		} else if (cli_is_help(arg)) {
+			a->help = true;
+		} else if (
+			strstr(flags, "json") && strcmp(arg, "--json") == 0) {
+			a->json = true;
+		} else if (
+			strstr(flags, "flavor") &&
+			(strcmp(arg, "--flavor") == 0 ||
+			 strcmp(arg, "-f") == 0)) {
+			if (++i >= argc) {
+				cli_error("option '%s' needs a value", arg);
+				return -1;
+			}
+			a->flavor = argv[i];
+		} else if (
+			strstr(flags, "flavor") &&
+			strncmp(arg, "--flavor=", 9) == 0) {
+			a->flavor = arg + 9;
+		} else if (
+			strstr(flags, "kv") && arg[1] == '-' && arg[2] &&
+			arg[2] != '=') {
+			eq = strchr(arg, '=');
+			if (eq) {
+				add_kv(a, arg + 2, (size_t)(eq - arg - 2),
+				       eq + 1);
+			} else if (i + 1 < argc) {
+				add_kv(a, arg + 2, strlen(arg + 2), argv[++i]);
+			} else {
+				cli_error("option '%s' needs a value", arg);
+				return -1;
+			}
+		} else {
+			cli_error("unknown option '%s'", arg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Everything a change needs inside zenc__stacks_edit(). */
+typedef struct change {
+	const char *verb;
+	zenc__kind kind;
+	const args *a;
+} change;
+
+static int apply(zenc__stacks *cfg, void *payload)
+{
+	const change *c = payload;
+	const char *const *keys = (const char *const *)c->a->keys;
+
+	if (strcmp(c->verb, "register") == 0)
+		return zenc__stacks_component_add(
+			cfg, c->kind, c->a->name, c->a->flavor, keys,
+			c->a->values, c->a->n);
+	if (strcmp(c->verb, "update") == 0)
+		return zenc__stacks_component_update(
+			cfg, c->kind, c->a->name, keys, c->a->values, c->a->n);
+	return zenc__stacks_component_delete(cfg, c->kind, c->a->name);
+}
+
+static int run_change(const char *kind, const char *verb_name, args *a)
+{
+	change c = {verb_name, ZENC__KIND_ALERTER, a};
+	int rc;
+
+	zenc__kind_parse(&c.kind, kind);
+	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return cli_exit_code(rc);
+	}
+	printf("%s %s '%s'\n",
+	       strcmp(verb_name, "register") == 0 ? "registered"
+	       : strcmp(verb_name, "update") == 0 ? "updated"
+						  : "deleted",
+	       kind, a->name);
+	return ZENC_EXIT_OK;
+}
+
+static const verb *find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+/* Common start of every verb: parse, answer --help, require NAME. */
+static int start(
+	args *a,
+	const char *kind,
+	int argc,
+	char **argv,
+	const char *flags,
+	bool need_name)
+{
+	const verb *v = find_verb(argv[0]);
+
+	if (parse_args(a, argc, argv, flags) < 0) {
+		usage(stderr, kind, v);
+		return ZENC_EXIT_USAGE;
+	}
+	if (a->help) {
+		usage(stdout, kind, v);
+		if (strcmp(v->name, "register") == 0)
+			flavor_help(stdout, kind);
+		return ZENC_EXIT_OK;
+	}
+	if (need_name && !a->name) {
+		cli_error("missing %s name", kind);
+		usage(stderr, kind, v);
+		return ZENC_EXIT_USAGE;
+	}
+	if (!need_name && a->name) {
+		cli_error("unexpected argument '%s'", a->name);
+		usage(stderr, kind, v);
+		return ZENC_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int do_register(const char *kind, int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, kind, argc, argv, "flavor kv", true)) >= 0)
+		goto done;
+	if (!a.flavor) {
+		zenc_buf b = ZENC_BUF_INIT;
+
+		zenc__flavor_names(&b, kind);
+		cli_error(
+			"missing --flavor (%s flavors: %s)", kind,
+			zenc_buf_cstr(&b));
+		zenc_buf_release(&b);
+		rc = ZENC_EXIT_USAGE;
+		goto done;
+	}
+	rc = run_change(kind, "register", &a);
+done:
+	args_release(&a);
+	return rc;
+}
+
+static int do_update(const char *kind, int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	/* "flavor" is parsed only to say clearly that it cannot change. */
+	if ((rc = start(&a, kind, argc, argv, "flavor kv", true)) >= 0)
+		goto done;
+	if (a.flavor) {
+		cli_error(
+			"the flavor of %s '%s' cannot be changed (delete and "
+			"register it again)",
+			kind, a.name);
+		rc = ZENC_EXIT_USAGE;
+		goto done;
+	}
+	if (!a.n) {
+		cli_error("nothing to update (give --KEY=VALUE)");
+		rc = ZENC_EXIT_USAGE;
+		goto done;
+	}
+	rc = run_change(kind, "update", &a);
+done:
+	args_release(&a);
+	return rc;
+}
+
+static int do_delete(const char *kind, int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, kind, argc, argv, "", true)) >= 0)
+		goto done;
+	rc = run_change(kind, "delete", &a);
+done:
+	args_release(&a);
+	return rc;
+}
+
+/* The names of the stacks that use component `c`, joined by ", ". */
+static void users(
+	zenc_buf *b, const zenc__stacks *cfg, const zenc__component *c)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nstacks; i++) {
+		const char *used = cfg->stacks[i].components[c->kind];
+
+		if (!used || strcmp(used, c->name) != 0)
+			continue;
+		if (b->len)
+			zenc_buf_puts(b, ", ");
+		zenc_buf_puts(b, cfg->stacks[i].name);
+	}
+}
+
+static void component_json(zenc_buf *b, const zenc__component *c)
+{
+	const zenc_flavor *f =
+		zenc_flavor_find(zenc__kind_name(c->kind), c->flavor);
+	size_t i;
+
+	zenc_buf_puts(b, "{\"name\":");
+	zenc_json_str(b, c->name);
+	zenc_buf_puts(b, ",\"flavor\":");
+	zenc_json_str(b, c->flavor);
+	zenc_buf_puts(b, ",\"config\":{");
+	for (i = 0; i < c->n; i++) {
+		if (i)
+			zenc_buf_putc(b, ',');
+		zenc_json_str(b, c->keys[i]);
+		zenc_buf_putc(b, ':');
+		zenc_json_str(
+			b, zenc__stacks_mask(f, c->keys[i], c->values[i]));
+	}
+	zenc_buf_puts(b, "}}");
+}
+
+static int cmp_component(const void *x, const void *y)
+{
+	return strcmp(
+		(*(const zenc__component *const *)x)->name,
+		(*(const zenc__component *const *)y)->name);
+}
+
+static int do_list(const char *kind, int argc, char **argv)
+{
+	zenc__stacks cfg = ZENC__STACKS_INIT;
+	const zenc__component **cs = NULL;
+	zenc_buf b = ZENC_BUF_INIT;
+	size_t i, n = 0, width = 4;
+	zenc__kind k = ZENC__KIND_ALERTER;
+	args a;
+	int rc;
+
+	if ((rc = start(&a, kind, argc, argv, "json", false)) >= 0)
+		goto done;
+	zenc__kind_parse(&k, kind);
+	if ((rc = zenc__stacks_read(&cfg)) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	cs = zenc__calloc(cfg.ncomponents + 1, sizeof(*cs));
+	for (i = 0; i < cfg.ncomponents; i++) {
+		if (cfg.components[i].kind != k)
+			continue;
+		cs[n++] = &cfg.components[i];
+		if (strlen(cfg.components[i].name) > width)
+			width = strlen(cfg.components[i].name);
+	}
+	qsort(cs, n, sizeof(*cs), cmp_component);
+	if (a.json) {
+		zenc_buf_putc(&b, '[');
+		for (i = 0; i < n; i++) {
+			if (i)
+				zenc_buf_putc(&b, ',');
+			component_json(&b, cs[i]);
+		}
+		zenc_buf_puts(&b, "]\n");
+		fputs(zenc_buf_cstr(&b), stdout);
+	} else if (!n) {
+		printf("no %s registered (zenc %s register NAME --flavor "
+		       "FLAVOR)\n",
+		       kind, kind);
+	} else {
+		printf("%-*s  %-10s  %s\n", (int)width, "NAME", "FLAVOR",
+		       "STACKS");
+		for (i = 0; i < n; i++) {
+			zenc_buf_clear(&b);
+			users(&b, &cfg, cs[i]);
+			printf("%-*s  %-10s  %s\n", (int)width, cs[i]->name,
+			       cs[i]->flavor, b.len ? zenc_buf_cstr(&b) : "-");
+		}
+	}
+	rc = ZENC_EXIT_OK;
+done:
+	free(cs);
+	zenc_buf_release(&b);
+	zenc__stacks_release(&cfg);
+	args_release(&a);
+	return rc;
+}
+
+static int do_describe(const char *kind, int argc, char **argv)
+{
+	zenc__stacks cfg = ZENC__STACKS_INIT;
+	zenc_buf b = ZENC_BUF_INIT, v = ZENC_BUF_INIT;
+	zenc__component *c;
+	const zenc_flavor *f;
+	zenc__kind k = ZENC__KIND_ALERTER;
+	size_t i;
+	args a;
+	int rc;
+
+	if ((rc = start(&a, kind, argc, argv, "json", true)) >= 0)
+		goto done;
+	zenc__kind_parse(&k, kind);
+	if ((rc = zenc__stacks_read(&cfg)) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	if ((rc = zenc__stacks_component_find(&cfg, k, a.name, &c)) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	f = zenc_flavor_find(kind, c->flavor);
+	if (a.json) {
+		component_json(&b, c);
+		zenc_buf_puts(&b, "\n");
+		fputs(zenc_buf_cstr(&b), stdout);
+		rc = ZENC_EXIT_OK;
+		goto done;
+	}
+	printf("%s '%s'\n", kind, c->name);
+	printf("  %-16s %s\n", "flavor", c->flavor);
+	for (i = 0; i < c->n; i++) {
+		zenc_buf_clear(&v);
+		zenc__stacks_escape(
+			&v, zenc__stacks_mask(f, c->keys[i], c->values[i]));
+		printf("  %-16s %s\n", c->keys[i], zenc_buf_cstr(&v));
+	}
+	users(&b, &cfg, c);
+	printf("  %-16s %s\n", "used by", b.len ? zenc_buf_cstr(&b) : "-");
+	rc = ZENC_EXIT_OK;
+done:
+	zenc_buf_release(&b);
+	zenc_buf_release(&v);
+	zenc__stacks_release(&cfg);
+	args_release(&a);
+	return rc;
+}
+
+int cmd_component(const char *kind, int argc, char **argv)
+{
+	const verb *v;
+	zenc__kind k;
+
+	if (zenc__kind_parse(&k, kind) < 0) {
+		cli_error("unknown component kind '%s'", kind);
+		return ZENC_EXIT_USAGE;
+	}
+	if (argc < 2) {
+		usage(stderr, kind, NULL);
+		return ZENC_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout, kind, NULL);
+		return ZENC_EXIT_OK;
+	}
+	v = find_verb(argv[1]);
+	if (!v || !verb_applies(v, kind)) {
+		cli_error("unknown %s command '%s'", kind, argv[1]);
+		usage(stderr, kind, NULL);
+		return ZENC_EXIT_USAGE;
+	}
+	return v->fn(kind, argc - 1, argv + 1);
+}

@@ -1,0 +1,272 @@
+/*
+ * zenc secret VERB ...: secrets that component values refer to as
+ * {{secret.NAME}}.
+ *
+ *   zenc secret set NAME [--value VALUE]   (else the value from stdin)
+ *   zenc secret list [--json]
+ *   zenc secret delete NAME
+ *
+ * A value is never printed, and never put in an error message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lib/stack.h"
+
+static const char *const usages[][2] = {
+	{"set", "zenc secret set NAME [--value VALUE]"},
+	{"list", "zenc secret list [--json]"},
+	{"delete", "zenc secret delete NAME"},
+};
+
+#define NUSAGES (sizeof(usages) / sizeof(usages[0]))
+
+static void usage(FILE *out, const char *verb)
+{
+	const char *lead = "usage:";
+	size_t i;
+
+	for (i = 0; i < NUSAGES; i++) {
+		if (verb && strcmp(verb, usages[i][0]) != 0)
+			continue;
+		fprintf(out, "%s %s\n", lead, usages[i][1]);
+		lead = "   or:";
+	}
+	if (!verb || strcmp(verb, "set") == 0)
+		fputs("\nWithout --value, `set` reads the value from standard "
+		      "input (one trailing\nnewline is dropped).  Component "
+		      "values use it as {{secret.NAME}}.\n",
+		      out);
+}
+
+typedef struct args {
+	const char *name;
+	const char *value;
+	bool json;
+	bool help;
+} args;
+
+static int parse_args(args *a, int argc, char **argv, const char *flags)
+{
+	const char *arg;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (arg[0] != '-' || !arg[1]) {
+			if (a->name) {
+				/* It may be a value given in the wrong place:
+				 * do not echo it. */
+				cli_error("unexpected extra argument (give a "
+					  "value with --value or on standard "
+					  "input)");
+				return -1;
+			}
+			a->name = arg;
+		} else if (cli_is_help(arg)) {
+			a->help = true;
+		} else if (
+			strstr(flags, "json") && strcmp(arg, "--json") == 0) {
+			a->json = true;
+		} else if (
+			strstr(flags, "value") && strcmp(arg, "--value") == 0) {
+			if (++i >= argc) {
+				cli_error("option '--value' needs a value");
+				return -1;
+			}
+			a->value = argv[i];
+		} else if (
+			strstr(flags, "value") &&
+			strncmp(arg, "--value=", 8) == 0) {
+			a->value = arg + 8;
+		} else {
+			/* Never echo what might be a mistyped value. */
+			cli_error(
+				"unknown option '%.*s'",
+				(int)(strchr(arg, '=') ? strchr(arg, '=') - arg
+						       : (long)strlen(arg)),
+				arg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int start(
+	args *a, int argc, char **argv, const char *flags, bool need_name)
+{
+	if (parse_args(a, argc, argv, flags) < 0) {
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	if (a->help) {
+		usage(stdout, argv[0]);
+		return ZENC_EXIT_OK;
+	}
+	if (need_name && !a->name) {
+		cli_error("missing secret name");
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	if (!need_name && a->name) {
+		cli_error("unexpected argument '%s'", a->name);
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void wipe(zenc_buf *b)
+{
+	if (b->ptr)
+		memset(b->ptr, 0, b->cap);
+	zenc_buf_release(b);
+}
+
+/* Reads all of standard input into `b`. */
+static int read_stdin(zenc_buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		zenc_buf_put(b, chunk, (size_t)n);
+	}
+	memset(chunk, 0, sizeof(chunk));
+	return 0;
+}
+
+static int do_set(int argc, char **argv)
+{
+	zenc_buf value = ZENC_BUF_INIT;
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "value", true)) >= 0)
+		return rc;
+	if ((rc = zenc__secret_check_name(a.name)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return ZENC_EXIT_USAGE;
+	}
+	if (a.value) {
+		zenc_buf_puts(&value, a.value);
+	} else {
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr,
+				"enter the value of secret '%s', then "
+				"Ctrl-D:\n",
+				a.name);
+		if (read_stdin(&value) < 0) {
+			cli_error(
+				"cannot read standard input: %s",
+				strerror(errno));
+			rc = ZENC_EXIT_ENV;
+			goto done;
+		}
+		if (value.len && value.ptr[value.len - 1] == '\n')
+			value.ptr[--value.len] = '\0';
+		if (value.len && value.ptr[value.len - 1] == '\r')
+			value.ptr[--value.len] = '\0';
+	}
+	if (memchr(zenc_buf_cstr(&value), '\0', value.len)) {
+		cli_error(
+			"the value of secret '%s' contains a NUL byte", a.name);
+		rc = ZENC_EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = zenc__secret_set(a.name, zenc_buf_cstr(&value))) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	printf("secret '%s' set\n", a.name);
+	rc = ZENC_EXIT_OK;
+done:
+	wipe(&value);
+	return rc;
+}
+
+static int do_list(int argc, char **argv)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	char **names = NULL;
+	size_t i, n = 0;
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "json", false)) >= 0)
+		return rc;
+	if ((rc = zenc__secret_names(&names, &n)) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	if (a.json) {
+		zenc_buf_putc(&b, '[');
+		for (i = 0; i < n; i++) {
+			if (i)
+				zenc_buf_putc(&b, ',');
+			zenc_json_str(&b, names[i]);
+		}
+		zenc_buf_puts(&b, "]\n");
+		fputs(zenc_buf_cstr(&b), stdout);
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s\n", names[i]);
+	}
+	rc = ZENC_EXIT_OK;
+done:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	zenc_buf_release(&b);
+	return rc;
+}
+
+static int do_delete(int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "", true)) >= 0)
+		return rc;
+	if ((rc = zenc__secret_delete(a.name)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return cli_exit_code(rc);
+	}
+	printf("deleted secret '%s'\n", a.name);
+	return ZENC_EXIT_OK;
+}
+
+int cmd_secret(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr, NULL);
+		return ZENC_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout, NULL);
+		return ZENC_EXIT_OK;
+	}
+	if (strcmp(argv[1], "set") == 0)
+		return do_set(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return do_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "delete") == 0)
+		return do_delete(argc - 1, argv + 1);
+	cli_error("unknown secret command '%s'", argv[1]);
+	usage(stderr, NULL);
+	return ZENC_EXIT_USAGE;
+}

@@ -1,0 +1,453 @@
+/*
+ * zenc stack VERB ...: stacks of components, in ZenML's shape.
+ *
+ *   zenc stack register NAME [-o ORCH] [-a ART] [-m META] [-al ALERTER]
+ *   zenc stack list [--json]
+ *   zenc stack describe [NAME] [--json]
+ *   zenc stack set NAME
+ *   zenc stack update NAME [-o ORCH] [-a ART] [-m META] [-al ALERTER]
+ *   zenc stack delete NAME
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lib/stack.h"
+
+int cli_exit_code(int rc)
+{
+	switch (rc) {
+	case ZENC_EINVALID:
+	case ZENC_ENOTFOUND:
+	case ZENC_EEXISTS:
+	case ZENC_EINUSE:
+	case ZENC_ESTATE:
+		return ZENC_EXIT_USAGE;
+	default:
+		return ZENC_EXIT_ENV;
+	}
+}
+
+static const char usage_register[] =
+	"zenc stack register NAME [-o ORCHESTRATOR] [-a ARTIFACT_STORE]\n"
+	"                           [-m METADATA_STORE] [-al ALERTER] [--set]";
+static const char usage_list[] = "zenc stack list [--json]";
+static const char usage_describe[] = "zenc stack describe [NAME] [--json]";
+static const char usage_set[] = "zenc stack set NAME";
+static const char usage_update[] =
+	"zenc stack update NAME [-o ORCHESTRATOR] [-a ARTIFACT_STORE]\n"
+	"                         [-m METADATA_STORE] [-al ALERTER]";
+static const char usage_delete[] = "zenc stack delete NAME";
+
+static const char usage_components[] =
+	"\n"
+	"  -o, --orchestrator NAME     the orchestrator\n"
+	"  -a, --artifact-store NAME   the artifact store\n"
+	"  -m, --metadata-store NAME   the metadata store\n"
+	"  -al, --alerter NAME         the alerter (optional)\n";
+
+static void usage(FILE *out, const char *verb)
+{
+	const char *all[] = {usage_register, usage_list,   usage_describe,
+			     usage_set,      usage_update, usage_delete};
+	const char *names[] = {"register", "list",   "describe",
+			       "set",      "update", "delete"};
+	const char *lead = "usage:";
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (verb && strcmp(verb, names[i]) != 0)
+			continue;
+		fprintf(out, "%s %s\n", lead, all[i]);
+		lead = "   or:";
+	}
+	if (!verb || strcmp(verb, "register") == 0) {
+		fputs(usage_components, out);
+		fputs("  --set                       make it the active stack"
+		      "\n\nAn omitted component is the one named 'default' (the"
+		      " alerter: none,\nunless an alerter 'default' exists).\n",
+		      out);
+	} else if (strcmp(verb, "update") == 0) {
+		fputs(usage_components, out);
+		fputs("\n-al '' removes the alerter.\n", out);
+	} else if (strcmp(verb, "describe") == 0) {
+		fputs("\nWith no NAME: the active stack.\n", out);
+	}
+}
+
+typedef struct args {
+	const char *name;
+	const char *comps[ZENC__KIND_COUNT];
+	bool set;
+	bool json;
+	bool help;
+} args;
+
+/* The component option `arg` names, or -1: "-o", "--orchestrator" and
+ * "--orchestrator=NAME" (then *inline_value points past the '='). */
+static int component_option(const char *arg, const char **inline_value)
+{
+	static const char *const shorts[ZENC__KIND_COUNT] = {
+		"-o", "-a", "-m", "-al"};
+	size_t len;
+	int k;
+
+	*inline_value = NULL;
+	for (k = 0; k < ZENC__KIND_COUNT; k++) {
+		const char *kind = zenc__kind_name((zenc__kind)k);
+
+		if (strcmp(arg, shorts[k]) == 0)
+			return k;
+		if (strncmp(arg, "--", 2) != 0)
+			continue;
+		len = strlen(kind);
+		if (strncmp(arg + 2, kind, len) != 0)
+			continue;
+		if (arg[2 + len] == '\0')
+			return k;
+		if (arg[2 + len] == '=') {
+			*inline_value = arg + 3 + len;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* `flags`: which of "components", "set", "json" the verb takes. */
+static int parse_args(args *a, int argc, char **argv, const char *flags)
+{
+	const char *arg, *value;
+	int i, k;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (arg[0] != '-' || !arg[1]) {
+			if (a->name) {
+				cli_error("unexpected argument '%s'", arg);
+				return -1;
+			}
+			a->name = arg;
+		} else if (cli_is_help(arg)) {
+			a->help = true;
+		} else if (
+			strstr(flags, "json") && strcmp(arg, "--json") == 0) {
+			a->json = true;
+		} else if (strstr(flags, "set") && strcmp(arg, "--set") == 0) {
+			a->set = true;
+		} else if (
+			strstr(flags, "components") &&
+			(k = component_option(arg, &value)) >= 0) {
+			if (!value && ++i >= argc) {
+				cli_error("option '%s' needs a value", arg);
+				return -1;
+			}
+			a->comps[k] = value ? value : argv[i];
+		} else {
+			cli_error("unknown option '%s'", arg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parses, answers --help, checks NAME (need: 1 required, 0 refused, -1
+ * optional).  Returns an exit code, or -1 to go on. */
+static int start(args *a, int argc, char **argv, const char *flags, int need)
+{
+	if (parse_args(a, argc, argv, flags) < 0) {
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	if (a->help) {
+		usage(stdout, argv[0]);
+		return ZENC_EXIT_OK;
+	}
+	if (need == 1 && !a->name) {
+		cli_error("missing stack name");
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	if (need == 0 && a->name) {
+		cli_error("unexpected argument '%s'", a->name);
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	return -1;
+}
+
+typedef struct change {
+	const char *verb;
+	const args *a;
+} change;
+
+static int apply(zenc__stacks *cfg, void *payload)
+{
+	const change *c = payload;
+	int rc;
+
+	if (strcmp(c->verb, "register") == 0) {
+		rc = zenc__stacks_stack_add(cfg, c->a->name, c->a->comps);
+		if (rc == 0 && c->a->set)
+			rc = zenc__stacks_stack_activate(cfg, c->a->name);
+		return rc;
+	}
+	if (strcmp(c->verb, "update") == 0)
+		return zenc__stacks_stack_update(cfg, c->a->name, c->a->comps);
+	if (strcmp(c->verb, "set") == 0)
+		return zenc__stacks_stack_activate(cfg, c->a->name);
+	return zenc__stacks_stack_delete(cfg, c->a->name);
+}
+
+static int run_change(const char *verb, const args *a)
+{
+	change c = {verb, a};
+	int rc;
+
+	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return cli_exit_code(rc);
+	}
+	if (strcmp(verb, "set") == 0)
+		printf("active stack: '%s'\n", a->name);
+	else
+		printf("%s stack '%s'%s\n",
+		       strcmp(verb, "register") == 0 ? "registered"
+		       : strcmp(verb, "update") == 0 ? "updated"
+						     : "deleted",
+		       a->name, a->set ? " (active)" : "");
+	return ZENC_EXIT_OK;
+}
+
+static int do_register(int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "components set", 1)) >= 0)
+		return rc;
+	return run_change("register", &a);
+}
+
+static int do_update(int argc, char **argv)
+{
+	args a;
+	int rc, k;
+
+	if ((rc = start(&a, argc, argv, "components", 1)) >= 0)
+		return rc;
+	for (k = 0; k < ZENC__KIND_COUNT && !a.comps[k]; k++)
+		;
+	if (k == ZENC__KIND_COUNT) {
+		cli_error("nothing to update (give -o, -a, -m or -al)");
+		usage(stderr, argv[0]);
+		return ZENC_EXIT_USAGE;
+	}
+	return run_change("update", &a);
+}
+
+static int do_set(int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "", 1)) >= 0)
+		return rc;
+	return run_change("set", &a);
+}
+
+static int do_delete(int argc, char **argv)
+{
+	args a;
+	int rc;
+
+	if ((rc = start(&a, argc, argv, "", 1)) >= 0)
+		return rc;
+	return run_change("delete", &a);
+}
+
+static void stack_json(
+	zenc_buf *b, const zenc__stacks *cfg, const zenc__stack_def *s)
+{
+	bool first = true;
+	int k;
+
+	zenc_buf_puts(b, "{\"name\":");
+	zenc_json_str(b, s->name);
+	zenc_buf_printf(
+		b, ",\"active\":%s,\"components\":{",
+		strcmp(s->name, cfg->active) == 0 ? "true" : "false");
+	for (k = 0; k < ZENC__KIND_COUNT; k++) {
+		if (!s->components[k])
+			continue;
+		if (!first)
+			zenc_buf_putc(b, ',');
+		first = false;
+		zenc_json_str(b, zenc__kind_name((zenc__kind)k));
+		zenc_buf_putc(b, ':');
+		zenc_json_str(b, s->components[k]);
+	}
+	zenc_buf_puts(b, "}}");
+}
+
+static int cmp_stack(const void *x, const void *y)
+{
+	return strcmp(
+		(*(const zenc__stack_def *const *)x)->name,
+		(*(const zenc__stack_def *const *)y)->name);
+}
+
+static int read_config(zenc__stacks *cfg)
+{
+	int rc = zenc__stacks_read(cfg);
+
+	if (rc < 0) {
+		cli_error("%s", zenc_error_last());
+		return cli_exit_code(rc);
+	}
+	return -1;
+}
+
+static int do_list(int argc, char **argv)
+{
+	static const char *const heads[ZENC__KIND_COUNT] = {
+		"ORCHESTRATOR", "ARTIFACT-STORE", "METADATA-STORE", "ALERTER"};
+	zenc__stacks cfg = ZENC__STACKS_INIT;
+	const zenc__stack_def **ss = NULL;
+	zenc_buf b = ZENC_BUF_INIT;
+	size_t i, w[ZENC__KIND_COUNT + 1];
+	args a;
+	int rc, k;
+
+	if ((rc = start(&a, argc, argv, "json", 0)) >= 0)
+		return rc;
+	if ((rc = read_config(&cfg)) >= 0)
+		goto done;
+	ss = zenc__calloc(cfg.nstacks + 1, sizeof(*ss));
+	for (i = 0; i < cfg.nstacks; i++)
+		ss[i] = &cfg.stacks[i];
+	qsort(ss, cfg.nstacks, sizeof(*ss), cmp_stack);
+	if (a.json) {
+		zenc_buf_putc(&b, '[');
+		for (i = 0; i < cfg.nstacks; i++) {
+			if (i)
+				zenc_buf_putc(&b, ',');
+			stack_json(&b, &cfg, ss[i]);
+		}
+		zenc_buf_puts(&b, "]\n");
+		fputs(zenc_buf_cstr(&b), stdout);
+		rc = ZENC_EXIT_OK;
+		goto done;
+	}
+	/* Columns: the name, then one per kind. */
+	w[0] = 4;
+	for (k = 0; k < ZENC__KIND_COUNT; k++)
+		w[k + 1] = strlen(heads[k]);
+	for (i = 0; i < cfg.nstacks; i++) {
+		if (strlen(ss[i]->name) > w[0])
+			w[0] = strlen(ss[i]->name);
+		for (k = 0; k < ZENC__KIND_COUNT; k++)
+			if (ss[i]->components[k] &&
+			    strlen(ss[i]->components[k]) > w[k + 1])
+				w[k + 1] = strlen(ss[i]->components[k]);
+	}
+	printf("  %-*s", (int)w[0], "NAME");
+	for (k = 0; k < ZENC__KIND_COUNT; k++)
+		printf("  %-*s", k + 1 < ZENC__KIND_COUNT ? (int)w[k + 1] : 0,
+		       heads[k]);
+	putchar('\n');
+	for (i = 0; i < cfg.nstacks; i++) {
+		printf("%c %-*s",
+		       strcmp(ss[i]->name, cfg.active) == 0 ? '*' : ' ',
+		       (int)w[0], ss[i]->name);
+		for (k = 0; k < ZENC__KIND_COUNT; k++)
+			printf("  %-*s",
+			       k + 1 < ZENC__KIND_COUNT ? (int)w[k + 1] : 0,
+			       ss[i]->components[k] ? ss[i]->components[k]
+						    : "-");
+		putchar('\n');
+	}
+	rc = ZENC_EXIT_OK;
+done:
+	free(ss);
+	zenc_buf_release(&b);
+	zenc__stacks_release(&cfg);
+	return rc;
+}
+
+static int do_describe(int argc, char **argv)
+{
+	zenc__stacks cfg = ZENC__STACKS_INIT;
+	zenc_buf b = ZENC_BUF_INIT;
+	zenc__stack_def *s;
+	const zenc__component *c;
+	args a;
+	int rc, k;
+
+	if ((rc = start(&a, argc, argv, "json", -1)) >= 0)
+		return rc;
+	if ((rc = read_config(&cfg)) >= 0)
+		goto done;
+	rc = zenc__stacks_stack_find(&cfg, a.name ? a.name : cfg.active, &s);
+	if (rc < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = cli_exit_code(rc);
+		goto done;
+	}
+	if (a.json) {
+		stack_json(&b, &cfg, s);
+		zenc_buf_putc(&b, '\n');
+		fputs(zenc_buf_cstr(&b), stdout);
+		rc = ZENC_EXIT_OK;
+		goto done;
+	}
+	printf("stack '%s'%s\n", s->name,
+	       strcmp(s->name, cfg.active) == 0 ? " (active)" : "");
+	for (k = 0; k < ZENC__KIND_COUNT; k++) {
+		c = zenc__stacks_component(
+			&cfg, (zenc__kind)k, s->components[k]);
+		if (c)
+			printf("  %-16s %s (%s)\n",
+			       zenc__kind_name((zenc__kind)k), c->name,
+			       c->flavor);
+		else
+			printf("  %-16s -\n", zenc__kind_name((zenc__kind)k));
+	}
+	rc = ZENC_EXIT_OK;
+done:
+	zenc_buf_release(&b);
+	zenc__stacks_release(&cfg);
+	return rc;
+}
+
+typedef struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verb;
+
+static const verb verbs[] = {
+	{"register", do_register}, {"list", do_list},
+	{"describe", do_describe}, {"set", do_set},
+	{"update", do_update},     {"delete", do_delete},
+};
+
+int cmd_stack(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr, NULL);
+		return ZENC_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout, NULL);
+		return ZENC_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
+	cli_error("unknown stack command '%s'", argv[1]);
+	usage(stderr, NULL);
+	return ZENC_EXIT_USAGE;
+}

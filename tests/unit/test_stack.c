@@ -1,0 +1,552 @@
+/*
+ * Stacks, components, flavors and secrets, against a real $ZENC_HOME in a
+ * temporary folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/stack.h"
+
+static char *home;
+
+/* ZENC_HOME and ZENC_DATA are read once per process: set them before any
+ * test, and start each test from an empty home. */
+static int group_setup(void **state)
+{
+	const char *base = getenv("ZENC_TEST_TMP");
+	char *tmpl, *data;
+
+	(void)state;
+	if (!base || !*base)
+		base = "/tmp";
+	if (zenc__mkdir_p(base, 0755) < 0)
+		return -1;
+	tmpl = zenc__asprintf("%s/test_stack.XXXXXX", base);
+	if (!mkdtemp(tmpl))
+		return -1;
+	home = zenc__asprintf("%s/home", tmpl);
+	data = zenc__asprintf("%s/data", tmpl);
+	setenv("ZENC_HOME", home, 1);
+	setenv("ZENC_DATA", data, 1);
+	free(data);
+	free(tmpl);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	free(home);
+	return 0;
+}
+
+static void remove_file(const char *name)
+{
+	char *path = zenc__asprintf("%s/%s", home, name);
+
+	unlink(path);
+	free(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	remove_file("config");
+	remove_file("secrets");
+	return 0;
+}
+
+static const char *data_path(const char *rel)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", zenc__data_home(), rel);
+	return buf;
+}
+
+static void test_builtin_default(void **state)
+{
+	zenc_stack *s = zenc__stack_builtin_default();
+	const char *flavor;
+	const char *const *keys, *const *values;
+	size_t n = 7;
+
+	(void)state;
+	assert_string_equal(zenc_stack_name(s), "default");
+	assert_string_equal(zenc__stack_orchestrator_flavor(s), "local");
+	assert_string_equal(zenc__stack_store_flavor(s), "sqlite");
+	assert_string_equal(
+		zenc__stack_store_location(s), data_path("zenc.db"));
+	assert_string_equal(
+		zenc__stack_artifact_path(s), data_path("artifacts"));
+	assert_null(zenc_stack_alerter(s));
+	assert_int_equal(
+		zenc__stack_alerter_config(s, &flavor, &keys, &values, &n),
+		ZENC_ENOTFOUND);
+	assert_null(flavor);
+	assert_int_equal(n, 0);
+	assert_null(zenc__stack_component_name(s, "alerter"));
+	assert_string_equal(
+		zenc__stack_component_name(s, "orchestrator"), "default");
+	zenc__stack_free(s);
+	zenc__stack_free(NULL);
+}
+
+static void test_load_fresh_home(void **state)
+{
+	zenc_stack *s = NULL;
+
+	(void)state;
+	assert_int_equal(zenc__stack_load(&s, NULL), 0);
+	assert_string_equal(zenc_stack_name(s), "default");
+	assert_string_equal(
+		zenc__stack_store_location(s), data_path("zenc.db"));
+	zenc__stack_free(s);
+	assert_int_equal(zenc__stack_load(&s, "nope"), ZENC_ENOTFOUND);
+	assert_null(s);
+	assert_string_equal(zenc_error_last(), "unknown stack 'nope'");
+}
+
+static void test_flavors(void **state)
+{
+	static const char *const keys[] = {"url", "api_key", NULL};
+	static const char *const secret[] = {"api_key", NULL};
+	static const char *const bad_secret[] = {"password", NULL};
+	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "pager", keys, secret,
+			 "pages someone"};
+	const zenc_flavor *found;
+	char name[] = "pager";
+
+	(void)state;
+	found = zenc_flavor_find("alerter", "slack");
+	assert_non_null(found);
+	assert_true(zenc__flavor_is_secret_key(found, "token"));
+	assert_true(zenc__flavor_is_secret_key(found, "webhook_url"));
+	assert_false(zenc__flavor_is_secret_key(found, "channel"));
+	assert_non_null(zenc_flavor_find("metadata-store", "sqlite"));
+	assert_null(zenc_flavor_find("alerter", "sqlite"));
+	assert_null(zenc_flavor_find("alerter", NULL));
+
+	/* Registration copies: changing the caller's strings changes
+	 * nothing. */
+	f.name = name;
+	assert_int_equal(zenc_flavor_register(&f), 0);
+	name[0] = 'X';
+	found = zenc_flavor_find("alerter", "pager");
+	assert_non_null(found);
+	assert_string_equal(found->name, "pager");
+	assert_true(zenc__flavor_is_secret_key(found, "api_key"));
+	f.name = "pager";
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EEXISTS);
+	f.name = "slack";
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EEXISTS);
+
+	f.name = "other";
+	f.secret_keys = bad_secret;
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EINVALID);
+	f.secret_keys = secret;
+	f.kind = "teleporter";
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EINVALID);
+	f.kind = "alerter";
+	f.version = 99;
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EINVALID);
+	assert_int_equal(zenc_flavor_register(NULL), ZENC_EINVALID);
+}
+
+static void test_flavor_messages(void **state)
+{
+	const zenc_flavor *f;
+
+	(void)state;
+	assert_int_equal(
+		zenc__flavor_lookup(&f, "alerter", "slak"), ZENC_ENOTFOUND);
+	assert_null(f);
+	/* "pager" is there when test_flavors ran first. */
+	assert_non_null(strstr(
+		zenc_error_last(), "unknown alerter flavor 'slak' (known: "
+				   "command, discord, email, log, "));
+	assert_non_null(strstr(zenc_error_last(), "did you mean 'slack'?"));
+	assert_int_equal(
+		zenc__flavor_lookup(&f, "orchestrator", "kubernetes"),
+		ZENC_ENOTFOUND);
+	assert_string_equal(
+		zenc_error_last(), "unknown orchestrator flavor 'kubernetes' "
+				   "(known: local)");
+
+	assert_int_equal(zenc__flavor_lookup(&f, "artifact-store", "local"), 0);
+	assert_int_equal(zenc__flavor_check_key(f, "path"), 0);
+	assert_int_equal(zenc__flavor_check_key(f, "pth"), ZENC_EINVALID);
+	assert_string_equal(
+		zenc_error_last(),
+		"unknown config key 'pth' for artifact-store "
+		"flavor 'local' (known: path); did you mean "
+		"'path'?");
+	f = zenc_flavor_find("orchestrator", "local");
+	assert_int_equal(zenc__flavor_check_key(f, "x"), ZENC_EINVALID);
+	assert_string_equal(
+		zenc_error_last(),
+		"unknown config key 'x' for orchestrator flavor "
+		"'local' (known: none)");
+}
+
+static void test_escape_roundtrip(void **state)
+{
+	const char *in = "a\\b\nc\rd\te\x01"
+			 "f {{x}} \x7f";
+	zenc_buf esc = ZENC_BUF_INIT, out = ZENC_BUF_INIT;
+	size_t bad = 0;
+
+	(void)state;
+	zenc__stacks_escape(&esc, in);
+	assert_null(strchr(zenc_buf_cstr(&esc), '\n'));
+	assert_string_equal(
+		zenc_buf_cstr(&esc), "a\\\\b\\nc\\rd\\te\\x01f {{x}} \\x7f");
+	assert_int_equal(
+		zenc__stacks_unescape(&out, esc.ptr, esc.len, &bad), 0);
+	assert_string_equal(zenc_buf_cstr(&out), in);
+	zenc_buf_clear(&out);
+	assert_int_equal(zenc__stacks_unescape(&out, "ab\\q", 4, &bad), -1);
+	assert_int_equal(bad, 2);
+	assert_int_equal(zenc__stacks_unescape(&out, "\\x00", 4, &bad), -1);
+	assert_int_equal(zenc__stacks_unescape(&out, "a\\", 2, &bad), -1);
+	zenc_buf_release(&esc);
+	zenc_buf_release(&out);
+}
+
+static void test_parse_errors(void **state)
+{
+	zenc__stacks cfg;
+
+	(void)state;
+	assert_int_equal(
+		zenc__stacks_parse(&cfg, "version 1\nbogus x\n", "cfg"),
+		ZENC_ECONFIG);
+	assert_string_equal(
+		zenc_error_last(), "cfg:2:1: unknown keyword "
+				   "'bogus'");
+	assert_int_equal(
+		zenc__stacks_parse(&cfg, "version 2\n", "cfg"), ZENC_ECONFIG);
+	assert_string_equal(
+		zenc_error_last(), "cfg:1:9: unsupported config version '2'");
+	assert_int_equal(
+		zenc__stacks_parse(
+			&cfg,
+			"component alerter a\n"
+			"\tflavor log\n\turl x\\q\n",
+			"cfg"),
+		ZENC_ECONFIG);
+	assert_string_equal(
+		zenc_error_last(), "cfg:3:7: bad escape in value of 'url'");
+	assert_int_equal(
+		zenc__stacks_parse(
+			&cfg,
+			"active s\nstack s\n"
+			"\torchestrator o\n",
+			"cfg"),
+		ZENC_ECONFIG);
+	assert_string_equal(
+		zenc_error_last(),
+		"cfg: stack 's' uses unknown orchestrator 'o'");
+	assert_int_equal(
+		zenc__stacks_parse(
+			&cfg,
+			"active s\n"
+			"component orchestrator o\n"
+			"\tflavor local\n"
+			"stack s\n\torchestrator o\n",
+			"cfg"),
+		ZENC_ECONFIG);
+	assert_string_equal(
+		zenc_error_last(), "cfg: stack 's' has no artifact-store");
+	assert_int_equal(
+		zenc__stacks_parse(&cfg, "\tflavor x\n", "cfg"), ZENC_ECONFIG);
+	/* Nothing at all is a fresh home. */
+	assert_int_equal(zenc__stacks_parse(&cfg, "# empty\n\n", "cfg"), 0);
+	assert_non_null(zenc__stacks_stack(&cfg, "default"));
+	zenc__stacks_release(&cfg);
+}
+
+static void test_format_parse_roundtrip(void **state)
+{
+	zenc__stacks cfg, back;
+	zenc_buf a = ZENC_BUF_INIT, b = ZENC_BUF_INIT;
+	const char *keys[] = {"body_template", "url"};
+	const char *values[] = {"line 1\nline \\2 ", "http://x/"};
+	const char *comps[ZENC__KIND_COUNT] = {NULL, NULL, NULL, "hook"};
+
+	(void)state;
+	zenc__stacks_default(&cfg);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "hook", "webhook", keys,
+			values, 2),
+		0);
+	assert_int_equal(zenc__stacks_stack_add(&cfg, "prod", comps), 0);
+	zenc__stacks_format(&a, &cfg);
+	assert_int_equal(zenc__stacks_parse(&back, zenc_buf_cstr(&a), "t"), 0);
+	zenc__stacks_format(&b, &back);
+	assert_string_equal(zenc_buf_cstr(&a), zenc_buf_cstr(&b));
+	assert_string_equal(
+		zenc__component_get(
+			zenc__stacks_component(
+				&back, ZENC__KIND_ALERTER, "hook"),
+			"body_template"),
+		"line 1\nline \\2 ");
+	zenc__stacks_release(&cfg);
+	zenc__stacks_release(&back);
+	zenc_buf_release(&a);
+	zenc_buf_release(&b);
+}
+
+/* The refusals leave the configuration exactly as it was. */
+static void test_refusals(void **state)
+{
+	zenc__stacks cfg;
+	zenc_buf before = ZENC_BUF_INIT, after = ZENC_BUF_INIT;
+	const char *k[] = {"token"}, *v[] = {"x"};
+	const char *bad_k[] = {"channel", "tokn"}, *bad_v[] = {"#a", "x"};
+	const char *with_alerter[ZENC__KIND_COUNT] = {NULL, NULL, NULL, "ops"};
+	const char *none[ZENC__KIND_COUNT] = {NULL, NULL, NULL, NULL};
+	const char *no_orch[ZENC__KIND_COUNT] = {"", NULL, NULL, NULL};
+
+	(void)state;
+	zenc__stacks_default(&cfg);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "ops", "slack", k, v, 1),
+		0);
+	assert_int_equal(zenc__stacks_stack_add(&cfg, "prod", with_alerter), 0);
+	zenc__stacks_format(&before, &cfg);
+
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "x", "slak", NULL, NULL, 0),
+		ZENC_ENOTFOUND);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "x", "slack", bad_k, bad_v,
+			2),
+		ZENC_EINVALID);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "ops", "log", NULL, NULL, 0),
+		ZENC_EEXISTS);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "-x", "log", NULL, NULL, 0),
+		ZENC_EINVALID);
+	assert_int_equal(
+		zenc__stacks_component_update(
+			&cfg, ZENC__KIND_ALERTER, "ops", bad_k, bad_v, 2),
+		ZENC_EINVALID);
+	assert_int_equal(
+		zenc__stacks_component_delete(&cfg, ZENC__KIND_ALERTER, "ops"),
+		ZENC_EINUSE);
+	assert_string_equal(
+		zenc_error_last(),
+		"alerter 'ops' is still used by stack 'prod'");
+	assert_int_equal(
+		zenc__stacks_stack_add(&cfg, "prod", none), ZENC_EEXISTS);
+	assert_int_equal(
+		zenc__stacks_stack_update(&cfg, "prod", no_orch),
+		ZENC_EINVALID);
+	assert_int_equal(
+		zenc__stacks_stack_delete(&cfg, "default"), ZENC_ESTATE);
+	assert_int_equal(zenc__stacks_stack_activate(&cfg, "prod"), 0);
+	assert_int_equal(zenc__stacks_stack_delete(&cfg, "prod"), ZENC_ESTATE);
+	assert_int_equal(zenc__stacks_stack_activate(&cfg, "default"), 0);
+	assert_int_equal(
+		zenc__stacks_stack_activate(&cfg, "prd"), ZENC_ENOTFOUND);
+	assert_string_equal(
+		zenc_error_last(),
+		"unknown stack 'prd' (known: default, prod); "
+		"did you mean 'prod'?");
+
+	zenc__stacks_format(&after, &cfg);
+	assert_string_equal(zenc_buf_cstr(&before), zenc_buf_cstr(&after));
+	zenc__stacks_release(&cfg);
+	zenc_buf_release(&before);
+	zenc_buf_release(&after);
+}
+
+static void test_default_alerter_rule(void **state)
+{
+	zenc__stacks cfg;
+	const char *none[ZENC__KIND_COUNT] = {NULL, NULL, NULL, NULL};
+	const char *drop[ZENC__KIND_COUNT] = {NULL, NULL, NULL, ""};
+
+	(void)state;
+	zenc__stacks_default(&cfg);
+	assert_int_equal(zenc__stacks_stack_add(&cfg, "a", none), 0);
+	assert_null(
+		zenc__stacks_stack(&cfg, "a")->components[ZENC__KIND_ALERTER]);
+	assert_int_equal(
+		zenc__stacks_component_add(
+			&cfg, ZENC__KIND_ALERTER, "default", "log", NULL, NULL,
+			0),
+		0);
+	assert_int_equal(zenc__stacks_stack_add(&cfg, "b", none), 0);
+	assert_string_equal(
+		zenc__stacks_stack(&cfg, "b")->components[ZENC__KIND_ALERTER],
+		"default");
+	assert_int_equal(zenc__stacks_stack_update(&cfg, "b", drop), 0);
+	assert_null(
+		zenc__stacks_stack(&cfg, "b")->components[ZENC__KIND_ALERTER]);
+	assert_int_equal(
+		zenc__stacks_component_delete(
+			&cfg, ZENC__KIND_ALERTER, "default"),
+		0);
+	zenc__stacks_release(&cfg);
+}
+
+static int add_prod(zenc__stacks *cfg, void *payload)
+{
+	const char *k[] = {"webhook_url", "channel"};
+	const char *v[] = {"{{secret.HOOK}}", "#ops"};
+	const char *comps[ZENC__KIND_COUNT] = {NULL, NULL, NULL, "ops"};
+	int rc;
+
+	(void)payload;
+	rc = zenc__stacks_component_add(
+		cfg, ZENC__KIND_ALERTER, "ops", "slack", k, v, 2);
+	if (rc == 0)
+		rc = zenc__stacks_stack_add(cfg, "prod", comps);
+	if (rc == 0)
+		rc = zenc__stacks_stack_activate(cfg, "prod");
+	return rc;
+}
+
+static void test_edit_and_load(void **state)
+{
+	const char *flavor;
+	const char *const *keys, *const *values;
+	zenc_stack *s = NULL;
+	struct stat st;
+	char *path;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(zenc__stacks_edit(add_prod, NULL), 0);
+	path = zenc__asprintf("%s/config", home);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(path);
+	/* Doing it again is refused and changes nothing. */
+	assert_int_equal(zenc__stacks_edit(add_prod, NULL), ZENC_EEXISTS);
+
+	assert_int_equal(zenc__stack_load(&s, NULL), 0);
+	assert_string_equal(zenc_stack_name(s), "prod");
+	assert_null(zenc_stack_alerter(s));
+	assert_int_equal(
+		zenc__stack_alerter_config(s, &flavor, &keys, &values, &n), 0);
+	assert_string_equal(flavor, "slack");
+	assert_int_equal(n, 2);
+	assert_string_equal(keys[0], "webhook_url");
+	assert_string_equal(values[0], "{{secret.HOOK}}");
+	assert_string_equal(zenc__stack_component_name(s, "alerter"), "ops");
+	zenc__stack_free(s);
+}
+
+static void test_mask(void **state)
+{
+	const zenc_flavor *slack = zenc_flavor_find("alerter", "slack");
+
+	(void)state;
+	assert_string_equal(
+		zenc__stacks_mask(slack, "token", "xoxb-1"), "****");
+	assert_string_equal(
+		zenc__stacks_mask(slack, "token", "{{secret.T}}"),
+		"{{secret.T}}");
+	assert_string_equal(
+		zenc__stacks_mask(slack, "token", "x {{secret.T}}"), "****");
+	assert_string_equal(
+		zenc__stacks_mask(slack, "channel", "#ops"), "#ops");
+	assert_string_equal(zenc__stacks_mask(NULL, "channel", "#ops"), "****");
+}
+
+static void test_secrets(void **state)
+{
+	zenc_buf out = ZENC_BUF_INIT;
+	char **names;
+	size_t n, i;
+	struct stat st;
+	char *path;
+
+	(void)state;
+	assert_int_equal(zenc__secret_names(&names, &n), 0);
+	assert_int_equal(n, 0);
+	free(names);
+
+	assert_int_equal(zenc__secret_set("TOKEN", "t0k\nen"), 0);
+	assert_int_equal(zenc__secret_set("A", "first"), 0);
+	assert_int_equal(zenc__secret_set("A", "alpha"), 0);
+	assert_int_equal(zenc__secret_set("bad name", "x"), ZENC_EINVALID);
+	path = zenc__asprintf("%s/secrets", home);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(path);
+	assert_int_equal(stat(home, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	assert_int_equal(zenc__secret_names(&names, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "A");
+	assert_string_equal(names[1], "TOKEN");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+
+	assert_int_equal(
+		zenc__secret_resolve(
+			&out, "Bearer {{secret.TOKEN}}/"
+			      "{{secret.A}}{{secret.}}"),
+		0);
+	assert_string_equal(
+		zenc_buf_cstr(&out), "Bearer t0k\nen/alpha{{secret.}}");
+	zenc_buf_clear(&out);
+	assert_int_equal(zenc__secret_resolve(&out, "no refs"), 0);
+	assert_string_equal(zenc_buf_cstr(&out), "no refs");
+	zenc_buf_clear(&out);
+	assert_int_equal(
+		zenc__secret_resolve(&out, "{{secret.NOPE}}"), ZENC_ECONFIG);
+	assert_string_equal(zenc_error_last(), "unknown secret 'NOPE'");
+
+	assert_true(zenc__secret_is_ref("{{secret.A}}"));
+	assert_false(zenc__secret_is_ref("{{secret.A}} "));
+	assert_false(zenc__secret_is_ref("{{secret.}}"));
+
+	assert_int_equal(zenc__secret_delete("A"), 0);
+	assert_int_equal(zenc__secret_delete("A"), ZENC_ENOTFOUND);
+	assert_string_equal(zenc_error_last(), "unknown secret 'A'");
+	zenc_buf_release(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_builtin_default, setup),
+		cmocka_unit_test_setup(test_load_fresh_home, setup),
+		cmocka_unit_test_setup(test_flavors, setup),
+		cmocka_unit_test_setup(test_flavor_messages, setup),
+		cmocka_unit_test_setup(test_escape_roundtrip, setup),
+		cmocka_unit_test_setup(test_parse_errors, setup),
+		cmocka_unit_test_setup(test_format_parse_roundtrip, setup),
+		cmocka_unit_test_setup(test_refusals, setup),
+		cmocka_unit_test_setup(test_default_alerter_rule, setup),
+		cmocka_unit_test_setup(test_edit_and_load, setup),
+		cmocka_unit_test_setup(test_mask, setup),
+		cmocka_unit_test_setup(test_secrets, setup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

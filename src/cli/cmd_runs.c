@@ -455,6 +455,11 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 		b, s->params_json && *s->params_json ? s->params_json : "null");
 	zenc_buf_puts(b, ", \"log\": ");
 	zenc_json_str(b, s->log_uri);
+	/* Also stored as JSON by the engine: the names of upstream steps. */
+	zenc_buf_puts(b, ", \"upstream\": ");
+	zenc_buf_puts(
+		b, s->upstream_json && *s->upstream_json ? s->upstream_json
+							 : "[]");
 
 	zenc_buf_puts(b, ",\n   \"outputs\": [");
 	for (i = 0; i < si->n_artifacts; i++) {

@@ -79,6 +79,7 @@ typedef struct zenc__stepstate {
 	char **param_strings;   /* strings the struct points to, owned */
 	size_t n_param_strings;
 	char *params_json;
+	char *upstream_json;    /* the names of the steps it depends on */
 	zenc__artifact *arts;   /* of the successful attempt */
 	size_t n_arts;
 	double started, ended, wake;

@@ -64,17 +64,24 @@ static void on_signal(int sig)
 	zenc__interrupted = 1;
 }
 
-static int exit_code_of(int rc)
+/* A configuration file's errors all start with its name ("run.yaml:3:5:
+ * ..."): those are usage errors, whatever they mention (a step may be
+ * named "stack_x").  Any other ZENC_ECONFIG comes from setting up the
+ * environment (stack, store, artifact folder). */
+static int exit_code_of(int rc, const char *config_path)
 {
+	const char *msg = zenc_error_last();
+	size_t n = config_path ? strlen(config_path) : 0;
+
 	switch (rc) {
 	case ZENC_ESTORE:
 	case ZENC_EUNREACHABLE:
 	case ZENC_EIO:
 		return 3;
 	case ZENC_ECONFIG:
-		/* A configuration file that does not parse is a usage
-		 * error; a stack that cannot be used is the environment. */
-		return strstr(zenc_error_last(), "stack") ? 3 : 2;
+		if (n && !strncmp(msg, config_path, n) && msg[n] == ':')
+			return 2;
+		return 3;
 	default:
 		return 2;
 	}
@@ -243,7 +250,7 @@ bad_value:
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "%s: error: %s\n", prog, zenc_error_last());
-		code = exit_code_of(rc);
+		code = exit_code_of(rc, o.config_path);
 		goto done;
 	}
 	code = zenc_run_failed(run) ? 1 : 0;

@@ -62,6 +62,7 @@ static void step_record(zenc__step_record *r, zenc__exec *x,
 	r->exit_code = ss->error.exit_code;
 	r->signal = ss->error.signal;
 	r->params_json = ss->params_json;
+	r->upstream_json = ss->upstream_json;
 }
 
 static void store_warn(const char *what)

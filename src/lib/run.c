@@ -48,6 +48,7 @@ static void exec_release(zenc__exec *x)
 		for (i = 0; i < x->p->n_steps; i++) {
 			zenc__stepstate *ss = &x->steps[i];
 			zenc__params_release(ss);
+			free(ss->upstream_json);
 			for (j = 0; j < ss->n_arts; j++)
 				zenc__artifact_release(&ss->arts[j]);
 			free(ss->arts);
@@ -126,8 +127,18 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 		goto fail;
 	x.steps = zenc__calloc(p->n_steps, sizeof(*x.steps));
 	for (i = 0; i < p->n_steps; i++) {
+		zenc_buf up = ZENC_BUF_INIT;
+		size_t j;
 		x.steps[i].step = p->steps[i];
 		zenc__params_init(&x.steps[i]);
+		zenc_buf_putc(&up, '[');
+		for (j = 0; j < p->steps[i]->n_deps; j++) {
+			if (j)
+				zenc_buf_putc(&up, ',');
+			zenc_json_str(&up, p->steps[i]->deps[j]->name);
+		}
+		zenc_buf_putc(&up, ']');
+		x.steps[i].upstream_json = zenc_buf_detach(&up);
 	}
 	x.jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (x.jobs < 1)

@@ -48,6 +48,7 @@ typedef struct zenc__step_record {
 	int signal;
 	const char *params_json;   /* a JSON object, or NULL */
 	const char *log_uri;       /* the step's log in the artifact store */
+	const char *upstream_json; /* a JSON array of the steps it runs after */
 } zenc__step_record;
 
 typedef struct zenc__artifact_record {

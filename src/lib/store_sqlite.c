@@ -89,6 +89,8 @@ static const char *const migrations[] = {
 	" duration REAL,"
 	" seq INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX hook_runs_run ON hook_runs (run_id, seq);",
+	/* 2: the DAG, so a run can be drawn from its records alone. */
+	"ALTER TABLE step_runs ADD COLUMN upstream TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -107,7 +109,8 @@ static const char *const migrations[] = {
 #define SQL_STEP_PUT                                                           \
 	"INSERT INTO step_runs (run_id, name, status, attempts, started,"      \
 	" ended, error_type, error_message, exit_code, signal, params_json,"   \
-	" log_uri) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" \
+	" log_uri, upstream) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10," \
+	" ?11, ?12, ?13)"                                                      \
 	" ON CONFLICT (run_id, name) DO UPDATE SET"                            \
 	" status = excluded.status, attempts = excluded.attempts,"             \
 	" started = coalesce(excluded.started, started),"                      \
@@ -115,7 +118,8 @@ static const char *const migrations[] = {
 	" error_message = excluded.error_message,"                             \
 	" exit_code = excluded.exit_code, signal = excluded.signal,"           \
 	" params_json = coalesce(excluded.params_json, params_json),"          \
-	" log_uri = coalesce(excluded.log_uri, log_uri)"
+	" log_uri = coalesce(excluded.log_uri, log_uri),"                      \
+	" upstream = coalesce(excluded.upstream, upstream)"
 #define SQL_ATTEMPT_PUT                                                        \
 	"INSERT OR REPLACE INTO step_attempts (run_id, step, attempt, status," \
 	" started, ended, error_type, error_message, exit_code, signal)"       \
@@ -301,6 +305,7 @@ static int bind_step(sqlite3_stmt *st, const zenc__step_record *r)
 	rc |= sqlite3_bind_int(st, 10, r->signal);
 	rc |= bind_text(st, 11, r->params_json);
 	rc |= bind_text(st, 12, r->log_uri);
+	rc |= bind_text(st, 13, r->upstream_json);
 	return rc;
 }
 
@@ -853,7 +858,8 @@ static int load_steps(sqlite_store *s, zenc__arena *a, zenc__run_info *out)
 	static const char sql[] =
 		"SELECT rowid, name, status, attempts, started, ended,"
 		" error_type, error_message, exit_code, signal, params_json,"
-		" log_uri FROM step_runs WHERE run_id = ?1 ORDER BY rowid";
+		" log_uri, upstream FROM step_runs WHERE run_id = ?1"
+		" ORDER BY rowid";
 	struct vec steps = {NULL, 0, 0, sizeof(zenc__step_info)};
 	struct vec keys = {NULL, 0, 0, sizeof(sqlite3_int64)};
 	const char *run_id = out->rec.id;
@@ -884,6 +890,7 @@ static int load_steps(sqlite_store *s, zenc__arena *a, zenc__run_info *out)
 		si->rec.signal = col_int(st, 9);
 		si->rec.params_json = col_text(a, st, 10);
 		si->rec.log_uri = col_text(a, st, 11);
+		si->rec.upstream_json = col_text(a, st, 12);
 	}
 	if (step_rc != SQLITE_DONE) {
 		rc = db_fail(s, "cannot read run '%s'", run_id);

@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 1);
+		query_int(f, "SELECT max(version) FROM schema_version"), 2);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(

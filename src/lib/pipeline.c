@@ -176,6 +176,7 @@ void zenc_pipeline_free(zenc_pipeline *p)
 	}
 	free(p->named);
 	free(p->duplicate_name);
+	free(p->name);
 	free(p);
 }
 

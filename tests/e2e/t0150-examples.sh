@@ -51,4 +51,15 @@ test_expect_success 'quickstart: retry, failure hook, skipped step, run hook' '
 	test_grep "\[on_run_success\]" out
 '
 
+test_expect_success "the README's pipeline compiles and behaves as the README says" '
+	sed -n "/^\`\`\`c\$/,/^\`\`\`\$/p" "$ZENC_SOURCE/README.md" | sed "1d;\$d" |
+		sed "/^\`\`\`/,\$d" >rows.c &&
+	test_grep "zenc_main" rows.c &&
+	cc -std=c11 -Wall -Werror -I"$ZENC_SOURCE/include" rows.c \
+		-L"$ZENC_BUILD" -lzenc -Wl,-rpath,"$ZENC_BUILD" -o rows &&
+	./rows run -q &&
+	test_expect_code 1 ./rows run -q --param load.rows=3 >out &&
+	test_grep "^check failed: ValueError: only 3 rows$" out
+'
+
 test_done

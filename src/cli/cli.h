@@ -12,6 +12,7 @@
 
 /* Each command gets argv with argv[0] the command's own name ("runs"). */
 int cmd_runs(int argc, char **argv);
+int cmd_run(int argc, char **argv); /* cmd_run.c: YAML pipelines */
 int cmd_version(int argc, char **argv);
 
 /* Prints "zenc: error: ..." to standard error. */

@@ -67,24 +67,23 @@ struct zenc__runcfg {
 };
 
 static const char *const top_keys[] = {
-	"run_name",   "stack",      "isolation",      "hook_failure",
-	"retry",      "hook_timeout", "on_success",   "on_failure",
-	"on_start",   "on_end",     "on_retry",       "on_run_success",
-	"on_run_failure", "steps",  NULL};
+	"run_name",       "stack",        "isolation",  "hook_failure",
+	"retry",          "hook_timeout", "on_success", "on_failure",
+	"on_start",       "on_end",       "on_retry",   "on_run_success",
+	"on_run_failure", "steps",        NULL};
 
 static const char *const step_keys[] = {
-	"parameters", "retry",      "timeout",    "hook_timeout",
+	"parameters",   "retry",      "timeout",    "hook_timeout",
 	"memory_limit", "on_success", "on_failure", "on_start",
-	"on_end",     "on_retry",   NULL};
+	"on_end",       "on_retry",   NULL};
 
-static const char *const retry_keys[] = {"max_retries", "delay", "backoff",
-					 NULL};
+static const char *const retry_keys[] = {
+	"max_retries", "delay", "backoff", NULL};
 
-static const char *const command_hook_keys[] = {"run", "timeout", "name",
-						NULL};
+static const char *const command_hook_keys[] = {"run", "timeout", "name", NULL};
 
-static const char *const builtin_names[] = {"alerter_success_hook",
-					    "alerter_failure_hook", NULL};
+static const char *const builtin_names[] = {
+	"alerter_success_hook", "alerter_failure_hook", NULL};
 
 /* A located error as the library's last error. */
 static int config_error(zenc_buf *err)
@@ -126,27 +125,31 @@ int zenc__cfg_retry(zenc__retry *out, const zenc_yaml_node *n, zenc_buf *err)
 	int64_t max = 0;
 	double delay = 0, backoff = 1;
 
+	if (!n)
+		return 1;
 	if (zenc_yaml_check_keys(n, retry_keys, "retry", err) < 0)
 		return -1;
 	v = zenc_yaml_map_get(n, "max_retries");
 	if (zenc_yaml_get_int(v, &max, err) < 0)
 		return -1;
 	if (max < 0 || max > 1000)
-		return zenc_yaml_error(err, v,
-				       "max_retries must be between 0 and "
-				       "1000, got %lld",
-				       (long long)max);
-	if (zenc_yaml_get_duration(zenc_yaml_map_get(n, "delay"), &delay,
-				   err) < 0)
+		return zenc_yaml_error(
+			err, v,
+			"max_retries must be between 0 and "
+			"1000, got %lld",
+			(long long)max);
+	if (zenc_yaml_get_duration(zenc_yaml_map_get(n, "delay"), &delay, err) <
+	    0)
 		return -1;
 	v = zenc_yaml_map_get(n, "backoff");
 	if (zenc_yaml_get_double(v, &backoff, err) < 0)
 		return -1;
 	if (!(backoff > 0) || backoff > 1000)
-		return zenc_yaml_error(err, v,
-				       "backoff must be a number above 0, "
-				       "got %g",
-				       backoff);
+		return zenc_yaml_error(
+			err, v,
+			"backoff must be a number above 0, "
+			"got %g",
+			backoff);
 	out->set = 1;
 	out->max_retries = (int)max;
 	out->delay = delay;
@@ -155,8 +158,11 @@ int zenc__cfg_retry(zenc__retry *out, const zenc_yaml_node *n, zenc_buf *err)
 }
 
 /* {run: "cmd" | [argv...], timeout: DURATION, name: STRING} */
-static int command_hook(zenc__hook_list *list, const zenc_yaml_node *n,
-			const char *dir, zenc_buf *err)
+static int command_hook(
+	zenc__hook_list *list,
+	const zenc_yaml_node *n,
+	const char *dir,
+	zenc_buf *err)
 {
 	const zenc_yaml_node *run, *v;
 	const char *name = NULL, *shell = NULL;
@@ -173,9 +179,10 @@ static int command_hook(zenc__hook_list *list, const zenc_yaml_node *n,
 	h.kind = ZENC_HOOK_COMMAND;
 	if (run->kind == ZENC_YAML_SEQ) {
 		if (run->nitems == 0)
-			return zenc_yaml_error(err, run,
-					       "'run' needs at least the "
-					       "program");
+			return zenc_yaml_error(
+				err, run,
+				"'run' needs at least the "
+				"program");
 		argv = zenc__calloc(run->nitems + 1, sizeof(*argv));
 		for (i = 0; i < run->nitems; i++) {
 			const char *s;
@@ -193,8 +200,8 @@ static int command_hook(zenc__hook_list *list, const zenc_yaml_node *n,
 		}
 		h.command = shell;
 	}
-	if (zenc_yaml_get_duration(zenc_yaml_map_get(n, "timeout"), &h.timeout,
-				   err) < 0)
+	if (zenc_yaml_get_duration(
+		    zenc_yaml_map_get(n, "timeout"), &h.timeout, err) < 0)
 		goto done;
 	v = zenc_yaml_map_get(n, "name");
 	if (zenc_yaml_get_string(v, &name, err) < 0)
@@ -212,9 +219,14 @@ done:
 }
 
 /* "LIB.so:FUNCTION": the library relative to `dir` unless absolute. */
-static int library_hook(zenc__hook_list *list, const zenc_yaml_node *n,
-			const char *colon, const char *dir, int run_level,
-			zenc__dlset *dls, zenc_buf *err)
+static int library_hook(
+	zenc__hook_list *list,
+	const zenc_yaml_node *n,
+	const char *colon,
+	const char *dir,
+	int run_level,
+	zenc__dlset *dls,
+	zenc_buf *err)
 {
 	char *lib = zenc__strndup(n->text, (size_t)(colon - n->text));
 	const char *sym = colon + 1;
@@ -227,12 +239,14 @@ static int library_hook(zenc__hook_list *list, const zenc_yaml_node *n,
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		const char *why = dlerror();
-		zenc_yaml_error(err, n, "cannot load '%s': %s", lib,
-				why ? why : "unknown error");
+		zenc_yaml_error(
+			err, n, "cannot load '%s': %s", lib,
+			why ? why : "unknown error");
 		goto done;
 	}
-	zenc__array_grow((void **)&dls->handles, &dls->cap, dls->n + 1,
-			 sizeof(*dls->handles));
+	zenc__array_grow(
+		(void **)&dls->handles, &dls->cap, dls->n + 1,
+		sizeof(*dls->handles));
 	dls->handles[dls->n++] = handle;
 	dlerror();
 	addr = dlsym(handle, sym);
@@ -258,8 +272,8 @@ done:
 	return rc;
 }
 
-static int unknown_hook(const zenc_yaml_node *n, const zenc_pipeline *p,
-			zenc_buf *err)
+static int unknown_hook(
+	const zenc_yaml_node *n, const zenc_pipeline *p, zenc_buf *err)
 {
 	const char **names;
 	const char *near;
@@ -272,21 +286,30 @@ static int unknown_hook(const zenc_yaml_node *n, const zenc_pipeline *p,
 		names[k++] = p->named[i].name;
 	near = zenc__did_you_mean(n->text, names);
 	if (near)
-		zenc_yaml_error(err, n, "unknown hook '%s' (did you mean "
-				"'%s'?)", n->text, near);
+		zenc_yaml_error(
+			err, n,
+			"unknown hook '%s' (did you mean "
+			"'%s'?)",
+			n->text, near);
 	else
-		zenc_yaml_error(err, n,
-				"unknown hook '%s' (expected a built-in or "
-				"registered hook name, LIB.so:FUNCTION or "
-				"{run: COMMAND})",
-				n->text);
+		zenc_yaml_error(
+			err, n,
+			"unknown hook '%s' (expected a built-in or "
+			"registered hook name, LIB.so:FUNCTION or "
+			"{run: COMMAND})",
+			n->text);
 	free(names);
 	return -1;
 }
 
-static int one_hook(zenc__hook_list *list, const zenc_yaml_node *n,
-		    zenc_pipeline *p, const char *dir, int run_level,
-		    zenc__dlset *dls, zenc_buf *err)
+static int one_hook(
+	zenc__hook_list *list,
+	const zenc_yaml_node *n,
+	zenc_pipeline *p,
+	const char *dir,
+	int run_level,
+	zenc__dlset *dls,
+	zenc_buf *err)
 {
 	const char *colon;
 	zenc_hook h;
@@ -297,10 +320,11 @@ static int one_hook(zenc__hook_list *list, const zenc_yaml_node *n,
 	if (n->kind != ZENC_YAML_SCALAR || zenc_yaml_is_null(n) || !*n->text) {
 		zenc_buf what = ZENC_BUF_INIT;
 		zenc_yaml_describe(&what, n);
-		zenc_yaml_error(err, n,
-				"expected a hook (a name, LIB.so:FUNCTION or "
-				"{run: COMMAND}), found %s",
-				zenc_buf_cstr(&what));
+		zenc_yaml_error(
+			err, n,
+			"expected a hook (a name, LIB.so:FUNCTION or "
+			"{run: COMMAND}), found %s",
+			zenc_buf_cstr(&what));
 		zenc_buf_release(&what);
 		return -1;
 	}
@@ -337,9 +361,14 @@ static int one_hook(zenc__hook_list *list, const zenc_yaml_node *n,
 	return unknown_hook(n, p, err);
 }
 
-int zenc__cfg_hooks(zenc__hook_list *list, const zenc_yaml_node *n,
-		    zenc_pipeline *p, const char *dir, int run_level,
-		    zenc__dlset *dls, zenc_buf *err)
+int zenc__cfg_hooks(
+	zenc__hook_list *list,
+	const zenc_yaml_node *n,
+	zenc_pipeline *p,
+	const char *dir,
+	int run_level,
+	zenc__dlset *dls,
+	zenc_buf *err)
 {
 	size_t i;
 
@@ -354,8 +383,8 @@ int zenc__cfg_hooks(zenc__hook_list *list, const zenc_yaml_node *n,
 
 /* The parameters of one step, set into `ss` (the run's state, or a
  * scratch one while loading).  Errors at the key or value. */
-static int set_params(zenc__stepstate *ss, const zenc_yaml_node *map,
-		      zenc_buf *err)
+static int set_params(
+	zenc__stepstate *ss, const zenc_yaml_node *map, zenc_buf *err)
 {
 	zenc_step *s = ss->step;
 	zenc_buf where = ZENC_BUF_INIT;
@@ -397,18 +426,19 @@ static int set_params(zenc__stepstate *ss, const zenc_yaml_node *map,
 		if (v->kind != ZENC_YAML_SCALAR || zenc_yaml_is_null(v)) {
 			zenc_buf what = ZENC_BUF_INIT;
 			zenc_yaml_describe(&what, v);
-			rc = zenc_yaml_error(err, v,
-					     "parameter '%s.%s' needs a value, "
-					     "found %s",
-					     s->name, key->text,
-					     zenc_buf_cstr(&what));
+			rc = zenc_yaml_error(
+				err, v,
+				"parameter '%s.%s' needs a value, "
+				"found %s",
+				s->name, key->text, zenc_buf_cstr(&what));
 			zenc_buf_release(&what);
 			break;
 		}
 		zenc_buf_clear(&where);
 		zenc_yaml_where(&where, v);
-		if (zenc__params_set(ss, key->text, v->text,
-				     zenc_buf_cstr(&where)) < 0) {
+		if (zenc__params_set(
+			    ss, key->text, v->text, zenc_buf_cstr(&where)) <
+		    0) {
 			zenc_buf_clear(err);
 			zenc_buf_puts(err, zenc_error_last());
 			rc = -1;
@@ -423,8 +453,8 @@ static int hook_event_of(const char *key, zenc__event *ev)
 	return zenc__event_parse(ev, key) == 0 ? 1 : 0;
 }
 
-static int load_step(zenc__runcfg *cfg, stepcfg *sc,
-		     const zenc_yaml_node *m, zenc_buf *err)
+static int load_step(
+	zenc__runcfg *cfg, stepcfg *sc, const zenc_yaml_node *m, zenc_buf *err)
 {
 	zenc__stepstate scratch;
 	const zenc_yaml_node *v;
@@ -463,8 +493,9 @@ static int load_step(zenc__runcfg *cfg, stepcfg *sc,
 				return -1;
 			sc->has_memory = 1;
 		} else if (hook_event_of(k, &ev) && ev <= ZENC__ON_END) {
-			if (zenc__cfg_hooks(&sc->hooks[ev], v, cfg->p,
-					    cfg->dir, 0, &cfg->dls, err) < 0)
+			if (zenc__cfg_hooks(
+				    &sc->hooks[ev], v, cfg->p, cfg->dir, 0,
+				    &cfg->dls, err) < 0)
 				return -1;
 			sc->hooks_set[ev] = 1;
 		}
@@ -481,8 +512,8 @@ static int load_step(zenc__runcfg *cfg, stepcfg *sc,
 	return rc;
 }
 
-static int unknown_step(const zenc_yaml_node *key, const zenc_pipeline *p,
-			zenc_buf *err)
+static int unknown_step(
+	const zenc_yaml_node *key, const zenc_pipeline *p, zenc_buf *err)
 {
 	const char **names = zenc__calloc(p->n_steps + 1, sizeof(*names));
 	const char *near;
@@ -495,19 +526,20 @@ static int unknown_step(const zenc_yaml_node *key, const zenc_pipeline *p,
 	}
 	near = zenc__did_you_mean(key->text, names);
 	if (near)
-		zenc_yaml_error(err, key,
-				"unknown step '%s' (did you mean '%s'?)",
-				key->text, near);
+		zenc_yaml_error(
+			err, key, "unknown step '%s' (did you mean '%s'?)",
+			key->text, near);
 	else
-		zenc_yaml_error(err, key, "unknown step '%s' (known: %s)",
-				key->text, zenc_buf_cstr(&known));
+		zenc_yaml_error(
+			err, key, "unknown step '%s' (known: %s)", key->text,
+			zenc_buf_cstr(&known));
 	zenc_buf_release(&known);
 	free(names);
 	return -1;
 }
 
-static int load_steps(zenc__runcfg *cfg, const zenc_yaml_node *steps,
-		      zenc_buf *err)
+static int load_steps(
+	zenc__runcfg *cfg, const zenc_yaml_node *steps, zenc_buf *err)
 {
 	size_t i, j;
 
@@ -523,10 +555,11 @@ static int load_steps(zenc__runcfg *cfg, const zenc_yaml_node *steps,
 			return unknown_step(key, cfg->p, err);
 		for (j = 0; j < cfg->n_steps; j++)
 			if (cfg->steps[j].step == s)
-				return zenc_yaml_error(err, key,
-						       "step '%s' is "
-						       "configured twice",
-						       s->name);
+				return zenc_yaml_error(
+					err, key,
+					"step '%s' is "
+					"configured twice",
+					s->name);
 		sc = &cfg->steps[cfg->n_steps++];
 		sc->step = s;
 		if (zenc_yaml_is_null(v))
@@ -537,16 +570,15 @@ static int load_steps(zenc__runcfg *cfg, const zenc_yaml_node *steps,
 	return 0;
 }
 
-static int load_root(zenc__runcfg *cfg, const zenc_yaml_node *root,
-		     zenc_buf *err)
+static int load_root(
+	zenc__runcfg *cfg, const zenc_yaml_node *root, zenc_buf *err)
 {
 	const zenc_yaml_node *v;
 	const char *s;
 	zenc__event ev;
 	size_t i;
 
-	if (zenc_yaml_check_keys(root, top_keys, "run configuration", err) <
-	    0)
+	if (zenc_yaml_check_keys(root, top_keys, "run configuration", err) < 0)
 		return -1;
 	for (i = 0; i < root->npairs; i++) {
 		const char *k = root->pairs[i].key->text;
@@ -555,8 +587,8 @@ static int load_root(zenc__runcfg *cfg, const zenc_yaml_node *root,
 			if (zenc_yaml_get_string(v, &s, err) < 0)
 				return -1;
 			if (!*s)
-				return zenc_yaml_error(err, v,
-						       "empty run name");
+				return zenc_yaml_error(
+					err, v, "empty run name");
 			cfg->run_name = zenc__strdup(s);
 		} else if (!strcmp(k, "stack")) {
 			if (zenc_yaml_get_string(v, &s, err) < 0)
@@ -597,13 +629,14 @@ static int load_root(zenc__runcfg *cfg, const zenc_yaml_node *root,
 				return -1;
 			cfg->has_hook_timeout = 1;
 		} else if (!strcmp(k, "steps")) {
-			if (!zenc_yaml_is_null(v) && load_steps(cfg, v, err) < 0)
+			if (!zenc_yaml_is_null(v) &&
+			    load_steps(cfg, v, err) < 0)
 				return -1;
 		} else if (hook_event_of(k, &ev)) {
-			if (zenc__cfg_hooks(&cfg->hooks[ev], v, cfg->p,
-					    cfg->dir,
-					    ev >= ZENC__ON_RUN_SUCCESS,
-					    &cfg->dls, err) < 0)
+			if (zenc__cfg_hooks(
+				    &cfg->hooks[ev], v, cfg->p, cfg->dir,
+				    ev >= ZENC__ON_RUN_SUCCESS, &cfg->dls,
+				    err) < 0)
 				return -1;
 			cfg->hooks_set[ev] = 1;
 		}
@@ -639,8 +672,11 @@ done:
 	return rc;
 }
 
-static void swap_list(zenc__hook_list *live, zenc__hook_list *fresh,
-		      zenc__hook_list *saved, int *swapped)
+static void swap_list(
+	zenc__hook_list *live,
+	zenc__hook_list *fresh,
+	zenc__hook_list *saved,
+	int *swapped)
 {
 	*saved = *live;
 	*live = *fresh;
@@ -671,15 +707,17 @@ int zenc__runcfg_apply(zenc__runcfg *cfg, zenc__exec *x)
 	}
 	for (e = 0; e < ZENC__EVENT_COUNT; e++)
 		if (cfg->hooks_set[e] && !cfg->swapped[e])
-			swap_list(&p->hooks[e], &cfg->hooks[e], &cfg->saved[e],
-				  &cfg->swapped[e]);
+			swap_list(
+				&p->hooks[e], &cfg->hooks[e], &cfg->saved[e],
+				&cfg->swapped[e]);
 	for (i = 0; i < cfg->n_steps; i++) {
 		stepcfg *sc = &cfg->steps[i];
 		zenc_step *s = sc->step;
 		for (e = 0; e <= ZENC__ON_END; e++)
 			if (sc->hooks_set[e] && !sc->swapped[e])
-				swap_list(&s->hooks[e], &sc->hooks[e],
-					  &sc->saved[e], &sc->swapped[e]);
+				swap_list(
+					&s->hooks[e], &sc->hooks[e],
+					&sc->saved[e], &sc->swapped[e]);
 		if (sc->has_memory && !sc->memory_swapped) {
 			sc->saved_memory = s->memory_limit;
 			sc->memory_swapped = 1;
@@ -727,8 +765,7 @@ const char *zenc__runcfg_stack(const zenc__runcfg *cfg)
 	return cfg ? cfg->stack : NULL;
 }
 
-char *zenc__runcfg_expand_name(const char *tmpl, const char *pipeline,
-			       double t)
+char *zenc__runcfg_expand_name(const char *tmpl, const char *pipeline, double t)
 {
 	zenc_buf b = ZENC_BUF_INIT, stamp = ZENC_BUF_INIT;
 	const char *p;
@@ -752,8 +789,11 @@ char *zenc__runcfg_expand_name(const char *tmpl, const char *pipeline,
 	return zenc_buf_detach(&b);
 }
 
-static void restore_list(zenc__hook_list *live, zenc__hook_list *fresh,
-			 zenc__hook_list *saved, int swapped)
+static void restore_list(
+	zenc__hook_list *live,
+	zenc__hook_list *fresh,
+	zenc__hook_list *saved,
+	int swapped)
 {
 	if (swapped) {
 		zenc__hook_list_release(live);
@@ -770,8 +810,9 @@ void zenc__runcfg_free(zenc__runcfg *cfg)
 	if (!cfg)
 		return;
 	for (e = 0; e < ZENC__EVENT_COUNT; e++)
-		restore_list(&cfg->p->hooks[e], &cfg->hooks[e], &cfg->saved[e],
-			     cfg->swapped[e]);
+		restore_list(
+			&cfg->p->hooks[e], &cfg->hooks[e], &cfg->saved[e],
+			cfg->swapped[e]);
 	if (cfg->retry_swapped)
 		cfg->p->retry = cfg->saved_retry;
 	if (cfg->hook_timeout_swapped)
@@ -779,8 +820,9 @@ void zenc__runcfg_free(zenc__runcfg *cfg)
 	for (i = 0; i < cfg->n_steps; i++) {
 		stepcfg *sc = &cfg->steps[i];
 		for (e = 0; e <= ZENC__ON_END; e++)
-			restore_list(&sc->step->hooks[e], &sc->hooks[e],
-				     &sc->saved[e], sc->swapped[e]);
+			restore_list(
+				&sc->step->hooks[e], &sc->hooks[e],
+				&sc->saved[e], sc->swapped[e]);
 		if (sc->memory_swapped)
 			sc->step->memory_limit = sc->saved_memory;
 	}

@@ -26,8 +26,8 @@ void zenc__runcfg_step_settings(const zenc__runcfg *cfg, zenc__stepstate *ss);
 const char *zenc__runcfg_run_name(const zenc__runcfg *cfg);
 const char *zenc__runcfg_stack(const zenc__runcfg *cfg);
 /* Expands {pipeline}, {date} (YYYY_MM_DD), {time} (HH_MM_SS_ffffff). */
-char *zenc__runcfg_expand_name(const char *tmpl, const char *pipeline,
-			       double t);
+char *zenc__runcfg_expand_name(
+	const char *tmpl, const char *pipeline, double t);
 /* Restores what zenc__runcfg_apply() changed in the pipeline, closes
  * the hook libraries and frees.  NULL does nothing. */
 void zenc__runcfg_free(zenc__runcfg *cfg);
@@ -53,9 +53,14 @@ void zenc__dlset_close(zenc__dlset *d);
  * runs in `dir`.  `run_level` is set for on_run_success / on_run_failure,
  * whose hooks take no step context.  Returns 0, or -1 with a located
  * message in `err`. */
-int zenc__cfg_hooks(zenc__hook_list *list, const zenc_yaml_node *n,
-		    zenc_pipeline *p, const char *dir, int run_level,
-		    zenc__dlset *dls, zenc_buf *err);
+int zenc__cfg_hooks(
+	zenc__hook_list *list,
+	const zenc_yaml_node *n,
+	zenc_pipeline *p,
+	const char *dir,
+	int run_level,
+	zenc__dlset *dls,
+	zenc_buf *err);
 
 /* Parses {max_retries: INT, delay: DURATION, backoff: NUMBER}.  0 or -1
  * with a located message in `err`. */

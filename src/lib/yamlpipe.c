@@ -1,0 +1,1266 @@
+/*
+ * YAML pipelines of shell commands (see yamlpipe.h; docs/yaml.md is the
+ * user's manual).  Decisions worth knowing:
+ *
+ * - Every YAML step is a zenc_step whose body is command_step(): it reads
+ *   its command from the step's payload and runs it with
+ *   zenc__command_run(), in the YAML file's folder, with standard output
+ *   and error going to RUN_DIR/STEP/log.ATTEMPT.
+ * - Under process isolation (the default) the command stays in the step
+ *   process's group (own_group 0) and gets no deadline of its own: the
+ *   supervisor's timeout, memory and interrupt kills go to that whole
+ *   group, so they reach the command, and are reported as the engine
+ *   reports them for C steps (Timeout, OutOfMemory, Cancelled).  Under
+ *   isolation none nobody supervises the body, so the command gets its own
+ *   group and the step's timeout, and a command past it fails the step
+ *   with type Timeout.
+ * - Parameters become a parameter table built at load time, one 8-byte
+ *   slot per field, typed from the YAML scalar (a plain integer is int, a
+ *   plain number double, true/false bool, anything else or quoted a
+ *   string), so --param STEP.KEY=VALUE is checked and ZENC_PARAM_* reach
+ *   the step and its hooks through the normal machinery.  Pipeline-level
+ *   parameters are fields of every step; a step's own of the same name
+ *   wins.
+ * - The environment of a step: the step's `env`, then the H13 variables
+ *   (ZENC_HOOK_EVENT empty), ZENC_PARAM_*, ZENC_OUTPUT_DIR and
+ *   ZENC_INPUT_*; zenc's own variables win over `env`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "yamlpipe.h"
+
+#define TAIL_LINES 10
+#define TAIL_BYTES 2000
+#define SLOT 8
+
+typedef struct ystep {
+	char *shell;
+	char **argv;
+	char **env; /* "NAME=value", NULL-terminated */
+	size_t n_env;
+	char *dir;
+	zenc_param *fields; /* NULL-terminated, or NULL */
+	size_t n_fields;
+	char **owned; /* field names and default strings */
+	size_t n_owned, cap_owned;
+} ystep;
+
+/* Where a step came from, for located errors after the first pass. */
+typedef struct ynode {
+	zenc_step *s;
+	const zenc_yaml_node *name;
+	const zenc_yaml_node *inputs; /* mapping, or NULL */
+	const zenc_yaml_node *after;  /* sequence, or NULL */
+	const zenc_yaml_node *params; /* mapping, or NULL */
+} ynode;
+
+struct zenc__yamlpipe {
+	char *path;
+	char *dir;
+	zenc_yaml_doc *doc;
+	zenc_pipeline *p;
+	zenc__dlset dls;
+	ynode *steps;
+	size_t n_steps;
+};
+
+static const char *const top_keys[] = {
+	"name",           "on_success",     "on_failure",
+	"on_start",       "on_end",         "on_retry",
+	"on_run_success", "on_run_failure", "retry",
+	"timeout",        "hook_timeout",   "hook_failure",
+	"parameters",     "steps",          NULL};
+
+static const char *const step_keys[] = {
+	"name",         "run",        "after",      "inputs",   "outputs",
+	"parameters",   "env",        "retry",      "timeout",  "hook_timeout",
+	"memory_limit", "on_success", "on_failure", "on_start", "on_end",
+	"on_retry",     NULL};
+
+static const char *const type_names[] = {"int",    "double", "bool",
+					 "string", "bytes",  NULL};
+
+static char *own(ystep *y, const char *s)
+{
+	zenc__array_grow(
+		(void **)&y->owned, &y->cap_owned, y->n_owned + 1,
+		sizeof(*y->owned));
+	return y->owned[y->n_owned++] = zenc__strdup(s);
+}
+
+static void ystep_free(void *payload)
+{
+	ystep *y = payload;
+	size_t i;
+
+	if (!y)
+		return;
+	free(y->shell);
+	for (i = 0; y->argv && y->argv[i]; i++)
+		free(y->argv[i]);
+	free(y->argv);
+	for (i = 0; i < y->n_env; i++)
+		free(y->env[i]);
+	free(y->env);
+	free(y->dir);
+	free(y->fields);
+	for (i = 0; i < y->n_owned; i++)
+		free(y->owned[i]);
+	free(y->owned);
+	free(y);
+}
+
+/* ---- running a command step */
+
+static void add_env(char ***env, size_t *n, size_t *cap, char *entry)
+{
+	zenc__array_grow((void **)env, cap, *n + 2, sizeof(char *));
+	(*env)[(*n)++] = entry;
+	(*env)[*n] = NULL;
+}
+
+/* The last TAIL_LINES lines of the log, at most TAIL_BYTES. */
+static void log_tail(zenc_buf *out, const char *path)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	const char *start;
+	size_t len, lines = 0;
+
+	if (zenc__read_file(&b, path) < 0 || b.len == 0)
+		goto done;
+	len = b.len;
+	while (len > 0 && b.ptr[len - 1] == '\n')
+		len--;
+	start = b.ptr + len;
+	while (start > b.ptr) {
+		if (start[-1] == '\n' && ++lines == TAIL_LINES)
+			break;
+		start--;
+	}
+	if ((size_t)(b.ptr + len - start) > TAIL_BYTES)
+		start = b.ptr + len - TAIL_BYTES;
+	zenc_buf_putc(out, '\n');
+	zenc_buf_put(out, start, (size_t)(b.ptr + len - start));
+done:
+	zenc_buf_release(&b);
+}
+
+/* Strips one trailing "\n" or "\r\n". */
+static void chomp(zenc_buf *b)
+{
+	if (b->len && b->ptr[b->len - 1] == '\n')
+		b->ptr[--b->len] = '\0';
+	if (b->len && b->ptr[b->len - 1] == '\r')
+		b->ptr[--b->len] = '\0';
+}
+
+static int bad_output(
+	zenc_step_context *ctx, const zenc__output *o, const zenc_buf *v)
+{
+	zenc_buf shown = ZENC_BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < v->len && i < 40; i++)
+		zenc_buf_putc(
+			&shown, (v->ptr[i] >= 0x20 && v->ptr[i] != 0x7f)
+					? v->ptr[i]
+					: '?');
+	rc = zenc__raise_status(
+		ctx, "OutputTypeError", 0, 0,
+		"output '%s' of step '%s' is not %s %s: '%s%s'", o->name,
+		ctx->step->name, o->type == ZENC_INT ? "an" : "a",
+		zenc_type_name(o->type), zenc_buf_cstr(&shown),
+		v->len > 40 ? "..." : "");
+	zenc_buf_release(&shown);
+	return rc;
+}
+
+/* Reads each declared output from the output folder into the step's
+ * outputs.  A missing file stays unset: the engine reports
+ * MissingOutput. */
+static int collect_outputs(zenc_step_context *ctx, const char *outdir)
+{
+	zenc_step *s = ctx->step;
+	zenc_buf v = ZENC_BUF_INIT;
+	char *path = NULL, *end;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->n_outputs && rc == 0; i++) {
+		const zenc__output *o = &s->outputs[i];
+		zenc_buf_clear(&v);
+		free(path);
+		path = zenc__asprintf("%s/%s", outdir, o->name);
+		if (zenc__read_file(&v, path) < 0) {
+			if (errno == ENOENT)
+				continue;
+			rc = zenc__raise_status(
+				ctx, "OutputError", 0, 0,
+				"cannot read output '%s': %s", path,
+				strerror(errno));
+			break;
+		}
+		if (o->type != ZENC_BYTES)
+			chomp(&v);
+		switch (o->type) {
+		case ZENC_INT: {
+			long long n;
+			errno = 0;
+			n = strtoll(zenc_buf_cstr(&v), &end, 10);
+			if (!v.len || errno || *end || memchr(v.ptr, 0, v.len))
+				rc = bad_output(ctx, o, &v);
+			else
+				zenc_output_int(ctx, o->name, (int64_t)n);
+			break;
+		}
+		case ZENC_DOUBLE: {
+			double d;
+			errno = 0;
+			d = strtod(zenc_buf_cstr(&v), &end);
+			if (!v.len || errno || *end || d != d ||
+			    memchr(v.ptr, 0, v.len))
+				rc = bad_output(ctx, o, &v);
+			else
+				zenc_output_double(ctx, o->name, d);
+			break;
+		}
+		case ZENC_BOOL: {
+			const char *t = zenc_buf_cstr(&v);
+			if (!strcasecmp(t, "true") || !strcmp(t, "1") ||
+			    !strcasecmp(t, "yes"))
+				zenc_output_bool(ctx, o->name, true);
+			else if (
+				!strcasecmp(t, "false") || !strcmp(t, "0") ||
+				!strcasecmp(t, "no"))
+				zenc_output_bool(ctx, o->name, false);
+			else
+				rc = bad_output(ctx, o, &v);
+			break;
+		}
+		case ZENC_STRING:
+			if (memchr(zenc_buf_cstr(&v), 0, v.len))
+				rc = bad_output(ctx, o, &v);
+			else
+				zenc_output_string(
+					ctx, o->name, zenc_buf_cstr(&v));
+			break;
+		default:
+			zenc_output_bytes(
+				ctx, o->name, zenc_buf_cstr(&v), v.len);
+			break;
+		}
+	}
+	free(path);
+	zenc_buf_release(&v);
+	return rc;
+}
+
+static int command_step(zenc_step_context *ctx)
+{
+	ystep *y = zenc__ctx_step_payload(ctx);
+	zenc_step *s = ctx->step;
+	zenc_buf json = ZENC_BUF_INIT, why = ZENC_BUF_INIT;
+	zenc_buf tail = ZENC_BUF_INIT, name = ZENC_BUF_INIT;
+	char **env = NULL, **ctx_env = NULL;
+	char *outdir, *logpath;
+	size_t n_env = 0, cap = 0, n_ctx = 0, i;
+	int fd = -1, wstatus = 0, timed_out = 0, own_group = 0, rc = 0;
+	double timeout = 0;
+
+	outdir = zenc__asprintf(
+		"%s/%s/out.%d", zenc__ctx_run_dir(ctx), s->name, ctx->attempt);
+	logpath = zenc__asprintf(
+		"%s/%s/log.%d", zenc__ctx_run_dir(ctx), s->name, ctx->attempt);
+	if (zenc__mkdir_p(outdir, 0755) < 0) {
+		rc = zenc_raise(
+			ctx, "ArtifactError", "cannot create '%s': %s", outdir,
+			strerror(errno));
+		goto done;
+	}
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = zenc_raise(
+			ctx, "ArtifactError", "cannot create '%s': %s", logpath,
+			strerror(errno));
+		goto done;
+	}
+
+	for (i = 0; i < y->n_env; i++)
+		add_env(&env, &n_env, &cap, zenc__strdup(y->env[i]));
+	zenc__hook_context(
+		&json, &ctx_env, &n_ctx, ctx->x, ctx->ss, ZENC__ON_START,
+		ctx->attempt, NULL);
+	for (i = 0; i < n_ctx; i++) {
+		if (!strncmp(ctx_env[i], "ZENC_HOOK_EVENT=", 16)) {
+			free(ctx_env[i]);
+			ctx_env[i] = zenc__strdup("ZENC_HOOK_EVENT=");
+		}
+		add_env(&env, &n_env, &cap, ctx_env[i]);
+	}
+	free(ctx_env);
+	add_env(&env, &n_env, &cap,
+		zenc__asprintf("ZENC_OUTPUT_DIR=%s", outdir));
+	for (i = 0; i < s->n_inputs; i++) {
+		const char *path = zenc__ctx_input_path(ctx, s->inputs[i].name);
+		zenc_buf_clear(&name);
+		zenc_buf_puts(&name, "ZENC_INPUT_");
+		zenc__env_name(&name, s->inputs[i].name);
+		add_env(&env, &n_env, &cap,
+			zenc__asprintf(
+				"%s=%s", zenc_buf_cstr(&name),
+				path ? path : ""));
+	}
+
+	if (ctx->x->isolation == ZENC_ISOLATION_NONE) {
+		own_group = 1;
+		timeout = ctx->ss->timeout;
+	}
+	if (zenc__command_run(
+		    y->shell, y->argv, env, NULL, 0, y->dir, fd, timeout,
+		    own_group, &wstatus, &timed_out, &why) < 0) {
+		rc = zenc_raise(ctx, "CommandError", "%s", zenc_buf_cstr(&why));
+		goto done;
+	}
+	close(fd);
+	fd = -1;
+	log_tail(&tail, logpath);
+	if (timed_out) {
+		rc = zenc__raise_status(
+			ctx, "Timeout", 0, 0,
+			"step exceeded its timeout of %gs%s", timeout,
+			zenc_buf_cstr(&tail));
+	} else if (WIFSIGNALED(wstatus)) {
+		zenc__describe_status(&why, wstatus);
+		rc = zenc__raise_status(
+			ctx, "Signal", 0, WTERMSIG(wstatus), "%s%s",
+			zenc_buf_cstr(&why), zenc_buf_cstr(&tail));
+	} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+		int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
+		rc = zenc__raise_status(
+			ctx, "ExitCode", code, 0,
+			"command exited with code %d%s", code,
+			zenc_buf_cstr(&tail));
+	} else {
+		rc = collect_outputs(ctx, outdir);
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < n_env; i++)
+		free(env[i]);
+	free(env);
+	free(outdir);
+	free(logpath);
+	zenc_buf_release(&json);
+	zenc_buf_release(&why);
+	zenc_buf_release(&tail);
+	zenc_buf_release(&name);
+	return rc;
+}
+
+/* ---- loading */
+
+static int config_error(zenc_buf *err)
+{
+	return zenc__error_set(ZENC_ECONFIG, "%s", zenc_buf_cstr(err));
+}
+
+static int describe_error(
+	zenc_buf *err, const zenc_yaml_node *n, const char *expected)
+{
+	zenc_buf what = ZENC_BUF_INIT;
+
+	zenc_yaml_describe(&what, n);
+	zenc_yaml_error(
+		err, n, "expected %s, found %s", expected,
+		zenc_buf_cstr(&what));
+	zenc_buf_release(&what);
+	return -1;
+}
+
+/* The type a parameter gets from its YAML scalar. */
+static int param_type(const zenc_yaml_node *v, zenc_type *t, zenc_buf *err)
+{
+	zenc_buf scratch = ZENC_BUF_INIT;
+	int64_t i;
+	double d;
+	bool b;
+
+	if (v->kind != ZENC_YAML_SCALAR || zenc_yaml_is_null(v))
+		return describe_error(err, v, "a parameter value");
+	if (v->quoted)
+		*t = ZENC_STRING;
+	else if (zenc_yaml_get_int(v, &i, &scratch) == 0)
+		*t = ZENC_INT;
+	else if (zenc_yaml_get_double(v, &d, &scratch) == 0)
+		*t = ZENC_DOUBLE;
+	else if (zenc_yaml_get_bool(v, &b, &scratch) == 0)
+		*t = ZENC_BOOL;
+	else
+		*t = ZENC_STRING;
+	zenc_buf_release(&scratch);
+	return 0;
+}
+
+/* Adds the field `key` = `v` to the step's table; replaces a field of the
+ * same name (a pipeline-level one). */
+static int add_field(
+	ystep *y,
+	const zenc_yaml_node *key,
+	const zenc_yaml_node *v,
+	zenc_buf *err)
+{
+	zenc_buf scratch = ZENC_BUF_INIT;
+	zenc_param *f = NULL;
+	zenc_type t;
+	size_t i;
+
+	if (param_type(v, &t, err) < 0)
+		return -1;
+	for (i = 0; i < y->n_fields; i++)
+		if (!strcmp(y->fields[i].name, key->text))
+			f = &y->fields[i];
+	if (!f) {
+		y->fields = zenc__realloc(
+			y->fields, (y->n_fields + 2) * sizeof(*y->fields));
+		f = &y->fields[y->n_fields];
+		memset(f, 0, sizeof(*f));
+		f->name = own(y, key->text);
+		f->offset = y->n_fields * SLOT;
+		y->n_fields++;
+		memset(&y->fields[y->n_fields], 0, sizeof(*f));
+	}
+	f->type = t;
+	f->def_int = 0;
+	f->def_double = 0;
+	f->def_bool = 0;
+	f->def_string = NULL;
+	switch (t) {
+	case ZENC_INT:
+		zenc_yaml_get_int(v, &f->def_int, &scratch);
+		break;
+	case ZENC_DOUBLE:
+		zenc_yaml_get_double(v, &f->def_double, &scratch);
+		break;
+	case ZENC_BOOL: {
+		bool b = false;
+		zenc_yaml_get_bool(v, &b, &scratch);
+		f->def_bool = b;
+		break;
+	}
+	default:
+		if (memchr(v->text, 0, v->len)) {
+			zenc_buf_release(&scratch);
+			return zenc_yaml_error(
+				err, v,
+				"string contains a NUL "
+				"character");
+		}
+		f->def_string = own(y, v->text);
+		break;
+	}
+	zenc_buf_release(&scratch);
+	return 0;
+}
+
+static int add_fields(ystep *y, const zenc_yaml_node *map, zenc_buf *err)
+{
+	size_t i;
+
+	if (!map)
+		return 0;
+	for (i = 0; i < map->npairs; i++)
+		if (add_field(y, map->pairs[i].key, map->pairs[i].value, err) <
+		    0)
+			return -1;
+	return 0;
+}
+
+static int env_name_ok(const char *s)
+{
+	const char *p;
+
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
+static int parse_env(ystep *y, const zenc_yaml_node *map, zenc_buf *err)
+{
+	size_t i;
+
+	if (zenc_yaml_expect_map(map, err) < 0)
+		return -1;
+	y->env = zenc__calloc(map->npairs + 1, sizeof(*y->env));
+	for (i = 0; i < map->npairs; i++) {
+		const zenc_yaml_node *k = map->pairs[i].key;
+		const char *v;
+		if (!env_name_ok(k->text))
+			return zenc_yaml_error(
+				err, k,
+				"invalid environment variable "
+				"name '%s'",
+				k->text);
+		if (zenc_yaml_get_string(map->pairs[i].value, &v, err) < 0)
+			return -1;
+		y->env[y->n_env++] = zenc__asprintf("%s=%s", k->text, v);
+	}
+	return 0;
+}
+
+static int parse_run(ystep *y, const zenc_yaml_node *run, zenc_buf *err)
+{
+	const char *s;
+	size_t i;
+
+	if (run->kind == ZENC_YAML_SEQ) {
+		if (run->nitems == 0)
+			return zenc_yaml_error(
+				err, run,
+				"'run' needs at least the "
+				"program");
+		y->argv = zenc__calloc(run->nitems + 1, sizeof(*y->argv));
+		for (i = 0; i < run->nitems; i++) {
+			if (zenc_yaml_get_string(run->items[i], &s, err) < 0)
+				return -1;
+			y->argv[i] = zenc__strdup(s);
+		}
+		return 0;
+	}
+	if (zenc_yaml_get_string(run, &s, err) < 0)
+		return -1;
+	if (!*s)
+		return zenc_yaml_error(err, run, "empty command");
+	y->shell = zenc__strdup(s);
+	return 0;
+}
+
+static int reserved_output(const char *name)
+{
+	const char *p;
+
+	if (strncmp(name, "out.", 4) && strncmp(name, "log.", 4))
+		return 0;
+	for (p = name + 4; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
+static int parse_outputs(zenc_step *s, const zenc_yaml_node *map, zenc_buf *err)
+{
+	size_t i;
+
+	if (zenc_yaml_expect_map(map, err) < 0)
+		return -1;
+	for (i = 0; i < map->npairs; i++) {
+		const zenc_yaml_node *k = map->pairs[i].key;
+		const zenc_yaml_node *v = map->pairs[i].value;
+		const char *tn, *near;
+		zenc_type t;
+		if (zenc_yaml_get_string(v, &tn, err) < 0)
+			return -1;
+		if (!strcmp(tn, "float") || !strcmp(tn, "str") ||
+		    !strcmp(tn, "integer") || !strcmp(tn, "boolean") ||
+		    zenc_type_parse(&t, tn) < 0) {
+			near = zenc__did_you_mean(tn, type_names);
+			if (near)
+				return zenc_yaml_error(
+					err, v,
+					"unknown type '%s' for output '%s' "
+					"(did you mean '%s'?)",
+					tn, k->text, near);
+			return zenc_yaml_error(
+				err, v,
+				"unknown type '%s' for output "
+				"'%s' (known: int, double, "
+				"bool, string, bytes)",
+				tn, k->text);
+		}
+		if (reserved_output(k->text))
+			return zenc_yaml_error(
+				err, k,
+				"output name '%s' is reserved "
+				"(the step's out.N and log.N)",
+				k->text);
+		if (zenc_step_add_output(s, k->text, t) < 0)
+			return zenc_yaml_error(err, k, "%s", zenc_error_last());
+	}
+	return 0;
+}
+
+static int hook_event_of(const char *key, zenc__event *ev)
+{
+	return zenc__event_parse(ev, key) == 0;
+}
+
+static int load_step(
+	zenc__yamlpipe *yp,
+	const zenc_yaml_node *m,
+	const zenc_yaml_node *pparams,
+	double ptimeout,
+	zenc_buf *err)
+{
+	const zenc_yaml_node *name, *v;
+	const char *nm;
+	zenc_step *s = NULL;
+	ystep *y;
+	ynode *yn;
+	zenc__event ev;
+	size_t i;
+
+	if (m->kind != ZENC_YAML_MAP)
+		return describe_error(
+			err, m,
+			"a step (a mapping with 'name' "
+			"and 'run')");
+	if (zenc_yaml_check_keys(m, step_keys, "step", err) < 0)
+		return -1;
+	if (!(name = zenc_yaml_require(m, "name", "step", err)))
+		return -1;
+	if (zenc_yaml_get_string(name, &nm, err) < 0)
+		return -1;
+	for (i = 0; i < yp->n_steps; i++)
+		if (!strcmp(yp->steps[i].s->name, nm))
+			return zenc_yaml_error(
+				err, name,
+				"duplicate step name '%s' "
+				"(first at line %u)",
+				nm, yp->steps[i].name->line);
+	if (!(v = zenc_yaml_require(m, "run", "step", err)))
+		return -1;
+	if (zenc_pipeline_add_step(&s, yp->p, nm, command_step) < 0)
+		return zenc_yaml_error(err, name, "%s", zenc_error_last());
+	y = zenc__calloc(1, sizeof(*y));
+	y->dir = zenc__strdup(yp->dir);
+	zenc__step_set_payload(s, y, ystep_free);
+	yn = &yp->steps[yp->n_steps++];
+	yn->s = s;
+	yn->name = name;
+	if (parse_run(y, v, err) < 0)
+		return -1;
+	if (ptimeout > 0)
+		zenc_step_set_timeout(s, ptimeout);
+
+	for (i = 0; i < m->npairs; i++) {
+		const char *k = m->pairs[i].key->text;
+		v = m->pairs[i].value;
+		if (!strcmp(k, "after")) {
+			if (v->kind == ZENC_YAML_SCALAR &&
+			    !zenc_yaml_is_null(v)) {
+				yn->after = v; /* one name */
+				continue;
+			}
+			if (zenc_yaml_expect_seq(v, err) < 0)
+				return -1;
+			yn->after = v;
+		} else if (!strcmp(k, "inputs")) {
+			if (zenc_yaml_expect_map(v, err) < 0)
+				return -1;
+			yn->inputs = v;
+		} else if (!strcmp(k, "outputs")) {
+			if (parse_outputs(s, v, err) < 0)
+				return -1;
+		} else if (!strcmp(k, "parameters")) {
+			if (zenc_yaml_expect_map(v, err) < 0)
+				return -1;
+			yn->params = v;
+		} else if (!strcmp(k, "env")) {
+			if (parse_env(y, v, err) < 0)
+				return -1;
+		} else if (!strcmp(k, "retry")) {
+			if (zenc__cfg_retry(&s->retry, v, err) < 0)
+				return -1;
+		} else if (!strcmp(k, "timeout")) {
+			if (zenc_yaml_get_duration(v, &s->timeout, err) < 0)
+				return -1;
+		} else if (!strcmp(k, "hook_timeout")) {
+			if (zenc_yaml_get_duration(v, &s->hook_timeout, err) <
+			    0)
+				return -1;
+		} else if (!strcmp(k, "memory_limit")) {
+			if (zenc_yaml_get_size(v, &s->memory_limit, err) < 0)
+				return -1;
+		} else if (hook_event_of(k, &ev)) {
+			if (zenc__cfg_hooks(
+				    &s->hooks[ev], v, yp->p, yp->dir, 0,
+				    &yp->dls, err) < 0)
+				return -1;
+		}
+	}
+	if (add_fields(y, pparams, err) < 0 ||
+	    add_fields(y, yn->params, err) < 0)
+		return -1;
+	if (y->n_fields &&
+	    zenc_step_set_params(
+		    s, "Parameters", y->fields, y->n_fields * SLOT) < 0)
+		return zenc_yaml_error(
+			err, yn->params ? yn->params : m, "%s",
+			zenc_error_last());
+	return 0;
+}
+
+static ynode *find_ynode(zenc__yamlpipe *yp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < yp->n_steps; i++)
+		if (!strcmp(yp->steps[i].s->name, name))
+			return &yp->steps[i];
+	return NULL;
+}
+
+static int unknown_step(
+	zenc__yamlpipe *yp,
+	const zenc_yaml_node *at,
+	const char *name,
+	zenc_buf *err)
+{
+	const char **names = zenc__calloc(yp->n_steps + 1, sizeof(*names));
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < yp->n_steps; i++)
+		names[i] = yp->steps[i].s->name;
+	near = zenc__did_you_mean(name, names);
+	free(names);
+	if (near)
+		return zenc_yaml_error(
+			err, at,
+			"unknown step '%s' (did you mean "
+			"'%s'?)",
+			name, near);
+	return zenc_yaml_error(err, at, "unknown step '%s'", name);
+}
+
+static int wire_input(
+	zenc__yamlpipe *yp,
+	ynode *yn,
+	const zenc_yaml_node *k,
+	const zenc_yaml_node *v,
+	zenc_buf *err)
+{
+	const char *ref, *dot, *near;
+	const char **names;
+	char *up_name;
+	ynode *up;
+	size_t i;
+	int rc = 0;
+
+	if (zenc_yaml_get_string(v, &ref, err) < 0)
+		return -1;
+	dot = strchr(ref, '.');
+	if (!dot || dot == ref || !dot[1])
+		return zenc_yaml_error(
+			err, v,
+			"input '%s': expected STEP.OUTPUT, got "
+			"'%s'",
+			k->text, ref);
+	up_name = zenc__strndup(ref, (size_t)(dot - ref));
+	up = find_ynode(yp, up_name);
+	if (!up) {
+		rc = unknown_step(yp, v, up_name, err);
+		goto done;
+	}
+	if (up == yn) {
+		rc = zenc_yaml_error(
+			err, v, "input '%s' reads the step's own output",
+			k->text);
+		goto done;
+	}
+	for (i = 0; i < up->s->n_outputs; i++)
+		if (!strcmp(up->s->outputs[i].name, dot + 1))
+			break;
+	if (i == up->s->n_outputs) {
+		names = zenc__calloc(up->s->n_outputs + 1, sizeof(*names));
+		for (i = 0; i < up->s->n_outputs; i++)
+			names[i] = up->s->outputs[i].name;
+		near = zenc__did_you_mean(dot + 1, names);
+		free(names);
+		if (near)
+			rc = zenc_yaml_error(
+				err, v,
+				"step '%s' has no output '%s' "
+				"(did you mean '%s'?)",
+				up_name, dot + 1, near);
+		else
+			rc = zenc_yaml_error(
+				err, v, "step '%s' has no output '%s'%s",
+				up_name, dot + 1,
+				up->s->n_outputs ? "" : " (it declares none)");
+		goto done;
+	}
+	if (zenc_step_add_input(yn->s, k->text, NULL, ref) < 0)
+		rc = zenc_yaml_error(err, k, "%s", zenc_error_last());
+done:
+	free(up_name);
+	return rc;
+}
+
+static int wire_after(
+	zenc__yamlpipe *yp, ynode *yn, const zenc_yaml_node *v, zenc_buf *err)
+{
+	const char *name;
+	ynode *up;
+
+	if (zenc_yaml_get_string(v, &name, err) < 0)
+		return -1;
+	up = find_ynode(yp, name);
+	if (!up)
+		return unknown_step(yp, v, name, err);
+	if (up == yn)
+		return zenc_yaml_error(
+			err, v, "step '%s' runs after itself", name);
+	return zenc_step_after_name(yn->s, name);
+}
+
+/* The entry of `yn` that makes it depend on `dep`, for locating a cycle. */
+static const zenc_yaml_node *edge_node(ynode *yn, const zenc_step *dep)
+{
+	const zenc_yaml_node *n;
+	size_t i, len = strlen(dep->name);
+
+	for (i = 0; yn->inputs && i < yn->inputs->npairs; i++) {
+		n = yn->inputs->pairs[i].value;
+		if (n->kind == ZENC_YAML_SCALAR &&
+		    !strncmp(n->text, dep->name, len) && n->text[len] == '.')
+			return n;
+	}
+	if (yn->after && yn->after->kind == ZENC_YAML_SCALAR)
+		return yn->after;
+	for (i = 0; yn->after && i < yn->after->nitems; i++) {
+		n = yn->after->items[i];
+		if (!strcmp(n->text, dep->name))
+			return n;
+	}
+	return yn->name;
+}
+
+/* Depth-first search for a cycle; on one, reports it at the entry that
+ * closes it. */
+static int find_cycle(
+	zenc__yamlpipe *yp,
+	size_t i,
+	char *state,
+	size_t *stack,
+	size_t depth,
+	zenc_buf *err)
+{
+	zenc_step *s = yp->steps[i].s;
+	size_t j, k;
+
+	state[i] = 1;
+	stack[depth] = i;
+	for (j = 0; j < s->n_deps; j++) {
+		size_t d = s->deps[j]->index;
+		if (state[d] == 1) {
+			zenc_buf path = ZENC_BUF_INIT;
+			for (k = 0; k <= depth && stack[k] != d; k++)
+				;
+			for (; k <= depth; k++)
+				zenc_buf_printf(
+					&path, "%s -> ",
+					yp->steps[stack[k]].s->name);
+			zenc_buf_puts(&path, s->deps[j]->name);
+			zenc_yaml_error(
+				err, edge_node(&yp->steps[i], s->deps[j]),
+				"dependency cycle: %s (each step "
+				"waits for the next)",
+				zenc_buf_cstr(&path));
+			zenc_buf_release(&path);
+			return -1;
+		}
+		if (state[d] == 0 &&
+		    find_cycle(yp, d, state, stack, depth + 1, err) < 0)
+			return -1;
+	}
+	state[i] = 2;
+	return 0;
+}
+
+/* Fills each step's deps as validation would, for the cycle search. */
+static void fill_deps(zenc__yamlpipe *yp)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < yp->n_steps; i++) {
+		zenc_step *s = yp->steps[i].s;
+		zenc_step *d;
+		free(s->deps);
+		s->deps = NULL;
+		s->n_deps = 0;
+		for (j = 0; j < s->n_inputs + s->n_after; j++) {
+			d = zenc_pipeline_find_step(
+				yp->p, j < s->n_inputs
+					       ? s->inputs[j].from_step
+					       : s->after[j - s->n_inputs]);
+			for (k = 0; k < s->n_deps && s->deps[k] != d; k++)
+				;
+			if (!d || k < s->n_deps)
+				continue;
+			s->deps = zenc__realloc(
+				s->deps, (s->n_deps + 1) * sizeof(*s->deps));
+			s->deps[s->n_deps++] = d;
+		}
+	}
+}
+
+static int wire(zenc__yamlpipe *yp, zenc_buf *err)
+{
+	char *state;
+	size_t *stack;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < yp->n_steps; i++) {
+		ynode *yn = &yp->steps[i];
+		for (j = 0; yn->inputs && j < yn->inputs->npairs; j++)
+			if (wire_input(
+				    yp, yn, yn->inputs->pairs[j].key,
+				    yn->inputs->pairs[j].value, err) < 0)
+				return -1;
+		if (yn->after && yn->after->kind == ZENC_YAML_SCALAR) {
+			if (wire_after(yp, yn, yn->after, err) < 0)
+				return -1;
+			continue;
+		}
+		for (j = 0; yn->after && j < yn->after->nitems; j++)
+			if (wire_after(yp, yn, yn->after->items[j], err) < 0)
+				return -1;
+	}
+	fill_deps(yp);
+	state = zenc__calloc(yp->n_steps, 1);
+	stack = zenc__calloc(yp->n_steps, sizeof(*stack));
+	for (i = 0; i < yp->n_steps && rc == 0; i++)
+		if (state[i] == 0)
+			rc = find_cycle(yp, i, state, stack, 0, err);
+	free(state);
+	free(stack);
+	return rc;
+}
+
+static int load_root(
+	zenc__yamlpipe *yp, const zenc_yaml_node *root, zenc_buf *err)
+{
+	const zenc_yaml_node *v, *steps, *pparams = NULL;
+	zenc__retry retry = {0};
+	double timeout = 0, hook_timeout = 0;
+	const char *name = NULL, *s;
+	char *base = NULL, *dot;
+	zenc__event ev;
+	size_t i;
+	int rc = -1;
+
+	if (zenc_yaml_check_keys(root, top_keys, "pipeline", err) < 0)
+		return -1;
+	v = zenc_yaml_map_get(root, "name");
+	if (zenc_yaml_get_string(v, &name, err) < 0)
+		return -1;
+	if (!name) {
+		/* The file's name without its extension. */
+		s = strrchr(yp->path, '/');
+		base = zenc__strdup(s ? s + 1 : yp->path);
+		if ((dot = strrchr(base, '.')) && dot != base)
+			*dot = '\0';
+		name = base;
+	}
+	if (zenc_pipeline_new(&yp->p, name) < 0) {
+		if (v)
+			zenc_yaml_error(err, v, "%s", zenc_error_last());
+		else
+			zenc_yaml_error(
+				err, root, "%s (set 'name')",
+				zenc_error_last());
+		goto done;
+	}
+	if (zenc__cfg_retry(&retry, zenc_yaml_map_get(root, "retry"), err) <
+		    0 ||
+	    zenc_yaml_get_duration(
+		    zenc_yaml_map_get(root, "timeout"), &timeout, err) < 0 ||
+	    zenc_yaml_get_duration(
+		    zenc_yaml_map_get(root, "hook_timeout"), &hook_timeout,
+		    err) < 0)
+		goto done;
+	if (retry.set)
+		yp->p->retry = retry;
+	yp->p->hook_timeout = hook_timeout;
+	if ((v = zenc_yaml_map_get(root, "hook_failure"))) {
+		if (zenc_yaml_get_string(v, &s, err) < 0)
+			goto done;
+		if (!strcmp(s, "warn") || !strcmp(s, "fail")) {
+			zenc_pipeline_set_hook_failure(
+				yp->p, s[0] == 'f' ? ZENC_HOOK_FAILURE_FAIL
+						   : ZENC_HOOK_FAILURE_WARN);
+		} else {
+			zenc_yaml_error(
+				err, v,
+				"unknown hook_failure '%s' (known: "
+				"warn, fail)",
+				s);
+			goto done;
+		}
+	}
+	if ((pparams = zenc_yaml_map_get(root, "parameters")) &&
+	    zenc_yaml_expect_map(pparams, err) < 0)
+		goto done;
+	for (i = 0; i < root->npairs; i++) {
+		const char *k = root->pairs[i].key->text;
+		if (!hook_event_of(k, &ev))
+			continue;
+		if (zenc__cfg_hooks(
+			    &yp->p->hooks[ev], root->pairs[i].value, yp->p,
+			    yp->dir, ev >= ZENC__ON_RUN_SUCCESS, &yp->dls,
+			    err) < 0)
+			goto done;
+	}
+	if (!(steps = zenc_yaml_require(root, "steps", "pipeline", err)))
+		goto done;
+	if (zenc_yaml_expect_seq(steps, err) < 0)
+		goto done;
+	if (steps->nitems == 0) {
+		zenc_yaml_error(
+			err, steps,
+			"a pipeline needs at least one "
+			"step");
+		goto done;
+	}
+	yp->steps = zenc__calloc(steps->nitems, sizeof(*yp->steps));
+	for (i = 0; i < steps->nitems; i++)
+		if (load_step(yp, steps->items[i], pparams, timeout, err) < 0)
+			goto done;
+	if (wire(yp, err) < 0)
+		goto done;
+	if (zenc_pipeline_validate(yp->p) < 0) {
+		zenc_yaml_error(err, steps, "%s", zenc_error_last());
+		goto done;
+	}
+	rc = 0;
+done:
+	free(base);
+	return rc;
+}
+
+int zenc__yamlpipe_load(zenc__yamlpipe **out, const char *path)
+{
+	zenc__yamlpipe *yp = zenc__calloc(1, sizeof(*yp));
+	zenc_buf err = ZENC_BUF_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	yp->path = zenc__strdup(path);
+	if (zenc_yaml_load_file(&yp->doc, path, &err) < 0) {
+		rc = config_error(&err);
+		goto done;
+	}
+	yp->dir = zenc__cfg_dir_of(path);
+	if (load_root(yp, zenc_yaml_root(yp->doc), &err) < 0) {
+		rc = config_error(&err);
+		goto done;
+	}
+	*out = yp;
+	yp = NULL;
+done:
+	zenc__yamlpipe_free(yp);
+	zenc_buf_release(&err);
+	return rc;
+}
+
+zenc_pipeline *zenc__yamlpipe_pipeline(zenc__yamlpipe *yp)
+{
+	return yp->p;
+}
+
+int zenc__yamlpipe_check_params(zenc__yamlpipe *yp, const char *const *params)
+{
+	zenc__exec x;
+	size_t i;
+	int rc = 0;
+
+	if (!params || !params[0])
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.p = yp->p;
+	x.steps = zenc__calloc(yp->p->n_steps, sizeof(*x.steps));
+	for (i = 0; i < yp->p->n_steps; i++) {
+		x.steps[i].step = yp->p->steps[i];
+		zenc__params_init(&x.steps[i]);
+	}
+	for (i = 0; params[i] && rc == 0; i++)
+		rc = zenc__params_apply(&x, params[i]);
+	for (i = 0; i < yp->p->n_steps; i++)
+		zenc__params_release(&x.steps[i]);
+	free(x.steps);
+	return rc;
+}
+
+/* ---- the plan */
+
+static void print_duration(FILE *f, double s)
+{
+	if (s >= 3600 && s == (double)(long long)(s / 3600) * 3600)
+		fprintf(f, "%gh", s / 3600);
+	else if (s >= 60 && s == (double)(long long)(s / 60) * 60)
+		fprintf(f, "%gm", s / 60);
+	else if (s < 1 && s > 0)
+		fprintf(f, "%gms", s * 1000);
+	else
+		fprintf(f, "%gs", s);
+}
+
+static void print_hooks(
+	FILE *f,
+	const char *indent,
+	const zenc__hook_list *l,
+	const char *origin,
+	zenc__event ev)
+{
+	size_t i;
+
+	if (!l->n)
+		return;
+	fprintf(f, "%s%s:", indent, zenc__event_name(ev));
+	for (i = 0; i < l->n; i++)
+		fprintf(f, "%s %s", i ? "," : "", l->items[i].name);
+	if (origin)
+		fprintf(f, " (%s)", origin);
+	fputc('\n', f);
+}
+
+static void print_step(
+	FILE *f, const zenc_pipeline *p, const zenc_step *s, size_t n)
+{
+	static const zenc__event order[] = {
+		ZENC__ON_START, ZENC__ON_SUCCESS, ZENC__ON_RETRY,
+		ZENC__ON_FAILURE, ZENC__ON_END};
+	const ystep *y = s->fn_payload;
+	const zenc__retry *r = s->retry.set ? &s->retry : &p->retry;
+	zenc_buf v = ZENC_BUF_INIT;
+	size_t i;
+
+	fprintf(f, "%zu. %s", n, s->name);
+	for (i = 0; i < s->n_deps; i++)
+		fprintf(f, "%s%s", i ? ", " : " (after ", s->deps[i]->name);
+	fprintf(f, "%s\n", s->n_deps ? ")" : "");
+	if (y->shell) {
+		fprintf(f, "     run: %s\n", y->shell);
+	} else {
+		fprintf(f, "     run:");
+		for (i = 0; y->argv[i]; i++)
+			fprintf(f, " %s", y->argv[i]);
+		fputc('\n', f);
+	}
+	for (i = 0; i < s->n_inputs; i++)
+		fprintf(f, "     input %s <- %s.%s\n", s->inputs[i].name,
+			s->inputs[i].from_step, s->inputs[i].from_output);
+	for (i = 0; i < s->n_outputs; i++)
+		fprintf(f, "     output %s (%s)\n", s->outputs[i].name,
+			zenc_type_name(s->outputs[i].type));
+	for (i = 0; i < y->n_fields; i++) {
+		zenc_buf_clear(&v);
+		if (y->fields[i].type == ZENC_STRING)
+			zenc_buf_puts(&v, y->fields[i].def_string);
+		else if (y->fields[i].type == ZENC_INT)
+			zenc_buf_printf(
+				&v, "%lld", (long long)y->fields[i].def_int);
+		else if (y->fields[i].type == ZENC_DOUBLE)
+			zenc_buf_printf(&v, "%g", y->fields[i].def_double);
+		else
+			zenc_buf_puts(
+				&v, y->fields[i].def_bool ? "true" : "false");
+		fprintf(f, "     param %s = %s (%s)\n", y->fields[i].name,
+			zenc_buf_cstr(&v), zenc_type_name(y->fields[i].type));
+	}
+	if (r->set && r->max_retries > 0) {
+		fprintf(f, "     retry: %d, delay ", r->max_retries);
+		print_duration(f, r->delay);
+		fprintf(f, ", backoff %g\n", r->backoff);
+	}
+	if (s->timeout > 0) {
+		fprintf(f, "     timeout: ");
+		print_duration(f, s->timeout);
+		fputc('\n', f);
+	}
+	if (s->memory_limit)
+		fprintf(f, "     memory_limit: %zu bytes\n", s->memory_limit);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		zenc__event ev = order[i];
+		const zenc__hook_list *l = zenc__step_hooks(s, ev);
+		print_hooks(
+			f, "     ", l, l == &s->hooks[ev] ? "step" : "pipeline",
+			ev);
+	}
+	zenc_buf_release(&v);
+}
+
+void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f)
+{
+	zenc_pipeline *p = yp->p;
+	size_t *left = zenc__calloc(p->n_steps, sizeof(*left));
+	char *done = zenc__calloc(p->n_steps, 1);
+	size_t i, j, n = 0;
+	int progress = 1;
+
+	fprintf(f,
+		"pipeline %s (%s): %zu step%s, in the order they can "
+		"run\n",
+		p->name, yp->path, p->n_steps, p->n_steps == 1 ? "" : "s");
+	/* Kahn's algorithm, in file order among the steps that are ready. */
+	for (i = 0; i < p->n_steps; i++)
+		left[i] = p->steps[i]->n_deps;
+	while (n < p->n_steps && progress) {
+		progress = 0;
+		for (i = 0; i < p->n_steps; i++) {
+			zenc_step *s = p->steps[i];
+			if (done[i] || left[i])
+				continue;
+			done[i] = 1;
+			progress = 1;
+			print_step(f, p, s, ++n);
+			for (j = 0; j < p->n_steps; j++) {
+				size_t k;
+				for (k = 0; k < p->steps[j]->n_deps; k++)
+					if (p->steps[j]->deps[k] == s)
+						left[j]--;
+			}
+			break;
+		}
+	}
+	if (p->hooks[ZENC__ON_RUN_SUCCESS].n ||
+	    p->hooks[ZENC__ON_RUN_FAILURE].n) {
+		fprintf(f, "run hooks (once per run):\n");
+		print_hooks(
+			f, "   ", &p->hooks[ZENC__ON_RUN_SUCCESS], NULL,
+			ZENC__ON_RUN_SUCCESS);
+		print_hooks(
+			f, "   ", &p->hooks[ZENC__ON_RUN_FAILURE], NULL,
+			ZENC__ON_RUN_FAILURE);
+	}
+	free(left);
+	free(done);
+}
+
+void zenc__yamlpipe_free(zenc__yamlpipe *yp)
+{
+	if (!yp)
+		return;
+	/* The hook lists point into the libraries: free them first. */
+	zenc_pipeline_free(yp->p);
+	zenc__dlset_close(&yp->dls);
+	zenc_yaml_free(yp->doc);
+	free(yp->steps);
+	free(yp->dir);
+	free(yp->path);
+	free(yp);
+}

@@ -1,0 +1,32 @@
+/*
+ * Pipelines of shell commands written in YAML (`zenc run pipeline.yaml`,
+ * DESIGN §4, docs/yaml.md).  The file becomes an ordinary zenc_pipeline
+ * whose steps share one C body that runs the step's command, so runs,
+ * hooks, retries and records are the engine's own.
+ */
+#ifndef ZENC_LIB_YAMLPIPE_H
+#define ZENC_LIB_YAMLPIPE_H
+
+#include <stdio.h>
+
+#include "runcfg.h"
+
+typedef struct zenc__yamlpipe zenc__yamlpipe;
+
+/* Loads and checks the pipeline in `path`: unknown keys, types,
+ * durations, sizes, unknown steps and outputs, cycles and hooks, each
+ * reported at its file:line:column.  Returns 0, or ZENC_ECONFIG with the
+ * located message in zenc_error_last(). */
+int zenc__yamlpipe_load(zenc__yamlpipe **out, const char *path);
+/* The pipeline built from the file; it belongs to `yp`. */
+zenc_pipeline *zenc__yamlpipe_pipeline(zenc__yamlpipe *yp);
+/* Checks "STEP.KEY=VALUE" assignments as a run would apply them.
+ * Returns 0 or the code of the first that does not apply. */
+int zenc__yamlpipe_check_params(zenc__yamlpipe *yp, const char *const *params);
+/* Prints the plan of `--dry-run`: steps in the order they can run, what
+ * each depends on, its settings and hooks per event, run-level hooks. */
+void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f);
+/* Frees the pipeline and closes its hook libraries.  NULL is harmless. */
+void zenc__yamlpipe_free(zenc__yamlpipe *yp);
+
+#endif

@@ -192,7 +192,7 @@ int zenc_output_double(zenc_step_context *ctx, const char *name, double v)
 	zenc__value *o;
 	int rc = find_output(ctx, name, ZENC_DOUBLE, &o);
 	if (rc == 0)
-		zenc_buf_printf(&o->data, "%.17g", v);
+		zenc__fmt_double(&o->data, v);
 	return rc;
 }
 

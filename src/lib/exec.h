@@ -80,6 +80,7 @@ typedef struct zenc__stepstate {
 	size_t n_param_strings;
 	char *params_json;
 	char *upstream_json;    /* the names of the steps it depends on */
+	char *log_uri;          /* the last attempt's log, when it wrote one */
 	zenc__artifact *arts;   /* of the successful attempt */
 	size_t n_arts;
 	double started, ended, wake;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ static void step_record(zenc__step_record *r, zenc__exec *x,
 	r->signal = ss->error.signal;
 	r->params_json = ss->params_json;
 	r->upstream_json = ss->upstream_json;
+	r->log_uri = ss->log_uri;
 }
 
 static void store_warn(const char *what)
@@ -107,8 +109,19 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	zenc__attempt_record att;
 	zenc__hook_record *hooks;
 	zenc__step_record r;
+	struct stat st;
+	char *log;
 	size_t i;
 
+	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
+	log = zenc__asprintf("%s/%s/log.%d", x->run_dir, ss->step->name,
+			     a->attempt);
+	if (stat(log, &st) == 0) {
+		free(ss->log_uri);
+		ss->log_uri = log;
+	} else {
+		free(log);
+	}
 	step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = a->attempt;

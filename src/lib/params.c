@@ -201,7 +201,7 @@ void zenc__param_text(zenc_buf *b, const zenc_param *f, const void *params)
 	case ZENC_DOUBLE: {
 		double v;
 		memcpy(&v, at, sizeof(v));
-		zenc_buf_printf(b, "%.17g", v);
+		zenc__fmt_double(b, v);
 		break;
 	}
 	case ZENC_BOOL: {

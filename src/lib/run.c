@@ -49,6 +49,7 @@ static void exec_release(zenc__exec *x)
 			zenc__stepstate *ss = &x->steps[i];
 			zenc__params_release(ss);
 			free(ss->upstream_json);
+			free(ss->log_uri);
 			for (j = 0; j < ss->n_arts; j++)
 				zenc__artifact_release(&ss->arts[j]);
 			free(ss->arts);

@@ -469,6 +469,21 @@ int zenc__read_file(zenc_buf *b, const char *path)
 	return r < 0 ? -1 : 0;
 }
 
+void zenc__fmt_double(zenc_buf *b, double v)
+{
+	char tmp[64];
+	int prec;
+
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	zenc_buf_puts(b, tmp);
+}
+
 void zenc__checksum(char out[17], const void *data, size_t n)
 {
 	const unsigned char *p = data;

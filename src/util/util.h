@@ -86,6 +86,9 @@ int zenc__write_file_atomic(const char *path, const void *data, size_t n,
 /* Reads a whole file into `b` (appending).  0 or -1 with errno. */
 int zenc__read_file(zenc_buf *b, const char *path);
 
+/* The shortest "%.Ng" text that reads back as exactly `v`. */
+void zenc__fmt_double(zenc_buf *b, double v);
+
 /* 64-bit FNV-1a over `n` bytes, as 16 hex digits into out[17]. */
 void zenc__checksum(char out[17], const void *data, size_t n);
 

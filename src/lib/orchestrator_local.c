@@ -300,24 +300,6 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 	}
 }
 
-/* 1 when every dependency completed, -1 when one will never complete,
- * else 0. */
-static int readiness(zenc__exec *x, zenc__stepstate *ss)
-{
-	size_t i;
-	int ready = 1;
-
-	for (i = 0; i < ss->step->n_deps; i++) {
-		zenc__stepstate *d = &x->steps[ss->step->deps[i]->index];
-		if (d->status == ZENC__ST_FAILED ||
-		    d->status == ZENC__ST_SKIPPED)
-			return -1;
-		if (d->status != ZENC__ST_COMPLETED)
-			ready = 0;
-	}
-	return ready;
-}
-
 static void skip(zenc__exec *x, zenc__stepstate *ss, const char *why)
 {
 	ss->status = ZENC__ST_SKIPPED;
@@ -498,31 +480,174 @@ static void interrupt_all(zenc__exec *x)
 	}
 }
 
-static size_t collect_live(zenc__exec *x, zenc__attempt ***live, size_t *cap)
-{
-	size_t i, n = 0;
+/* The scheduler's bookkeeping: how many dependencies of each step are not
+ * completed yet, who depends on whom, the steps ready to start (a min-heap
+ * of step indices: among ready steps, the one declared first starts
+ * first), the live children and the steps waiting for their next attempt.
+ * Every step enters `ready` at most once, so a run of N steps costs
+ * O((N + edges) log N) here, not O(N^2). */
+struct sched {
+	size_t *remaining;
+	size_t *dep_off, *dep_idx; /* dependents of i: dep_idx[dep_off[i]..] */
+	size_t *ready, n_ready;
+	zenc__attempt **live;
+	size_t n_live, cap_live;
+	size_t *waiting, n_waiting;
+	size_t *stack;             /* scratch for skipping descendants */
+	int *conts;
+};
 
-	for (i = 0; i < x->p->n_steps; i++) {
-		zenc__attempt *a = x->steps[i].cur;
-		if (a && a->pid > 0) {
-			zenc__array_grow((void **)live, cap, n + 1,
-					 sizeof(**live));
-			(*live)[n++] = a;
+static void ready_push(struct sched *sc, size_t v)
+{
+	size_t i = sc->n_ready++;
+
+	while (i > 0 && sc->ready[(i - 1) / 2] > v) {
+		sc->ready[i] = sc->ready[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	sc->ready[i] = v;
+}
+
+static size_t ready_pop(struct sched *sc)
+{
+	size_t top = sc->ready[0], v = sc->ready[--sc->n_ready], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= sc->n_ready)
+			break;
+		if (c + 1 < sc->n_ready && sc->ready[c + 1] < sc->ready[c])
+			c++;
+		if (sc->ready[c] >= v)
+			break;
+		sc->ready[i] = sc->ready[c];
+		i = c;
+	}
+	if (sc->n_ready)
+		sc->ready[i] = v;
+	return top;
+}
+
+static void sched_init(zenc__exec *x, struct sched *sc)
+{
+	size_t n = x->p->n_steps, i, j, edges = 0;
+	size_t *fill;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->remaining = zenc__calloc(n + 1, sizeof(size_t));
+	sc->dep_off = zenc__calloc(n + 2, sizeof(size_t));
+	sc->ready = zenc__calloc(n + 1, sizeof(size_t));
+	sc->waiting = zenc__calloc(n + 1, sizeof(size_t));
+	sc->stack = zenc__calloc(n + 1, sizeof(size_t));
+	sc->conts = zenc__calloc(n + 1, sizeof(int));
+	for (i = 0; i < n; i++) {
+		zenc_step *s = x->p->steps[i];
+		for (j = 0; j < s->n_deps; j++) {
+			sc->dep_off[s->deps[j]->index + 1]++;
+			edges++;
+			if (x->steps[s->deps[j]->index].status !=
+			    ZENC__ST_COMPLETED)
+				sc->remaining[i]++;
 		}
 	}
-	return n;
+	for (i = 0; i < n; i++)
+		sc->dep_off[i + 1] += sc->dep_off[i];
+	sc->dep_idx = zenc__calloc(edges + 1, sizeof(size_t));
+	fill = zenc__calloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n; i++) {
+		zenc_step *s = x->p->steps[i];
+		for (j = 0; j < s->n_deps; j++) {
+			size_t d = s->deps[j]->index;
+			sc->dep_idx[sc->dep_off[d] + fill[d]++] = i;
+		}
+	}
+	free(fill);
+	/* Steps already settled (a run joined part-way) stay as they are. */
+	for (i = 0; i < n; i++)
+		if (x->steps[i].status == ZENC__ST_PENDING &&
+		    sc->remaining[i] == 0)
+			ready_push(sc, i);
+}
+
+static void sched_release(struct sched *sc)
+{
+	free(sc->remaining);
+	free(sc->dep_off);
+	free(sc->dep_idx);
+	free(sc->ready);
+	free(sc->live);
+	free(sc->waiting);
+	free(sc->stack);
+	free(sc->conts);
+}
+
+/* A step failed or was skipped: none of its descendants can run. */
+static void skip_descendants(zenc__exec *x, struct sched *sc, size_t root)
+{
+	size_t top = 0, k;
+
+	sc->stack[top++] = root;
+	while (top > 0) {
+		size_t i = sc->stack[--top];
+		for (k = sc->dep_off[i]; k < sc->dep_off[i + 1]; k++) {
+			size_t d = sc->dep_idx[k];
+			if (x->steps[d].status != ZENC__ST_PENDING)
+				continue;
+			skip(x, &x->steps[d], "an upstream step failed");
+			sc->stack[top++] = d;
+		}
+	}
+}
+
+/* Reacts to where step `i` stands after a launch or an attempt's end. */
+static void settle(zenc__exec *x, struct sched *sc, size_t i)
+{
+	zenc__stepstate *ss = &x->steps[i];
+	size_t k;
+
+	switch (ss->status) {
+	case ZENC__ST_COMPLETED:
+		for (k = sc->dep_off[i]; k < sc->dep_off[i + 1]; k++) {
+			size_t d = sc->dep_idx[k];
+			if (--sc->remaining[d] == 0 &&
+			    x->steps[d].status == ZENC__ST_PENDING)
+				ready_push(sc, d);
+		}
+		break;
+	case ZENC__ST_FAILED:
+	case ZENC__ST_SKIPPED:
+		skip_descendants(x, sc, i);
+		break;
+	case ZENC__ST_WAITING:
+		sc->waiting[sc->n_waiting++] = i;
+		break;
+	case ZENC__ST_RUNNING:
+		if (ss->cur && ss->cur->pid > 0) {
+			zenc__array_grow((void **)&sc->live, &sc->cap_live,
+					 sc->n_live + 1, sizeof(*sc->live));
+			sc->live[sc->n_live++] = ss->cur;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int has_slot(const zenc__exec *x)
+{
+	return x->isolation == ZENC_ISOLATION_NONE ||
+	       x->running < (size_t)x->jobs;
 }
 
 static void run_steps(zenc__exec *x)
 {
-	zenc__attempt **live = NULL;
-	size_t cap = 0, i, n_live;
-	int *conts = zenc__calloc(x->p->n_steps + 1, sizeof(int));
+	struct sched sc;
+	size_t i;
 	int interrupted_seen = 0;
 
+	sched_init(x, &sc);
 	for (;;) {
-		double now = zenc__monotonic(), next_wake = -1;
-		int busy = 0;
+		double now, next_wake = -1;
 
 		if (zenc__interrupted && !interrupted_seen) {
 			interrupted_seen = 1;
@@ -531,70 +656,79 @@ static void run_steps(zenc__exec *x)
 			zenc__warn("interrupted: stopping the running steps");
 			interrupt_all(x);
 		}
-		for (i = 0; i < x->p->n_steps; i++) {
-			zenc__stepstate *ss = &x->steps[i];
-			int r;
-			if (ss->status == ZENC__ST_PENDING) {
-				r = readiness(x, ss);
-				if (r < 0) {
-					skip(x, ss, "an upstream step failed");
-					continue;
-				}
-				if (r == 0 || x->stop)
-					continue;
-				if (x->isolation == ZENC_ISOLATION_PROCESS &&
-				    x->running >= (size_t)x->jobs) {
-					busy = 1;
-					continue;
-				}
-				launch(x, ss);
-			} else if (ss->status == ZENC__ST_WAITING) {
-				if (ss->wake > now) {
-					if (next_wake < 0 ||
-					    ss->wake < next_wake)
-						next_wake = ss->wake;
-					continue;
-				}
-				if (x->isolation == ZENC_ISOLATION_PROCESS &&
-				    x->running >= (size_t)x->jobs) {
-					busy = 1;
-					continue;
-				}
-				launch(x, ss);
-			}
-		}
-		/* Steps that failed just now in this process wait too. */
-		for (i = 0; i < x->p->n_steps; i++) {
-			zenc__stepstate *ss = &x->steps[i];
-			if (ss->status == ZENC__ST_WAITING &&
-			    (next_wake < 0 || ss->wake < next_wake))
-				next_wake = ss->wake;
-		}
-		n_live = collect_live(x, &live, &cap);
-		if (n_live == 0 && next_wake < 0) {
-			/* In-process steps may have finished in the loop
-			 * above and made others ready. */
-			int progress = 0;
-			for (i = 0; i < x->p->n_steps && !x->stop; i++)
-				if (x->steps[i].status == ZENC__ST_PENDING &&
-				    readiness(x, &x->steps[i]) != 0)
-					progress = 1;
-			if (!progress && !busy)
-				break;
-			continue;
-		}
-		supervise(live, n_live,
-			  next_wake < 0 ? 1.0 : next_wake - zenc__monotonic());
-		for (i = 0; i < n_live; i++) {
-			zenc__attempt *a = live[i];
-			if (a->term_sent != -1)
+		/* Retries first: they belong to steps already started. */
+		now = zenc__monotonic();
+		for (i = 0; i < sc.n_waiting;) {
+			size_t s = sc.waiting[i];
+			if (zenc__interrupted) {
+				zenc__stepstate *ss = &x->steps[s];
+				ss->status = ZENC__ST_FAILED;
+				ss->ended = zenc__now();
+				zenc__error_assign(&ss->error, "Cancelled",
+						   "the run was interrupted", 0,
+						   0, ss->attempt);
+				record_step(x, ss);
+				sc.waiting[i] = sc.waiting[--sc.n_waiting];
+				settle(x, &sc, s);
 				continue;
-			a->term_sent = 0;
-			child_ended(x, a, &conts[a->ss->step->index]);
-			if (a->done) {
-				conts[a->ss->step->index] = 0;
-				finish_attempt(x, a);
 			}
+			if (x->steps[s].wake > now || !has_slot(x)) {
+				if (next_wake < 0 || x->steps[s].wake < next_wake)
+					next_wake = x->steps[s].wake;
+				i++;
+				continue;
+			}
+			sc.waiting[i] = sc.waiting[--sc.n_waiting];
+			launch(x, &x->steps[s]);
+			settle(x, &sc, s);
+			now = zenc__monotonic();
+		}
+		while (!x->stop && sc.n_ready > 0 && has_slot(x)) {
+			size_t s = ready_pop(&sc);
+			if (x->steps[s].status != ZENC__ST_PENDING)
+				continue;
+			launch(x, &x->steps[s]);
+			settle(x, &sc, s);
+		}
+		if (sc.n_live == 0) {
+			if (sc.n_waiting > 0) {
+				/* Only retries are due: sleep until the first. */
+				double w = next_wake - zenc__monotonic();
+				if (next_wake < 0) {
+					for (i = 0; i < sc.n_waiting; i++) {
+						double t = x->steps[sc.waiting[i]].wake;
+						if (next_wake < 0 || t < next_wake)
+							next_wake = t;
+					}
+					w = next_wake - zenc__monotonic();
+				}
+				zenc__sleep(w);
+				continue;
+			}
+			if (!x->stop && sc.n_ready > 0)
+				continue;
+			break;
+		}
+		supervise(sc.live, sc.n_live,
+			  next_wake < 0 ? 1.0 : next_wake - zenc__monotonic());
+		for (i = 0; i < sc.n_live;) {
+			zenc__attempt *a = sc.live[i];
+			size_t s;
+			if (a->term_sent != -1) {
+				i++;
+				continue;
+			}
+			a->term_sent = 0;
+			s = a->ss->step->index;
+			child_ended(x, a, &sc.conts[s]);
+			if (!a->done) {
+				i++; /* a continuation is running */
+				continue;
+			}
+			sc.conts[s] = 0;
+			sc.live[i] = sc.live[--sc.n_live];
+			finish_attempt(x, a);
+			settle(x, &sc, s);
 		}
 	}
 	for (i = 0; i < x->p->n_steps; i++) {
@@ -603,8 +737,7 @@ static void run_steps(zenc__exec *x)
 			     zenc__interrupted ? "the run was interrupted"
 					       : "the run failed");
 	}
-	free(live);
-	free(conts);
+	sched_release(&sc);
 }
 
 void zenc__run_hooks(zenc__exec *x)

@@ -384,8 +384,15 @@ void zenc__env_name(zenc_buf *b, const char *name)
 
 int zenc__mkdir_p(const char *path, int mode)
 {
-	char *p = zenc__strdup(path), *s;
+	char *p, *s;
 	int rc = 0;
+
+	/* Usually only the last component is missing. */
+	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	p = zenc__strdup(path);
 
 	for (s = p + 1; *s; s++) {
 		if (*s != '/')

@@ -51,11 +51,18 @@ test_expect_success 'quickstart: retry, failure hook, skipped step, run hook' '
 	test_grep "\[on_run_success\]" out
 '
 
+# A sanitizer build's library needs its program built the same way.
+SAN_FLAGS=
+if grep -q "^ZENC_SANITIZE:BOOL=ON" "$ZENC_BUILD/CMakeCache.txt" 2>/dev/null; then
+	SAN_FLAGS="-fsanitize=address,undefined"
+fi
+export SAN_FLAGS
+
 test_expect_success "the README's pipeline compiles and behaves as the README says" '
 	sed -n "/^\`\`\`c\$/,/^\`\`\`\$/p" "$ZENC_SOURCE/README.md" | sed "1d;\$d" |
 		sed "/^\`\`\`/,\$d" >rows.c &&
 	test_grep "zenc_main" rows.c &&
-	cc -std=c11 -Wall -Werror -I"$ZENC_SOURCE/include" rows.c \
+	cc -std=c11 -Wall -Werror $SAN_FLAGS -I"$ZENC_SOURCE/include" rows.c \
 		-L"$ZENC_BUILD" -lzenc -Wl,-rpath,"$ZENC_BUILD" -o rows &&
 	./rows run -q &&
 	test_expect_code 1 ./rows run -q --param load.rows=3 >out &&

@@ -49,13 +49,40 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		prog, p ? p->name : "?", prog, prog);
 }
 
+/* Colour only for a terminal, and never when NO_COLOR is set
+ * (https://no-color.org). */
+static int use_colour(void)
+{
+	static int decided = -1;
+	const char *nc = getenv("NO_COLOR");
+
+	if (decided < 0)
+		decided = isatty(2) && !(nc && *nc) &&
+			  !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+	return decided;
+}
+
 static void printer(zenc_log_level level, const char *message, void *payload)
 {
+	const char *on = "", *off = "";
+
 	(void)payload;
+	if (use_colour()) {
+		off = "\033[0m";
+		if (level >= ZENC_LOG_ERROR || strstr(message, " failed"))
+			on = "\033[31m";
+		else if (level >= ZENC_LOG_WARN)
+			on = "\033[33m";
+		else if (strstr(message, "has finished") ||
+			 strstr(message, " completed in "))
+			on = "\033[32m";
+		else
+			off = "";
+	}
 	if (level >= ZENC_LOG_WARN && level < ZENC_LOG_ERROR)
-		fprintf(stderr, "warning: %s\n", message);
+		fprintf(stderr, "%swarning: %s%s\n", on, message, off);
 	else
-		fprintf(stderr, "%s\n", message);
+		fprintf(stderr, "%s%s%s\n", on, message, off);
 }
 
 static void on_signal(int sig)

@@ -14,6 +14,13 @@
 int cmd_runs(int argc, char **argv);
 int cmd_run(int argc, char **argv); /* cmd_run.c: YAML pipelines */
 int cmd_version(int argc, char **argv);
+/* The dashboard and run reports (cmd_ui.c): `zenc ui`, and `zenc runs
+ * report` and `zenc runs dag`, with argv[0] "report" or "dag". */
+int cmd_ui(int argc, char **argv);
+int cmd_runs_report(int argc, char **argv);
+int cmd_runs_dag(int argc, char **argv);
+/* zenc runs cancel (cmd_runs_cancel.c), argv[0] "cancel". */
+int cmd_runs_cancel(int argc, char **argv);
 
 /* Prints "zenc: error: ..." to standard error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -27,6 +34,9 @@ int cli_is_help(const char *arg);
 int cmd_stack(int argc, char **argv);
 int cmd_component(const char *kind, int argc, char **argv);
 int cmd_secret(int argc, char **argv);
+/* zenc alerts list|flush, and zenc alerter test NAME (cmd_alerts.c). */
+int cmd_alerts(int argc, char **argv);
+int cmd_alerter_test(const char *kind, int argc, char **argv);
 
 /* The exit code for a failed library call `rc`: ZENC_EXIT_USAGE for a
  * refused request (bad name, flavor or key; unknown, existing or in-use

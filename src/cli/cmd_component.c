@@ -37,14 +37,8 @@ static const verb verbs[] = {
 	{"describe", do_describe, "describe NAME [--json]", NULL},
 	{"update", do_update, "update NAME --KEY=VALUE...", NULL},
 	{"delete", do_delete, "delete NAME", NULL},
-	/*
-	 * Hook point for verbs of one kind.  `zenc alerter test NAME` is
-	 * one line here:
-	 *	{"test", cmd_alerter_test, "test NAME", "alerter"},
-	 * with cmd_alerter_test(const char *kind, int argc, char **argv)
-	 * declared in cli.h and defined in its own cmd_alerter_test.c;
-	 * usage and dispatch pick it up from this table.
-	 */
+	/* Verbs of one kind. */
+	{"test", cmd_alerter_test, "test NAME", "alerter"},
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

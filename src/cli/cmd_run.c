@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  --dry-run                  check the file, print the plan, run "
 	"nothing\n"
 	"  -q, --quiet                print only warnings and errors\n"
+	"  --detach                   on a Slurm stack: return once the "
+	"jobs are submitted\n"
 	"\n"
 	"Exit status: 0 the run completed, 1 it failed, 2 usage or errors "
 	"in the file,\n"
@@ -109,11 +111,15 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa, old_int, old_term;
 	const char **params = NULL;
 	const char *file = NULL, *v;
+	const char *entry[4] = {"/proc/self/exe", "run", NULL, NULL};
+	char *abs_file = NULL;
+	zenc__run_mode m;
 	zenc__yamlpipe *yp = NULL;
 	zenc_run *run = NULL;
 	size_t n_params = 0;
 	int i, rc, code = ZENC_EXIT_USAGE, dry_run = 0, missing = 0;
 
+	memset(&m, 0, sizeof(m));
 	params = calloc((size_t)argc + 1, sizeof(*params));
 	if (!params)
 		return ZENC_EXIT_ENV;
@@ -168,6 +174,27 @@ int cmd_run(int argc, char **argv)
 			dry_run = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o.quiet = 1;
+		} else if (!strcmp(a, "--detach")) {
+			m.detach = 1;
+		} else if (file && !m.step && (!strcmp(a, "__step") ||
+					       !strcmp(a, "__finish"))) {
+			/* Hidden: what the jobs of a Slurm run execute. */
+			m.finish = !strcmp(a, "__finish");
+			m.step = "";
+		} else if (m.step && (v = opt_value(argc, argv, &i,
+						    "--run-id", &missing))) {
+			m.run_id = v;
+		} else if (m.step && (v = opt_value(argc, argv, &i, "--step",
+						    &missing))) {
+			m.step = v;
+		} else if (m.step && (v = opt_value(argc, argv, &i,
+						    "--attempt", &missing))) {
+			if (parse_count(v, &m.attempt, 1) < 0)
+				goto bad_value;
+		} else if (m.step && (v = opt_value(argc, argv, &i,
+						    "--slurm-jobs",
+						    &missing))) {
+			m.jobs = v;
 		} else if (missing) {
 			cli_error("option '%s' needs a value", a);
 			goto usage;
@@ -196,7 +223,16 @@ int cmd_run(int argc, char **argv)
 		cli_error("no pipeline file");
 		goto usage;
 	}
+	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
+		cli_error("%s needs --run-id%s", m.finish ? "__finish" : "__step",
+			  m.finish ? "" : " and --step");
+		goto usage;
+	}
 	o.params = params;
+	/* Jobs of a Slurm run re-read the same file, wherever they start. */
+	abs_file = realpath(file, NULL);
+	entry[2] = abs_file ? abs_file : file;
+	m.entry = entry;
 
 	if (zenc__yamlpipe_load(&yp, file) < 0 ||
 	    zenc__yamlpipe_check_params(yp, params) < 0) {
@@ -214,10 +250,15 @@ int cmd_run(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	/* A Slurm job that is cancelled or timed out dies at once, by
+	 * default action: the client that follows the run settles it. */
+	if (m.step)
+		sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	signal(SIGPIPE, SIG_IGN);
-	rc = zenc_pipeline_run(&run, zenc__yamlpipe_pipeline(yp), &o);
+	rc = zenc__pipeline_run_mode(&run, zenc__yamlpipe_pipeline(yp), &o,
+				     &m);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {
@@ -232,6 +273,7 @@ usage:
 	code = ZENC_EXIT_USAGE;
 done:
 	zenc_run_free(run);
+	free(abs_file);
 	zenc__yamlpipe_free(yp);
 	free(params);
 	fflush(NULL);

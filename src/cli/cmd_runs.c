@@ -9,14 +9,20 @@
 #include <time.h>
 
 #include "cli.h"
+#include "run_json.h"
 #include "lib/store.h"
+#include "lib/stack.h"
 #include "lib/internal.h"
 
 static const char usage_runs[] =
 	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
 	" [--limit N]\n"
-	"   or: zenc runs show RUN [--json]\n"
-	"   or: zenc runs delete RUN\n"
+	"                      [--stack NAME]\n"
+	"   or: zenc runs show RUN [--json] [--stack NAME]\n"
+	"   or: zenc runs delete RUN [--stack NAME]\n"
+	"   or: zenc runs report RUN [-o FILE] [--stack NAME]\n"
+	"   or: zenc runs dag RUN [--format dot|svg] [--stack NAME]\n"
+	"   or: zenc runs cancel RUN [--stack NAME]\n"
 	"\n"
 	"RUN is a run id, a run name, or a unique prefix of a run id\n"
 	"(4 characters or more).\n";
@@ -24,6 +30,7 @@ static const char usage_runs[] =
 static const char usage_list[] =
 	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
 	" [--limit N]\n"
+	"                      [--stack NAME]\n"
 	"\n"
 	"Lists recorded runs, newest first.\n"
 	"\n"
@@ -31,30 +38,47 @@ static const char usage_list[] =
 	"    --pipeline NAME    only runs of pipeline NAME\n"
 	"    --status STATUS    only runs that are running, completed or"
 	" failed\n"
-	"    --limit N          at most N runs\n";
+	"    --limit N          at most N runs\n"
+	"    --stack NAME       read the metadata store of stack NAME"
+	" (default: the\n"
+	"                       active stack)\n";
 
 static const char usage_show[] =
-	"usage: zenc runs show RUN [--json]\n"
+	"usage: zenc runs show RUN [--json] [--stack NAME]\n"
 	"\n"
 	"Shows a run: its steps, attempts, outputs and hook runs.  RUN is a\n"
 	"run id, a run name, or a unique prefix of a run id.\n"
 	"\n"
-	"    --json             print a JSON object\n";
+	"    --json             print a JSON object\n"
+	"    --stack NAME       read the metadata store of stack NAME"
+	" (default: the\n"
+	"                       active stack)\n";
 
 static const char usage_delete[] =
-	"usage: zenc runs delete RUN\n"
+	"usage: zenc runs delete RUN [--stack NAME]\n"
 	"\n"
 	"Deletes a run's records from the metadata store (not its artifacts).\n"
-	"RUN is a run id, a run name, or a unique prefix of a run id.\n";
+	"RUN is a run id, a run name, or a unique prefix of a run id.\n"
+	"\n"
+	"    --stack NAME       use the metadata store of stack NAME"
+	" (default: the\n"
+	"                       active stack)\n";
 
-/* The one place that decides where the store is. */
-static int open_store(zenc__store **out)
+/* The one place that decides where the store is: the metadata store of
+ * stack `name` (NULL: the active stack), the one its runs record into. */
+static int open_store(const char *name, zenc__store **out)
 {
-	char *path = zenc__asprintf("%s/zenc.db", zenc__data_home());
+	zenc_stack *stack = NULL;
 	int rc;
 
-	rc = zenc__store_open(out, "sqlite", path);
-	free(path);
+	*out = NULL;
+	if ((rc = zenc__stack_load(&stack, name)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
+	}
+	rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
+			      zenc__stack_store_location(stack));
+	zenc__stack_free(stack);
 	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
 		return ZENC_EXIT_ENV;
@@ -114,34 +138,6 @@ static int opt_value(
 }
 
 /* Output helpers. */
-
-static void put_time_json(zenc_buf *b, double t)
-{
-	if (t == 0) {
-		zenc_buf_puts(b, "null");
-		return;
-	}
-	zenc_buf_putc(b, '"');
-	zenc__time_iso(b, t);
-	zenc_buf_putc(b, '"');
-}
-
-static void put_number_json(zenc_buf *b, double v)
-{
-	if (isfinite(v))
-		zenc_buf_printf(b, "%.6f", v);
-	else
-		zenc_buf_puts(b, "null");
-}
-
-/* The seconds from `start` to `end`, or null while not both are known. */
-static void put_span_json(zenc_buf *b, double start, double end)
-{
-	if (start == 0 || end == 0)
-		zenc_buf_puts(b, "null");
-	else
-		put_number_json(b, end - start);
-}
 
 static void put_local_time(zenc_buf *b, double t)
 {
@@ -207,31 +203,6 @@ static int write_out(zenc_buf *b)
 }
 
 /* zenc runs list */
-
-static void list_json(zenc_buf *b, const zenc__run_list *l)
-{
-	size_t i;
-
-	zenc_buf_putc(b, '[');
-	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
-
-		zenc_buf_puts(b, i ? ",\n {\"id\": " : "\n {\"id\": ");
-		zenc_json_str(b, r->id);
-		zenc_buf_puts(b, ", \"name\": ");
-		zenc_json_str(b, r->name);
-		zenc_buf_puts(b, ", \"pipeline\": ");
-		zenc_json_str(b, r->pipeline);
-		zenc_buf_puts(b, ", \"status\": ");
-		zenc_json_str(b, r->status);
-		zenc_buf_puts(b, ", \"started\": ");
-		put_time_json(b, r->started);
-		zenc_buf_puts(b, ", \"ended\": ");
-		put_time_json(b, r->ended);
-		zenc_buf_putc(b, '}');
-	}
-	zenc_buf_puts(b, l->n ? "\n]\n" : "]\n");
-}
 
 /* A column of the table `runs list` prints. */
 static void put_cell(zenc_buf *b, const char *text, size_t width, int last)
@@ -313,7 +284,7 @@ static int runs_list(int argc, char **argv)
 	zenc__run_list list = {0};
 	zenc__store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
-	const char *limit = NULL;
+	const char *limit = NULL, *stack = NULL;
 	int json = 0, i, m, rc;
 	size_t k;
 
@@ -334,7 +305,8 @@ static int runs_list(int argc, char **argv)
 			     argc, argv, &i, "--pipeline", &filter.pipeline)) ||
 		    (m = opt_value(
 			     argc, argv, &i, "--status", &filter.status)) ||
-		    (m = opt_value(argc, argv, &i, "--limit", &limit))) {
+		    (m = opt_value(argc, argv, &i, "--limit", &limit)) ||
+		    (m = opt_value(argc, argv, &i, "--stack", &stack))) {
 			if (m < 0)
 				return usage_error(
 					usage_list, "option '%s' needs a value",
@@ -377,14 +349,14 @@ static int runs_list(int argc, char **argv)
 		filter.limit = (size_t)v;
 	}
 
-	if ((rc = open_store(&store)) != 0)
+	if ((rc = open_store(stack, &store)) != 0)
 		return rc;
 	if ((rc = store->runs_list(store, &filter, &list)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
 	if (json)
-		list_json(&out, &list);
+		cli_run_list_json(&out, &list);
 	else
 		list_text(&out, &list);
 	rc = write_out(&out);
@@ -396,142 +368,6 @@ done:
 }
 
 /* zenc runs show */
-
-static void hook_json(zenc_buf *b, const zenc__hook_record *h)
-{
-	zenc_buf_puts(b, "{\"event\": ");
-	zenc_json_str(b, h->event);
-	zenc_buf_puts(b, ", \"hook\": ");
-	zenc_json_str(b, h->hook);
-	zenc_buf_printf(b, ", \"attempt\": %d, \"status\": ", h->attempt);
-	zenc_json_str(b, h->status);
-	zenc_buf_puts(b, ", \"error\": ");
-	zenc_json_str(b, h->error);
-	zenc_buf_puts(b, ", \"started\": ");
-	put_time_json(b, h->started);
-	zenc_buf_puts(b, ", \"duration\": ");
-	put_number_json(b, h->duration);
-	zenc_buf_putc(b, '}');
-}
-
-static void hooks_json(zenc_buf *b, const zenc__hook_record *h, size_t n)
-{
-	size_t i;
-
-	zenc_buf_putc(b, '[');
-	for (i = 0; i < n; i++) {
-		if (i)
-			zenc_buf_puts(b, ", ");
-		hook_json(b, &h[i]);
-	}
-	zenc_buf_putc(b, ']');
-}
-
-static void step_json(zenc_buf *b, const zenc__step_info *si)
-{
-	const zenc__step_record *s = &si->rec;
-	size_t i;
-
-	zenc_buf_puts(b, "{\"name\": ");
-	zenc_json_str(b, s->name);
-	zenc_buf_puts(b, ", \"status\": ");
-	zenc_json_str(b, s->status);
-	zenc_buf_printf(b, ", \"attempts\": %d, \"started\": ", s->attempts);
-	put_time_json(b, s->started);
-	zenc_buf_puts(b, ", \"ended\": ");
-	put_time_json(b, s->ended);
-	zenc_buf_puts(b, ", \"duration\": ");
-	put_span_json(b, s->started, s->ended);
-	zenc_buf_puts(b, ", \"error_type\": ");
-	zenc_json_str(b, s->error_type);
-	zenc_buf_puts(b, ", \"error_message\": ");
-	zenc_json_str(b, s->error_message);
-	zenc_buf_printf(
-		b, ", \"exit_code\": %d, \"signal\": %d", s->exit_code,
-		s->signal);
-	/* The engine stores the parameters as a JSON object already. */
-	zenc_buf_puts(b, ", \"params\": ");
-	zenc_buf_puts(
-		b, s->params_json && *s->params_json ? s->params_json : "null");
-	zenc_buf_puts(b, ", \"log\": ");
-	zenc_json_str(b, s->log_uri);
-	/* Also stored as JSON by the engine: the names of upstream steps. */
-	zenc_buf_puts(b, ", \"upstream\": ");
-	zenc_buf_puts(
-		b, s->upstream_json && *s->upstream_json ? s->upstream_json
-							 : "[]");
-
-	zenc_buf_puts(b, ",\n   \"outputs\": [");
-	for (i = 0; i < si->n_artifacts; i++) {
-		const zenc__artifact_record *a = &si->artifacts[i];
-
-		zenc_buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
-		zenc_json_str(b, a->name);
-		zenc_buf_puts(b, ", \"type\": ");
-		zenc_json_str(b, a->type);
-		zenc_buf_puts(b, ", \"uri\": ");
-		zenc_json_str(b, a->uri);
-		zenc_buf_printf(
-			b,
-			", \"size\": %lld, \"checksum\": ", (long long)a->size);
-		zenc_json_str(b, a->checksum);
-		zenc_buf_putc(b, '}');
-	}
-	zenc_buf_puts(b, "],\n   \"attempt_history\": [");
-	for (i = 0; i < si->n_attempts; i++) {
-		const zenc__attempt_record *a = &si->attempts[i];
-
-		zenc_buf_printf(
-			b, "%s{\"attempt\": %d, \"status\": ", i ? ", " : "",
-			a->attempt);
-		zenc_json_str(b, a->status);
-		zenc_buf_puts(b, ", \"started\": ");
-		put_time_json(b, a->started);
-		zenc_buf_puts(b, ", \"ended\": ");
-		put_time_json(b, a->ended);
-		zenc_buf_puts(b, ", \"error_type\": ");
-		zenc_json_str(b, a->error_type);
-		zenc_buf_puts(b, ", \"error_message\": ");
-		zenc_json_str(b, a->error_message);
-		zenc_buf_printf(
-			b, ", \"exit_code\": %d, \"signal\": %d}", a->exit_code,
-			a->signal);
-	}
-	zenc_buf_puts(b, "],\n   \"hooks\": ");
-	hooks_json(b, si->hooks, si->n_hooks);
-	zenc_buf_putc(b, '}');
-}
-
-static void show_json(zenc_buf *b, const zenc__run_info *info)
-{
-	const zenc__run_record *r = &info->rec;
-	size_t i;
-
-	zenc_buf_puts(b, "{\"id\": ");
-	zenc_json_str(b, r->id);
-	zenc_buf_puts(b, ", \"name\": ");
-	zenc_json_str(b, r->name);
-	zenc_buf_puts(b, ", \"pipeline\": ");
-	zenc_json_str(b, r->pipeline);
-	zenc_buf_puts(b, ", \"status\": ");
-	zenc_json_str(b, r->status);
-	zenc_buf_puts(b, ", \"stack\": ");
-	zenc_json_str(b, r->stack);
-	zenc_buf_puts(b, ",\n \"started\": ");
-	put_time_json(b, r->started);
-	zenc_buf_puts(b, ", \"ended\": ");
-	put_time_json(b, r->ended);
-	zenc_buf_puts(b, ", \"duration\": ");
-	put_span_json(b, r->started, r->ended);
-	zenc_buf_puts(b, ",\n \"run_hooks\": ");
-	hooks_json(b, info->run_hooks, info->n_run_hooks);
-	zenc_buf_puts(b, ",\n \"steps\": [");
-	for (i = 0; i < info->n_steps; i++) {
-		zenc_buf_puts(b, i ? ",\n  " : "\n  ");
-		step_json(b, &info->steps[i]);
-	}
-	zenc_buf_puts(b, info->n_steps ? "\n ]}\n" : "]}\n");
-}
 
 /* "ValueError: My exception", and how the process ended, if it did. */
 static void put_error(
@@ -656,8 +492,9 @@ static void show_text(zenc_buf *b, const zenc__run_info *info)
 }
 
 /*
- * The RUN argument of show and delete, and --json when `json` is not NULL.
- * An exit code when the command is done (help, or a usage error), else -1.
+ * The RUN argument of show and delete, --stack NAME, and --json when `json`
+ * is not NULL.  An exit code when the command is done (help, or a usage
+ * error), else -1.
  */
 static int parse_run_arg(
 	int argc,
@@ -665,11 +502,13 @@ static int parse_run_arg(
 	const char *usage,
 	const char *verb,
 	int *json,
+	const char **stack,
 	const char **run)
 {
-	int i, dashdash = 0;
+	int i, m = 0, dashdash = 0;
 
 	*run = NULL;
+	*stack = NULL;
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (cli_is_help(argv[i])) {
 			fputs(usage, stdout);
@@ -683,6 +522,12 @@ static int parse_run_arg(
 			dashdash = 1;
 		else if (!dashdash && json && !strcmp(a, "--json"))
 			*json = 1;
+		else if (!dashdash &&
+			 (m = opt_value(argc, argv, &i, "--stack", stack)) < 0)
+			return usage_error(
+				usage, "option '%s' needs a value", a);
+		else if (!dashdash && m)
+			continue;
 		else if (!dashdash && a[0] == '-' && a[1])
 			return usage_error(
 				usage, "unknown option '%s' for 'runs %s'", a,
@@ -707,20 +552,21 @@ static int runs_show(int argc, char **argv)
 	zenc__run_info info = {0};
 	zenc__store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
-	const char *run;
+	const char *run, *stack;
 	int json = 0, rc;
 
-	rc = parse_run_arg(argc, argv, usage_show, "show", &json, &run);
+	rc = parse_run_arg(
+		argc, argv, usage_show, "show", &json, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(&store)) != 0)
+	if ((rc = open_store(stack, &store)) != 0)
 		return rc;
 	if ((rc = store->run_show(store, run, &info)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
 	if (json)
-		show_json(&out, &info);
+		cli_run_json(&out, &info);
 	else
 		show_text(&out, &info);
 	rc = write_out(&out);
@@ -735,13 +581,14 @@ static int runs_delete(int argc, char **argv)
 {
 	zenc__run_info info = {0};
 	zenc__store *store = NULL;
-	const char *run;
+	const char *run, *stack;
 	int rc;
 
-	rc = parse_run_arg(argc, argv, usage_delete, "delete", NULL, &run);
+	rc = parse_run_arg(
+		argc, argv, usage_delete, "delete", NULL, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(&store)) != 0)
+	if ((rc = open_store(stack, &store)) != 0)
 		return rc;
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
@@ -777,6 +624,12 @@ int cmd_runs(int argc, char **argv)
 		return runs_show(argc - 1, argv + 1);
 	if (!strcmp(sub, "delete"))
 		return runs_delete(argc - 1, argv + 1);
+	if (!strcmp(sub, "report"))
+		return cmd_runs_report(argc - 1, argv + 1);
+	if (!strcmp(sub, "dag"))
+		return cmd_runs_dag(argc - 1, argv + 1);
+	if (!strcmp(sub, "cancel"))
+		return cmd_runs_cancel(argc - 1, argv + 1);
 	return usage_error(
 		usage_runs, "unknown subcommand '%s' for 'runs'", sub);
 }

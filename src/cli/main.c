@@ -45,6 +45,8 @@ static const struct builtin builtins[] = {
 	 "manage metadata store components"},
 	{"alerter", cmd_alerter, "manage alerter components"},
 	{"secret", cmd_secret, "set, list and delete secrets"},
+	{"alerts", cmd_alerts, "list and flush the alert outbox"},
+	{"ui", cmd_ui, "serve a local dashboard of recorded runs"},
 	{"version", cmd_version, "print the version"},
 };
 

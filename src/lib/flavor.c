@@ -43,6 +43,14 @@ int zenc__kind_parse(zenc__kind *out, const char *name)
  */
 static const char *const no_keys[] = {NULL};
 static const char *const path_keys[] = {"path", NULL};
+static const char *const dsn_keys[] = {"dsn", NULL};
+static const char *const slurm_keys[] = {
+	"partition", "account", "extra_args", "single_node", "poll_interval",
+	NULL};
+/* Every alerter flavor also takes dashboard_url, timeout, dedup_window and
+ * only_on_change: the delivery core (alerter.c) reads those. */
+static const char *const log_keys[] = {
+	"dashboard_url", "timeout", "dedup_window", "only_on_change", NULL};
 static const char *const webhook_keys[] = {
 	"url",     "headers",      "body_template",  "dashboard_url",
 	"timeout", "dedup_window", "only_on_change", NULL};
@@ -60,7 +68,7 @@ static const char *const email_keys[] = {
 	"smtp_url", "from",         "to",
 	"user",     "password",     "dashboard_url",
 	"timeout",  "dedup_window", "only_on_change",
-	NULL};
+	"use_ssl",  NULL};
 static const char *const email_secret[] = {"password", NULL};
 static const char *const command_keys[] = {"command",        "dashboard_url",
 					   "timeout",        "dedup_window",
@@ -69,11 +77,15 @@ static const char *const command_keys[] = {"command",        "dashboard_url",
 static const zenc_flavor builtins[] = {
 	{ZENC_FLAVOR_VERSION, "orchestrator", "local", no_keys, no_keys,
 	 "runs the steps on this machine"},
+	{ZENC_FLAVOR_VERSION, "orchestrator", "slurm", slurm_keys, no_keys,
+	 "runs each step as a Slurm job"},
 	{ZENC_FLAVOR_VERSION, "artifact-store", "local", path_keys, no_keys,
 	 "artifacts in a local folder"},
 	{ZENC_FLAVOR_VERSION, "metadata-store", "sqlite", path_keys, no_keys,
 	 "runs and artifacts in an SQLite database file"},
-	{ZENC_FLAVOR_VERSION, "alerter", "log", no_keys, no_keys,
+	{ZENC_FLAVOR_VERSION, "metadata-store", "postgres", dsn_keys, dsn_keys,
+	 "runs and artifacts in a PostgreSQL database (libpq DSN)"},
+	{ZENC_FLAVOR_VERSION, "alerter", "log", log_keys, no_keys,
 	 "writes alerts to standard error"},
 	{ZENC_FLAVOR_VERSION, "alerter", "webhook", webhook_keys,
 	 webhook_secret, "posts a JSON body to a URL"},

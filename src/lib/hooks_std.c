@@ -1,11 +1,19 @@
 /*
  * The standard hooks (H5) and posting through an alerter.
+ *
+ * The hooks post pipeline, run and step names, the status, for a failure
+ * the error's type and message (and exit code or signal when the step
+ * process died), the attempt, the duration so far, the step's parameters
+ * (as fields and as JSON) and, through the alerter's dashboard_url, a
+ * link to the run.  A string parameter `alert_channel` names the Slack
+ * channel for that step's alerts.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec.h"
 
+/* zenc__alerter_post_text() is in alerter.c. */
 int zenc_alerter_post(zenc_alerter *a, const char *message)
 {
 	if (!a) {
@@ -30,7 +38,17 @@ static void post_standard(zenc_step_context *ctx, const zenc_exception *err)
 			   zenc_stack_name(zenc_ctx_active_stack(ctx)));
 		return;
 	}
-	if (err)
+	if (err && (err->signal || err->exit_code))
+		zenc_buf_printf(&msg,
+				"Step %s of pipeline %s (run %s) failed: "
+				"%s: %s (%s %d)",
+				zenc_ctx_step_name(ctx),
+				zenc_ctx_pipeline_name(ctx),
+				zenc_ctx_run_name(ctx), err->type,
+				err->message,
+				err->signal ? "signal" : "exit code",
+				err->signal ? err->signal : err->exit_code);
+	else if (err)
 		zenc_buf_printf(&msg,
 				"Step %s of pipeline %s (run %s) failed: "
 				"%s: %s",
@@ -80,19 +98,87 @@ int zenc__builtin_hook(zenc_hook *out, const char *name)
 			       name);
 }
 
-/* Until alerter flavors deliver (the alerters change), an alerter object
- * never exists, so these are unreachable. */
-int zenc__alerter_post_text(zenc_alerter *a, const char *message)
+/* The step parameter that names a channel for this step's alerts (Slack
+ * with a token): a string field `alert_channel` of the step's parameter
+ * struct. */
+#define CHANNEL_PARAM "alert_channel"
+
+static const char *param_channel(const zenc_step_context *ctx)
 {
-	(void)a;
-	(void)message;
-	return zenc__error_set(ZENC_ENOTFOUND, "alerters are not available");
+	const zenc_param *f;
+	const char *v;
+
+	if (!ctx->step || !ctx->ss || !ctx->ss->params)
+		return NULL;
+	for (f = ctx->step->param_fields; f && f->name; f++) {
+		if (f->type != ZENC_STRING || strcmp(f->name, CHANNEL_PARAM))
+			continue;
+		memcpy(&v, (const char *)ctx->ss->params + f->offset,
+		       sizeof(v));
+		return v && *v ? v : NULL;
+	}
+	return NULL;
 }
 
 int zenc__alerter_post_standard(zenc_alerter *a, zenc_step_context *ctx,
 				const zenc_exception *err, const char *message)
 {
-	(void)ctx;
-	(void)err;
-	return zenc__alerter_post_text(a, message);
+	zenc_alert al = ZENC_ALERT_INIT;
+	zenc_alert_field *fields = NULL;
+	zenc_buf title = ZENC_BUF_INIT, *vals = NULL;
+	const zenc_param *f;
+	size_t n = 0, i;
+	int rc;
+
+	zenc_buf_printf(&title, "Step %s of pipeline %s %s",
+			zenc_ctx_step_name(ctx), zenc_ctx_pipeline_name(ctx),
+			err ? "failed" : "succeeded");
+	al.title = title.ptr;
+	al.message = message;
+	al.pipeline = zenc_ctx_pipeline_name(ctx);
+	al.run_name = zenc_ctx_run_name(ctx);
+	al.run_id = zenc_ctx_run_id(ctx);
+	al.step = zenc_ctx_step_name(ctx);
+	al.status = err ? "failed" : "completed";
+	al.event = ctx->hook_event ? ctx->hook_event
+		   : err	   ? "on_failure"
+				   : "on_success";
+	al.attempt = err && err->attempt ? err->attempt : zenc_ctx_attempt(ctx);
+	if (err) {
+		al.error_type = err->type;
+		al.error_message = err->message;
+		al.exit_code = err->exit_code;
+		al.signal = err->signal;
+	}
+	if (ctx->ss && ctx->ss->started > 0)
+		al.duration = zenc__now() - ctx->ss->started;
+	if (ctx->ss)
+		al.params_json = ctx->ss->params_json;
+	al.channel = param_channel(ctx);
+
+	/* The parameters, one field each, as text. */
+	if (ctx->step && ctx->ss && ctx->ss->params) {
+		for (f = ctx->step->param_fields; f && f->name; f++)
+			n++;
+		fields = zenc__calloc(n + 1, sizeof(*fields));
+		vals = zenc__calloc(n + 1, sizeof(*vals));
+		n = 0;
+		for (f = ctx->step->param_fields; f && f->name; f++) {
+			if (!strcmp(f->name, CHANNEL_PARAM))
+				continue;
+			zenc__param_text(&vals[n], f, ctx->ss->params);
+			fields[n].key = f->name;
+			fields[n].value = zenc_buf_cstr(&vals[n]);
+			n++;
+		}
+		al.fields = fields;
+		al.n_fields = n;
+	}
+	rc = zenc_alerter_post_alert(a, &al);
+	for (i = 0; vals && i < n; i++)
+		zenc_buf_release(&vals[i]);
+	free(vals);
+	free(fields);
+	zenc_buf_release(&title);
+	return rc;
 }

@@ -39,6 +39,8 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"  --hook-failure warn|fail what a failing success hook "
 		"does (default warn)\n"
 		"  -q, --quiet              print only warnings and errors\n"
+		"  --detach                 on a Slurm stack: return once "
+		"the jobs are submitted\n"
 		"\n"
 		"exit status: 0 the run completed, 1 it failed, 2 usage or "
 		"validation error,\n"
@@ -159,6 +161,7 @@ static void print_plan(zenc_pipeline *p)
 int zenc_main(zenc_pipeline *p, int argc, char **argv)
 {
 	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
+	zenc__run_mode m;
 	const char *prog = argc > 0 ? argv[0] : "pipeline";
 	const char **params = NULL;
 	struct sigaction sa, old_int, old_term;
@@ -186,9 +189,16 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		print_plan(p);
 		return 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "run"))
+	memset(&m, 0, sizeof(m));
+	if (argc > 1 && !strcmp(argv[1], "run")) {
 		i = 2;
-	else if (argc > 1 && argv[1][0] != '-') {
+	} else if (argc > 1 && (!strcmp(argv[1], "__step") ||
+				!strcmp(argv[1], "__finish"))) {
+		/* Hidden: what the jobs of a Slurm run execute. */
+		m.finish = !strcmp(argv[1], "__finish");
+		m.step = "";
+		i = 2;
+	} else if (argc > 1 && argv[1][0] != '-') {
 		fprintf(stderr, "%s: error: unknown command '%s'\n", prog,
 			argv[1]);
 		print_usage(stderr, prog, p);
@@ -238,6 +248,21 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 				goto bad_value;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o.quiet = 1;
+		} else if (!strcmp(a, "--detach")) {
+			m.detach = 1;
+		} else if (m.step && (v = arg_value(argc, argv, &i,
+						    "--run-id"))) {
+			m.run_id = v;
+		} else if (m.step && (v = arg_value(argc, argv, &i,
+						    "--step"))) {
+			m.step = v;
+		} else if (m.step && (v = arg_value(argc, argv, &i,
+						    "--attempt"))) {
+			if (parse_int(v, &m.attempt) < 0 || m.attempt < 1)
+				goto bad_value;
+		} else if (m.step && (v = arg_value(argc, argv, &i,
+						    "--slurm-jobs"))) {
+			m.jobs = v;
 		} else {
 			if (a[0] == '-' && !strchr(a, '=') && i + 1 >= argc &&
 			    (!strcmp(a, "--config") || !strcmp(a, "--param") ||
@@ -265,14 +290,24 @@ bad_value:
 	o.params = params;
 	if (o.quiet)
 		zenc_log_set(ZENC_LOG_WARN, printer, NULL);
+	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
+		fprintf(stderr, "%s: error: %s needs --run-id%s\n", prog,
+			argv[1], m.finish ? "" : " and --step");
+		code = 2;
+		goto done;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	/* A Slurm job that is cancelled or timed out dies at once, by
+	 * default action: the client that follows the run settles it. */
+	if (m.step)
+		sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	signal(SIGPIPE, SIG_IGN);
-	rc = zenc_pipeline_run(&run, p, &o);
+	rc = zenc__pipeline_run_mode(&run, p, &o, &m);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {

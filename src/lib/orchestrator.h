@@ -17,4 +17,45 @@ int zenc__orchestrate_local(zenc__exec *x);
 /* Runs the run-level hooks for the run's outcome (H12) and records them. */
 void zenc__run_hooks(zenc__exec *x);
 
+/*
+ * How a run is started when it is not a plain new local run (the Slurm
+ * orchestrator, orchestrator_slurm.c).  A job of a Slurm run re-enters
+ * the same program through a hidden subcommand that joins the existing
+ * run: `__step` runs one step, `__finish` ends a detached run.
+ */
+typedef struct zenc__run_mode {
+	const char *run_id;        /* join this run: no new run record */
+	const char *step;          /* run only this step (__step) */
+	int attempt;               /* its first attempt, 1-based (0: 1) */
+	int finish;                /* end the run (__finish) */
+	const char *jobs;          /* __finish: "step=jobid,..." */
+	int detach;                /* return once the jobs are submitted */
+	/* The argv (NULL-terminated) that runs this program's hidden
+	 * subcommands; NULL: /proc/self/exe, as zenc_main() serves them. */
+	const char *const *entry;
+} zenc__run_mode;
+
+/* zenc_pipeline_run() with a mode (NULL: an ordinary run). */
+int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
+			    const zenc_run_options *o,
+			    const zenc__run_mode *m);
+/* Refuses a stack the Slurm orchestrator cannot work with (ZENC_ECONFIG). */
+int zenc__slurm_check(zenc__exec *x);
+/* Submits the run's steps as Slurm jobs and follows them to the end;
+ * returns 1 when it returned at once after submission (detach). */
+int zenc__orchestrate_slurm(zenc__exec *x, const zenc_run_options *o,
+			    const zenc__run_mode *m);
+/* Joins the run of m->run_id (name, start time from the store). */
+int zenc__slurm_join(zenc__exec *x, const zenc__run_mode *m);
+/* Inside a job: runs step m->step of the joined run. */
+int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m);
+/* Inside the final job of a detached run: settles what Slurm killed and
+ * sets the run's outcome. */
+int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m);
+/* zenc runs cancel: cancels the active Slurm jobs of run `run_id` and
+ * leaves a mark in `run_dir` so that whoever follows the run treats it as
+ * cancelled.  *n: the jobs cancelled.  0 or an error. */
+int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
+			   size_t *n);
+
 #endif

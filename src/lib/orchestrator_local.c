@@ -355,7 +355,7 @@ static int drain(zenc__attempt *a)
 
 static long page_size;
 
-static size_t resident_bytes(pid_t pid)
+static size_t rss_of(pid_t pid)
 {
 	char path[64], buf[128];
 	unsigned long size = 0, resident = 0;
@@ -376,6 +376,40 @@ static size_t resident_bytes(pid_t pid)
 	if (!page_size)
 		page_size = sysconf(_SC_PAGESIZE);
 	return (size_t)resident * (size_t)page_size;
+}
+
+/* The resident memory of a step: its process and every process it started
+ * (a step that is a command lives in a grandchild), through the kernel's
+ * children lists.  Depth and breadth are bounded; a limit is a limit on
+ * what a step normally is, not on a fork bomb. */
+static size_t resident_bytes(pid_t pid, int depth)
+{
+	char path[96], buf[1024], *p, *end;
+	size_t total = rss_of(pid);
+	ssize_t r;
+	int fd;
+
+	if (depth >= 4)
+		return total;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return total;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return total;
+	buf[r] = '\0';
+	for (p = buf; *p;) {
+		long child = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (child > 0)
+			total += resident_bytes((pid_t)child, depth + 1);
+		p = end;
+	}
+	return total;
 }
 
 /* The child of `a` ended: reap it and continue or finish the attempt. */
@@ -439,7 +473,7 @@ static void supervise(zenc__attempt **live, size_t n_live,
 			continue;
 		}
 		if (a->ss && a->ss->step->memory_limit && !a->kill_reason &&
-		    resident_bytes(a->pid) > a->ss->step->memory_limit) {
+		    resident_bytes(a->pid, 0) > a->ss->step->memory_limit) {
 			a->kill_reason = ZENC__KILL_MEMORY;
 			kill(-a->pid, SIGKILL);
 			kill(a->pid, SIGKILL);

@@ -107,14 +107,22 @@ static char *default_run_name(const char *pipeline, double t)
 int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 		      const zenc_run_options *opts)
 {
+	return zenc__pipeline_run_mode(out, p, opts, NULL);
+}
+
+int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
+			    const zenc_run_options *opts,
+			    const zenc__run_mode *m)
+{
 	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
 	const zenc_run_options *o = opts ? opts : &defaults;
+	const char *orch;
 	zenc__runcfg *cfg = NULL;
 	zenc__run_record rr;
 	char host[256] = "";
 	zenc__exec x;
 	size_t i;
-	int rc;
+	int rc, slurm, detached = 0;
 
 	*out = NULL;
 	memset(&x, 0, sizeof(x));
@@ -122,6 +130,16 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 	x.started = zenc__now();
 	x.run = zenc__calloc(1, sizeof(*x.run));
 	zenc__uuid(x.run->id);
+	if (m && m->run_id) {
+		/* A job of a Slurm run joins it: same id, so the same
+		 * artifact folder and records. */
+		if (strlen(m->run_id) != 36) {
+			rc = zenc__error_set(ZENC_EINVALID,
+					     "invalid run id '%s'", m->run_id);
+			goto fail;
+		}
+		memcpy(x.run->id, m->run_id, 37);
+	}
 	x.run->pipeline = zenc__strdup(p->name);
 
 	if ((rc = zenc_pipeline_validate(p)) < 0)
@@ -194,6 +212,20 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 		goto fail_env;
 	}
 
+	orch = zenc__stack_orchestrator_flavor(x.stack);
+	slurm = orch && !strcmp(orch, "slurm");
+	if (m && m->run_id) {
+		if ((rc = zenc__slurm_join(&x, m)) < 0)
+			goto fail_env;
+		rc = m->finish ? zenc__slurm_finish(&x, m)
+			       : zenc__slurm_step(&x, m);
+		if (rc < 0)
+			goto fail;
+		goto joined;
+	}
+	if (slurm && (rc = zenc__slurm_check(&x)) < 0)
+		goto fail_env;
+
 	gethostname(host, sizeof(host) - 1);
 	memset(&rr, 0, sizeof(rr));
 	rr.id = x.run->id;
@@ -202,7 +234,9 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 	rr.status = "running";
 	rr.stack = zenc_stack_name(x.stack);
 	rr.host = host;
-	rr.pid = (long)getpid();
+	/* A detached run has no orchestrating process to watch: its last
+	 * Slurm job ends it. */
+	rr.pid = slurm && m && m->detach ? 0 : (long)getpid();
 	rr.started = x.started;
 	if ((rc = x.store->run_begin(x.store, &rr)) < 0)
 		goto fail_env;
@@ -213,7 +247,17 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 	if (!x.quiet)
 		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
 			   x.run->id, zenc_stack_name(x.stack));
-	zenc__orchestrate_local(&x);
+	if (slurm)
+		detached = zenc__orchestrate_slurm(&x, o, m) == 1;
+	else
+		zenc__orchestrate_local(&x);
+	if (detached) {
+		if (!x.quiet)
+			zenc__info("Run %s submitted; 'zenc runs show %s' "
+				   "tells how it goes.",
+				   x.run->name, x.run->id);
+		goto joined;
+	}
 	zenc__run_hooks(&x);
 	if (x.store->run_end(x.store, x.run->id,
 			     x.run->failed ? "failed" : "completed",
@@ -225,6 +269,7 @@ int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
 			  "Run %s %s in %.3fs.", x.run->name,
 			  x.run->failed ? "failed" : "completed",
 			  zenc__now() - x.started);
+joined:
 	*out = x.run;
 	x.run = NULL;
 	exec_release(&x);

@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "stack.h"
+#include "alerter.h"
 
 struct zenc_stack {
 	char *name;
@@ -16,6 +17,9 @@ struct zenc_stack {
 	/* Defaults for keys a component leaves out, made once. */
 	char *artifact_path;
 	char *store_location;
+	/* The alerter object, made on first use (zenc_stack_alerter()). */
+	zenc_alerter *alerter;
+	int alerter_made;
 };
 
 static void copy_component(zenc__component *dst, const zenc__component *src)
@@ -140,6 +144,7 @@ void zenc__stack_free(zenc_stack *stack)
 	free(stack->artifact_path);
 	free(stack->store_location);
 	free(stack->name);
+	zenc_alerter_free(stack->alerter);
 	free(stack);
 }
 
@@ -202,8 +207,16 @@ const char *zenc_stack_name(const zenc_stack *stack)
 
 zenc_alerter *zenc_stack_alerter(zenc_stack *stack)
 {
-	/* The alerter object arrives with the alerters change; until then
-	 * its config is reachable through zenc__stack_alerter_config(). */
-	(void)stack;
-	return NULL;
+	/* Made once per process that asks: a step's child makes its own,
+	 * with its own connection to the store (alerter.c). */
+	if (!stack)
+		return NULL;
+	if (!stack->alerter_made) {
+		stack->alerter_made = 1;
+		if (zenc__alerter_for_stack(&stack->alerter, stack) < 0 &&
+		    zenc_error_last_code() != ZENC_ENOTFOUND)
+			zenc__warn("alerter of stack '%s' unusable: %s",
+				   stack->name, zenc_error_last());
+	}
+	return stack->alerter;
 }

@@ -10,15 +10,21 @@
 #include "store.h"
 #include "internal.h"
 
+/* store_postgres.c; a stub that says so when built without libpq. */
+int zenc__store_postgres_open(zenc__store **out, const char *dsn);
+
 int zenc__store_open(
 	zenc__store **out, const char *flavor, const char *location)
 {
 	*out = NULL;
 	if (!flavor || !strcmp(flavor, "sqlite"))
 		return zenc__store_sqlite_open(out, location);
+	if (!strcmp(flavor, "postgres"))
+		return zenc__store_postgres_open(out, location);
 	return zenc__error_set(
 		ZENC_ECONFIG,
-		"unknown metadata-store flavor '%s' (known: sqlite)", flavor);
+		"unknown metadata-store flavor '%s' (known: postgres, sqlite)",
+		flavor);
 }
 
 void zenc__store_free(zenc__store *store)

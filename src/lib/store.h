@@ -108,7 +108,41 @@ typedef struct zenc__run_filter {
 	size_t offset;
 } zenc__run_filter;
 
-#define ZENC__STORE_VERSION 1
+/* One alert of the outbox.  Every alert is written here before it is
+ * sent; `status` is "pending" (not delivered yet), "delivered", "failed"
+ * (refused for good) or "suppressed" (dedup_window, only_on_change).  No
+ * field ever holds a secret. */
+typedef struct zenc__alert_record {
+	const char *id;          /* UUID */
+	double created;
+	const char *alerter;     /* the component's name, or NULL */
+	const char *flavor;
+	const char *run_id;      /* NULL when not about a run */
+	const char *pipeline;
+	const char *step;
+	const char *event;       /* "on_failure", "test", ... */
+	const char *step_status; /* the step's: "failed", "completed" */
+	const char *error_type;
+	const char *title;
+	const char *dedup_key;   /* NULL: never de-duplicated */
+	const char *status;
+	const char *alert_json;  /* the alert, to send it again */
+	int attempts;            /* delivery attempts so far */
+	const char *last_error;
+	double updated;
+	double delivered;
+	double lease_until;      /* someone is sending it until then */
+} zenc__alert_record;
+
+typedef struct zenc__alert_list {
+	zenc__alert_record *alerts;
+	size_t n;
+	void *arena;
+} zenc__alert_list;
+
+void zenc__alert_list_free(zenc__alert_list *list);
+
+#define ZENC__STORE_VERSION 2
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -143,6 +177,37 @@ struct zenc__store {
 			zenc__run_info *out);
 	int (*run_delete)(zenc__store *self, const char *id_or_name);
 	void (*free)(zenc__store *self);
+
+	/* Version 2: the alert outbox. */
+	/* Inserts a new alert. */
+	int (*alert_put)(zenc__store *self, const zenc__alert_record *a);
+	/* Sets an alert's status, attempts, last error (NULL clears it) and
+	 * lease; `updated` becomes now, and `delivered` too for
+	 * "delivered".  ZENC_ENOTFOUND for an unknown id. */
+	int (*alert_update)(zenc__store *self, const char *id,
+			    const char *status, int attempts,
+			    const char *last_error, double lease_until);
+	/* Alerts, newest first; `status` NULL: any; `limit` 0: all. */
+	int (*alerts_list)(zenc__store *self, const char *status,
+			   size_t limit, zenc__alert_list *out);
+	/* Pending alerts nobody is sending (lease before `now`), oldest
+	 * first. */
+	int (*alerts_pending)(zenc__store *self, double now,
+			      zenc__alert_list *out);
+	/* Takes a pending alert for sending until `until`, unless someone
+	 * else holds it: *claimed 1 or 0. */
+	int (*alert_claim)(zenc__store *self, const char *id, double now,
+			   double until, int *claimed);
+	/* How many alerts with `dedup_key` were created since `since` and
+	 * not suppressed. */
+	int (*alerts_recent)(zenc__store *self, const char *dedup_key,
+			     double since, int *count);
+	/* The final status ("completed", "failed") of step `step` in the
+	 * latest run of `pipeline` that started before run `run_id`; "" when
+	 * there is none.  Written NUL-terminated into out[size]. */
+	int (*step_last_status)(zenc__store *self, const char *pipeline,
+				const char *step, const char *run_id,
+				char *out, size_t size);
 };
 
 /*

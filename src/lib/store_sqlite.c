@@ -91,6 +91,32 @@ static const char *const migrations[] = {
 	"CREATE INDEX hook_runs_run ON hook_runs (run_id, seq);",
 	/* 2: the DAG, so a run can be drawn from its records alone. */
 	"ALTER TABLE step_runs ADD COLUMN upstream TEXT;",
+	/* 3: the alert outbox.  No foreign key to runs: an alert outlives
+	 * a deleted run, and a test alert has none. */
+	"CREATE TABLE alerts ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" created REAL NOT NULL,"
+	" alerter TEXT,"
+	" flavor TEXT,"
+	" run_id TEXT,"
+	" pipeline TEXT,"
+	" step TEXT,"
+	" event TEXT,"
+	" step_status TEXT,"
+	" error_type TEXT,"
+	" title TEXT,"
+	" dedup_key TEXT,"
+	" status TEXT NOT NULL,"
+	" alert_json TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" updated REAL,"
+	" delivered REAL,"
+	" lease_until REAL);"
+	"CREATE INDEX alerts_created ON alerts (created DESC);"
+	"CREATE INDEX alerts_pending ON alerts (created)"
+	" WHERE status = 'pending';"
+	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1027,6 +1053,304 @@ done:
 	return rc;
 }
 
+/* The alert outbox. */
+
+#define ALERT_COLUMNS                                                          \
+	"id, created, alerter, flavor, run_id, pipeline, step, event,"         \
+	" step_status, error_type, title, dedup_key, status, alert_json,"      \
+	" attempts, last_error, updated, delivered, lease_until"
+
+void zenc__alert_list_free(zenc__alert_list *list)
+{
+	if (!list)
+		return;
+	zenc__arena_free(list->arena);
+	memset(list, 0, sizeof(*list));
+}
+
+static int sq_alert_put(zenc__store *self, const zenc__alert_record *r)
+{
+	static const char sql[] =
+		"INSERT INTO alerts (" ALERT_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+		" ?18, ?19)";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc, b = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	b |= bind_text(st, 1, r->id);
+	b |= sqlite3_bind_double(st, 2, r->created);
+	b |= bind_text(st, 3, r->alerter);
+	b |= bind_text(st, 4, r->flavor);
+	b |= bind_text(st, 5, r->run_id);
+	b |= bind_text(st, 6, r->pipeline);
+	b |= bind_text(st, 7, r->step);
+	b |= bind_text(st, 8, r->event);
+	b |= bind_text(st, 9, r->step_status);
+	b |= bind_text(st, 10, r->error_type);
+	b |= bind_text(st, 11, r->title);
+	b |= bind_text(st, 12, r->dedup_key);
+	b |= bind_text(st, 13, r->status ? r->status : "pending");
+	b |= bind_text(st, 14, r->alert_json ? r->alert_json : "{}");
+	b |= sqlite3_bind_int(st, 15, r->attempts);
+	b |= bind_text(st, 16, r->last_error);
+	b |= bind_time(st, 17, r->updated);
+	b |= bind_time(st, 18, r->delivered);
+	b |= bind_time(st, 19, r->lease_until);
+	if (b || exec_stmt(st) != SQLITE_OK)
+		rc = db_fail(s, "cannot record alert '%s'", r->id);
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_alert_update(
+	zenc__store *self,
+	const char *id,
+	const char *status,
+	int attempts,
+	const char *last_error,
+	double lease_until)
+{
+	static const char sql[] =
+		"UPDATE alerts SET status = ?2, attempts = ?3, last_error = ?4,"
+		" lease_until = ?5, updated = ?6,"
+		" delivered = CASE WHEN ?2 = 'delivered' THEN ?6"
+		" ELSE delivered END WHERE id = ?1";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc, b = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	b |= bind_text(st, 1, id);
+	b |= bind_text(st, 2, status);
+	b |= sqlite3_bind_int(st, 3, attempts);
+	b |= bind_text(st, 4, last_error);
+	b |= bind_time(st, 5, lease_until);
+	b |= sqlite3_bind_double(st, 6, zenc__now());
+	if (b || exec_stmt(st) != SQLITE_OK)
+		rc = db_fail(s, "cannot update alert '%s'", id);
+	else if (sqlite3_changes(s->db) == 0)
+		rc = zenc__error_set(ZENC_ENOTFOUND, "no alert '%s'", id);
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void read_alert(zenc__arena *a, sqlite3_stmt *st, zenc__alert_record *r)
+{
+	r->id = col_text(a, st, 0);
+	r->created = sqlite3_column_double(st, 1);
+	r->alerter = col_text(a, st, 2);
+	r->flavor = col_text(a, st, 3);
+	r->run_id = col_text(a, st, 4);
+	r->pipeline = col_text(a, st, 5);
+	r->step = col_text(a, st, 6);
+	r->event = col_text(a, st, 7);
+	r->step_status = col_text(a, st, 8);
+	r->error_type = col_text(a, st, 9);
+	r->title = col_text(a, st, 10);
+	r->dedup_key = col_text(a, st, 11);
+	r->status = col_text(a, st, 12);
+	r->alert_json = col_text(a, st, 13);
+	r->attempts = col_int(st, 14);
+	r->last_error = col_text(a, st, 15);
+	r->updated = sqlite3_column_double(st, 16);
+	r->delivered = sqlite3_column_double(st, 17);
+	r->lease_until = sqlite3_column_double(st, 18);
+}
+
+/* Runs an alert query whose parameters are already bound. */
+static int read_alerts(
+	sqlite_store *s, sqlite3_stmt *st, zenc__alert_list *out)
+{
+	struct vec v = {NULL, 0, 0, sizeof(zenc__alert_record)};
+	zenc__arena *a = zenc__arena_new();
+	int rc = 0, step_rc;
+
+	while ((step_rc = sqlite3_step(st)) == SQLITE_ROW)
+		read_alert(a, st, vec_push(&v));
+	if (step_rc != SQLITE_DONE) {
+		rc = db_fail(s, "cannot list alerts in '%s'", s->path);
+		zenc__arena_free(a);
+	} else {
+		out->alerts = vec_to_arena(&v, a);
+		out->n = v.n;
+		out->arena = a;
+	}
+	free(v.p);
+	return rc;
+}
+
+static int sq_alerts_list(
+	zenc__store *self,
+	const char *status,
+	size_t limit,
+	zenc__alert_list *out)
+{
+	static const char sql[] = "SELECT " ALERT_COLUMNS " FROM alerts"
+				  " WHERE (?1 IS NULL OR status = ?1)"
+				  " ORDER BY created DESC, rowid DESC LIMIT ?2";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	if (bind_text(st, 1, status) |
+	    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1)) {
+		rc = db_fail(s, "cannot list alerts in '%s'", s->path);
+		goto done;
+	}
+	rc = read_alerts(s, st, out);
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_alerts_pending(
+	zenc__store *self, double now, zenc__alert_list *out)
+{
+	static const char sql[] =
+		"SELECT " ALERT_COLUMNS " FROM alerts"
+		" WHERE status = 'pending'"
+		" AND (lease_until IS NULL OR lease_until < ?1)"
+		" ORDER BY created, rowid";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	if (sqlite3_bind_double(st, 1, now)) {
+		rc = db_fail(s, "cannot list alerts in '%s'", s->path);
+		goto done;
+	}
+	rc = read_alerts(s, st, out);
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_alert_claim(
+	zenc__store *self,
+	const char *id,
+	double now,
+	double until,
+	int *claimed)
+{
+	/* One statement: of two processes claiming, one changes the row. */
+	static const char sql[] =
+		"UPDATE alerts SET lease_until = ?3 WHERE id = ?1"
+		" AND status = 'pending'"
+		" AND (lease_until IS NULL OR lease_until < ?2)";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*claimed = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	if (bind_text(st, 1, id) | sqlite3_bind_double(st, 2, now) |
+		    sqlite3_bind_double(st, 3, until) ||
+	    exec_stmt(st) != SQLITE_OK) {
+		rc = db_fail(s, "cannot claim alert '%s'", id);
+		goto done;
+	}
+	*claimed = sqlite3_changes(s->db) == 1;
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_alerts_recent(
+	zenc__store *self, const char *dedup_key, double since, int *count)
+{
+	static const char sql[] = "SELECT count(*) FROM alerts"
+				  " WHERE dedup_key = ?1 AND created >= ?2"
+				  " AND status != 'suppressed'";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*count = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	if (bind_text(st, 1, dedup_key) | sqlite3_bind_double(st, 2, since) ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(s, "cannot look up recent alerts");
+		goto done;
+	}
+	*count = sqlite3_column_int(st, 0);
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sq_step_last_status(
+	zenc__store *self,
+	const char *pipeline,
+	const char *step,
+	const char *run_id,
+	char *out,
+	size_t size)
+{
+	/* The run's own start bounds the search, so that a run recorded
+	 * later (a concurrent one) does not count as "previous". */
+	static const char sql[] =
+		"SELECT s.status FROM step_runs s JOIN runs r"
+		" ON r.id = s.run_id"
+		" WHERE r.pipeline = ?1 AND s.name = ?2 AND r.id != ?3"
+		" AND s.status IN ('completed', 'failed')"
+		" AND r.started < coalesce((SELECT started FROM runs"
+		" WHERE id = ?3), 1e300)"
+		" ORDER BY r.started DESC LIMIT 1";
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int rc, step_rc;
+
+	if (size)
+		out[0] = '\0';
+	pthread_mutex_lock(&s->lock);
+	if ((rc = db_prepare(s, &st, sql, 0)) < 0)
+		goto done;
+	if (bind_text(st, 1, pipeline) | bind_text(st, 2, step) |
+	    bind_text(st, 3, run_id ? run_id : "")) {
+		rc = db_fail(s, "cannot look up step '%s'", step);
+		goto done;
+	}
+	step_rc = sqlite3_step(st);
+	if (step_rc == SQLITE_ROW) {
+		t = sqlite3_column_text(st, 0);
+		if (t && size)
+			snprintf(out, size, "%s", (const char *)t);
+	} else if (step_rc != SQLITE_DONE) {
+		rc = db_fail(s, "cannot look up step '%s'", step);
+	}
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static void sq_free(zenc__store *self)
 {
 	sqlite_store *s = to_sqlite(self);
@@ -1291,6 +1615,13 @@ int zenc__store_sqlite_open(zenc__store **out, const char *path)
 	s->base.run_show = sq_run_show;
 	s->base.run_delete = sq_run_delete;
 	s->base.free = sq_free;
+	s->base.alert_put = sq_alert_put;
+	s->base.alert_update = sq_alert_update;
+	s->base.alerts_list = sq_alerts_list;
+	s->base.alerts_pending = sq_alerts_pending;
+	s->base.alert_claim = sq_alert_claim;
+	s->base.alerts_recent = sq_alerts_recent;
+	s->base.step_last_status = sq_step_last_status;
 	s->path = zenc__strdup(path);
 	pthread_mutex_init(&s->lock, NULL);
 

@@ -181,7 +181,7 @@ static void test_flavor_messages(void **state)
 		ZENC_ENOTFOUND);
 	assert_string_equal(
 		zenc_error_last(), "unknown orchestrator flavor 'kubernetes' "
-				   "(known: local)");
+				   "(known: local, slurm)");
 
 	assert_int_equal(zenc__flavor_lookup(&f, "artifact-store", "local"), 0);
 	assert_int_equal(zenc__flavor_check_key(f, "path"), 0);
@@ -446,7 +446,8 @@ static void test_edit_and_load(void **state)
 
 	assert_int_equal(zenc__stack_load(&s, NULL), 0);
 	assert_string_equal(zenc_stack_name(s), "prod");
-	assert_null(zenc_stack_alerter(s));
+	/* The stack now has an alerter object, made from that config. */
+	assert_non_null(zenc_stack_alerter(s));
 	assert_int_equal(
 		zenc__stack_alerter_config(s, &flavor, &keys, &values, &n), 0);
 	assert_string_equal(flavor, "slack");

@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 2);
+		query_int(f, "SELECT max(version) FROM schema_version"), 3);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 2);
+		query_int(f, "SELECT count(*) FROM schema_version"), 3);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -206,7 +206,7 @@ static void test_unknown_flavor(void **state)
 	assert_null(s);
 	assert_string_equal(
 		zenc_error_last(),
-		"unknown metadata-store flavor 'postgrs' (known: sqlite)");
+		"unknown metadata-store flavor 'postgrs' (known: postgres, sqlite)");
 }
 
 static void test_open_failure(void **state)

@@ -1,0 +1,382 @@
+/*
+ * zenc alerts list|flush: the alert outbox of the active stack's metadata
+ * store; and zenc alerter test NAME, which sends one alert through a
+ * component (the verb sits in cmd_component.c's table).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lib/alerter.h"
+#include "lib/stack.h"
+
+static const char usage_alerts[] =
+	"usage: zenc alerts list [--json] [--status STATUS] [--limit N]"
+	" [--stack NAME]\n"
+	"   or: zenc alerts flush [--stack NAME]\n"
+	"\n"
+	"Every alert is written to the metadata store before it is sent.\n"
+	"STATUS is pending, delivered, failed or suppressed.  'flush'\n"
+	"sends each pending alert once: exit 0 when all were delivered,\n"
+	"3 when some are still pending or failed.\n";
+
+static void printer(zenc_log_level level, const char *message, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "%s%s\n",
+		level >= ZENC_LOG_ERROR  ? "error: "
+		: level == ZENC_LOG_WARN ? "warning: "
+					 : "",
+		message);
+}
+
+/* The active stack's (or `stack_name`'s) metadata store. */
+static int open_store(zenc__store **out, const char *stack_name,
+		      zenc_stack **stack_out)
+{
+	zenc_stack *stack = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = zenc__stack_load(&stack, stack_name)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
+	}
+	if ((rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
+				   zenc__stack_store_location(stack))) < 0) {
+		cli_error("%s", zenc_error_last());
+		zenc__stack_free(stack);
+		return ZENC_EXIT_ENV;
+	}
+	if (!(*out)->alerts_list || !(*out)->alerts_pending ||
+	    !(*out)->alert_update || !(*out)->alert_claim) {
+		cli_error("metadata store flavor '%s' has no alert outbox",
+			  (*out)->flavor);
+		zenc__store_free(*out);
+		*out = NULL;
+		zenc__stack_free(stack);
+		return ZENC_EXIT_ENV;
+	}
+	if (stack_out)
+		*stack_out = stack;
+	else
+		zenc__stack_free(stack);
+	return 0;
+}
+
+static int opt_value(int argc, char **argv, int *i, const char *name,
+		     const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n))
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+static void put_time(zenc_buf *b, double t)
+{
+	if (t == 0) {
+		zenc_buf_puts(b, "null");
+		return;
+	}
+	zenc_buf_putc(b, '"');
+	zenc__time_iso(b, t);
+	zenc_buf_putc(b, '"');
+}
+
+static void alert_json(zenc_buf *b, const zenc__alert_record *r)
+{
+	zenc_buf_puts(b, "{\"id\":");
+	zenc__json_utf8(b, r->id);
+	zenc_buf_puts(b, ",\"created\":");
+	put_time(b, r->created);
+	zenc_buf_puts(b, ",\"status\":");
+	zenc__json_utf8(b, r->status);
+	zenc_buf_printf(b, ",\"attempts\":%d", r->attempts);
+	zenc_buf_puts(b, ",\"last_error\":");
+	zenc__json_utf8(b, r->last_error);
+	zenc_buf_puts(b, ",\"alerter\":");
+	zenc__json_utf8(b, r->alerter);
+	zenc_buf_puts(b, ",\"flavor\":");
+	zenc__json_utf8(b, r->flavor);
+	zenc_buf_puts(b, ",\"run_id\":");
+	zenc__json_utf8(b, r->run_id);
+	zenc_buf_puts(b, ",\"pipeline\":");
+	zenc__json_utf8(b, r->pipeline);
+	zenc_buf_puts(b, ",\"step\":");
+	zenc__json_utf8(b, r->step);
+	zenc_buf_puts(b, ",\"event\":");
+	zenc__json_utf8(b, r->event);
+	zenc_buf_puts(b, ",\"step_status\":");
+	zenc__json_utf8(b, r->step_status);
+	zenc_buf_puts(b, ",\"error_type\":");
+	zenc__json_utf8(b, r->error_type);
+	zenc_buf_puts(b, ",\"title\":");
+	zenc__json_utf8(b, r->title);
+	zenc_buf_puts(b, ",\"updated\":");
+	put_time(b, r->updated);
+	zenc_buf_puts(b, ",\"delivered\":");
+	put_time(b, r->delivered);
+	zenc_buf_puts(b, ",\"alert\":");
+	zenc_buf_puts(b, zenc__json_valid(r->alert_json) ? r->alert_json
+							 : "null");
+	zenc_buf_putc(b, '}');
+}
+
+static int alerts_list(int argc, char **argv)
+{
+	static const char *const statuses[] = {"pending", "delivered",
+					       "failed", "suppressed", NULL};
+	zenc__alert_list list = {NULL, 0, NULL};
+	const char *status = NULL, *limit_s = NULL, *stack = NULL;
+	zenc_buf b = ZENC_BUF_INIT;
+	zenc__store *st = NULL;
+	bool json = false;
+	size_t i, limit = 0;
+	int rc, k, ok;
+	char *end;
+
+	for (k = 1; k < argc; k++) {
+		if (cli_is_help(argv[k])) {
+			fputs(usage_alerts, stdout);
+			return ZENC_EXIT_OK;
+		}
+		if (!strcmp(argv[k], "--json")) {
+			json = true;
+		} else if ((ok = opt_value(argc, argv, &k, "--status",
+					   &status)) ||
+			   (ok = opt_value(argc, argv, &k, "--limit",
+					   &limit_s)) ||
+			   (ok = opt_value(argc, argv, &k, "--stack",
+					   &stack))) {
+			if (ok < 0) {
+				cli_error("option '%s' needs a value",
+					  argv[k]);
+				fputs(usage_alerts, stderr);
+				return ZENC_EXIT_USAGE;
+			}
+		} else {
+			cli_error("unexpected argument '%s'", argv[k]);
+			fputs(usage_alerts, stderr);
+			return ZENC_EXIT_USAGE;
+		}
+	}
+	if (status) {
+		for (i = 0; statuses[i] && strcmp(statuses[i], status); i++)
+			;
+		if (!statuses[i]) {
+			cli_error("unknown status '%s' (known: pending, "
+				  "delivered, failed, suppressed)",
+				  status);
+			return ZENC_EXIT_USAGE;
+		}
+	}
+	if (limit_s) {
+		unsigned long v = strtoul(limit_s, &end, 10);
+
+		if (!*limit_s || *end || *limit_s == '-') {
+			cli_error("invalid --limit '%s'", limit_s);
+			return ZENC_EXIT_USAGE;
+		}
+		limit = v;
+	}
+	if ((rc = open_store(&st, stack, NULL)) != 0)
+		return rc;
+	if (st->alerts_list(st, status, limit, &list) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = ZENC_EXIT_ENV;
+		goto done;
+	}
+	if (json) {
+		zenc_buf_putc(&b, '[');
+		for (i = 0; i < list.n; i++) {
+			if (i)
+				zenc_buf_putc(&b, ',');
+			alert_json(&b, &list.alerts[i]);
+		}
+		zenc_buf_puts(&b, "]\n");
+		fputs(zenc_buf_cstr(&b), stdout);
+		goto done;
+	}
+	if (!list.n) {
+		printf("no alerts%s%s\n", status ? " with status " : "",
+		       status ? status : "");
+		goto done;
+	}
+	printf("%-8s  %-20s  %-10s  %-8s  %-12s  %s\n", "ID", "CREATED",
+	       "STATUS", "ATTEMPTS", "ALERTER", "TITLE");
+	for (i = 0; i < list.n; i++) {
+		const zenc__alert_record *r = &list.alerts[i];
+
+		zenc_buf_clear(&b);
+		zenc__time_iso(&b, r->created);
+		if (b.len > 19)
+			b.ptr[19] = '\0';
+		printf("%-8.8s  %-20s  %-10s  %-8d  %-12s  %s\n", r->id,
+		       b.ptr, r->status, r->attempts,
+		       r->alerter ? r->alerter : "-",
+		       r->title ? r->title : "");
+		if (r->last_error && strcmp(r->status, "delivered"))
+			printf("%-8s  last error: %s\n", "",
+			       r->last_error);
+	}
+done:
+	zenc__alert_list_free(&list);
+	zenc__store_free(st);
+	zenc_buf_release(&b);
+	return rc;
+}
+
+static int alerts_flush(int argc, char **argv)
+{
+	const char *stack = NULL;
+	zenc__store *st = NULL;
+	size_t delivered, pending, failed;
+	int rc, k, ok;
+
+	for (k = 1; k < argc; k++) {
+		if (cli_is_help(argv[k])) {
+			fputs(usage_alerts, stdout);
+			return ZENC_EXIT_OK;
+		}
+		if ((ok = opt_value(argc, argv, &k, "--stack", &stack))) {
+			if (ok < 0) {
+				cli_error("option '--stack' needs a value");
+				return ZENC_EXIT_USAGE;
+			}
+			continue;
+		}
+		cli_error("unexpected argument '%s'", argv[k]);
+		fputs(usage_alerts, stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	if ((rc = open_store(&st, stack, NULL)) != 0)
+		return rc;
+	if (zenc__alerts_flush(st, &delivered, &pending, &failed) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = ZENC_EXIT_ENV;
+		goto done;
+	}
+	printf("%zu delivered, %zu still pending, %zu failed\n", delivered,
+	       pending, failed);
+	rc = pending || failed ? ZENC_EXIT_ENV : ZENC_EXIT_OK;
+done:
+	zenc__store_free(st);
+	return rc;
+}
+
+int cmd_alerts(int argc, char **argv)
+{
+	zenc_log_set(ZENC_LOG_INFO, printer, NULL);
+	if (argc < 2) {
+		fputs(usage_alerts, stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		fputs(usage_alerts, stdout);
+		return ZENC_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "list"))
+		return alerts_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "flush"))
+		return alerts_flush(argc - 1, argv + 1);
+	cli_error("unknown alerts command '%s'", argv[1]);
+	fputs(usage_alerts, stderr);
+	return ZENC_EXIT_USAGE;
+}
+
+/*
+ * zenc alerter test NAME: one alert through the component, recorded in
+ * the active stack's outbox like any other (a test that fails is
+ * "failed", never left pending).
+ */
+int cmd_alerter_test(const char *kind, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: zenc alerter test NAME\n"
+		"\n"
+		"Sends one test alert through alerter NAME and says what "
+		"happened:\nexit 0 when it was delivered, 3 when it was "
+		"not.\n";
+	zenc__deliver_opts o = {0, 1, 1};
+	zenc__alert_outcome out;
+	zenc_alert al = ZENC_ALERT_INIT;
+	zenc_stack *stack = NULL;
+	zenc_alerter *a = NULL;
+	zenc__store *st = NULL;
+	zenc_buf title = ZENC_BUF_INIT, msg = ZENC_BUF_INIT;
+	const char *name = NULL;
+	int rc, k;
+
+	(void)kind;
+	zenc_log_set(ZENC_LOG_INFO, printer, NULL);
+	for (k = 1; k < argc; k++) {
+		if (cli_is_help(argv[k])) {
+			fputs(usage, stdout);
+			return ZENC_EXIT_OK;
+		}
+		if (argv[k][0] == '-' || name) {
+			cli_error("unexpected argument '%s'", argv[k]);
+			fputs(usage, stderr);
+			return ZENC_EXIT_USAGE;
+		}
+		name = argv[k];
+	}
+	if (!name) {
+		cli_error("missing alerter name");
+		fputs(usage, stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	/* The store is only for the record: opened to check it works. */
+	if ((rc = open_store(&st, NULL, &stack)) != 0)
+		return rc;
+	zenc__store_free(st);
+	if ((rc = zenc__alerter_for_component(
+		     &a, name, zenc__stack_store_flavor(stack),
+		     zenc__stack_store_location(stack))) < 0) {
+		cli_error("%s", zenc_error_last());
+		rc = rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID
+			     ? ZENC_EXIT_USAGE
+			     : ZENC_EXIT_ENV;
+		goto done;
+	}
+	zenc_buf_printf(&title, "zenc test alert from alerter '%s'", name);
+	zenc_buf_printf(&msg,
+			"This is a test alert, sent by 'zenc alerter test "
+			"%s'. If you read it, alerts of stacks that use this "
+			"alerter reach you.",
+			name);
+	al.title = title.ptr;
+	al.message = msg.ptr;
+	al.event = "test";
+	al.status = "test";
+	rc = zenc__alerter_deliver(a, &al, &o, &out);
+	if (out == ZENC__ALERT_DELIVERED) {
+		printf("test alert delivered through alerter '%s' (flavor "
+		       "%s)\n",
+		       name, a->flavor);
+		rc = ZENC_EXIT_OK;
+	} else {
+		cli_error("test alert not delivered through alerter '%s': %s",
+			  name, zenc_error_last());
+		rc = ZENC_EXIT_ENV;
+	}
+done:
+	zenc_alerter_free(a);
+	zenc__stack_free(stack);
+	zenc_buf_release(&title);
+	zenc_buf_release(&msg);
+	return rc;
+}

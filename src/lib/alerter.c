@@ -1,0 +1,1460 @@
+/*
+ * The alerter core: creating flavors, and delivery that loses nothing.
+ *
+ * Every alert goes to the metadata store's outbox first, in the process
+ * that posts it (a step's child opens its own connection: it must not use
+ * its parent's).  Then it is sent, each attempt bounded by the alerter's
+ * timeout and all of them by a budget that stays under the hook's
+ * deadline, with exponential backoff and jitter between attempts and
+ * HTTP 429 Retry-After honoured.  What could not be sent stays pending
+ * with its last error, for `zenc alerts flush`.  De-duplication
+ * (dedup_window, only_on_change) records what it holds back as
+ * suppressed.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "exec.h"
+#include "alerter.h"
+
+/* Retry-After of the current post, per thread. */
+static _Thread_local double retry_after;
+
+void zenc_alerter_set_retry_after(double seconds)
+{
+	retry_after = seconds > 0 ? seconds : 0;
+}
+
+double zenc__alerter_take_retry_after(void)
+{
+	double r = retry_after;
+
+	retry_after = 0;
+	return r;
+}
+
+/*
+ * Config.
+ */
+
+const char *zenc__alerter_config_get(const zenc__alerter_config *c,
+				     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->keys[i], key))
+			return c->values[i];
+	return NULL;
+}
+
+int zenc__alerter_config_check(const zenc__alerter_config *c)
+{
+	const zenc_flavor *f;
+	size_t i;
+	int rc;
+
+	if ((rc = zenc__flavor_lookup(&f, "alerter", c->flavor)) < 0)
+		return rc;
+	for (i = 0; i < c->n; i++)
+		if ((rc = zenc__flavor_check_key(f, c->keys[i])) < 0)
+			return rc;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
+	    !strcmp(v, "on"))
+		*out = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") ||
+		 !strcmp(v, "0") || !strcmp(v, "off") || !*v)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* The keys every flavor shares, read by the core. */
+static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
+{
+	const char *v;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	if ((v = zenc__alerter_config_get(c, "timeout")) &&
+	    (zenc__parse_duration(v, &o->timeout) < 0 || o->timeout <= 0))
+		return zenc__error_set(ZENC_EINVALID,
+				       "invalid timeout '%s' for alerter '%s' "
+				       "(a duration such as 10s or 500ms)",
+				       v, c->name ? c->name : c->flavor);
+	if ((v = zenc__alerter_config_get(c, "dedup_window")) &&
+	    (zenc__parse_duration(v, &o->dedup_window) < 0 ||
+	     o->dedup_window < 0))
+		return zenc__error_set(ZENC_EINVALID,
+				       "invalid dedup_window '%s' for alerter "
+				       "'%s' (a duration such as 10m)",
+				       v, c->name ? c->name : c->flavor);
+	if ((v = zenc__alerter_config_get(c, "only_on_change")) &&
+	    parse_bool(v, &o->only_on_change) < 0)
+		return zenc__error_set(ZENC_EINVALID,
+				       "invalid only_on_change '%s' for "
+				       "alerter '%s' (true or false)",
+				       v, c->name ? c->name : c->flavor);
+	v = zenc__alerter_config_get(c, "dashboard_url");
+	o->dashboard_url = v && *v ? v : NULL;
+	return 0;
+}
+
+/*
+ * Creating flavors.
+ */
+
+typedef int (*create_fn)(zenc_alerter **out, const zenc__alerter_config *c);
+
+static const struct {
+	const char *name;
+	create_fn create;
+} creators[] = {
+	{"log", zenc__alerter_log_create},
+	{"webhook", zenc__alerter_webhook_create},
+	{"slack", zenc__alerter_slack_create},
+	{"discord", zenc__alerter_discord_create},
+	{"email", zenc__alerter_email_create},
+	{"command", zenc__alerter_command_create},
+};
+
+static int create_impl(zenc_alerter **out, const zenc__alerter_config *c)
+{
+	zenc__alerter_opts o;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = zenc__alerter_config_check(c)) < 0)
+		return rc;
+	if ((rc = read_opts(&o, c)) < 0)
+		return rc;
+	for (i = 0; i < sizeof(creators) / sizeof(creators[0]); i++)
+		if (!strcmp(creators[i].name, c->flavor))
+			return creators[i].create(out, c);
+	/* A flavor registered from outside has keys but no code here. */
+	return zenc__error_set(ZENC_ENOTFOUND,
+			       "alerter flavor '%s' has no implementation in "
+			       "this program",
+			       c->flavor);
+}
+
+int zenc_alerter_new(zenc_alerter **out, const char *flavor,
+		     const char *const *keys, const char *const *values,
+		     size_t n)
+{
+	zenc__alerter_config c = {NULL, flavor, keys, values, n};
+
+	if (!out || !flavor)
+		return zenc__error_set(ZENC_EINVALID, "no alerter flavor");
+	return create_impl(out, &c);
+}
+
+void zenc_alerter_free(zenc_alerter *a)
+{
+	if (a && a->free)
+		a->free(a);
+}
+
+/*
+ * The core's wrapper.
+ */
+
+typedef struct core_alerter {
+	zenc_alerter base;
+	zenc_alerter *impl;
+	char *name;
+	zenc__alerter_opts o;
+	char *dashboard_url;
+	char *store_flavor;
+	char *store_location;
+} core_alerter;
+
+static int core_post(zenc_alerter *self, const zenc_alert *alert);
+
+static int core_ask(zenc_alerter *self, const zenc_alert *alert,
+		    int *approved_out)
+{
+	core_alerter *c = (core_alerter *)self;
+
+	return c->impl->ask(c->impl, alert, approved_out);
+}
+
+static void core_free(zenc_alerter *self)
+{
+	core_alerter *c = (core_alerter *)self;
+
+	zenc_alerter_free(c->impl);
+	free(c->name);
+	free(c->dashboard_url);
+	free(c->store_flavor);
+	free(c->store_location);
+	free(c);
+}
+
+bool zenc__alerter_is_wrapped(const zenc_alerter *a)
+{
+	return a && a->post == core_post;
+}
+
+int zenc__alerter_wrap(zenc_alerter **out, zenc_alerter *impl,
+		       const char *name, const zenc__alerter_opts *o,
+		       const char *store_flavor, const char *store_location)
+{
+	core_alerter *c = zenc__calloc(1, sizeof(*c));
+
+	c->base.version = ZENC_ALERTER_VERSION;
+	c->base.flavor = impl->flavor;
+	c->base.caps = impl->caps;
+	c->base.post = core_post;
+	c->base.ask = impl->ask ? core_ask : NULL;
+	c->base.free = core_free;
+	c->impl = impl;
+	c->name = zenc__strdup(name);
+	if (o) {
+		c->o = *o;
+	} else {
+		c->o.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	}
+	if (c->o.timeout <= 0)
+		c->o.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	c->dashboard_url = zenc__strdup(c->o.dashboard_url);
+	c->o.dashboard_url = c->dashboard_url;
+	c->store_flavor = zenc__strdup(store_flavor);
+	c->store_location = zenc__strdup(store_location);
+	*out = &c->base;
+	return 0;
+}
+
+static int wrap_config(zenc_alerter **out, const zenc__alerter_config *cfg,
+		       const char *store_flavor, const char *store_location)
+{
+	zenc__alerter_opts o;
+	zenc_alerter *impl;
+	int rc;
+
+	*out = NULL;
+	if ((rc = create_impl(&impl, cfg)) < 0)
+		return rc;
+	read_opts(&o, cfg);
+	return zenc__alerter_wrap(out, impl, cfg->name, &o, store_flavor,
+				  store_location);
+}
+
+int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
+{
+	zenc__alerter_config c;
+	int rc;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	if ((rc = zenc__stack_alerter_config(stack, &c.flavor, &c.keys,
+					     &c.values, &c.n)) < 0)
+		return rc;
+	c.name = zenc__stack_component_name(stack, "alerter");
+	return wrap_config(out, &c, zenc__stack_store_flavor(stack),
+			   zenc__stack_store_location(stack));
+}
+
+int zenc__alerter_for_component(zenc_alerter **out, const char *name,
+				const char *store_flavor,
+				const char *store_location)
+{
+	zenc__stacks cfg = ZENC__STACKS_INIT;
+	zenc__component *comp;
+	zenc__alerter_config c;
+	int rc;
+
+	*out = NULL;
+	if ((rc = zenc__stacks_read(&cfg)) < 0)
+		return rc;
+	if ((rc = zenc__stacks_component_find(&cfg, ZENC__KIND_ALERTER, name,
+					      &comp)) < 0)
+		goto done;
+	c.name = comp->name;
+	c.flavor = comp->flavor;
+	c.keys = (const char *const *)comp->keys;
+	c.values = (const char *const *)comp->values;
+	c.n = comp->n;
+	rc = wrap_config(out, &c, store_flavor, store_location);
+done:
+	zenc__stacks_release(&cfg);
+	return rc;
+}
+
+const char *zenc__alert_outcome_name(zenc__alert_outcome o)
+{
+	switch (o) {
+	case ZENC__ALERT_DELIVERED:
+		return "delivered";
+	case ZENC__ALERT_PENDING:
+		return "pending";
+	case ZENC__ALERT_FAILED:
+		return "failed";
+	case ZENC__ALERT_SUPPRESSED:
+		return "suppressed";
+	}
+	return "unknown";
+}
+
+/*
+ * Time budget.  Inside a hook, everything must end before the hook's
+ * deadline: the budget is the shortest deadline that can apply to the
+ * hook running now, less a margin for the store and the exit.
+ */
+static double hook_deadline_budget(void)
+{
+	zenc_step_context *ctx = zenc__ctx_current();
+	const zenc__hook_list *list = NULL;
+	double t = ZENC__DEFAULT_HOOK_TIMEOUT, margin;
+	zenc__event ev;
+	size_t i;
+
+	if (!ctx || !ctx->in_hook)
+		return 0;
+	if (ctx->ss)
+		t = ctx->ss->hook_timeout;
+	else if (ctx->x->p->hook_timeout > 0)
+		t = ctx->x->p->hook_timeout;
+	if (ctx->hook_event && zenc__event_parse(&ev, ctx->hook_event) == 0)
+		list = ctx->step && ev < ZENC__ON_RUN_SUCCESS
+			       ? zenc__step_hooks(ctx->step, ev)
+			       : &ctx->x->p->hooks[ev];
+	for (i = 0; list && i < list->n; i++)
+		if (list->items[i].h.timeout > 0 &&
+		    list->items[i].h.timeout < t)
+			t = list->items[i].h.timeout;
+	margin = t * 0.15;
+	if (margin < 0.3)
+		margin = 0.3;
+	if (margin > 5)
+		margin = 5;
+	return t - margin > 0.2 ? t - margin : 0.2;
+}
+
+/* Jitter: a thread-local xorshift seeded from the clock and the pid
+ * (children of one fork must not retry in step). */
+static _Thread_local uint64_t rng_state;
+
+static double random_unit(void)
+{
+	uint64_t x;
+
+	if (!rng_state)
+		rng_state = ((uint64_t)(zenc__now() * 1e6)) ^
+			    ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+	x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rng_state = x;
+	return (double)(x >> 11) / 9007199254740992.0;
+}
+
+/* The wait before try `n + 1`: 0.5 s doubling, at most 8 s, "equal
+ * jitter" (half fixed, half random). */
+static double backoff(int n)
+{
+	double base = 0.5 * pow(2, n - 1);
+
+	if (base > 8)
+		base = 8;
+	return base / 2 + random_unit() * base / 2;
+}
+
+/*
+ * Sending: up to `max_tries` attempts within `budget` seconds.  Returns
+ * the outcome; *attempts grows by the attempts made, *err holds the last
+ * error.
+ */
+static zenc__alert_outcome send_tries(core_alerter *c, zenc_alert *al,
+				      double budget, int max_tries,
+				      int *attempts, zenc_buf *err)
+{
+	double deadline = zenc__monotonic() + budget, left, wait, ra;
+	int try, rc;
+
+	for (try = 1; try <= max_tries; try++) {
+		left = deadline - zenc__monotonic();
+		if (try > 1 && left < 0.05)
+			break;
+		al->timeout = c->o.timeout < left ? c->o.timeout : left;
+		if (al->timeout < 0.1)
+			al->timeout = 0.1;
+		zenc__alerter_take_retry_after();
+		rc = c->impl->post(c->impl, al);
+		(*attempts)++;
+		if (rc == 0)
+			return ZENC__ALERT_DELIVERED;
+		zenc_buf_clear(err);
+		zenc_buf_puts(err, zenc_error_last());
+		if (rc != ZENC_EUNREACHABLE && rc != ZENC_ETIMEOUT)
+			return ZENC__ALERT_FAILED;
+		ra = zenc__alerter_take_retry_after();
+		wait = ra > 0 ? ra + random_unit() * 0.1 * (ra < 5 ? ra : 5)
+			      : backoff(try);
+		if (try == max_tries ||
+		    zenc__monotonic() + wait + 0.1 >= deadline)
+			break;
+		zenc__debug("alert attempt %d failed (%s); retrying in %.2fs",
+			    try, zenc_buf_cstr(err), wait);
+		zenc__sleep(wait);
+	}
+	return ZENC__ALERT_PENDING;
+}
+
+/* The key of "the same alert" for dedup_window: through the same
+ * alerter, the same pipeline, step, status and error type. */
+static char *dedup_key(const char *alerter, const zenc_alert *al)
+{
+	if (!al->pipeline)
+		return NULL;
+	return zenc__asprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s",
+			      alerter ? alerter : "", al->pipeline,
+			      al->step ? al->step : "",
+			      al->status ? al->status : "",
+			      al->error_type ? al->error_type : "");
+}
+
+static bool is_failure(const zenc_alert *al)
+{
+	return (al->status && !strcmp(al->status, "failed")) ||
+	       (al->event && !strcmp(al->event, "on_failure"));
+}
+
+/* Why an alert is held back, or NULL to send it. */
+static const char *suppress_reason(core_alerter *c, zenc__store *st,
+				   const zenc_alert *al, const char *key)
+{
+	char last[32];
+	int n;
+
+	if (!st)
+		return NULL;
+	if (c->o.dedup_window > 0 && key &&
+	    st->alerts_recent(st, key, zenc__now() - c->o.dedup_window,
+			      &n) == 0 &&
+	    n > 0)
+		return "dedup_window";
+	if (c->o.only_on_change && al->pipeline && al->step && al->run_id &&
+	    st->step_last_status(st, al->pipeline, al->step, al->run_id,
+				 last, sizeof(last)) == 0) {
+		bool prev_failed = !strcmp(last, "failed");
+
+		if (is_failure(al) ? prev_failed : !prev_failed)
+			return "only_on_change";
+	}
+	return NULL;
+}
+
+static void warn_store(const char *what)
+{
+	zenc__warn("alert outbox unavailable (%s): %s; sending without it",
+		   what, zenc_error_last());
+}
+
+int zenc__alerter_deliver(zenc_alerter *a, const zenc_alert *alert,
+			  const zenc__deliver_opts *o,
+			  zenc__alert_outcome *outcome)
+{
+	core_alerter *c = (core_alerter *)a;
+	zenc__deliver_opts dflt = {0, 0, 0};
+	zenc__alert_record rec;
+	zenc__store *st = NULL;
+	zenc_buf json = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
+	zenc_buf url = ZENC_BUF_INIT, title = ZENC_BUF_INIT;
+	zenc_alert al = *alert;
+	const char *why = NULL;
+	char *key = NULL;
+	char id[37];
+	double budget, t0 = zenc__monotonic();
+	int attempts = 0, rc = 0, max_tries;
+
+	*outcome = ZENC__ALERT_FAILED;
+	if (!o)
+		o = &dflt;
+	budget = o->budget > 0 ? o->budget : hook_deadline_budget();
+	if (budget <= 0)
+		budget = ZENC__DEFAULT_HOOK_TIMEOUT;
+	max_tries = o->max_tries > 0 ? o->max_tries : 5;
+
+	if (!al.url && c->o.dashboard_url && al.run_id) {
+		size_t n = strlen(c->o.dashboard_url);
+
+		while (n && c->o.dashboard_url[n - 1] == '/')
+			n--;
+		zenc_buf_put(&url, c->o.dashboard_url, n);
+		zenc_buf_printf(&url, "/runs/%s", al.run_id);
+		al.url = url.ptr;
+	}
+	if (!al.title) {
+		/* The first line of the message. */
+		const char *m = al.message ? al.message : "zenc alert";
+		size_t n = strcspn(m, "\n");
+
+		zenc__utf8_truncate(&title, m, n < 200 ? n : 200);
+		al.title = title.ptr;
+	}
+	zenc__alert_json(&json, &al);
+
+	if (c->store_location &&
+	    zenc__store_open(&st, c->store_flavor, c->store_location) < 0) {
+		warn_store("open");
+		st = NULL;
+	}
+	if (st && !st->alert_put) {
+		zenc__store_free(st);
+		st = NULL;
+	}
+	if (!o->test) {
+		key = dedup_key(c->name, &al);
+		why = suppress_reason(c, st, &al, key);
+	}
+
+	zenc__uuid(id);
+	memset(&rec, 0, sizeof(rec));
+	rec.id = id;
+	rec.created = zenc__now();
+	rec.alerter = c->name;
+	rec.flavor = c->impl->flavor;
+	rec.run_id = al.run_id;
+	rec.pipeline = al.pipeline;
+	rec.step = al.step;
+	rec.event = al.event;
+	rec.step_status = al.status;
+	rec.error_type = al.error_type;
+	rec.title = al.title;
+	rec.dedup_key = key;
+	rec.status = why ? "suppressed" : "pending";
+	rec.alert_json = json.ptr;
+	rec.last_error = why ? why : NULL;
+	rec.lease_until = why ? 0 : rec.created + budget + 5;
+	if (st && st->alert_put(st, &rec) < 0) {
+		warn_store("record");
+		zenc__store_free(st);
+		st = NULL;
+	}
+	if (why) {
+		zenc__info("alert '%s' suppressed (%s)", al.title, why);
+		*outcome = ZENC__ALERT_SUPPRESSED;
+		goto done;
+	}
+
+	budget -= zenc__monotonic() - t0;
+	if (budget < 0.2)
+		budget = 0.2;
+	*outcome = send_tries(c, &al, budget, max_tries, &attempts, &err);
+	if (*outcome == ZENC__ALERT_PENDING && o->test)
+		*outcome = ZENC__ALERT_FAILED;
+	if (st && st->alert_update(st, id, zenc__alert_outcome_name(*outcome),
+				   attempts, err.len ? err.ptr : NULL,
+				   0) < 0)
+		zenc__warn("could not record the alert's delivery: %s",
+			   zenc_error_last());
+	switch (*outcome) {
+	case ZENC__ALERT_DELIVERED:
+		break;
+	case ZENC__ALERT_PENDING:
+		if (st) {
+			zenc__warn("alert '%s' not delivered after %d "
+				   "attempt%s (%s); kept pending for 'zenc "
+				   "alerts flush'",
+				   al.title, attempts, attempts == 1 ? "" : "s",
+				   zenc_buf_cstr(&err));
+			break;
+		}
+		/* Not kept anywhere: it is lost, and that is an error. */
+		rc = zenc__error_set(ZENC_EUNREACHABLE,
+				     "alert not delivered and no outbox: %s",
+				     zenc_buf_cstr(&err));
+		*outcome = ZENC__ALERT_FAILED;
+		break;
+	default:
+		rc = zenc__error_set(ZENC_EUNREACHABLE, "%s",
+				     zenc_buf_cstr(&err));
+		break;
+	}
+done:
+	zenc__store_free(st);
+	free(key);
+	zenc_buf_release(&json);
+	zenc_buf_release(&err);
+	zenc_buf_release(&url);
+	zenc_buf_release(&title);
+	return rc;
+}
+
+static int core_post(zenc_alerter *self, const zenc_alert *alert)
+{
+	zenc__alert_outcome out;
+
+	return zenc__alerter_deliver(self, alert, NULL, &out);
+}
+
+int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
+{
+	zenc_alert copy;
+
+	if (!a) {
+		zenc__warn("no alerter; not posting: %s",
+			   alert && alert->title     ? alert->title
+			   : alert && alert->message ? alert->message
+						     : "");
+		return zenc__error_set(ZENC_ENOTFOUND, "no alerter");
+	}
+	if (!alert || alert->version < 1 ||
+	    alert->version > ZENC_ALERT_VERSION)
+		return zenc__error_set(ZENC_EINVALID,
+				       "unsupported alert struct version %u",
+				       alert ? alert->version : 0);
+	if (zenc__alerter_is_wrapped(a))
+		return a->post(a, alert);
+	/* A bare flavor object: one attempt, no outbox. */
+	copy = *alert;
+	if (copy.timeout <= 0)
+		copy.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	return a->post(a, &copy);
+}
+
+int zenc__alerter_post_text(zenc_alerter *a, const char *message)
+{
+	zenc_alert al = ZENC_ALERT_INIT;
+
+	al.message = message ? message : "";
+	al.event = "message";
+	return zenc_alerter_post_alert(a, &al);
+}
+
+int zenc_alerter_ask(zenc_alerter *a, const zenc_alert *alert, double timeout,
+		     int *approved_out)
+{
+	zenc_alert copy;
+
+	if (!a)
+		return zenc__error_set(ZENC_ENOTFOUND, "no alerter");
+	if (!alert || !approved_out || timeout <= 0)
+		return zenc__error_set(ZENC_EINVALID,
+				       "ask needs an alert, an answer and a "
+				       "timeout > 0");
+	if (!a->ask || !(a->caps & ZENC_ALERTER_CAP_ASK))
+		return zenc__error_set(ZENC_ESTATE,
+				       "alerter flavor '%s' cannot ask",
+				       a->flavor);
+	copy = *alert;
+	copy.timeout = timeout;
+	return a->ask(a, &copy, approved_out);
+}
+
+/*
+ * Flush: each pending alert once, through the component that first
+ * took it (as configured now).
+ */
+int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
+		       size_t *failed)
+{
+	zenc__alert_list list = {NULL, 0, NULL};
+	zenc_alerter *a = NULL;
+	const char *a_name = NULL;
+	size_t i;
+	int rc;
+
+	*delivered = *pending = *failed = 0;
+	if ((rc = st->alerts_pending(st, zenc__now(), &list)) < 0)
+		return rc;
+	for (i = 0; i < list.n; i++) {
+		const zenc__alert_record *r = &list.alerts[i];
+		zenc__arena *arena = zenc__arena_new();
+		zenc_buf err = ZENC_BUF_INIT;
+		zenc__alert_outcome out = ZENC__ALERT_FAILED;
+		zenc_alert al;
+		core_alerter *c;
+		int attempts = r->attempts, claimed = 0;
+
+		if (!a_name || !r->alerter || strcmp(a_name, r->alerter)) {
+			zenc_alerter_free(a);
+			a = NULL;
+			a_name = r->alerter;
+			if (r->alerter &&
+			    zenc__alerter_for_component(&a, r->alerter, NULL,
+							NULL) < 0)
+				a = NULL;
+		}
+		if (!a) {
+			zenc_buf_printf(&err, "%s",
+					r->alerter ? zenc_error_last()
+						   : "no alerter recorded");
+		} else if (zenc__alert_from_json(&al, r->alert_json, arena) <
+			   0) {
+			zenc_buf_printf(&err, "unreadable alert record: %s",
+					zenc_error_last());
+		} else {
+			c = (core_alerter *)a;
+			if (st->alert_claim(st, r->id, zenc__now(),
+					    zenc__now() + c->o.timeout + 5,
+					    &claimed) < 0 ||
+			    !claimed) {
+				/* Someone else is sending it. */
+				zenc__arena_free(arena);
+				zenc_buf_release(&err);
+				continue;
+			}
+			out = send_tries(c, &al, c->o.timeout, 1, &attempts,
+					 &err);
+		}
+		if (st->alert_update(st, r->id, zenc__alert_outcome_name(out),
+				     attempts, err.len ? err.ptr : NULL,
+				     0) < 0)
+			zenc__warn("could not record alert '%s': %s", r->id,
+				   zenc_error_last());
+		if (out == ZENC__ALERT_DELIVERED)
+			(*delivered)++;
+		else if (out == ZENC__ALERT_PENDING)
+			(*pending)++;
+		else
+			(*failed)++;
+		zenc__arena_free(arena);
+		zenc_buf_release(&err);
+	}
+	zenc_alerter_free(a);
+	zenc__alert_list_free(&list);
+	return 0;
+}
+
+/*
+ * JSON writing.
+ */
+
+/* The length of the valid UTF-8 sequence at `s`, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned int c = s[0], cp;
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void zenc__json_utf8_inner(zenc_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p) {
+		switch (*p) {
+		case '"':
+			zenc_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			zenc_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			zenc_buf_puts(b, "\\n");
+			break;
+		case '\r':
+			zenc_buf_puts(b, "\\r");
+			break;
+		case '\t':
+			zenc_buf_puts(b, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				char e[7] = {'\\', 'u', '0', '0',
+					     hex[*p >> 4], hex[*p & 15], 0};
+				zenc_buf_puts(b, e);
+				break;
+			}
+			n = utf8_len(p);
+			if (!n) {
+				zenc_buf_puts(b, "\\ufffd");
+				break;
+			}
+			zenc_buf_put(b, p, n);
+			p += n;
+			continue;
+		}
+		p++;
+	}
+}
+
+void zenc__json_utf8(zenc_buf *b, const char *s)
+{
+	if (!s) {
+		zenc_buf_puts(b, "null");
+		return;
+	}
+	zenc_buf_putc(b, '"');
+	zenc__json_utf8_inner(b, s);
+	zenc_buf_putc(b, '"');
+}
+
+void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+
+	if (len <= max) {
+		zenc_buf_put(b, s, len);
+		return;
+	}
+	max = max > 3 ? max - 3 : 0;
+	while (i < max) {
+		n = utf8_len(p + i);
+		if (!n)
+			n = 1;
+		if (i + n > max)
+			break;
+		i += n;
+	}
+	zenc_buf_put(b, s, i);
+	zenc_buf_puts(b, "\xe2\x80\xa6"); /* … */
+}
+
+/*
+ * JSON parsing: a small recursive-descent parser into an arena.
+ */
+
+typedef struct jparser {
+	const char *s;
+	size_t i;
+	zenc__arena *a;
+	int depth;
+} jparser;
+
+static void jws(jparser *p)
+{
+	while (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
+	       p->s[p->i] == '\n' || p->s[p->i] == '\r')
+		p->i++;
+}
+
+static int jfail(jparser *p)
+{
+	return zenc__error_set(ZENC_EINVALID, "invalid JSON at offset %zu",
+			       p->i);
+}
+
+static int hex4(const char *s, unsigned int *out)
+{
+	unsigned int v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned int)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(zenc_buf *b, unsigned int cp)
+{
+	char u[4];
+
+	if (cp < 0x80) {
+		zenc_buf_putc(b, (char)cp);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		zenc_buf_put(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		zenc_buf_put(b, u, 3);
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		zenc_buf_put(b, u, 4);
+	}
+}
+
+static int jstring(jparser *p, char **out)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	unsigned int cp, lo;
+	int rc = 0;
+	char c;
+
+	p->i++; /* the opening quote */
+	for (;;) {
+		c = p->s[p->i];
+		if (c == '"')
+			break;
+		if (!c || (unsigned char)c < 0x20) {
+			rc = jfail(p);
+			goto done;
+		}
+		if (c != '\\') {
+			zenc_buf_putc(&b, c);
+			p->i++;
+			continue;
+		}
+		c = p->s[++p->i];
+		p->i++;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			zenc_buf_putc(&b, c);
+			break;
+		case 'b':
+			zenc_buf_putc(&b, '\b');
+			break;
+		case 'f':
+			zenc_buf_putc(&b, '\f');
+			break;
+		case 'n':
+			zenc_buf_putc(&b, '\n');
+			break;
+		case 'r':
+			zenc_buf_putc(&b, '\r');
+			break;
+		case 't':
+			zenc_buf_putc(&b, '\t');
+			break;
+		case 'u':
+			if (hex4(p->s + p->i, &cp) < 0) {
+				rc = jfail(p);
+				goto done;
+			}
+			p->i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff &&
+			    p->s[p->i] == '\\' && p->s[p->i + 1] == 'u' &&
+			    hex4(p->s + p->i + 2, &lo) == 0 && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     (lo - 0xdc00);
+				p->i += 6;
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				cp = 0xfffd;
+			}
+			put_utf8(&b, cp);
+			break;
+		default:
+			rc = jfail(p);
+			goto done;
+		}
+	}
+	p->i++;
+	*out = zenc__arena_strndup(p->a, b.ptr ? b.ptr : "", b.len);
+done:
+	zenc_buf_release(&b);
+	return rc;
+}
+
+static int jvalue(jparser *p, zenc__jval **out);
+
+/* Appends to a growing array kept on the heap, then moved. */
+static int jcontainer(jparser *p, zenc__jval *v, char close)
+{
+	zenc__jval **items = NULL;
+	char **keys = NULL;
+	size_t n = 0, cap = 0, kcap = 0;
+	int rc = 0;
+
+	p->i++;
+	jws(p);
+	if (p->s[p->i] == close) {
+		p->i++;
+		goto done;
+	}
+	for (;;) {
+		char *key = NULL;
+		zenc__jval *item;
+
+		jws(p);
+		if (close == '}') {
+			if (p->s[p->i] != '"') {
+				rc = jfail(p);
+				goto done;
+			}
+			if ((rc = jstring(p, &key)) < 0)
+				goto done;
+			jws(p);
+			if (p->s[p->i] != ':') {
+				rc = jfail(p);
+				goto done;
+			}
+			p->i++;
+		}
+		if ((rc = jvalue(p, &item)) < 0)
+			goto done;
+		zenc__array_grow((void **)&items, &cap, n + 1, sizeof(*items));
+		if (close == '}')
+			zenc__array_grow((void **)&keys, &kcap, n + 1,
+					 sizeof(*keys));
+		items[n] = item;
+		if (close == '}')
+			keys[n] = key;
+		n++;
+		jws(p);
+		if (p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->s[p->i] == close) {
+			p->i++;
+			break;
+		}
+		rc = jfail(p);
+		goto done;
+	}
+done:
+	if (rc == 0) {
+		v->n = n;
+		v->items = n ? zenc__arena_memdup(p->a, items,
+						  n * sizeof(*items))
+			     : NULL;
+		v->keys = n && keys ? zenc__arena_memdup(p->a, keys,
+							 n * sizeof(*keys))
+				    : NULL;
+	}
+	free(items);
+	free(keys);
+	return rc;
+}
+
+static int jvalue(jparser *p, zenc__jval **out)
+{
+	zenc__jval *v = zenc__arena_alloc(p->a, sizeof(*v));
+	const char *s;
+	char *end;
+	int rc = 0;
+
+	jws(p);
+	s = p->s + p->i;
+	if (++p->depth > 64)
+		return jfail(p);
+	if (*s == '{') {
+		v->type = ZENC__J_OBJECT;
+		rc = jcontainer(p, v, '}');
+	} else if (*s == '[') {
+		v->type = ZENC__J_ARRAY;
+		rc = jcontainer(p, v, ']');
+	} else if (*s == '"') {
+		v->type = ZENC__J_STRING;
+		rc = jstring(p, &v->str);
+	} else if (!strncmp(s, "true", 4)) {
+		v->type = ZENC__J_BOOL;
+		v->num = 1;
+		p->i += 4;
+	} else if (!strncmp(s, "false", 5)) {
+		v->type = ZENC__J_BOOL;
+		p->i += 5;
+	} else if (!strncmp(s, "null", 4)) {
+		v->type = ZENC__J_NULL;
+		p->i += 4;
+	} else if (*s == '-' || (*s >= '0' && *s <= '9')) {
+		v->type = ZENC__J_NUMBER;
+		v->num = strtod(s, &end);
+		if (end == s)
+			rc = jfail(p);
+		p->i += (size_t)(end - s);
+	} else {
+		rc = jfail(p);
+	}
+	p->depth--;
+	*out = v;
+	return rc;
+}
+
+int zenc__json_parse(zenc__jval **out, const char *text, void *arena)
+{
+	jparser p = {text, 0, arena, 0};
+	int rc;
+
+	*out = NULL;
+	if ((rc = jvalue(&p, out)) < 0)
+		return rc;
+	jws(&p);
+	if (p.s[p.i])
+		return jfail(&p);
+	return 0;
+}
+
+bool zenc__json_valid(const char *text)
+{
+	zenc__arena *arena;
+	zenc__jval *v;
+	bool ok;
+
+	if (!text)
+		return false;
+	arena = zenc__arena_new();
+	ok = zenc__json_parse(&v, text, arena) == 0;
+	zenc__arena_free(arena);
+	return ok;
+}
+
+const zenc__jval *zenc__json_get(const zenc__jval *obj, const char *key)
+{
+	size_t i;
+
+	if (!obj || obj->type != ZENC__J_OBJECT)
+		return NULL;
+	for (i = 0; i < obj->n; i++)
+		if (!strcmp(obj->keys[i], key))
+			return obj->items[i];
+	return NULL;
+}
+
+const char *zenc__json_get_str(const zenc__jval *obj, const char *key)
+{
+	const zenc__jval *v = zenc__json_get(obj, key);
+
+	return v && v->type == ZENC__J_STRING ? v->str : NULL;
+}
+
+/* Writes a parsed value back as JSON. */
+static void json_write(zenc_buf *b, const zenc__jval *v)
+{
+	size_t i;
+
+	switch (v->type) {
+	case ZENC__J_NULL:
+		zenc_buf_puts(b, "null");
+		break;
+	case ZENC__J_BOOL:
+		zenc_buf_puts(b, v->num ? "true" : "false");
+		break;
+	case ZENC__J_NUMBER:
+		zenc_buf_printf(b, "%.17g", v->num);
+		break;
+	case ZENC__J_STRING:
+		zenc__json_utf8(b, v->str);
+		break;
+	case ZENC__J_ARRAY:
+	case ZENC__J_OBJECT:
+		zenc_buf_putc(b, v->type == ZENC__J_ARRAY ? '[' : '{');
+		for (i = 0; i < v->n; i++) {
+			if (i)
+				zenc_buf_putc(b, ',');
+			if (v->type == ZENC__J_OBJECT) {
+				zenc__json_utf8(b, v->keys[i]);
+				zenc_buf_putc(b, ':');
+			}
+			json_write(b, v->items[i]);
+		}
+		zenc_buf_putc(b, v->type == ZENC__J_ARRAY ? ']' : '}');
+		break;
+	}
+}
+
+/*
+ * The alert as JSON, and back.
+ */
+
+static void put_key(zenc_buf *b, const char *key, bool *first)
+{
+	if (!*first)
+		zenc_buf_putc(b, ',');
+	*first = false;
+	zenc__json_utf8(b, key);
+	zenc_buf_putc(b, ':');
+}
+
+void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
+{
+	zenc__arena *arena = zenc__arena_new();
+	zenc__jval *params = NULL;
+	bool first = true;
+	size_t i;
+
+	zenc_buf_putc(b, '{');
+	put_key(b, "title", &first);
+	zenc__json_utf8(b, al->title);
+	put_key(b, "message", &first);
+	zenc__json_utf8(b, al->message);
+	put_key(b, "event", &first);
+	zenc__json_utf8(b, al->event);
+	put_key(b, "pipeline", &first);
+	zenc__json_utf8(b, al->pipeline);
+	put_key(b, "run_name", &first);
+	zenc__json_utf8(b, al->run_name);
+	put_key(b, "run_id", &first);
+	zenc__json_utf8(b, al->run_id);
+	put_key(b, "step", &first);
+	zenc__json_utf8(b, al->step);
+	put_key(b, "status", &first);
+	zenc__json_utf8(b, al->status);
+	put_key(b, "error_type", &first);
+	zenc__json_utf8(b, al->error_type);
+	put_key(b, "error_message", &first);
+	zenc__json_utf8(b, al->error_message);
+	put_key(b, "exit_code", &first);
+	zenc_buf_printf(b, "%d", al->exit_code);
+	put_key(b, "signal", &first);
+	zenc_buf_printf(b, "%d", al->signal);
+	put_key(b, "attempt", &first);
+	zenc_buf_printf(b, "%d", al->attempt);
+	put_key(b, "duration", &first);
+	zenc_buf_printf(b, "%.6f", isfinite(al->duration) ? al->duration : 0);
+	put_key(b, "url", &first);
+	zenc__json_utf8(b, al->url);
+	put_key(b, "channel", &first);
+	zenc__json_utf8(b, al->channel);
+	put_key(b, "params", &first);
+	if (al->params_json &&
+	    zenc__json_parse(&params, al->params_json, arena) == 0)
+		json_write(b, params);
+	else
+		zenc_buf_puts(b, "null");
+	put_key(b, "fields", &first);
+	zenc_buf_putc(b, '[');
+	for (i = 0; al->fields && i < al->n_fields; i++) {
+		if (i)
+			zenc_buf_putc(b, ',');
+		zenc_buf_puts(b, "{\"key\":");
+		zenc__json_utf8(b, al->fields[i].key);
+		zenc_buf_puts(b, ",\"value\":");
+		zenc__json_utf8(b, al->fields[i].value);
+		zenc_buf_putc(b, '}');
+	}
+	zenc_buf_puts(b, "]}");
+	zenc__arena_free(arena);
+}
+
+static int get_int(const zenc__jval *o, const char *key)
+{
+	const zenc__jval *v = zenc__json_get(o, key);
+
+	return v && v->type == ZENC__J_NUMBER ? (int)v->num : 0;
+}
+
+int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
+{
+	zenc_alert init = ZENC_ALERT_INIT;
+	const zenc__jval *f, *v;
+	zenc__jval *o;
+	zenc_alert_field *fields;
+	size_t i, n = 0;
+	int rc;
+
+	*out = init;
+	if ((rc = zenc__json_parse(&o, json, arena)) < 0)
+		return rc;
+	if (o->type != ZENC__J_OBJECT)
+		return zenc__error_set(ZENC_EINVALID, "alert is not an object");
+	out->title = zenc__json_get_str(o, "title");
+	out->message = zenc__json_get_str(o, "message");
+	out->event = zenc__json_get_str(o, "event");
+	out->pipeline = zenc__json_get_str(o, "pipeline");
+	out->run_name = zenc__json_get_str(o, "run_name");
+	out->run_id = zenc__json_get_str(o, "run_id");
+	out->step = zenc__json_get_str(o, "step");
+	out->status = zenc__json_get_str(o, "status");
+	out->error_type = zenc__json_get_str(o, "error_type");
+	out->error_message = zenc__json_get_str(o, "error_message");
+	out->exit_code = get_int(o, "exit_code");
+	out->signal = get_int(o, "signal");
+	out->attempt = get_int(o, "attempt");
+	v = zenc__json_get(o, "duration");
+	out->duration = v && v->type == ZENC__J_NUMBER ? v->num : 0;
+	out->url = zenc__json_get_str(o, "url");
+	out->channel = zenc__json_get_str(o, "channel");
+	v = zenc__json_get(o, "params");
+	if (v && v->type == ZENC__J_OBJECT) {
+		zenc_buf b = ZENC_BUF_INIT;
+
+		json_write(&b, v);
+		out->params_json = zenc__arena_strdup(arena, b.ptr);
+		zenc_buf_release(&b);
+	}
+	f = zenc__json_get(o, "fields");
+	if (f && f->type == ZENC__J_ARRAY && f->n) {
+		fields = zenc__arena_alloc(arena, f->n * sizeof(*fields));
+		for (i = 0; i < f->n; i++) {
+			fields[n].key = zenc__json_get_str(f->items[i], "key");
+			fields[n].value =
+				zenc__json_get_str(f->items[i], "value");
+			if (fields[n].key)
+				n++;
+		}
+		out->fields = fields;
+		out->n_fields = n;
+	}
+	return 0;
+}
+
+/*
+ * Secrets and URLs.
+ */
+
+int zenc__alerter_resolve(zenc_buf *out, const char *value)
+{
+	return zenc__secret_resolve(out, value ? value : "");
+}
+
+void zenc__alerter_secret_release(zenc_buf *b)
+{
+	if (b->ptr)
+		explicit_bzero(b->ptr, b->cap);
+	zenc_buf_release(b);
+}
+
+void zenc__url_redact(zenc_buf *b, const char *url)
+{
+	const char *scheme_end = strstr(url, "://"), *host, *end, *at;
+
+	if (!scheme_end) {
+		zenc_buf_puts(b, "(url)");
+		return;
+	}
+	host = scheme_end + 3;
+	end = host + strcspn(host, "/?#");
+	/* user:password@ is left out. */
+	for (at = host; at < end; at++)
+		if (*at == '@')
+			host = at + 1;
+	zenc_buf_put(b, url, (size_t)(scheme_end + 3 - url));
+	zenc_buf_put(b, host, (size_t)(end - host));
+}
+
+/*
+ * HTTP.
+ */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void zenc__curl_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+}
+
+#define MAX_RESPONSE (1024 * 1024)
+
+static size_t on_body(char *ptr, size_t size, size_t n, void *payload)
+{
+	zenc_buf *b = payload;
+	size_t len = size * n;
+
+	if (b && b->len < MAX_RESPONSE)
+		zenc_buf_put(b, ptr,
+			     len < MAX_RESPONSE - b->len ? len
+							 : MAX_RESPONSE - b->len);
+	return len;
+}
+
+int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
+{
+	struct curl_slist *hdrs = NULL;
+	zenc_buf where = ZENC_BUF_INIT;
+	const char *const *h;
+	curl_off_t ra = 0;
+	CURLcode cc;
+	CURL *curl;
+	long ms;
+	int rc = 0;
+
+	*status = 0;
+	zenc__curl_init();
+	zenc__url_redact(&where, req->url);
+	if (!(curl = curl_easy_init())) {
+		rc = zenc__error_set(ZENC_ENOMEM, "cannot start libcurl");
+		goto done;
+	}
+	ms = (long)(req->timeout * 1000);
+	if (ms < 100)
+		ms = 100;
+	for (h = req->headers; h && *h; h++)
+		hdrs = curl_slist_append(hdrs, *h);
+	/* No "Expect: 100-continue" round trip. */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_URL, req->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "zenc/" ZENC_VERSION);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+	if (req->method && !strcmp(req->method, "GET")) {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+				 req->body ? req->body : "");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(req->body ? req->body_len : 0));
+	}
+	cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK) {
+		/* curl_easy_strerror() never quotes the URL; the error
+		 * buffer might. */
+		rc = zenc__error_set(cc == CURLE_OPERATION_TIMEDOUT
+					     ? ZENC_ETIMEOUT
+					     : ZENC_EUNREACHABLE,
+				     "cannot post to %s '%s': %s", req->what,
+				     zenc_buf_cstr(&where),
+				     curl_easy_strerror(cc));
+		goto done;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	if (*status >= 200 && *status < 300)
+		goto done;
+	if (*status == 429 || *status == 503) {
+		if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) ==
+			    CURLE_OK &&
+		    ra > 0)
+			zenc_alerter_set_retry_after((double)ra);
+	}
+	rc = zenc__error_set(*status == 429 || *status >= 500
+				     ? ZENC_EUNREACHABLE
+				     : ZENC_EINVALID,
+			     "%s '%s' answered HTTP %ld", req->what,
+			     zenc_buf_cstr(&where), *status);
+done:
+	curl_slist_free_all(hdrs);
+	if (curl)
+		curl_easy_cleanup(curl);
+	zenc_buf_release(&where);
+	return rc;
+}

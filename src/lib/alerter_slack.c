@@ -1,0 +1,483 @@
+/*
+ * The Slack alerter, two ways:
+ *
+ *   webhook_url              an incoming webhook (the channel is the
+ *                            webhook's)
+ *   token + channel          the Web API, chat.postMessage at api_url
+ *                            (default https://slack.com/api) with
+ *                            "Authorization: Bearer TOKEN"
+ *
+ * With a token, the alert's `channel` (the step parameter alert_channel
+ * of the standard hooks) overrides `channel`.  Both post Block Kit: a
+ * header, the message, the facts as fields, a context line and a button
+ * to the run when there is a link; `text` carries the same as plain
+ * text for notifications.  With a token the alerter can also ask
+ * (ZENC_ALERTER_CAP_ASK): it posts the question, then polls
+ * conversations.history for a reply such as "approve" or "reject" until
+ * the deadline.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "alerter.h"
+
+#define DEFAULT_API_URL "https://slack.com/api"
+
+typedef struct slack_alerter {
+	zenc_alerter base;
+	char *name;
+	char *webhook_url;
+	char *token;
+	char *channel;
+	char *api_url;
+} slack_alerter;
+
+/* Slack's mrkdwn wants &, < and > escaped. */
+static void mrkdwn(zenc_buf *b, const char *s, size_t max)
+{
+	zenc_buf cut = ZENC_BUF_INIT;
+	const char *p;
+
+	zenc__utf8_truncate(&cut, s ? s : "", max);
+	for (p = zenc_buf_cstr(&cut); *p; p++) {
+		if (*p == '&')
+			zenc_buf_puts(b, "&amp;");
+		else if (*p == '<')
+			zenc_buf_puts(b, "&lt;");
+		else if (*p == '>')
+			zenc_buf_puts(b, "&gt;");
+		else
+			zenc_buf_putc(b, *p);
+	}
+	zenc_buf_release(&cut);
+}
+
+/* A JSON string of mrkdwn text. */
+static void json_mrkdwn(zenc_buf *b, const char *s, size_t max)
+{
+	zenc_buf t = ZENC_BUF_INIT;
+
+	mrkdwn(&t, s, max);
+	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	zenc_buf_release(&t);
+}
+
+static void field(zenc_buf *b, size_t *n, const char *label, const char *v)
+{
+	zenc_buf t = ZENC_BUF_INIT;
+
+	if (!v || !*v)
+		return;
+	/* A section holds at most 10 fields: start another. */
+	if (*n && *n % 10 == 0)
+		zenc_buf_puts(b, "]},{\"type\":\"section\",\"fields\":[");
+	else if (*n)
+		zenc_buf_putc(b, ',');
+	zenc_buf_puts(&t, "*");
+	mrkdwn(&t, label, 100);
+	zenc_buf_puts(&t, "*\n");
+	mrkdwn(&t, v, 1900);
+	zenc_buf_puts(b, "{\"type\":\"mrkdwn\",\"text\":");
+	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	zenc_buf_putc(b, '}');
+	zenc_buf_release(&t);
+	(*n)++;
+}
+
+static void blocks(zenc_buf *b, const zenc_alert *al)
+{
+	bool failed = al->status && !strcmp(al->status, "failed");
+	zenc_buf t = ZENC_BUF_INIT, num = ZENC_BUF_INIT;
+	size_t n = 0, i;
+
+	/* Header: plain text, at most 150 characters. */
+	zenc_buf_puts(&t, failed ? "\xe2\x9d\x8c " /* ❌ */
+			  : al->status && !strcmp(al->status, "completed")
+				  ? "\xe2\x9c\x85 " /* ✅ */
+				  : "");
+	zenc__utf8_truncate(&t, al->title ? al->title : "zenc alert", 140);
+	zenc_buf_puts(b, "[{\"type\":\"header\",\"text\":{\"type\":"
+			 "\"plain_text\",\"text\":");
+	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	zenc_buf_puts(b, ",\"emoji\":true}}");
+
+	/* The message, or the error. */
+	zenc_buf_clear(&t);
+	if (al->error_type) {
+		zenc_buf_printf(&t, "%s: %s", al->error_type,
+				al->error_message ? al->error_message : "");
+	} else if (al->message) {
+		zenc_buf_puts(&t, al->message);
+	}
+	if (t.len) {
+		zenc_buf_puts(b, ",{\"type\":\"section\",\"text\":{\"type\":"
+				 "\"mrkdwn\",\"text\":");
+		json_mrkdwn(b, t.ptr, 2900);
+		zenc_buf_puts(b, "}}");
+	}
+
+	zenc_buf_puts(b, ",{\"type\":\"section\",\"fields\":[");
+	field(b, &n, "Pipeline", al->pipeline);
+	field(b, &n, "Step", al->step);
+	field(b, &n, "Run", al->run_name);
+	field(b, &n, "Status", al->status);
+	if (al->attempt) {
+		zenc_buf_printf(&num, "%d", al->attempt);
+		field(b, &n, "Attempt", num.ptr);
+	}
+	if (al->duration > 0) {
+		zenc_buf_clear(&num);
+		zenc_buf_printf(&num, "%.3fs", al->duration);
+		field(b, &n, "Duration", num.ptr);
+	}
+	if (al->exit_code) {
+		zenc_buf_clear(&num);
+		zenc_buf_printf(&num, "%d", al->exit_code);
+		field(b, &n, "Exit code", num.ptr);
+	}
+	if (al->signal) {
+		zenc_buf_clear(&num);
+		zenc_buf_printf(&num, "%d", al->signal);
+		field(b, &n, "Signal", num.ptr);
+	}
+	for (i = 0; al->fields && i < al->n_fields; i++)
+		field(b, &n, al->fields[i].key, al->fields[i].value);
+	if (!n)
+		field(b, &n, "Alert", al->event ? al->event : "message");
+	zenc_buf_puts(b, "]}");
+
+	if (al->run_id) {
+		zenc_buf_clear(&t);
+		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
+		zenc_buf_puts(b, ",{\"type\":\"context\",\"elements\":[{"
+				 "\"type\":\"mrkdwn\",\"text\":");
+		json_mrkdwn(b, t.ptr, 2900);
+		zenc_buf_puts(b, "}]}");
+	}
+	if (al->url) {
+		zenc_buf_puts(b, ",{\"type\":\"actions\",\"elements\":[{"
+				 "\"type\":\"button\",\"text\":{\"type\":"
+				 "\"plain_text\",\"text\":\"Open run\"},"
+				 "\"url\":");
+		zenc__json_utf8(b, al->url);
+		zenc_buf_puts(b, "}]}");
+	}
+	zenc_buf_putc(b, ']');
+	zenc_buf_release(&t);
+	zenc_buf_release(&num);
+}
+
+/* The plain-text fallback that notifications show. */
+static void fallback(zenc_buf *b, const zenc_alert *al)
+{
+	zenc_buf t = ZENC_BUF_INIT;
+
+	if (al->error_type)
+		zenc_buf_printf(&t, "%s: %s: %s",
+				al->title ? al->title : "zenc alert",
+				al->error_type,
+				al->error_message ? al->error_message : "");
+	else
+		zenc_buf_puts(&t, al->message  ? al->message
+				  : al->title ? al->title
+					      : "zenc alert");
+	json_mrkdwn(b, t.ptr, 3000);
+	zenc_buf_release(&t);
+}
+
+static void payload(zenc_buf *b, const zenc_alert *al, const char *channel)
+{
+	zenc_buf_putc(b, '{');
+	if (channel) {
+		zenc_buf_puts(b, "\"channel\":");
+		zenc__json_utf8(b, channel);
+		zenc_buf_putc(b, ',');
+	}
+	zenc_buf_puts(b, "\"text\":");
+	fallback(b, al);
+	zenc_buf_puts(b, ",\"blocks\":");
+	blocks(b, al);
+	zenc_buf_putc(b, '}');
+}
+
+/* A Web API call: `method` with a JSON body (or GET with `query`).
+ * Checks {"ok": true}; the parsed response goes to *resp_out when asked
+ * (in `arena`). */
+static int api_call(slack_alerter *s, const char *method, const char *body,
+		    const char *query, double timeout, void *arena,
+		    zenc__jval **resp_out)
+{
+	zenc_buf token = ZENC_BUF_INIT, auth = ZENC_BUF_INIT;
+	zenc_buf url = ZENC_BUF_INIT, resp = ZENC_BUF_INIT;
+	const char *hdrs[3];
+	zenc__http_req req;
+	zenc__jval *r = NULL;
+	zenc__arena *own = NULL;
+	const char *err;
+	long status;
+	int rc;
+
+	if ((rc = zenc__alerter_resolve(&token, s->token)) < 0 ||
+	    (rc = zenc__alerter_resolve(&url, s->api_url)) < 0)
+		goto done;
+	while (url.len && url.ptr[url.len - 1] == '/')
+		url.ptr[--url.len] = '\0';
+	zenc_buf_printf(&url, "/%s%s%s", method, query ? "?" : "",
+			query ? query : "");
+	zenc_buf_printf(&auth, "Authorization: Bearer %s", token.ptr);
+	hdrs[0] = "Content-Type: application/json; charset=utf-8";
+	hdrs[1] = auth.ptr;
+	hdrs[2] = NULL;
+	memset(&req, 0, sizeof(req));
+	req.url = url.ptr;
+	req.headers = hdrs;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.timeout = timeout;
+	req.what = "slack";
+	req.method = body ? NULL : "GET";
+	if ((rc = zenc__http_post(&req, &resp, &status)) < 0)
+		goto done;
+	if (!arena)
+		arena = own = zenc__arena_new();
+	if (zenc__json_parse(&r, zenc_buf_cstr(&resp), arena) < 0) {
+		rc = zenc__error_set(ZENC_EUNREACHABLE,
+				     "slack %s: the answer is not JSON",
+				     method);
+		goto done;
+	}
+	if (!(zenc__json_get(r, "ok") &&
+	      zenc__json_get(r, "ok")->type == ZENC__J_BOOL &&
+	      zenc__json_get(r, "ok")->num)) {
+		err = zenc__json_get_str(r, "error");
+		/* Slack's error codes are fixed words ("invalid_auth",
+		 * "channel_not_found"), never an echo of the request. */
+		rc = zenc__error_set(err && !strcmp(err, "ratelimited")
+					     ? ZENC_EUNREACHABLE
+					     : ZENC_EINVALID,
+				     "slack %s failed: %s", method,
+				     err ? err : "no error given");
+		goto done;
+	}
+	if (resp_out)
+		*resp_out = r;
+done:
+	zenc__alerter_secret_release(&token);
+	zenc__alerter_secret_release(&auth);
+	zenc__alerter_secret_release(&url);
+	zenc_buf_release(&resp);
+	zenc__arena_free(own);
+	return rc;
+}
+
+static const char *channel_for(slack_alerter *s, const zenc_alert *al)
+{
+	return al->channel && *al->channel ? al->channel : s->channel;
+}
+
+static int slack_post(zenc_alerter *self, const zenc_alert *al)
+{
+	slack_alerter *s = (slack_alerter *)self;
+	zenc_buf body = ZENC_BUF_INIT, url = ZENC_BUF_INIT;
+	const char *hdrs[] = {"Content-Type: application/json", NULL};
+	const char *channel = channel_for(s, al);
+	zenc__http_req req;
+	long status;
+	int rc;
+
+	if (s->token) {
+		if (!channel) {
+			rc = zenc__error_set(ZENC_EINVALID,
+					     "alerter '%s': no channel (set "
+					     "channel, or the step parameter "
+					     "alert_channel)",
+					     s->name);
+			goto done;
+		}
+		payload(&body, al, channel);
+		rc = api_call(s, "chat.postMessage", body.ptr, NULL,
+			      al->timeout, NULL, NULL);
+		goto done;
+	}
+	/* Incoming webhooks post to their own channel; a channel in the
+	 * payload is ignored by Slack, so none is sent. */
+	payload(&body, al, NULL);
+	if ((rc = zenc__alerter_resolve(&url, s->webhook_url)) < 0)
+		goto done;
+	memset(&req, 0, sizeof(req));
+	req.url = url.ptr;
+	req.headers = hdrs;
+	req.body = body.ptr;
+	req.body_len = body.len;
+	req.timeout = al->timeout;
+	req.what = "slack";
+	rc = zenc__http_post(&req, NULL, &status);
+done:
+	zenc__alerter_secret_release(&url);
+	zenc_buf_release(&body);
+	return rc;
+}
+
+/* 1 approve, 0 reject, -1 neither. */
+static int answer_of(const char *text)
+{
+	static const char *const yes[] = {"approve", "approved", "yes", "y",
+					  "lgtm",    "ok",       NULL};
+	static const char *const no[] = {"reject", "rejected", "no",
+					 "n",      "decline",  NULL};
+	char word[32];
+	size_t n = 0, i;
+
+	while (*text && isspace((unsigned char)*text))
+		text++;
+	while (text[n] && !isspace((unsigned char)text[n]) &&
+	       n < sizeof(word) - 1) {
+		word[n] = (char)tolower((unsigned char)text[n]);
+		n++;
+	}
+	word[n] = '\0';
+	while (n && (word[n - 1] == '!' || word[n - 1] == '.'))
+		word[--n] = '\0';
+	for (i = 0; yes[i]; i++)
+		if (!strcmp(word, yes[i]))
+			return 1;
+	for (i = 0; no[i]; i++)
+		if (!strcmp(word, no[i]))
+			return 0;
+	return -1;
+}
+
+static int slack_ask(zenc_alerter *self, const zenc_alert *al,
+		     int *approved_out)
+{
+	slack_alerter *s = (slack_alerter *)self;
+	double deadline = zenc__monotonic() + al->timeout, left;
+	zenc__arena *arena = zenc__arena_new();
+	zenc_buf body = ZENC_BUF_INIT, query = ZENC_BUF_INIT;
+	const char *channel = channel_for(s, al), *ts, *chan_id;
+	zenc__jval *r = NULL;
+	const zenc__jval *msgs;
+	char *e1 = NULL, *e2 = NULL;
+	size_t i;
+	int rc, ans;
+
+	*approved_out = 0;
+	if (!s->token || !channel) {
+		rc = zenc__error_set(ZENC_ESTATE,
+				     "alerter '%s': asking needs a token and "
+				     "a channel",
+				     s->name);
+		goto done;
+	}
+	payload(&body, al, channel);
+	if ((rc = api_call(s, "chat.postMessage", body.ptr, NULL,
+			   al->timeout, arena, &r)) < 0)
+		goto done;
+	ts = zenc__json_get_str(r, "ts");
+	chan_id = zenc__json_get_str(r, "channel");
+	if (!ts || !chan_id) {
+		rc = zenc__error_set(ZENC_EUNREACHABLE,
+				     "slack chat.postMessage: no ts in the "
+				     "answer");
+		goto done;
+	}
+	e1 = curl_easy_escape(NULL, chan_id, 0);
+	e2 = curl_easy_escape(NULL, ts, 0);
+	zenc_buf_printf(&query, "channel=%s&oldest=%s&limit=50", e1, e2);
+	for (;;) {
+		left = deadline - zenc__monotonic();
+		if (left <= 0) {
+			rc = zenc__error_set(ZENC_ETIMEOUT,
+					     "no answer in slack within %gs",
+					     al->timeout);
+			goto done;
+		}
+		zenc__sleep(left < 2 ? left : 2);
+		left = deadline - zenc__monotonic();
+		if (left <= 0)
+			continue;
+		if ((rc = api_call(s, "conversations.history", NULL,
+				   query.ptr, left, arena, &r)) < 0)
+			goto done;
+		msgs = zenc__json_get(r, "messages");
+		/* Newest first: the latest answer wins. */
+		for (i = 0; msgs && msgs->type == ZENC__J_ARRAY && i < msgs->n;
+		     i++) {
+			const char *text =
+				zenc__json_get_str(msgs->items[i], "text");
+			const char *mts =
+				zenc__json_get_str(msgs->items[i], "ts");
+
+			if (!text || (mts && !strcmp(mts, ts)))
+				continue;
+			if ((ans = answer_of(text)) >= 0) {
+				*approved_out = ans;
+				rc = 0;
+				goto done;
+			}
+		}
+	}
+done:
+	curl_free(e1);
+	curl_free(e2);
+	zenc_buf_release(&body);
+	zenc_buf_release(&query);
+	zenc__arena_free(arena);
+	return rc;
+}
+
+static void slack_free(zenc_alerter *self)
+{
+	slack_alerter *s = (slack_alerter *)self;
+
+	free(s->name);
+	free(s->webhook_url);
+	free(s->token);
+	free(s->channel);
+	free(s->api_url);
+	free(s);
+}
+
+static char *dup_set(const zenc__alerter_config *c, const char *key)
+{
+	const char *v = zenc__alerter_config_get(c, key);
+
+	return v && *v ? zenc__strdup(v) : NULL;
+}
+
+int zenc__alerter_slack_create(zenc_alerter **out,
+			       const zenc__alerter_config *c)
+{
+	slack_alerter *s;
+
+	*out = NULL;
+	s = zenc__calloc(1, sizeof(*s));
+	s->name = zenc__strdup(c->name ? c->name : "slack");
+	s->webhook_url = dup_set(c, "webhook_url");
+	s->token = dup_set(c, "token");
+	s->channel = dup_set(c, "channel");
+	s->api_url = dup_set(c, "api_url");
+	if (!s->api_url)
+		s->api_url = zenc__strdup(DEFAULT_API_URL);
+	s->base.version = ZENC_ALERTER_VERSION;
+	s->base.flavor = "slack";
+	s->base.post = slack_post;
+	s->base.free = slack_free;
+	if (s->token) {
+		s->base.caps = ZENC_ALERTER_CAP_ASK;
+		s->base.ask = slack_ask;
+	}
+	if (!s->webhook_url && !s->token) {
+		int rc = zenc__error_set(ZENC_EINVALID,
+					 "alerter '%s' of flavor 'slack' needs "
+					 "webhook_url, or token and channel",
+					 s->name);
+		slack_free(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}

@@ -35,6 +35,15 @@ steps:
     on_failure: {run: 'echo "$ZENC_ERROR_TYPE $ZENC_SIGNAL" >signal.hook'}
 EOF_
 
+cat >wf/hog.yaml <<\EOF_
+name: hog
+steps:
+  - name: hog
+    run: x=$(head -c 400000000 /dev/zero | tr '\0' a); echo ${#x}
+    memory_limit: 64M
+    on_failure: {run: 'echo "$ZENC_ERROR_TYPE" >hog.hook'}
+EOF_
+
 step_field () {
 	test_json "$1" "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$3\"]"
 }
@@ -86,5 +95,10 @@ do
 		test "$(cat wf/signal.hook)" = "Signal 11"
 	'
 done
+
+test_expect_success 'a command past its memory_limit fails with OutOfMemory' '
+	(cd wf && test_expect_code 1 "$ZENC" run hog.yaml -q) &&
+	test "$(cat wf/hog.hook)" = OutOfMemory
+'
 
 test_done

@@ -224,7 +224,8 @@ int cmd_run(int argc, char **argv)
 		goto usage;
 	}
 	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
-		cli_error("%s needs --run-id%s", m.finish ? "__finish" : "__step",
+		cli_error("%s needs --run-id%s",
+			  m.finish ? "__finish" : "__step",
 			  m.finish ? "" : " and --step");
 		goto usage;
 	}

@@ -66,8 +66,9 @@ int cmd_runs_cancel(int argc, char **argv)
 		cli_error("%s", zenc_error_last());
 		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
 	}
-	if (zenc__store_open(&store, zenc__stack_store_flavor(stack),
-			     zenc__stack_store_location(stack)) < 0) {
+	if (zenc__store_open(
+		    &store, zenc__stack_store_flavor(stack),
+		    zenc__stack_store_location(stack)) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = ZENC_EXIT_ENV;
 		goto done;
@@ -78,8 +79,9 @@ int cmd_runs_cancel(int argc, char **argv)
 		goto done;
 	}
 	if (strcmp(info.rec.status, "running")) {
-		cli_error("run '%s' is not running (it %s)", info.rec.name,
-			  info.rec.status);
+		cli_error(
+			"run '%s' is not running (it %s)", info.rec.name,
+			info.rec.status);
 		rc = ZENC_EXIT_USAGE;
 		goto done;
 	}
@@ -93,9 +95,8 @@ int cmd_runs_cancel(int argc, char **argv)
 	}
 	orch = zenc__stack_orchestrator_flavor(stack);
 	if (orch && !strcmp(orch, "slurm")) {
-		run_dir = zenc__asprintf("%s/%s",
-					 zenc__stack_artifact_path(stack),
-					 info.rec.id);
+		run_dir = zenc__asprintf(
+			"%s/%s", zenc__stack_artifact_path(stack), info.rec.id);
 		if (zenc__slurm_cancel_run(info.rec.id, run_dir, &n) < 0) {
 			cli_error("%s", zenc_error_last());
 			rc = ZENC_EXIT_ENV;
@@ -109,21 +110,22 @@ int cmd_runs_cancel(int argc, char **argv)
 	gethostname(host, sizeof(host) - 1);
 	if (info.rec.pid <= 0 || !info.rec.host ||
 	    strcmp(info.rec.host, host)) {
-		cli_error("run '%s' is orchestrated on host '%s'; cancel it "
-			  "there",
-			  info.rec.name,
-			  info.rec.host ? info.rec.host : "?");
+		cli_error(
+			"run '%s' is orchestrated on host '%s'; cancel it "
+			"there",
+			info.rec.name, info.rec.host ? info.rec.host : "?");
 		rc = ZENC_EXIT_USAGE;
 		goto done;
 	}
 	if (kill((pid_t)info.rec.pid, SIGTERM) < 0) {
-		cli_error("cannot signal process %ld of run '%s': %s",
-			  info.rec.pid, info.rec.name, strerror(errno));
+		cli_error(
+			"cannot signal process %ld of run '%s': %s",
+			info.rec.pid, info.rec.name, strerror(errno));
 		rc = ZENC_EXIT_ENV;
 		goto done;
 	}
-	printf("Sent SIGTERM to process %ld of run '%s' (%s).\n",
-	       info.rec.pid, info.rec.name, info.rec.id);
+	printf("Sent SIGTERM to process %ld of run '%s' (%s).\n", info.rec.pid,
+	       info.rec.name, info.rec.id);
 	rc = ZENC_EXIT_OK;
 done:
 	free(run_dir);

@@ -59,8 +59,8 @@ typedef struct sjob {
 	int seen_running;
 	int need_submit;
 	int settled;
-	int ours;          /* cancelled by the client: OURS_* */
-	int unknown;       /* polls in a row with no answer */
+	int ours;    /* cancelled by the client: OURS_* */
+	int unknown; /* polls in a row with no answer */
 } sjob;
 
 #define OURS_FAILED 1      /* the run failed: not started, so skipped */
@@ -70,11 +70,11 @@ typedef struct slurm {
 	zenc__exec *x;
 	const zenc_run_options *o;
 	slurm_cfg cfg;
-	char **entry;      /* argv prefix that runs this program */
+	char **entry; /* argv prefix that runs this program */
 	sjob *st;
 	size_t *topo;
-	int interrupted;   /* zenc__interrupted or `zenc runs cancel` */
-	int no_retry;      /* __finish: nobody is left to resubmit */
+	int interrupted; /* zenc__interrupted or `zenc runs cancel` */
+	int no_retry;    /* __finish: nobody is left to resubmit */
 } slurm;
 
 /* ---- small helpers */
@@ -112,8 +112,9 @@ static int parse_bool(const char *v, int *out)
 	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
 	    !strcmp(v, "on"))
 		*out = 1;
-	else if (!strcmp(v, "false") || !strcmp(v, "no") ||
-		 !strcmp(v, "0") || !strcmp(v, "off"))
+	else if (
+		!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") ||
+		!strcmp(v, "off"))
 		*out = 0;
 	else
 		return -1;
@@ -139,8 +140,8 @@ static int cfg_load(slurm_cfg *c, const zenc_stack *stack)
 		return rc;
 	def = zenc__stacks_stack(&cfg, zenc_stack_name(stack));
 	if (def && name)
-		comp = zenc__stacks_component(&cfg, ZENC__KIND_ORCHESTRATOR,
-					      name);
+		comp = zenc__stacks_component(
+			&cfg, ZENC__KIND_ORCHESTRATOR, name);
 	for (i = 0; comp && i < comp->n; i++) {
 		const char *k = comp->keys[i];
 		zenc_buf_clear(&b);
@@ -210,8 +211,9 @@ static int run_capture(char *const *argv, zenc_buf *out, zenc_buf *err)
 
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
 		if (err)
-			zenc_buf_printf(err, "cannot create a pipe: %s",
-					strerror(errno));
+			zenc_buf_printf(
+				err, "cannot create a pipe: %s",
+				strerror(errno));
 		goto done;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -225,8 +227,9 @@ static int run_capture(char *const *argv, zenc_buf *out, zenc_buf *err)
 	po[1] = pe[1] = -1;
 	if (rc != 0) {
 		if (err)
-			zenc_buf_printf(err, "cannot run '%s': %s", argv[0],
-					strerror(rc));
+			zenc_buf_printf(
+				err, "cannot run '%s': %s", argv[0],
+				strerror(rc));
 		rc = -1;
 		goto done;
 	}
@@ -292,8 +295,8 @@ static void sh_quote(zenc_buf *b, const char *s)
 
 static void trim(zenc_buf *b)
 {
-	while (b->len && (b->ptr[b->len - 1] == '\n' ||
-			  b->ptr[b->len - 1] == ' '))
+	while (b->len &&
+	       (b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == ' '))
 		b->ptr[--b->len] = '\0';
 }
 
@@ -328,20 +331,20 @@ static int scancel(const long *ids, size_t n)
 static int is_shared_fs(long type)
 {
 	static const long shared[] = {
-		0x6969,             /* nfs */
-		0x517B,             /* smb */
-		(long)0xFE534D42,   /* smb2 */
-		(long)0xFF534D42,   /* cifs */
-		0x0BD00BD0,         /* lustre */
-		0x47504653,         /* gpfs */
-		0x00C36400,         /* ceph */
-		0x19830326,         /* beegfs */
-		0x65735546,         /* fuse (glusterfs, ...) */
-		0x5346414F,         /* afs */
-		0x7461636F,         /* ocfs2 */
-		0x01161970,         /* gfs2 */
-		(long)0xAAD7AAEA,   /* panfs */
-		0x01021997,         /* 9p */
+		0x6969,           /* nfs */
+		0x517B,           /* smb */
+		(long)0xFE534D42, /* smb2 */
+		(long)0xFF534D42, /* cifs */
+		0x0BD00BD0,       /* lustre */
+		0x47504653,       /* gpfs */
+		0x00C36400,       /* ceph */
+		0x19830326,       /* beegfs */
+		0x65735546,       /* fuse (glusterfs, ...) */
+		0x5346414F,       /* afs */
+		0x7461636F,       /* ocfs2 */
+		0x01161970,       /* gfs2 */
+		(long)0xAAD7AAEA, /* panfs */
+		0x01021997,       /* 9p */
 	};
 	size_t i;
 
@@ -355,8 +358,7 @@ int zenc__slurm_check(zenc__exec *x)
 {
 	const char *store = zenc__stack_store_flavor(x->stack);
 	const char *art = zenc__stack_artifact_path(x->stack);
-	const char *name = zenc__stack_component_name(x->stack,
-						      "orchestrator");
+	const char *name = zenc__stack_component_name(x->stack, "orchestrator");
 	struct statfs sf;
 	slurm_cfg c;
 	int rc;
@@ -410,8 +412,8 @@ static const char *status_name(zenc__step_status s)
 	}
 }
 
-static void step_record(zenc__step_record *r, zenc__exec *x,
-			zenc__stepstate *ss)
+static void step_record(
+	zenc__step_record *r, zenc__exec *x, zenc__stepstate *ss)
 {
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
@@ -545,7 +547,8 @@ static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
 			poll(&pf, 1, (int)ceil(wait * 1000));
 			if (pf.revents && drain(a))
 				break;
-			if (a->deadline > 0 && zenc__monotonic() >= a->deadline &&
+			if (a->deadline > 0 &&
+			    zenc__monotonic() >= a->deadline &&
 			    !a->kill_reason) {
 				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
 				kill(-pid, SIGKILL);
@@ -563,9 +566,10 @@ static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
 			break;
 		zenc__attempt_died(a, wstatus);
 		if (++conts > MAX_CONTINUATIONS) {
-			zenc__warn("giving up on the hooks of %s: every "
-				   "continuation died",
-				   a->ss->step->name);
+			zenc__warn(
+				"giving up on the hooks of %s: every "
+				"continuation died",
+				a->ss->step->name);
 			break;
 		}
 	}
@@ -577,8 +581,13 @@ static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
  * on_end hooks here, and records the attempt.  Returns 1 when the step
  * will be retried.
  */
-static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
-			 const char *msg, int retry_ok)
+static int settle_killed(
+	slurm *sl,
+	size_t i,
+	int attempt,
+	const char *type,
+	const char *msg,
+	int retry_ok)
 {
 	zenc__exec *x = sl->x;
 	zenc__stepstate *ss = &x->steps[i];
@@ -602,8 +611,7 @@ static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
 	a->cur.idx = 0;
 	ss->attempt = attempt;
 	if (!x->quiet)
-		zenc__info("Step %s failed: %s: %s", ss->step->name, type,
-			   msg);
+		zenc__info("Step %s failed: %s: %s", ss->step->name, type, msg);
 	/* After anything the job itself recorded for earlier attempts. */
 	x->hook_seq = attempt * 1000 - 100;
 	supervise_hooks(x, a);
@@ -638,10 +646,11 @@ static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
 		hooks[k].duration = a->hooks[k].duration;
 		hooks[k].seq = a->hooks[k].seq;
 	}
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks,
-			       a->n_hooks) < 0)
-		zenc__warn("could not record a step attempt: %s",
-			   zenc_error_last());
+	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
+	    0)
+		zenc__warn(
+			"could not record a step attempt: %s",
+			zenc_error_last());
 	free(hooks);
 	zenc__attempt_free(a);
 	return retry;
@@ -699,9 +708,10 @@ static void common_args(slurm *sl, char ***v, size_t *n, size_t *cap)
 	}
 	if (o && o->hook_failure >= 0) {
 		strv_push(v, n, cap, "--hook-failure");
-		strv_push(v, n, cap,
-			  o->hook_failure == ZENC_HOOK_FAILURE_FAIL ? "fail"
-								   : "warn");
+		strv_push(
+			v, n, cap,
+			o->hook_failure == ZENC_HOOK_FAILURE_FAIL ? "fail"
+								  : "warn");
 	}
 	if (sl->x->isolation == ZENC_ISOLATION_NONE) {
 		strv_push(v, n, cap, "--isolation");
@@ -710,10 +720,16 @@ static void common_args(slurm *sl, char ***v, size_t *n, size_t *cap)
 }
 
 /* `sbatch ... --wrap 'exec CMD'`: 0 and *job, or -1 with *why set. */
-static int sbatch(slurm *sl, const char *jobname, const char *comment,
-		  const char *outdir, const char *dependency,
-		  const char *const *extra, char **cmd, long *job,
-		  zenc_buf *why)
+static int sbatch(
+	slurm *sl,
+	const char *jobname,
+	const char *comment,
+	const char *outdir,
+	const char *dependency,
+	const char *const *extra,
+	char **cmd,
+	long *job,
+	zenc_buf *why)
 {
 	char **argv = NULL;
 	size_t n = 0, cap = 0, i;
@@ -764,8 +780,9 @@ static int sbatch(slurm *sl, const char *jobname, const char *comment,
 		errno = 0;
 		*job = strtol(zenc_buf_cstr(&out), &end, 10);
 		if (errno || end == out.ptr || *job <= 0) {
-			zenc_buf_printf(why, "unexpected sbatch output '%s'",
-					zenc_buf_cstr(&out));
+			zenc_buf_printf(
+				why, "unexpected sbatch output '%s'",
+				zenc_buf_cstr(&out));
 			rc = -1;
 		}
 	} else if (rc > 0) {
@@ -784,8 +801,12 @@ static int sbatch(slurm *sl, const char *jobname, const char *comment,
 
 /* Resources of a step's job: a time limit that holds every attempt (the
  * supervisor in the job enforces the exact timeout) and its memory. */
-static void step_resources(zenc__stepstate *ss, int first_attempt,
-			   char ***v, size_t *n, size_t *cap)
+static void step_resources(
+	zenc__stepstate *ss,
+	int first_attempt,
+	char ***v,
+	size_t *n,
+	size_t *cap)
 {
 	char opt[64];
 	int k;
@@ -800,8 +821,9 @@ static void step_resources(zenc__stepstate *ss, int first_attempt,
 				secs += ss->delay * pow(ss->backoff, k - 2);
 		}
 		minutes = (long)ceil(secs / 60);
-		snprintf(opt, sizeof(opt), "--time=%ld", minutes < 1 ? 1
-								   : minutes);
+		snprintf(
+			opt, sizeof(opt), "--time=%ld",
+			minutes < 1 ? 1 : minutes);
 		strv_push(v, n, cap, opt);
 	}
 	if (ss->step->memory_limit) {
@@ -811,8 +833,12 @@ static void step_resources(zenc__stepstate *ss, int first_attempt,
 	}
 }
 
-static int submit_step(slurm *sl, size_t i, const char *dependency,
-		       double delay, zenc_buf *why)
+static int submit_step(
+	slurm *sl,
+	size_t i,
+	const char *dependency,
+	double delay,
+	zenc_buf *why)
 {
 	zenc__exec *x = sl->x;
 	zenc__stepstate *ss = &x->steps[i];
@@ -833,20 +859,21 @@ static int submit_step(slurm *sl, size_t i, const char *dependency,
 	common_args(sl, &cmd, &n, &cap);
 	step_resources(ss, j->first_attempt, &extra, &ne, &cape);
 	if (delay > 0) {
-		snprintf(num, sizeof(num), "--begin=now+%ld",
-			 (long)ceil(delay));
+		snprintf(
+			num, sizeof(num), "--begin=now+%ld", (long)ceil(delay));
 		strv_push(&extra, &ne, &cape, num);
 	}
 	name = zenc__asprintf("zenc-%.8s-%s", x->run->id, ss->step->name);
 	comment = zenc__asprintf("%s/%s", x->run->id, ss->step->name);
 	outdir = zenc__asprintf("%s/%s", x->run_dir, ss->step->name);
 	if (zenc__mkdir_p(outdir, 0755) < 0) {
-		zenc_buf_printf(why, "cannot create '%s': %s", outdir,
-				strerror(errno));
+		zenc_buf_printf(
+			why, "cannot create '%s': %s", outdir, strerror(errno));
 		rc = -1;
 	} else {
-		rc = sbatch(sl, name, comment, outdir, dependency,
-			    (const char *const *)extra, cmd, &j->job, why);
+		rc =
+			sbatch(sl, name, comment, outdir, dependency,
+			       (const char *const *)extra, cmd, &j->job, why);
 	}
 	if (rc == 0) {
 		j->need_submit = 0;
@@ -856,10 +883,11 @@ static int submit_step(slurm *sl, size_t i, const char *dependency,
 		j->ours = 0;
 		j->unknown = 0;
 		if (!x->quiet)
-			zenc__info("Step %s submitted as Slurm job %ld%s%s.",
-				   ss->step->name, j->job,
-				   dependency && *dependency ? ", " : "",
-				   dependency ? dependency : "");
+			zenc__info(
+				"Step %s submitted as Slurm job %ld%s%s.",
+				ss->step->name, j->job,
+				dependency && *dependency ? ", " : "",
+				dependency ? dependency : "");
 	}
 	free(name);
 	free(comment);
@@ -908,15 +936,17 @@ static void submit_pending(slurm *sl, double delay_for, size_t delayed)
 			/* As locally: after a failure nothing new starts,
 			 * but a step waiting for its retry still gets it. */
 			skip_step(sl, i, "the run failed");
-		} else if (!blocked &&
-			   submit_step(sl, i, dep.ptr,
-				       i == delayed ? delay_for : 0,
-				       &why) < 0) {
+		} else if (
+			!blocked &&
+			submit_step(
+				sl, i, dep.ptr, i == delayed ? delay_for : 0,
+				&why) < 0) {
 			ss->attempt = sl->st[i].first_attempt;
 			if (!ss->started)
 				ss->started = zenc__now();
-			settle_killed(sl, i, ss->attempt, "SubmitError",
-				      zenc_buf_cstr(&why), 0);
+			settle_killed(
+				sl, i, ss->attempt, "SubmitError",
+				zenc_buf_cstr(&why), 0);
 			sl->st[i].settled = 1;
 			sl->st[i].need_submit = 0;
 		}
@@ -930,8 +960,8 @@ static void submit_pending(slurm *sl, double delay_for, size_t delayed)
 static int is_final_state(const char *s)
 {
 	static const char *const fin[] = {
-		"COMPLETED",     "FAILED",    "CANCELLED", "TIMEOUT",
-		"OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
+		"COMPLETED",     "FAILED",    "CANCELLED",    "TIMEOUT",
+		"OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",    "BOOT_FAIL",
 		"DEADLINE",      "REVOKED",   "SPECIAL_EXIT",
 	};
 	size_t i;
@@ -952,8 +982,12 @@ static sjob *job_by_id(slurm *sl, long id)
 	return NULL;
 }
 
-static void set_state(sjob *j, const char *state, size_t n_state,
-		      const char *reason, size_t n_reason)
+static void set_state(
+	sjob *j,
+	const char *state,
+	size_t n_state,
+	const char *reason,
+	size_t n_reason)
 {
 	/* "CANCELLED by 0" and the like: the first word. */
 	if (n_state > sizeof(j->state) - 1)
@@ -966,7 +1000,8 @@ static void set_state(sjob *j, const char *state, size_t n_state,
 	memcpy(j->reason, reason, n_reason);
 	j->reason[n_reason] = '\0';
 	j->unknown = 0;
-	if (!strcmp(j->state, "RUNNING") || !strcmp(j->state, "COMPLETING"))
+	if ((!strcmp(j->state, "RUNNING") || !strcmp(j->state, "COMPLETING")) &&
+	    !j->seen_running)
 		j->seen_running = 1;
 }
 
@@ -976,8 +1011,8 @@ static int query_one(sjob *j)
 {
 	char num[32];
 	char *sc[] = {"scontrol", "show", "job", "-o", num, NULL};
-	char *sa[] = {"sacct", "-c", "-P", "-n", "-j", num, "-o", "state",
-		      NULL};
+	char *sa[] = {"sacct", "-c", "-P",    "-n", "-j",
+		      num,     "-o", "state", NULL};
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *p, *r;
 	int rc = -1;
@@ -1014,8 +1049,8 @@ static void poll_jobs(slurm *sl)
 	for (i = 0; i < sl->x->p->n_steps; i++) {
 		sjob *j = &sl->st[i];
 		if (j->job && !j->settled && !j->need_submit)
-			zenc_buf_printf(&ids, "%s%ld", ids.len ? "," : "",
-					j->job);
+			zenc_buf_printf(
+				&ids, "%s%ld", ids.len ? "," : "", j->job);
 		j->unknown++;
 	}
 	if (!ids.len)
@@ -1046,8 +1081,9 @@ static void poll_jobs(slurm *sl)
 		j = end != p ? job_by_id(sl, id) : NULL;
 		if (j) {
 			const char *rr = *rs == ' ' ? rs + 1 : rs;
-			set_state(j, st, (size_t)(rs - st), rr,
-				  (size_t)(eol - rr));
+			set_state(
+				j, st, (size_t)(rs - st), rr,
+				(size_t)(eol - rr));
 		}
 		p = *eol ? eol + 1 : eol;
 	}
@@ -1062,8 +1098,8 @@ done:
 	zenc_buf_release(&out);
 }
 
-static const zenc__step_info *find_step(const zenc__run_info *info,
-					const char *name)
+static const zenc__step_info *find_step(
+	const zenc__run_info *info, const char *name)
 {
 	size_t i;
 
@@ -1114,39 +1150,85 @@ static void killed_error(const sjob *j, const char **type, zenc_buf *msg)
 
 	if (!strcmp(s, "TIMEOUT") || !strcmp(s, "DEADLINE")) {
 		*type = "Timeout";
-		zenc_buf_printf(msg, "Slurm job %ld reached its time limit",
-				j->job);
+		zenc_buf_printf(
+			msg, "Slurm job %ld reached its time limit", j->job);
 	} else if (!strcmp(s, "OUT_OF_MEMORY")) {
 		*type = "OutOfMemory";
-		zenc_buf_printf(msg, "Slurm job %ld ran out of memory",
-				j->job);
-	} else if (!strcmp(s, "CANCELLED") || !strcmp(s, "PREEMPTED") ||
-		   !strcmp(s, "REVOKED")) {
+		zenc_buf_printf(msg, "Slurm job %ld ran out of memory", j->job);
+	} else if (
+		!strcmp(s, "CANCELLED") || !strcmp(s, "PREEMPTED") ||
+		!strcmp(s, "REVOKED")) {
 		*type = "Cancelled";
 		if (j->ours == OURS_INTERRUPTED)
-			zenc_buf_printf(msg, "the run was interrupted (Slurm "
-					"job %ld cancelled)",
-					j->job);
+			zenc_buf_printf(
+				msg,
+				"the run was interrupted (Slurm "
+				"job %ld cancelled)",
+				j->job);
 		else
-			zenc_buf_printf(msg, "Slurm job %ld was %s", j->job,
-					!strcmp(s, "CANCELLED") ? "cancelled"
-								: "preempted");
+			zenc_buf_printf(
+				msg, "Slurm job %ld was %s", j->job,
+				!strcmp(s, "CANCELLED") ? "cancelled"
+							: "preempted");
 	} else if (!strcmp(s, "NODE_FAIL") || !strcmp(s, "BOOT_FAIL")) {
 		*type = "NodeFailure";
-		zenc_buf_printf(msg, "the node of Slurm job %ld failed (%s)",
-				j->job, s);
+		zenc_buf_printf(
+			msg, "the node of Slurm job %ld failed (%s)", j->job,
+			s);
 	} else if (!strcmp(s, "LOST")) {
 		*type = "Lost";
 		zenc_buf_printf(msg, "Slurm no longer knows job %ld", j->job);
 	} else {
 		*type = "ExitCode";
-		zenc_buf_printf(msg, "Slurm job %ld ended (%s) without "
-				"recording the step; see its slurm.%ld.err",
-				j->job, s, j->job);
+		zenc_buf_printf(
+			msg,
+			"Slurm job %ld ended (%s) without "
+			"recording the step; see its slurm.%ld.err",
+			j->job, s, j->job);
 	}
 }
 
 static void stop_pending(slurm *sl, int why);
+
+/* Slurm killed step `i`'s job, or the job died before it could record
+ * the outcome: its failure hooks run here, then a retry or the end. */
+static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
+{
+	zenc__exec *x = sl->x;
+	zenc__stepstate *ss = &x->steps[i];
+	sjob *j = &sl->st[i];
+	zenc_buf msg = ZENC_BUF_INIT;
+	const char *type;
+	int attempt = j->first_attempt, retry;
+
+	if (si && si->rec.attempts > attempt)
+		attempt = si->rec.attempts;
+	if (si && si->rec.started > 0)
+		ss->started = si->rec.started;
+	else if (!ss->started)
+		ss->started = zenc__now();
+	free(ss->log_uri);
+	ss->log_uri = si ? zenc__strdup(si->rec.log_uri) : NULL;
+	killed_error(j, &type, &msg);
+	/* No retry for what the client cancelled itself, nor when nobody is
+	 * left to resubmit (__finish). */
+	retry = settle_killed(
+		sl, i, attempt, type, msg.ptr,
+		!sl->no_retry && !sl->interrupted && !j->ours);
+	zenc_buf_release(&msg);
+	if (retry) {
+		double wait = ss->delay * pow(ss->backoff, attempt - 1);
+		zenc__info(
+			"Step %s failed on attempt %d; retrying in %.3gs "
+			"as a new Slurm job.",
+			ss->step->name, attempt, wait);
+		resubmit_with_descendants(sl, i, wait);
+		return;
+	}
+	j->settled = 1;
+	if (!x->keep_going)
+		stop_pending(sl, OURS_FAILED);
+}
 
 /* Step `i`'s job has ended: what happened to the step? */
 static void settle(slurm *sl, size_t i, const zenc__run_info *info)
@@ -1156,10 +1238,11 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	sjob *j = &sl->st[i];
 	const zenc__step_info *si = find_step(info, ss->step->name);
 	const char *rs = si ? si->rec.status : NULL;
-	int started, attempt;
+	int started;
 
-	if (rs && (!strcmp(rs, "completed") || !strcmp(rs, "failed") ||
-		   !strcmp(rs, "skipped")) &&
+	if (rs &&
+	    (!strcmp(rs, "completed") || !strcmp(rs, "failed") ||
+	     !strcmp(rs, "skipped")) &&
 	    si->rec.attempts >= j->first_attempt) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
@@ -1169,23 +1252,25 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 		if (!strcmp(rs, "completed")) {
 			ss->status = ZENC__ST_COMPLETED;
 			if (!x->quiet)
-				zenc__info("Step %s has finished in %.3fs.",
-					   ss->step->name,
-					   ss->ended - ss->started);
+				zenc__info(
+					"Step %s has finished in %.3fs.",
+					ss->step->name,
+					ss->ended - ss->started);
 			return;
 		}
 		ss->status = !strcmp(rs, "failed") ? ZENC__ST_FAILED
 						   : ZENC__ST_SKIPPED;
-		zenc__error_assign(&ss->error, si->rec.error_type,
-				   si->rec.error_message, si->rec.exit_code,
-				   si->rec.signal, si->rec.attempts);
+		zenc__error_assign(
+			&ss->error, si->rec.error_type, si->rec.error_message,
+			si->rec.exit_code, si->rec.signal, si->rec.attempts);
 		if (!x->quiet && ss->status == ZENC__ST_FAILED)
-			zenc__log(ZENC_LOG_ERROR, "Step %s failed: %s: %s",
-				  ss->step->name,
-				  si->rec.error_type ? si->rec.error_type
-						     : "Error",
-				  si->rec.error_message ? si->rec.error_message
-							: "");
+			zenc__log(
+				ZENC_LOG_ERROR, "Step %s failed: %s: %s",
+				ss->step->name,
+				si->rec.error_type ? si->rec.error_type
+						   : "Error",
+				si->rec.error_message ? si->rec.error_message
+						      : "");
 		x->run->failed = 1;
 		if (!x->keep_going)
 			stop_pending(sl, OURS_FAILED);
@@ -1217,38 +1302,7 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 		if (!started)
 			return;
 	}
-	/* Slurm killed it, or it died before it could record: its failure
-	 * hooks run here. */
-	{
-		zenc_buf msg = ZENC_BUF_INIT;
-		const char *type;
-		int retry;
-		attempt = j->first_attempt;
-		if (si && si->rec.attempts > attempt)
-			attempt = si->rec.attempts;
-		if (si && si->rec.started > 0)
-			ss->started = si->rec.started;
-		else if (!ss->started)
-			ss->started = zenc__now();
-		free(ss->log_uri);
-		ss->log_uri = si ? zenc__strdup(si->rec.log_uri) : NULL;
-		killed_error(j, &type, &msg);
-		retry = settle_killed(sl, i, attempt, type, msg.ptr,
-				      !sl->no_retry && !sl->interrupted &&
-					      !j->ours);
-		zenc_buf_release(&msg);
-		if (retry) {
-			double wait = ss->delay * pow(ss->backoff, attempt - 1);
-			zenc__info("Step %s failed on attempt %d; retrying "
-				   "in %.3gs as a new Slurm job.",
-				   ss->step->name, attempt, wait);
-			resubmit_with_descendants(sl, i, wait);
-			return;
-		}
-		j->settled = 1;
-		if (!x->keep_going)
-			stop_pending(sl, OURS_FAILED);
-	}
+	settle_failure(sl, i, si);
 }
 
 /* Cancels the jobs that have not started (the run failed: they are
@@ -1267,9 +1321,10 @@ static void stop_pending(slurm *sl, int why)
 			continue;
 		if (j->need_submit) {
 			j->need_submit = 0;
-			skip_step(sl, i, why == OURS_FAILED
-						 ? "the run failed"
-						 : "the run was interrupted");
+			skip_step(
+				sl, i,
+				why == OURS_FAILED ? "the run failed"
+						   : "the run was interrupted");
 			continue;
 		}
 		if (!j->job || is_final_state(j->state) || j->ours)
@@ -1328,8 +1383,11 @@ static void slurm_release(slurm *sl)
 	free(sl->topo);
 }
 
-static int slurm_init(slurm *sl, zenc__exec *x, const zenc_run_options *o,
-		      const zenc__run_mode *m)
+static int slurm_init(
+	slurm *sl,
+	zenc__exec *x,
+	const zenc_run_options *o,
+	const zenc__run_mode *m)
 {
 	size_t i;
 	int rc;
@@ -1362,9 +1420,10 @@ static void follow(slurm *sl)
 			sl->interrupted = 1;
 			x->stop = 1;
 			x->run->failed = 1;
-			zenc__warn("%s: cancelling the run's Slurm jobs",
-				   zenc__interrupted ? "interrupted"
-						     : "the run was cancelled");
+			zenc__warn(
+				"%s: cancelling the run's Slurm jobs",
+				zenc__interrupted ? "interrupted"
+						  : "the run was cancelled");
 			stop_pending(sl, OURS_INTERRUPTED);
 		}
 		for (i = 0; i < x->p->n_steps; i++)
@@ -1381,13 +1440,14 @@ static void follow(slurm *sl)
 				snprintf(j->state, sizeof(j->state), "LOST");
 				j->unknown = 0;
 			}
-			if (!strcmp(j->state, "RUNNING") && j->seen_running == 1) {
+			if (!strcmp(j->state, "RUNNING") &&
+			    j->seen_running == 1) {
 				j->seen_running = 2;
 				if (!x->quiet)
-					zenc__info("Step %s has started "
-						   "(Slurm job %ld).",
-						   x->steps[i].step->name,
-						   j->job);
+					zenc__info(
+						"Step %s has started "
+						"(Slurm job %ld).",
+						x->steps[i].step->name, j->job);
 			}
 			if (is_final_state(j->state) ||
 			    !strcmp(j->state, "LOST"))
@@ -1395,11 +1455,11 @@ static void follow(slurm *sl)
 		}
 		if (ended) {
 			memset(&info, 0, sizeof(info));
-			if (x->store->run_show(x->store, x->run->id, &info) <
-			    0)
-				zenc__warn("cannot read the run's records: "
-					   "%s",
-					   zenc_error_last());
+			if (x->store->run_show(x->store, x->run->id, &info) < 0)
+				zenc__warn(
+					"cannot read the run's records: "
+					"%s",
+					zenc_error_last());
 			for (t = 0; t < x->p->n_steps; t++) {
 				sjob *j = &sl->st[sl->topo[t]];
 				if (j->settled || !j->job ||
@@ -1419,8 +1479,8 @@ static void follow(slurm *sl)
 			x->run->failed = 1;
 }
 
-int zenc__orchestrate_slurm(zenc__exec *x, const zenc_run_options *o,
-			    const zenc__run_mode *m)
+int zenc__orchestrate_slurm(
+	zenc__exec *x, const zenc_run_options *o, const zenc__run_mode *m)
 {
 	slurm sl;
 	size_t i;
@@ -1453,8 +1513,9 @@ int zenc__orchestrate_slurm(zenc__exec *x, const zenc_run_options *o,
 			ids[nid++] = sl.st[i].job;
 			zenc_buf_puts(&dep, dep.len ? ":" : "afterany:");
 			zenc_buf_printf(&dep, "%ld", sl.st[i].job);
-			zenc_buf_printf(&jobs, "%s%s=%ld", jobs.len ? "," : "",
-					x->steps[i].step->name, sl.st[i].job);
+			zenc_buf_printf(
+				&jobs, "%s%s=%ld", jobs.len ? "," : "",
+				x->steps[i].step->name, sl.st[i].job);
 		}
 		strv_push(&cmd, &n, &cap, "--slurm-jobs");
 		strv_push(&cmd, &n, &cap, zenc_buf_cstr(&jobs));
@@ -1463,10 +1524,11 @@ int zenc__orchestrate_slurm(zenc__exec *x, const zenc_run_options *o,
 		comment = zenc__asprintf("%s/__finish", x->run->id);
 		if (sbatch(&sl, name, comment, x->run_dir, dep.ptr, NULL, cmd,
 			   &job, &why) < 0) {
-			zenc__log(ZENC_LOG_ERROR,
-				  "cannot submit the job that ends the run: "
-				  "%s; following the run here instead",
-				  zenc_buf_cstr(&why));
+			zenc__log(
+				ZENC_LOG_ERROR,
+				"cannot submit the job that ends the run: "
+				"%s; following the run here instead",
+				zenc_buf_cstr(&why));
 		} else {
 			rc = 1;
 			if (!x->quiet)
@@ -1526,9 +1588,9 @@ static int load_artifacts(zenc__exec *x, zenc__stepstate *ds)
 	size_t n = 0, k;
 	int rc;
 
-	if ((rc = x->store->artifacts_get(x->store, x->run->id,
-					  ds->step->name, &recs, &n,
-					  &arena)) < 0)
+	if ((rc = x->store->artifacts_get(
+		     x->store, x->run->id, ds->step->name, &recs, &n, &arena)) <
+	    0)
 		return rc;
 	ds->arts = zenc__calloc(n + 1, sizeof(*ds->arts));
 	for (k = 0; k < n; k++) {
@@ -1540,8 +1602,9 @@ static int load_artifacts(zenc__exec *x, zenc__stepstate *ds)
 		a->type = t;
 		a->uri = zenc__strdup(recs[k].uri);
 		a->size = recs[k].size;
-		snprintf(a->checksum, sizeof(a->checksum), "%s",
-			 recs[k].checksum ? recs[k].checksum : "");
+		snprintf(
+			a->checksum, sizeof(a->checksum), "%s",
+			recs[k].checksum ? recs[k].checksum : "");
 	}
 	ds->n_arts = n;
 	zenc__arena_free(arena);
@@ -1558,9 +1621,9 @@ int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
 		if (!strcmp(x->steps[i].step->name, m->step))
 			target = &x->steps[i];
 	if (!target)
-		return zenc__error_set(ZENC_ENOTFOUND,
-				       "pipeline '%s' has no step '%s'",
-				       x->p->name, m->step);
+		return zenc__error_set(
+			ZENC_ENOTFOUND, "pipeline '%s' has no step '%s'",
+			x->p->name, m->step);
 	/* Every other step counts as done: the local orchestrator then
 	 * runs this one alone, with its supervisor, hooks and retries. */
 	for (i = 0; i < x->p->n_steps; i++)
@@ -1595,9 +1658,11 @@ int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
 		size_t n = strcspn(p, ",");
 		const char *eq = memchr(p, '=', n);
 		for (i = 0; eq && i < x->p->n_steps; i++)
-			if (strlen(x->steps[i].step->name) == (size_t)(eq - p) &&
-			    !strncmp(x->steps[i].step->name, p,
-				     (size_t)(eq - p)))
+			if (strlen(x->steps[i].step->name) ==
+				    (size_t)(eq - p) &&
+			    !strncmp(
+				    x->steps[i].step->name, p,
+				    (size_t)(eq - p)))
 				sl.st[i].job = strtol(eq + 1, NULL, 10);
 		p += n;
 		if (*p)
@@ -1628,13 +1693,15 @@ int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
 		sl.interrupted = 1;
 	follow(&sl);
 	zenc__run_hooks(x);
-	if (x->store->run_end(x->store, x->run->id,
-			      x->run->failed ? "failed" : "completed",
-			      zenc__now()) < 0)
-		zenc__warn("could not record the end of the run: %s",
-			   zenc_error_last());
-	zenc__info("Run %s %s.", x->run->name,
-		   x->run->failed ? "failed" : "completed");
+	if (x->store->run_end(
+		    x->store, x->run->id,
+		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
+		zenc__warn(
+			"could not record the end of the run: %s",
+			zenc_error_last());
+	zenc__info(
+		"Run %s %s.", x->run->name,
+		x->run->failed ? "failed" : "completed");
 	rc = 0;
 done:
 	slurm_release(&sl);
@@ -1643,8 +1710,7 @@ done:
 
 /* ---- zenc runs cancel */
 
-int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
-			   size_t *n)
+int zenc__slurm_cancel_run(const char *run_id, const char *run_dir, size_t *n)
 {
 	char *sq[] = {"squeue", "-h", "-o", "%i %k", NULL};
 	zenc_buf out = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
@@ -1660,15 +1726,17 @@ int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
 	mark = zenc__asprintf("%s/%s", run_dir, CANCEL_MARK);
 	if (zenc__mkdir_p(run_dir, 0755) < 0 ||
 	    zenc__write_file_atomic(mark, "cancelled\n", 10, 0644) < 0) {
-		rc = zenc__error_set(ZENC_EIO, "cannot write '%s': %s", mark,
-				     strerror(errno));
+		rc = zenc__error_set(
+			ZENC_EIO, "cannot write '%s': %s", mark,
+			strerror(errno));
 		goto done;
 	}
 	rc = run_capture(sq, &out, &err);
 	if (rc != 0) {
 		trim(&err);
-		rc = zenc__error_set(ZENC_EUNREACHABLE, "squeue failed: %s",
-				     err.len ? err.ptr : "cannot run it");
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE, "squeue failed: %s",
+			err.len ? err.ptr : "cannot run it");
 		goto done;
 	}
 	for (p = zenc_buf_cstr(&out); *p;) {
@@ -1686,16 +1754,17 @@ int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
 		if (end != p && (size_t)(eol - c) > len + 1 &&
 		    !strncmp(c, run_id, len) && c[len] == '/' &&
 		    strncmp(c + len + 1, "__finish", 8)) {
-			zenc__array_grow((void **)&ids, &cap, *n + 1,
-					 sizeof(*ids));
+			zenc__array_grow(
+				(void **)&ids, &cap, *n + 1, sizeof(*ids));
 			ids[(*n)++] = id;
 		}
 		p = *eol ? eol + 1 : eol;
 	}
 	rc = 0;
 	if (*n && scancel(ids, *n) < 0)
-		rc = zenc__error_set(ZENC_EUNREACHABLE,
-				     "scancel failed for run '%s'", run_id);
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE, "scancel failed for run '%s'",
+			run_id);
 done:
 	free(mark);
 	free(ids);

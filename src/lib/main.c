@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "orchestrator.h"
+#include "termlog.h"
 
 static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 {
@@ -49,42 +50,6 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"ZENC_DATA (records\n"
 		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
 		prog, p ? p->name : "?", prog, prog);
-}
-
-/* Colour only for a terminal, and never when NO_COLOR is set
- * (https://no-color.org). */
-static int use_colour(void)
-{
-	static int decided = -1;
-	const char *nc = getenv("NO_COLOR");
-
-	if (decided < 0)
-		decided = isatty(2) && !(nc && *nc) &&
-			  !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
-	return decided;
-}
-
-static void printer(zenc_log_level level, const char *message, void *payload)
-{
-	const char *on = "", *off = "";
-
-	(void)payload;
-	if (use_colour()) {
-		off = "\033[0m";
-		if (level >= ZENC_LOG_ERROR || strstr(message, " failed"))
-			on = "\033[31m";
-		else if (level >= ZENC_LOG_WARN)
-			on = "\033[33m";
-		else if (strstr(message, "has finished") ||
-			 strstr(message, " completed in "))
-			on = "\033[32m";
-		else
-			off = "";
-	}
-	if (level >= ZENC_LOG_WARN && level < ZENC_LOG_ERROR)
-		fprintf(stderr, "%swarning: %s%s\n", on, message, off);
-	else
-		fprintf(stderr, "%s%s%s\n", on, message, off);
 }
 
 static void on_signal(int sig)
@@ -174,7 +139,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		fprintf(stderr, "%s: error: no pipeline\n", prog);
 		return 2;
 	}
-	zenc_log_set(ZENC_LOG_INFO, printer, NULL);
+	zenc__termlog_install(0, 0);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 			 !strcmp(argv[1], "help"))) {
 		print_usage(stdout, prog, p);
@@ -288,8 +253,7 @@ bad_value:
 		goto done;
 	}
 	o.params = params;
-	if (o.quiet)
-		zenc_log_set(ZENC_LOG_WARN, printer, NULL);
+	zenc__termlog_install(m.step ? 0 : p->n_steps, o.quiet);
 	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
 		fprintf(stderr, "%s: error: %s needs --run-id%s\n", prog,
 			argv[1], m.finish ? "" : " and --step");
@@ -308,6 +272,7 @@ bad_value:
 	sigaction(SIGTERM, &sa, &old_term);
 	signal(SIGPIPE, SIG_IGN);
 	rc = zenc__pipeline_run_mode(&run, p, &o, &m);
+	zenc__termlog_done();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {

@@ -13,18 +13,6 @@ ZT=$PROGRAMS/zt_pipeline
 ZT_LOG=$TMP/hooks.log
 export ZT_LOG
 
-# last_run [STACK]: the JSON of the newest run into run.json.
-last_run () {
-	"$ZENC" runs list --json >list.json &&
-	id=$(test_json list.json 'd[0]["id"]') &&
-	"$ZENC" runs show "$id" --json >run.json
-}
-
-# step FIELD STEP: a field of a step of run.json.
-step () {
-	test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$1\"]"
-}
-
 # job_of STEP STATE: the id of the job of STEP (its comment ends in
 # /STEP) that is in STATE.
 job_of () {
@@ -383,9 +371,7 @@ test_expect_success 'overhead: a 10-step chain next to 10 chained sbatch jobs' '
 			${prev:+--dependency=afterok:$prev} \
 			--kill-on-invalid-dep=yes --wrap true) || return 1
 	done &&
-	while [ "$(slurm_job_field "$prev" JobState)" != COMPLETED ]; do
-		sleep 0.05
-	done &&
+	slurm_wait_state "$prev" COMPLETED 120 &&
 	t2=$(date +%s.%N) &&
 	awk -v a="$t0" -v b="$t1" -v c="$t2" "BEGIN {
 		printf \"# 10-step chain, submission to completion: zenc on slurm %.2fs; 10 chained sbatch --wrap true (afterok) %.2fs\\n\", b - a, c - b }" >"$TMP/timing.txt" &&

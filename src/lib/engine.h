@@ -106,6 +106,10 @@ struct zenc_pipeline {
 	zenc__named_hook *named;  /* zenc_pipeline_register_hook() */
 	size_t n_named, cap_named;
 	int validated;
+	/* Step names, hashed: slots hold index + 1 (0: empty), open
+	 * addressing, at most half full. */
+	size_t *name_slots;
+	size_t n_slots;
 	int duplicate;           /* a duplicate step name was added */
 	char *duplicate_name;
 };

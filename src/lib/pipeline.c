@@ -176,6 +176,7 @@ void zenc_pipeline_free(zenc_pipeline *p)
 	}
 	free(p->named);
 	free(p->duplicate_name);
+	free(p->name_slots);
 	free(p->name);
 	free(p);
 }
@@ -185,14 +186,54 @@ const char *zenc_pipeline_name(const zenc_pipeline *p)
 	return p->name;
 }
 
-zenc_step *zenc_pipeline_find_step(zenc_pipeline *p, const char *name)
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL & (size_t)-1;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* The slot of `name` in the pipeline's name index: the one holding it, or
+ * the empty one where it would go. */
+static size_t *name_slot(const zenc_pipeline *p, const char *name)
+{
+	size_t i = name_hash(name) & (p->n_slots - 1);
+
+	while (p->name_slots[i] &&
+	       strcmp(p->steps[p->name_slots[i] - 1]->name, name))
+		i = (i + 1) & (p->n_slots - 1);
+	return &p->name_slots[i];
+}
+
+static void index_step(zenc_pipeline *p, size_t index)
 {
 	size_t i;
 
-	for (i = 0; i < p->n_steps; i++)
-		if (!strcmp(p->steps[i]->name, name))
-			return p->steps[i];
-	return NULL;
+	if (2 * (p->n_steps + 1) > p->n_slots) {
+		/* Grow and rehash: every name lookup stays O(1), so that a
+		 * pipeline of 10,000 steps is not built in O(N^2). */
+		free(p->name_slots);
+		p->n_slots = p->n_slots ? p->n_slots * 2 : 64;
+		while (2 * (p->n_steps + 1) > p->n_slots)
+			p->n_slots *= 2;
+		p->name_slots = zenc__calloc(p->n_slots, sizeof(size_t));
+		for (i = 0; i < p->n_steps; i++)
+			if (i != index)
+				*name_slot(p, p->steps[i]->name) = i + 1;
+	}
+	*name_slot(p, p->steps[index]->name) = index + 1;
+}
+
+zenc_step *zenc_pipeline_find_step(zenc_pipeline *p, const char *name)
+{
+	size_t *slot;
+
+	if (!p->n_slots || !name)
+		return NULL;
+	slot = name_slot(p, name);
+	return *slot ? p->steps[*slot - 1] : NULL;
 }
 
 int zenc_pipeline_add_step(zenc_step **out, zenc_pipeline *p,
@@ -225,7 +266,9 @@ int zenc_pipeline_add_step(zenc_step **out, zenc_pipeline *p,
 	s->index = p->n_steps;
 	zenc__array_grow((void **)&p->steps, &p->cap_steps, p->n_steps + 1,
 			 sizeof(*p->steps));
-	p->steps[p->n_steps++] = s;
+	p->steps[p->n_steps] = s;
+	index_step(p, p->n_steps);
+	p->n_steps++;
 	p->validated = 0;
 	if (out)
 		*out = s;

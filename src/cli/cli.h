@@ -3,6 +3,7 @@
 #define ZENC_CLI_H
 
 #include "zenc.h"
+#include "util/util.h"
 
 /* Exit codes of every command. */
 #define ZENC_EXIT_OK 0
@@ -26,6 +27,25 @@ int cmd_runs_cancel(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when `arg` is -h or --help. */
 int cli_is_help(const char *arg);
+/* Prints the error and then the command's usage; ZENC_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Matches "--name VALUE" and "--name=VALUE" at argv[*i]: 1 with *out set
+ * (and *i past the value), 0 when argv[*i] is another argument, -1 when
+ * the value is missing.
+ */
+int cli_opt_value(int argc, char **argv, int *i, const char *name,
+		  const char **out);
+
+/* cli_format.c: a local time "2024-05-01 12:00:00", a duration "1.250s",
+ * "2m05s", "1h02m05s", and the duration from `start` to `end`; "-" for
+ * what is not known.  cli_put_json_time(): an ISO time in quotes, or null
+ * for 0. */
+void cli_put_local_time(zenc_buf *b, double t);
+void cli_put_duration(zenc_buf *b, double s);
+void cli_put_span(zenc_buf *b, double start, double end);
+void cli_put_json_time(zenc_buf *b, double t);
 
 /* Stacks, components and secrets (cmd_stack.c, cmd_component.c,
  * cmd_secret.c).  cmd_component() serves every component kind:
@@ -37,6 +57,17 @@ int cmd_secret(int argc, char **argv);
 /* zenc alerts list|flush, and zenc alerter test NAME (cmd_alerts.c). */
 int cmd_alerts(int argc, char **argv);
 int cmd_alerter_test(const char *kind, int argc, char **argv);
+
+/*
+ * cli_store.c: opens the metadata store of stack `stack_name` (NULL: the
+ * active stack), the one its runs record into.  0, or the error is printed
+ * and the exit code returned: ZENC_EXIT_USAGE for an unknown stack,
+ * ZENC_EXIT_ENV otherwise.  `stack_out` (may be NULL) gets the stack, for
+ * the caller to free with zenc__stack_free().
+ */
+struct zenc__store;
+int cli_open_store(struct zenc__store **out, const char *stack_name,
+		   zenc_stack **stack_out);
 
 /* The exit code for a failed library call `rc`: ZENC_EXIT_USAGE for a
  * refused request (bad name, flavor or key; unknown, existing or in-use

@@ -38,17 +38,8 @@ static int open_store(zenc__store **out, const char *stack_name,
 	zenc_stack *stack = NULL;
 	int rc;
 
-	*out = NULL;
-	if ((rc = zenc__stack_load(&stack, stack_name)) < 0) {
-		cli_error("%s", zenc_error_last());
-		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
-	}
-	if ((rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
-				   zenc__stack_store_location(stack))) < 0) {
-		cli_error("%s", zenc_error_last());
-		zenc__stack_free(stack);
-		return ZENC_EXIT_ENV;
-	}
+	if ((rc = cli_open_store(out, stack_name, &stack)) != 0)
+		return rc;
 	if (!(*out)->alerts_list || !(*out)->alerts_pending ||
 	    !(*out)->alert_update || !(*out)->alert_claim) {
 		cli_error("metadata store flavor '%s' has no alert outbox",
@@ -65,43 +56,12 @@ static int open_store(zenc__store **out, const char *stack_name,
 	return 0;
 }
 
-static int opt_value(int argc, char **argv, int *i, const char *name,
-		     const char **out)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
-static void put_time(zenc_buf *b, double t)
-{
-	if (t == 0) {
-		zenc_buf_puts(b, "null");
-		return;
-	}
-	zenc_buf_putc(b, '"');
-	zenc__time_iso(b, t);
-	zenc_buf_putc(b, '"');
-}
-
 static void alert_json(zenc_buf *b, const zenc__alert_record *r)
 {
 	zenc_buf_puts(b, "{\"id\":");
 	zenc__json_utf8(b, r->id);
 	zenc_buf_puts(b, ",\"created\":");
-	put_time(b, r->created);
+	cli_put_json_time(b, r->created);
 	zenc_buf_puts(b, ",\"status\":");
 	zenc__json_utf8(b, r->status);
 	zenc_buf_printf(b, ",\"attempts\":%d", r->attempts);
@@ -126,9 +86,9 @@ static void alert_json(zenc_buf *b, const zenc__alert_record *r)
 	zenc_buf_puts(b, ",\"title\":");
 	zenc__json_utf8(b, r->title);
 	zenc_buf_puts(b, ",\"updated\":");
-	put_time(b, r->updated);
+	cli_put_json_time(b, r->updated);
 	zenc_buf_puts(b, ",\"delivered\":");
-	put_time(b, r->delivered);
+	cli_put_json_time(b, r->delivered);
 	zenc_buf_puts(b, ",\"alert\":");
 	zenc_buf_puts(b, zenc__json_valid(r->alert_json) ? r->alert_json
 							 : "null");
@@ -155,12 +115,12 @@ static int alerts_list(int argc, char **argv)
 		}
 		if (!strcmp(argv[k], "--json")) {
 			json = true;
-		} else if ((ok = opt_value(argc, argv, &k, "--status",
-					   &status)) ||
-			   (ok = opt_value(argc, argv, &k, "--limit",
-					   &limit_s)) ||
-			   (ok = opt_value(argc, argv, &k, "--stack",
-					   &stack))) {
+		} else if ((ok = cli_opt_value(argc, argv, &k, "--status",
+					       &status)) ||
+			   (ok = cli_opt_value(argc, argv, &k, "--limit",
+					       &limit_s)) ||
+			   (ok = cli_opt_value(argc, argv, &k, "--stack",
+					       &stack))) {
 			if (ok < 0) {
 				cli_error("option '%s' needs a value",
 					  argv[k]);
@@ -251,7 +211,7 @@ static int alerts_flush(int argc, char **argv)
 			fputs(usage_alerts, stdout);
 			return ZENC_EXIT_OK;
 		}
-		if ((ok = opt_value(argc, argv, &k, "--stack", &stack))) {
+		if ((ok = cli_opt_value(argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
 				cli_error("option '--stack' needs a value");
 				return ZENC_EXIT_USAGE;

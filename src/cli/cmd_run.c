@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "lib/yamlpipe.h"
 #include "lib/orchestrator.h"
+#include "lib/termlog.h"
 
 static const char usage_text[] =
 	"usage: zenc run FILE [options]\n"
@@ -44,15 +45,6 @@ static const char usage_text[] =
 	"Exit status: 0 the run completed, 1 it failed, 2 usage or errors "
 	"in the file,\n"
 	"3 the environment is broken (store or stack unusable).\n";
-
-static void printer(zenc_log_level level, const char *message, void *payload)
-{
-	(void)payload;
-	if (level >= ZENC_LOG_WARN && level < ZENC_LOG_ERROR)
-		fprintf(stderr, "warning: %s\n", message);
-	else
-		fprintf(stderr, "%s\n", message);
-}
 
 static void on_signal(int sig)
 {
@@ -247,7 +239,8 @@ int cmd_run(int argc, char **argv)
 		goto done;
 	}
 
-	zenc_log_set(o.quiet ? ZENC_LOG_WARN : ZENC_LOG_INFO, printer, NULL);
+	zenc__termlog_install(
+		m.step ? 0 : zenc__yamlpipe_pipeline(yp)->n_steps, o.quiet);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -260,6 +253,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = zenc__pipeline_run_mode(&run, zenc__yamlpipe_pipeline(yp), &o,
 				     &m);
+	zenc__termlog_done();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {

@@ -1,17 +1,13 @@
 /* zenc runs list|show|delete: what the metadata store recorded. */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "run_json.h"
 #include "lib/store.h"
-#include "lib/stack.h"
 #include "lib/internal.h"
 
 static const char usage_runs[] =
@@ -64,28 +60,6 @@ static const char usage_delete[] =
 	" (default: the\n"
 	"                       active stack)\n";
 
-/* The one place that decides where the store is: the metadata store of
- * stack `name` (NULL: the active stack), the one its runs record into. */
-static int open_store(const char *name, zenc__store **out)
-{
-	zenc_stack *stack = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = zenc__stack_load(&stack, name)) < 0) {
-		cli_error("%s", zenc_error_last());
-		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
-	}
-	rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
-			      zenc__stack_store_location(stack));
-	zenc__stack_free(stack);
-	if (rc < 0) {
-		cli_error("%s", zenc_error_last());
-		return ZENC_EXIT_ENV;
-	}
-	return 0;
-}
-
 /* The exit code for a store error: the user's mistake or a broken store. */
 static int store_exit(int rc)
 {
@@ -94,91 +68,7 @@ static int store_exit(int rc)
 							   : ZENC_EXIT_ENV;
 }
 
-/* Prints the error and then the command's usage; the usage exit code. */
-static int usage_error(const char *usage, const char *fmt, ...)
-	ZENC__PRINTF(2, 3);
-
-static int usage_error(const char *usage, const char *fmt, ...)
-{
-	zenc_buf b = ZENC_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	zenc_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	cli_error("%s", zenc_buf_cstr(&b));
-	zenc_buf_release(&b);
-	fputs(usage, stderr);
-	return ZENC_EXIT_USAGE;
-}
-
-/*
- * Matches "--name VALUE" and "--name=VALUE" at argv[*i]: 1 with *out set
- * (and *i past the value), 0 when argv[*i] is another argument, -1 when
- * the value is missing.
- */
-static int opt_value(
-	int argc, char **argv, int *i, const char *name, const char **out)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 /* Output helpers. */
-
-static void put_local_time(zenc_buf *b, double t)
-{
-	char out[32];
-	time_t sec = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || !localtime_r(&sec, &tm) ||
-	    !strftime(out, sizeof(out), "%Y-%m-%d %H:%M:%S", &tm)) {
-		zenc_buf_putc(b, '-');
-		return;
-	}
-	zenc_buf_puts(b, out);
-}
-
-static void put_duration(zenc_buf *b, double s)
-{
-	long total;
-
-	if (!isfinite(s) || s < 0) {
-		zenc_buf_putc(b, '-');
-	} else if (s < 60) {
-		zenc_buf_printf(b, "%.3fs", s);
-	} else if (s < 3600) {
-		total = (long)s;
-		zenc_buf_printf(b, "%ldm%02lds", total / 60, total % 60);
-	} else {
-		total = (long)s;
-		zenc_buf_printf(
-			b, "%ldh%02ldm%02lds", total / 3600, total / 60 % 60,
-			total % 60);
-	}
-}
-
-static void put_span(zenc_buf *b, double start, double end)
-{
-	if (start == 0 || end == 0)
-		zenc_buf_putc(b, '-');
-	else
-		put_duration(b, end - start);
-}
 
 /* `text` with every line after the first indented by `indent` spaces. */
 static void put_indented(zenc_buf *b, const char *text, int indent)
@@ -238,12 +128,12 @@ static void list_text(zenc_buf *b, const zenc__run_list *l)
 		const zenc__run_record *r = &l->runs[i];
 
 		zenc_buf_clear(&tmp);
-		put_local_time(&tmp, r->started);
+		cli_put_local_time(&tmp, r->started);
 		snprintf(
 			cells[i].started, sizeof(cells[i].started), "%s",
 			zenc_buf_cstr(&tmp));
 		zenc_buf_clear(&tmp);
-		put_span(&tmp, r->started, r->ended);
+		cli_put_span(&tmp, r->started, r->ended);
 		snprintf(
 			cells[i].duration, sizeof(cells[i].duration), "%s",
 			zenc_buf_cstr(&tmp));
@@ -301,23 +191,23 @@ static int runs_list(int argc, char **argv)
 			json = 1;
 			continue;
 		}
-		if ((m = opt_value(
+		if ((m = cli_opt_value(
 			     argc, argv, &i, "--pipeline", &filter.pipeline)) ||
-		    (m = opt_value(
+		    (m = cli_opt_value(
 			     argc, argv, &i, "--status", &filter.status)) ||
-		    (m = opt_value(argc, argv, &i, "--limit", &limit)) ||
-		    (m = opt_value(argc, argv, &i, "--stack", &stack))) {
+		    (m = cli_opt_value(argc, argv, &i, "--limit", &limit)) ||
+		    (m = cli_opt_value(argc, argv, &i, "--stack", &stack))) {
 			if (m < 0)
-				return usage_error(
+				return cli_usage_error(
 					usage_list, "option '%s' needs a value",
 					a);
 			continue;
 		}
 		if (a[0] == '-')
-			return usage_error(
+			return cli_usage_error(
 				usage_list,
 				"unknown option '%s' for 'runs list'", a);
-		return usage_error(
+		return cli_usage_error(
 			usage_list, "unexpected argument '%s' for 'runs list'",
 			a);
 	}
@@ -349,7 +239,7 @@ static int runs_list(int argc, char **argv)
 		filter.limit = (size_t)v;
 	}
 
-	if ((rc = open_store(stack, &store)) != 0)
+	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
 		return rc;
 	if ((rc = store->runs_list(store, &filter, &list)) < 0) {
 		rc = store_exit(rc);
@@ -403,7 +293,7 @@ static void hook_text(
 	zenc_buf_printf(
 		b, "%*s%s %s: %s (", indent, "", h->event ? h->event : "-",
 		h->hook ? h->hook : "-", h->status ? h->status : "-");
-	put_duration(b, h->duration);
+	cli_put_duration(b, h->duration);
 	if (attempt && h->attempt > 0)
 		zenc_buf_printf(b, ", attempt %d", h->attempt);
 	zenc_buf_putc(b, ')');
@@ -426,7 +316,7 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 			s->attempts == 1 ? "" : "s");
 	if (s->started && s->ended) {
 		zenc_buf_puts(b, ", ");
-		put_span(b, s->started, s->ended);
+		cli_put_span(b, s->started, s->ended);
 	}
 	zenc_buf_putc(b, '\n');
 	if (s->error_type || s->error_message || s->exit_code || s->signal) {
@@ -473,11 +363,11 @@ static void show_text(zenc_buf *b, const zenc__run_info *info)
 	zenc_buf_printf(b, "  pipeline: %s\n", r->pipeline);
 	zenc_buf_printf(b, "  stack:    %s\n", r->stack ? r->stack : "-");
 	zenc_buf_puts(b, "  started:  ");
-	put_local_time(b, r->started);
+	cli_put_local_time(b, r->started);
 	zenc_buf_puts(b, "\n  ended:    ");
-	put_local_time(b, r->ended);
+	cli_put_local_time(b, r->ended);
 	zenc_buf_puts(b, "\n  duration: ");
-	put_span(b, r->started, r->ended);
+	cli_put_span(b, r->started, r->ended);
 	zenc_buf_putc(b, '\n');
 	if (info->n_steps) {
 		zenc_buf_puts(b, "Steps:\n");
@@ -523,17 +413,18 @@ static int parse_run_arg(
 		else if (!dashdash && json && !strcmp(a, "--json"))
 			*json = 1;
 		else if (!dashdash &&
-			 (m = opt_value(argc, argv, &i, "--stack", stack)) < 0)
-			return usage_error(
+			 (m = cli_opt_value(argc, argv, &i, "--stack",
+					    stack)) < 0)
+			return cli_usage_error(
 				usage, "option '%s' needs a value", a);
 		else if (!dashdash && m)
 			continue;
 		else if (!dashdash && a[0] == '-' && a[1])
-			return usage_error(
+			return cli_usage_error(
 				usage, "unknown option '%s' for 'runs %s'", a,
 				verb);
 		else if (*run)
-			return usage_error(
+			return cli_usage_error(
 				usage,
 				"unexpected argument '%s' for "
 				"'runs %s'",
@@ -542,7 +433,7 @@ static int parse_run_arg(
 			*run = a;
 	}
 	if (!*run)
-		return usage_error(
+		return cli_usage_error(
 			usage, "'runs %s' needs a run id or name", verb);
 	return -1;
 }
@@ -559,7 +450,7 @@ static int runs_show(int argc, char **argv)
 		argc, argv, usage_show, "show", &json, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(stack, &store)) != 0)
+	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
 		return rc;
 	if ((rc = store->run_show(store, run, &info)) < 0) {
 		rc = store_exit(rc);
@@ -588,7 +479,7 @@ static int runs_delete(int argc, char **argv)
 		argc, argv, usage_delete, "delete", NULL, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_store(stack, &store)) != 0)
+	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
 		return rc;
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
@@ -630,6 +521,6 @@ int cmd_runs(int argc, char **argv)
 		return cmd_runs_dag(argc - 1, argv + 1);
 	if (!strcmp(sub, "cancel"))
 		return cmd_runs_cancel(argc - 1, argv + 1);
-	return usage_error(
+	return cli_usage_error(
 		usage_runs, "unknown subcommand '%s' for 'runs'", sub);
 }

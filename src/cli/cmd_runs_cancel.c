@@ -62,17 +62,8 @@ int cmd_runs_cancel(int argc, char **argv)
 		fputs(usage_cancel, stderr);
 		return ZENC_EXIT_USAGE;
 	}
-	if ((rc = zenc__stack_load(&stack, stack_name)) < 0) {
-		cli_error("%s", zenc_error_last());
-		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
-	}
-	if (zenc__store_open(
-		    &store, zenc__stack_store_flavor(stack),
-		    zenc__stack_store_location(stack)) < 0) {
-		cli_error("%s", zenc_error_last());
-		rc = ZENC_EXIT_ENV;
-		goto done;
-	}
+	if ((rc = cli_open_store(&store, stack_name, &stack)) != 0)
+		return rc;
 	if ((rc = store->run_show(store, run, &info)) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;

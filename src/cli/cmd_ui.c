@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,46 +63,6 @@ static const char usage_dag[] =
 	"\n"
 	"Prints a run's graph, steps coloured by status: in Graphviz's dot\n"
 	"language (the default) or as SVG laid out by zenc.\n";
-
-/* Prints the error and the usage; the usage exit code. */
-static int ui_usage_error(const char *usage, const char *fmt, ...)
-	ZENC__PRINTF(2, 3);
-
-static int ui_usage_error(const char *usage, const char *fmt, ...)
-{
-	zenc_buf b = ZENC_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	zenc_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	cli_error("%s", zenc_buf_cstr(&b));
-	zenc_buf_release(&b);
-	fputs(usage, stderr);
-	return ZENC_EXIT_USAGE;
-}
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 with *out set, 0 for
- * another argument, -1 when the value is missing. */
-static int ui_opt(
-	int argc, char **argv, int *i, const char *name, const char **out)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
 
 /* Access rules. */
 
@@ -187,28 +146,6 @@ static int token_equal(const char *a, const char *b)
 	for (i = 0; i < na; i++)
 		d |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
 	return !d && nb;
-}
-
-/* Opening the store, as a run does: the stack's store flavor and place. */
-static int open_stack_store(zenc__store **out, const char *stack_name)
-{
-	zenc_stack *stack = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = zenc__stack_load(&stack, stack_name)) < 0) {
-		cli_error("%s", zenc_error_last());
-		return rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
-	}
-	rc = zenc__store_open(
-		out, zenc__stack_store_flavor(stack),
-		zenc__stack_store_location(stack));
-	zenc__stack_free(stack);
-	if (rc < 0) {
-		cli_error("%s", zenc_error_last());
-		return ZENC_EXIT_ENV;
-	}
-	return 0;
 }
 
 /* The server. */
@@ -667,18 +604,21 @@ int cmd_ui(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = ui_opt(argc, argv, &i, "--port", &port_s)) ||
-		    (m = ui_opt(argc, argv, &i, "--host", &host)) ||
-		    (m = ui_opt(argc, argv, &i, "--token", &srv.token)) ||
-		    (m = ui_opt(argc, argv, &i, "--stack", &srv.stack)) ||
-		    (m = ui_opt(argc, argv, &i, "--check-peer", &check_peer))) {
+		if ((m = cli_opt_value(argc, argv, &i, "--port", &port_s)) ||
+		    (m = cli_opt_value(argc, argv, &i, "--host", &host)) ||
+		    (m = cli_opt_value(
+			     argc, argv, &i, "--token", &srv.token)) ||
+		    (m = cli_opt_value(
+			     argc, argv, &i, "--stack", &srv.stack)) ||
+		    (m = cli_opt_value(
+			     argc, argv, &i, "--check-peer", &check_peer))) {
 			if (m < 0)
-				return ui_usage_error(
+				return cli_usage_error(
 					usage_ui, "option '%s' needs a value",
 					a);
 			continue;
 		}
-		return ui_usage_error(
+		return cli_usage_error(
 			usage_ui, "%s '%s' for 'ui'",
 			a[0] == '-' ? "unknown option" : "unexpected argument",
 			a);
@@ -704,7 +644,7 @@ int cmd_ui(int argc, char **argv)
 		return ZENC_EXIT_USAGE;
 	}
 	if (!*host)
-		return ui_usage_error(
+		return cli_usage_error(
 			usage_ui, "option '--host' needs a value");
 	if (resolve_host(&sa, &sa_len, host, (unsigned)port) < 0)
 		return ZENC_EXIT_USAGE;
@@ -733,21 +673,13 @@ int cmd_ui(int argc, char **argv)
 		return ZENC_EXIT_USAGE;
 	}
 
-	if ((rc = zenc__stack_load(&stack, srv.stack)) < 0) {
-		cli_error("%s", zenc_error_last());
-		rc = rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
-		goto done;
-	}
-	srv.flavor = zenc__strdup(zenc__stack_store_flavor(stack));
-	srv.location = zenc__strdup(zenc__stack_store_location(stack));
 	/* Opened once up front, so that a broken store says so now. */
-	if (zenc__store_open(&store, srv.flavor, srv.location) < 0) {
-		cli_error("%s", zenc_error_last());
-		rc = ZENC_EXIT_ENV;
+	if ((rc = cli_open_store(&store, srv.stack, &stack)) != 0)
 		goto done;
-	}
 	zenc__store_free(store);
 	store = NULL;
+	srv.flavor = zenc__strdup(zenc__stack_store_flavor(stack));
+	srv.location = zenc__strdup(zenc__stack_store_location(stack));
 
 	/* The server thread inherits this mask; the main thread waits for
 	 * the signals that stop it. */
@@ -815,27 +747,29 @@ static int parse_run_cmd(
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = ui_opt(argc, argv, &i, "--stack", stack)) ||
-		    (m = ui_opt(argc, argv, &i, opt_name[0], opt_value)) ||
+		if ((m = cli_opt_value(argc, argv, &i, "--stack", stack)) ||
+		    (m = cli_opt_value(
+			     argc, argv, &i, opt_name[0], opt_value)) ||
 		    (opt_name[1] &&
-		     (m = ui_opt(argc, argv, &i, opt_name[1], opt_value)))) {
+		     (m = cli_opt_value(
+			      argc, argv, &i, opt_name[1], opt_value)))) {
 			if (m < 0)
-				return ui_usage_error(
+				return cli_usage_error(
 					usage, "option '%s' needs a value", a);
 			continue;
 		}
 		if (a[0] == '-' && a[1])
-			return ui_usage_error(
+			return cli_usage_error(
 				usage, "unknown option '%s' for 'runs %s'", a,
 				verb);
 		if (*run)
-			return ui_usage_error(
+			return cli_usage_error(
 				usage, "unexpected argument '%s' for 'runs %s'",
 				a, verb);
 		*run = a;
 	}
 	if (!*run)
-		return ui_usage_error(
+		return cli_usage_error(
 			usage, "'runs %s' needs a run id or name", verb);
 	return -1;
 }
@@ -852,7 +786,7 @@ static int load_run(
 	zenc__store *store = NULL;
 	int rc;
 
-	if ((rc = open_stack_store(&store, stack)) != 0)
+	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
 		return rc;
 	if ((rc = store->run_show(store, run, info)) < 0) {
 		cli_error("%s", zenc_error_last());

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/util.h"
 
 struct builtin {
 	const char *name;
@@ -82,6 +83,40 @@ void cli_error(const char *fmt, ...)
 int cli_is_help(const char *arg)
 {
 	return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	cli_error("%s", zenc_buf_cstr(&b));
+	zenc_buf_release(&b);
+	fputs(usage, stderr);
+	return ZENC_EXIT_USAGE;
+}
+
+int cli_opt_value(int argc, char **argv, int *i, const char *name,
+		  const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n))
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
 }
 
 int cmd_version(int argc, char **argv)

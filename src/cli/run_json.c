@@ -5,19 +5,9 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "run_json.h"
 #include "lib/internal.h"
-
-static void put_time_json(zenc_buf *b, double t)
-{
-	if (t == 0) {
-		zenc_buf_puts(b, "null");
-		return;
-	}
-	zenc_buf_putc(b, '"');
-	zenc__time_iso(b, t);
-	zenc_buf_putc(b, '"');
-}
 
 static void put_number_json(zenc_buf *b, double v)
 {
@@ -53,9 +43,9 @@ void cli_run_list_json(zenc_buf *b, const zenc__run_list *l)
 		zenc_buf_puts(b, ", \"status\": ");
 		zenc_json_str(b, r->status);
 		zenc_buf_puts(b, ", \"started\": ");
-		put_time_json(b, r->started);
+		cli_put_json_time(b, r->started);
 		zenc_buf_puts(b, ", \"ended\": ");
-		put_time_json(b, r->ended);
+		cli_put_json_time(b, r->ended);
 		zenc_buf_putc(b, '}');
 	}
 	zenc_buf_puts(b, l->n ? "\n]\n" : "]\n");
@@ -72,7 +62,7 @@ static void hook_json(zenc_buf *b, const zenc__hook_record *h)
 	zenc_buf_puts(b, ", \"error\": ");
 	zenc_json_str(b, h->error);
 	zenc_buf_puts(b, ", \"started\": ");
-	put_time_json(b, h->started);
+	cli_put_json_time(b, h->started);
 	zenc_buf_puts(b, ", \"duration\": ");
 	put_number_json(b, h->duration);
 	zenc_buf_putc(b, '}');
@@ -101,9 +91,9 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 	zenc_buf_puts(b, ", \"status\": ");
 	zenc_json_str(b, s->status);
 	zenc_buf_printf(b, ", \"attempts\": %d, \"started\": ", s->attempts);
-	put_time_json(b, s->started);
+	cli_put_json_time(b, s->started);
 	zenc_buf_puts(b, ", \"ended\": ");
-	put_time_json(b, s->ended);
+	cli_put_json_time(b, s->ended);
 	zenc_buf_puts(b, ", \"duration\": ");
 	put_span_json(b, s->started, s->ended);
 	zenc_buf_puts(b, ", \"error_type\": ");
@@ -150,9 +140,9 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 			a->attempt);
 		zenc_json_str(b, a->status);
 		zenc_buf_puts(b, ", \"started\": ");
-		put_time_json(b, a->started);
+		cli_put_json_time(b, a->started);
 		zenc_buf_puts(b, ", \"ended\": ");
-		put_time_json(b, a->ended);
+		cli_put_json_time(b, a->ended);
 		zenc_buf_puts(b, ", \"error_type\": ");
 		zenc_json_str(b, a->error_type);
 		zenc_buf_puts(b, ", \"error_message\": ");
@@ -182,9 +172,9 @@ void cli_run_json(zenc_buf *b, const zenc__run_info *info)
 	zenc_buf_puts(b, ", \"stack\": ");
 	zenc_json_str(b, r->stack);
 	zenc_buf_puts(b, ",\n \"started\": ");
-	put_time_json(b, r->started);
+	cli_put_json_time(b, r->started);
 	zenc_buf_puts(b, ", \"ended\": ");
-	put_time_json(b, r->ended);
+	cli_put_json_time(b, r->ended);
 	zenc_buf_puts(b, ", \"duration\": ");
 	put_span_json(b, r->started, r->ended);
 	zenc_buf_puts(b, ",\n \"run_hooks\": ");

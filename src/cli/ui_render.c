@@ -5,14 +5,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ui.h"
 #include "dag_layout.h"
 #include "lib/internal.h"
@@ -96,49 +95,6 @@ const char *cli_ui_status_ink(const char *status)
 {
 	return !strcmp(cli_ui_status_fill(status), "#ffffff") ? "#202124"
 							      : "#ffffff";
-}
-
-/* Times and durations, as people read them. */
-
-static void put_time(zenc_buf *b, double t)
-{
-	char out[32];
-	time_t sec = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || !localtime_r(&sec, &tm) ||
-	    !strftime(out, sizeof(out), "%Y-%m-%d %H:%M:%S", &tm)) {
-		zenc_buf_putc(b, '-');
-		return;
-	}
-	zenc_buf_puts(b, out);
-}
-
-static void put_duration(zenc_buf *b, double s)
-{
-	long total;
-
-	if (!isfinite(s) || s < 0) {
-		zenc_buf_putc(b, '-');
-	} else if (s < 60) {
-		zenc_buf_printf(b, "%.3fs", s);
-	} else if (s < 3600) {
-		total = (long)s;
-		zenc_buf_printf(b, "%ldm%02lds", total / 60, total % 60);
-	} else {
-		total = (long)s;
-		zenc_buf_printf(
-			b, "%ldh%02ldm%02lds", total / 3600, total / 60 % 60,
-			total % 60);
-	}
-}
-
-static void put_span(zenc_buf *b, double start, double end)
-{
-	if (start == 0 || end == 0)
-		zenc_buf_putc(b, '-');
-	else
-		put_duration(b, end - start);
 }
 
 /* "ValueError: My exception (exit code 3)", as `zenc runs show` says it;
@@ -708,12 +664,12 @@ void cli_ui_runs_page(
 		zenc_buf_puts(b, "</a></td><td>");
 		badge(b, r->status);
 		zenc_buf_puts(b, "</td><td>");
-		put_time(b, r->started);
+		cli_put_local_time(b, r->started);
 		zenc_buf_puts(b, "</td><td>");
 		if (r->status && !strcmp(r->status, "running") && r->started)
 			zenc_buf_puts(b, "running");
 		else
-			put_span(b, r->started, r->ended);
+			cli_put_span(b, r->started, r->ended);
 		zenc_buf_puts(b, "</td><td><code>");
 		if (r->id)
 			zenc_buf_put(
@@ -807,7 +763,7 @@ static void hooks_table(
 		zenc_buf_puts(b, "<td>");
 		badge(b, h[i].status);
 		zenc_buf_puts(b, "</td><td>");
-		put_duration(b, h[i].duration);
+		cli_put_duration(b, h[i].duration);
 		zenc_buf_puts(b, "</td><td class=\"err\">");
 		cli_ui_escape(b, h[i].error);
 		zenc_buf_puts(b, "</td></tr>\n");
@@ -829,11 +785,11 @@ static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
 	zenc_buf_puts(b, " ");
 	badge(b, s->status);
 	zenc_buf_puts(b, "</h3>\n<p>started ");
-	put_time(b, s->started);
+	cli_put_local_time(b, s->started);
 	zenc_buf_puts(b, ", ended ");
-	put_time(b, s->ended);
+	cli_put_local_time(b, s->ended);
 	zenc_buf_puts(b, ", took ");
-	put_span(b, s->started, s->ended);
+	cli_put_span(b, s->started, s->ended);
 	zenc_buf_printf(
 		b, ", %d attempt%s</p>\n", s->attempts,
 		s->attempts == 1 ? "" : "s");
@@ -855,9 +811,9 @@ static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
 			zenc_buf_printf(b, "<tr><td>%d</td><td>", a->attempt);
 			badge(b, a->status);
 			zenc_buf_puts(b, "</td><td>");
-			put_time(b, a->started);
+			cli_put_local_time(b, a->started);
 			zenc_buf_puts(b, "</td><td>");
-			put_span(b, a->started, a->ended);
+			cli_put_span(b, a->started, a->ended);
 			zenc_buf_puts(b, "</td><td class=\"err\">");
 			zenc_buf_clear(&err);
 			error_text(
@@ -975,7 +931,7 @@ static void alerts_section(zenc_buf *b, const zenc__alert_list *l)
 		const char *cs = alert_colour_status(a->status);
 
 		zenc_buf_puts(b, "<tr class=\"alert\"><td>");
-		put_time(b, a->created);
+		cli_put_local_time(b, a->created);
 		zenc_buf_puts(b, "</td><td>");
 		cli_ui_escape(b, a->alerter ? a->alerter : "-");
 		if (a->flavor) {
@@ -997,7 +953,7 @@ static void alerts_section(zenc_buf *b, const zenc__alert_list *l)
 			cli_ui_status_fill(cs), cli_ui_status_ink(cs));
 		cli_ui_escape(b, a->status ? a->status : "unknown");
 		zenc_buf_printf(b, "</span></td><td>%d</td><td>", a->attempts);
-		put_time(b, a->delivered);
+		cli_put_local_time(b, a->delivered);
 		zenc_buf_puts(b, "</td><td class=\"err\">");
 		cli_ui_escape(b, a->last_error);
 		zenc_buf_puts(b, "</td></tr>\n");
@@ -1044,11 +1000,11 @@ void cli_ui_run_page(
 	zenc_buf_puts(b, "</dd>\n<dt>stack</dt><dd>");
 	cli_ui_escape(b, r->stack ? r->stack : "-");
 	zenc_buf_puts(b, "</dd>\n<dt>started</dt><dd>");
-	put_time(b, r->started);
+	cli_put_local_time(b, r->started);
 	zenc_buf_puts(b, "</dd>\n<dt>ended</dt><dd>");
-	put_time(b, r->ended);
+	cli_put_local_time(b, r->ended);
 	zenc_buf_puts(b, "</dd>\n<dt>duration</dt><dd>");
-	put_span(b, r->started, r->ended);
+	cli_put_span(b, r->started, r->ended);
 	zenc_buf_puts(b, "</dd>\n<dt>steps</dt><dd>");
 	for (i = 0; i < info->n_steps; i++) {
 		const char *st = info->steps[i].rec.status;
@@ -1083,9 +1039,9 @@ void cli_ui_run_page(
 		zenc_buf_puts(b, "</a></td><td>");
 		badge(b, s->status);
 		zenc_buf_printf(b, "</td><td>%d</td><td>", s->attempts);
-		put_time(b, s->started);
+		cli_put_local_time(b, s->started);
 		zenc_buf_puts(b, "</td><td>");
-		put_span(b, s->started, s->ended);
+		cli_put_span(b, s->started, s->ended);
 		zenc_buf_printf(
 			b, "</td><td>%zu</td><td class=\"err\">",
 			info->steps[i].n_hooks);

@@ -737,109 +737,6 @@ int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
  * JSON writing.
  */
 
-/* The length of the valid UTF-8 sequence at `s`, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned int c = s[0], cp;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-void zenc__json_utf8_inner(zenc_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
-
-	while (*p) {
-		switch (*p) {
-		case '"':
-			zenc_buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			zenc_buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			zenc_buf_puts(b, "\\n");
-			break;
-		case '\r':
-			zenc_buf_puts(b, "\\r");
-			break;
-		case '\t':
-			zenc_buf_puts(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				char e[7] = {'\\', 'u', '0', '0',
-					     hex[*p >> 4], hex[*p & 15], 0};
-				zenc_buf_puts(b, e);
-				break;
-			}
-			n = utf8_len(p);
-			if (!n) {
-				zenc_buf_puts(b, "\\ufffd");
-				break;
-			}
-			zenc_buf_put(b, p, n);
-			p += n;
-			continue;
-		}
-		p++;
-	}
-}
-
-void zenc__json_utf8(zenc_buf *b, const char *s)
-{
-	if (!s) {
-		zenc_buf_puts(b, "null");
-		return;
-	}
-	zenc_buf_putc(b, '"');
-	zenc__json_utf8_inner(b, s);
-	zenc_buf_putc(b, '"');
-}
-
-void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, n;
-
-	if (len <= max) {
-		zenc_buf_put(b, s, len);
-		return;
-	}
-	max = max > 3 ? max - 3 : 0;
-	while (i < max) {
-		n = utf8_len(p + i);
-		if (!n)
-			n = 1;
-		if (i + n > max)
-			break;
-		i += n;
-	}
-	zenc_buf_put(b, s, i);
-	zenc_buf_puts(b, "\xe2\x80\xa6"); /* … */
-}
-
 /*
  * JSON parsing: a small recursive-descent parser into an arena.
  */
@@ -1457,4 +1354,21 @@ done:
 		curl_easy_cleanup(curl);
 	zenc_buf_release(&where);
 	return rc;
+}
+
+int zenc__http_post_body(const char *url, const char *const *headers,
+			 const zenc_buf *body, double timeout,
+			 const char *what)
+{
+	zenc__http_req req;
+	long status;
+
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.headers = headers;
+	req.body = body->ptr;
+	req.body_len = body->len;
+	req.timeout = timeout;
+	req.what = what;
+	return zenc__http_post(&req, NULL, &status);
 }

@@ -117,14 +117,6 @@ double zenc__alerter_take_retry_after(void);
  * Helpers shared by the flavors.
  */
 
-/* A JSON string with invalid UTF-8 replaced by U+FFFD; NULL -> null. */
-void zenc__json_utf8(zenc_buf *b, const char *s);
-/* The same, without the quotes (for body templates). */
-void zenc__json_utf8_inner(zenc_buf *b, const char *s);
-/* Copies at most `max` bytes of `s`, cut at a character boundary, with
- * an ellipsis when cut. */
-void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max);
-
 /* A parsed JSON value (a tiny DOM, for headers, responses and the
  * outbox).  All of it lives in one arena. */
 typedef enum zenc__jtype {
@@ -183,6 +175,10 @@ typedef struct zenc__http_req {
  * ZENC_EINVALID for other statuses.  Messages name the URL redacted. */
 int zenc__http_post(const zenc__http_req *req, zenc_buf *resp,
 		    long *status);
+/* zenc__http_post() of `body` to `url`, the response not wanted. */
+int zenc__http_post_body(const char *url, const char *const *headers,
+			 const zenc_buf *body, double timeout,
+			 const char *what);
 
 /* libcurl's global init, once per process. */
 void zenc__curl_init(void);

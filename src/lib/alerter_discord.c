@@ -117,21 +117,12 @@ static int discord_post(zenc_alerter *self, const zenc_alert *al)
 	discord_alerter *d = (discord_alerter *)self;
 	zenc_buf body = ZENC_BUF_INIT, url = ZENC_BUF_INIT;
 	const char *hdrs[] = {"Content-Type: application/json", NULL};
-	zenc__http_req req;
-	long status;
 	int rc;
 
 	if ((rc = zenc__alerter_resolve(&url, d->webhook_url)) < 0)
 		goto done;
 	body_of(&body, al);
-	memset(&req, 0, sizeof(req));
-	req.url = url.ptr;
-	req.headers = hdrs;
-	req.body = body.ptr;
-	req.body_len = body.len;
-	req.timeout = al->timeout;
-	req.what = "discord";
-	rc = zenc__http_post(&req, NULL, &status);
+	rc = zenc__http_post_body(url.ptr, hdrs, &body, al->timeout, "discord");
 done:
 	zenc__alerter_secret_release(&url);
 	zenc_buf_release(&body);

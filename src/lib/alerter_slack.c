@@ -284,8 +284,6 @@ static int slack_post(zenc_alerter *self, const zenc_alert *al)
 	zenc_buf body = ZENC_BUF_INIT, url = ZENC_BUF_INIT;
 	const char *hdrs[] = {"Content-Type: application/json", NULL};
 	const char *channel = channel_for(s, al);
-	zenc__http_req req;
-	long status;
 	int rc;
 
 	if (s->token) {
@@ -307,14 +305,7 @@ static int slack_post(zenc_alerter *self, const zenc_alert *al)
 	payload(&body, al, NULL);
 	if ((rc = zenc__alerter_resolve(&url, s->webhook_url)) < 0)
 		goto done;
-	memset(&req, 0, sizeof(req));
-	req.url = url.ptr;
-	req.headers = hdrs;
-	req.body = body.ptr;
-	req.body_len = body.len;
-	req.timeout = al->timeout;
-	req.what = "slack";
-	rc = zenc__http_post(&req, NULL, &status);
+	rc = zenc__http_post_body(url.ptr, hdrs, &body, al->timeout, "slack");
 done:
 	zenc__alerter_secret_release(&url);
 	zenc_buf_release(&body);

@@ -197,10 +197,8 @@ static int webhook_post(zenc_alerter *self, const zenc_alert *al)
 	zenc_buf body = ZENC_BUF_INIT;
 	char **extra = NULL;
 	const char **hdrs = NULL;
-	zenc__http_req req;
 	bool has_ctype;
 	size_t n = 0, i;
-	long status;
 	int rc;
 
 	if ((rc = zenc__alerter_resolve(&url, w->url)) < 0 ||
@@ -220,14 +218,7 @@ static int webhook_post(zenc_alerter *self, const zenc_alert *al)
 	else
 		default_body(&body, al);
 
-	memset(&req, 0, sizeof(req));
-	req.url = url.ptr;
-	req.headers = hdrs;
-	req.body = body.ptr;
-	req.body_len = body.len;
-	req.timeout = al->timeout;
-	req.what = "webhook";
-	rc = zenc__http_post(&req, NULL, &status);
+	rc = zenc__http_post_body(url.ptr, hdrs, &body, al->timeout, "webhook");
 done:
 	free(hdrs);
 	free_lines(extra);

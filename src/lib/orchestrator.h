@@ -18,6 +18,31 @@ int zenc__orchestrate_local(zenc__exec *x);
 void zenc__run_hooks(zenc__exec *x);
 
 /*
+ * Pieces of the local orchestrator that the Slurm one uses for the hooks
+ * it runs itself.
+ */
+/* Fills *r from step state `ss` (r borrows its strings). */
+void zenc__fill_step_record(zenc__step_record *r, zenc__exec *x,
+			    zenc__stepstate *ss);
+/* Records the step's state (step_put); a failure is a warning. */
+void zenc__record_step(zenc__exec *x, zenc__stepstate *ss);
+/* *out: the records of the attempt's hooks (a->n_hooks of them, which
+ * borrow from `a`); the caller frees the array. */
+void zenc__fill_hook_records(zenc__exec *x, zenc__attempt *a,
+			     zenc__hook_record **out);
+/* Forks a child, in a process group of its own, that runs the attempt
+ * from its cursor and sends its events on a->fd; counts it in
+ * x->running.  0 or an error. */
+int zenc__spawn(zenc__exec *x, zenc__attempt *a);
+/* Reads what the child of `a` sent and hands each event to
+ * zenc__attempt_event(); returns 1 at end of file. */
+int zenc__drain(zenc__attempt *a);
+/* The child of `a` ended: reaps it (and what it left in its group), and
+ * forks the continuation when the attempt is not done; a->done once it
+ * is.  *n_cont counts the continuations (bounded). */
+void zenc__child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont);
+
+/*
  * How a run is started when it is not a plain new local run (the Slurm
  * orchestrator, orchestrator_slurm.c).  A job of a Slurm run re-enters
  * the same program through a hidden subcommand that joins the existing

@@ -48,8 +48,8 @@ static const char *status_name(zenc__step_status s)
 	return "unknown";
 }
 
-static void step_record(zenc__step_record *r, zenc__exec *x,
-			zenc__stepstate *ss)
+void zenc__fill_step_record(zenc__step_record *r, zenc__exec *x,
+			    zenc__stepstate *ss)
 {
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
@@ -72,17 +72,17 @@ static void store_warn(const char *what)
 	zenc__warn("could not record %s: %s", what, zenc_error_last());
 }
 
-static void record_step(zenc__exec *x, zenc__stepstate *ss)
+void zenc__record_step(zenc__exec *x, zenc__stepstate *ss)
 {
 	zenc__step_record r;
 
-	step_record(&r, x, ss);
+	zenc__fill_step_record(&r, x, ss);
 	if (x->store->step_put(x->store, &r) < 0)
 		store_warn("a step");
 }
 
-static void hook_records(zenc__exec *x, zenc__attempt *a,
-			 zenc__hook_record **out)
+void zenc__fill_hook_records(zenc__exec *x, zenc__attempt *a,
+			     zenc__hook_record **out)
 {
 	size_t i;
 
@@ -122,7 +122,7 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	} else {
 		free(log);
 	}
-	step_record(&r, x, ss);
+	zenc__fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = a->attempt;
 	att.status = a->failed ? "failed" : "completed";
@@ -144,7 +144,7 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		arts[i].size = a->arts[i].size;
 		arts[i].checksum = a->arts[i].checksum;
 	}
-	hook_records(x, a, &hooks);
+	zenc__fill_hook_records(x, a, &hooks);
 	if (x->store->step_end(x->store, &r, &att, arts,
 			       a->failed ? 0 : a->n_arts, hooks,
 			       a->n_hooks) < 0)
@@ -220,7 +220,7 @@ static void child_main(zenc__attempt *a, int fd, pid_t supervisor)
 	_exit(0);
 }
 
-static int spawn(zenc__exec *x, zenc__attempt *a)
+int zenc__spawn(zenc__exec *x, zenc__attempt *a)
 {
 	pid_t self = getpid(), pid;
 	int fds[2];
@@ -283,7 +283,7 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		zenc__info("Step %s has started (attempt %d of %d).",
 			   ss->step->name, ss->attempt, ss->max_retries + 1);
 	}
-	record_step(x, ss);
+	zenc__record_step(x, ss);
 	a = new_attempt(x, ss);
 	ss->cur = a;
 	if (x->isolation == ZENC_ISOLATION_NONE) {
@@ -291,7 +291,7 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		finish_attempt(x, a);
 		return;
 	}
-	if (spawn(x, a) < 0) {
+	if (zenc__spawn(x, a) < 0) {
 		zenc__error_assign(&a->err, "SpawnError", zenc_error_last(), 0,
 				   0, a->attempt);
 		a->failed = 1;
@@ -305,11 +305,11 @@ static void skip(zenc__exec *x, zenc__stepstate *ss, const char *why)
 	ss->status = ZENC__ST_SKIPPED;
 	if (!x->quiet)
 		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
-	record_step(x, ss);
+	zenc__record_step(x, ss);
 }
 
 /* Reads what a child sent; returns 1 at end of file. */
-static int drain(zenc__attempt *a)
+int zenc__drain(zenc__attempt *a)
 {
 	char chunk[4096];
 	char *fields[MAX_MSG_FIELDS];
@@ -413,7 +413,7 @@ static size_t resident_bytes(pid_t pid, int depth)
 }
 
 /* The child of `a` ended: reap it and continue or finish the attempt. */
-static void child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
+void zenc__child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 {
 	int wstatus = 0;
 
@@ -434,7 +434,7 @@ static void child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 				   a->ss ? a->ss->step->name : "the run");
 			a->cur.phase = ZENC__PH_DONE;
 		}
-		if (a->cur.phase != ZENC__PH_DONE && spawn(x, a) == 0)
+		if (a->cur.phase != ZENC__PH_DONE && zenc__spawn(x, a) == 0)
 			return;
 	}
 	a->done = 1;
@@ -468,7 +468,7 @@ static void supervise(zenc__attempt **live, size_t n_live,
 	now = zenc__monotonic();
 	for (i = 0; i < n_live; i++) {
 		zenc__attempt *a = live[i];
-		if (pfds[i].revents && drain(a)) {
+		if (pfds[i].revents && zenc__drain(a)) {
 			a->term_sent = -1; /* marks "ended" for the caller */
 			continue;
 		}
@@ -701,7 +701,7 @@ static void run_steps(zenc__exec *x)
 				zenc__error_assign(&ss->error, "Cancelled",
 						   "the run was interrupted", 0,
 						   0, ss->attempt);
-				record_step(x, ss);
+				zenc__record_step(x, ss);
 				sc.waiting[i] = sc.waiting[--sc.n_waiting];
 				settle(x, &sc, s);
 				continue;
@@ -754,7 +754,7 @@ static void run_steps(zenc__exec *x)
 			}
 			a->term_sent = 0;
 			s = a->ss->step->index;
-			child_ended(x, a, &sc.conts[s]);
+			zenc__child_ended(x, a, &sc.conts[s]);
 			if (!a->done) {
 				i++; /* a continuation is running */
 				continue;
@@ -789,16 +789,16 @@ void zenc__run_hooks(zenc__exec *x)
 	a->cur.ev = ev;
 	if (x->isolation == ZENC_ISOLATION_NONE) {
 		zenc__attempt_exec(a, -1);
-	} else if (spawn(x, a) == 0) {
+	} else if (zenc__spawn(x, a) == 0) {
 		while (!a->done) {
 			supervise(&a, 1, 1.0);
 			if (a->term_sent == -1) {
 				a->term_sent = 0;
-				child_ended(x, a, &conts);
+				zenc__child_ended(x, a, &conts);
 			}
 		}
 	}
-	hook_records(x, a, &recs);
+	zenc__fill_hook_records(x, a, &recs);
 	if (a->n_hooks && x->store->hooks_put(x->store, recs, a->n_hooks) < 0)
 		store_warn("run hooks");
 	free(recs);

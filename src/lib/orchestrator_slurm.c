@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -39,7 +38,6 @@ extern char **environ;
 /* A job id squeue, scontrol and sacct all stop knowing is given up on
  * after this many polls. */
 #define MAX_UNKNOWN 20
-#define MAX_CONTINUATIONS 64
 
 typedef struct slurm_cfg {
 	char *partition;
@@ -396,99 +394,19 @@ done:
 
 /* ---- records */
 
-static const char *status_name(zenc__step_status s)
-{
-	switch (s) {
-	case ZENC__ST_COMPLETED:
-		return "completed";
-	case ZENC__ST_FAILED:
-		return "failed";
-	case ZENC__ST_SKIPPED:
-		return "skipped";
-	case ZENC__ST_PENDING:
-		return "pending";
-	default:
-		return "running";
-	}
-}
-
-static void step_record(
-	zenc__step_record *r, zenc__exec *x, zenc__stepstate *ss)
-{
-	memset(r, 0, sizeof(*r));
-	r->run_id = x->run->id;
-	r->name = ss->step->name;
-	r->status = status_name(ss->status);
-	r->attempts = ss->attempt;
-	r->started = ss->started;
-	r->ended = ss->ended;
-	r->error_type = ss->error.type;
-	r->error_message = ss->error.message;
-	r->exit_code = ss->error.exit_code;
-	r->signal = ss->error.signal;
-	r->params_json = ss->params_json;
-	r->upstream_json = ss->upstream_json;
-	r->log_uri = ss->log_uri;
-}
-
 static void skip_step(slurm *sl, size_t i, const char *why)
 {
 	zenc__stepstate *ss = &sl->x->steps[i];
-	zenc__step_record r;
 
 	ss->status = ZENC__ST_SKIPPED;
 	sl->st[i].settled = 1;
 	sl->st[i].need_submit = 0;
 	if (!sl->x->quiet)
 		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
-	step_record(&r, sl->x, ss);
-	if (sl->x->store->step_put(sl->x->store, &r) < 0)
-		zenc__warn("could not record a step: %s", zenc_error_last());
+	zenc__record_step(sl->x, ss);
 }
 
 /* ---- failure hooks for a job that Slurm killed */
-
-/* Reads the events a hook child sent; 1 at end of file. */
-static int drain(zenc__attempt *a)
-{
-	char chunk[4096];
-	char *fields[MAX_MSG_FIELDS];
-	size_t off = 0;
-	ssize_t r;
-	int eof = 0;
-
-	for (;;) {
-		r = read(a->fd, chunk, sizeof(chunk));
-		if (r > 0) {
-			zenc_buf_put(&a->in, chunk, (size_t)r);
-			continue;
-		}
-		if (r == 0)
-			eof = 1;
-		else if (errno == EINTR)
-			continue;
-		break;
-	}
-	while (a->in.len - off >= 5) {
-		uint32_t len;
-		size_t n = 0, i;
-		char *p;
-		memcpy(&len, a->in.ptr + off, 4);
-		if (a->in.len - off - 4 < len)
-			break;
-		p = a->in.ptr + off + 4;
-		for (i = 1; i < len && n < MAX_MSG_FIELDS; i++)
-			if (i == 1 || p[i - 1] == '\0')
-				fields[n++] = p + i;
-		zenc__attempt_event(a, (unsigned char)p[0], fields, n);
-		off += 4 + len;
-	}
-	if (off) {
-		memmove(a->in.ptr, a->in.ptr + off, a->in.len - off);
-		a->in.len -= off;
-	}
-	return eof;
-}
 
 /*
  * Walks the attempt's cursor (at its outcome hooks) to the end in forked
@@ -504,39 +422,9 @@ static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
 		zenc__attempt_exec(a, -1);
 		return;
 	}
-	while (!a->done && a->cur.phase != ZENC__PH_DONE) {
-		pid_t self = getpid(), pid;
-		int fds[2], wstatus = 0;
-
-		if (pipe2(fds, O_CLOEXEC) < 0)
-			break;
-		fflush(NULL);
-		pid = fork();
-		if (pid < 0) {
-			close(fds[0]);
-			close(fds[1]);
-			break;
-		}
-		if (pid == 0) {
-			close(fds[0]);
-			setpgid(0, 0);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != self)
-				_exit(120);
-			signal(SIGPIPE, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			zenc__attempt_exec(a, fds[1]);
-			fflush(NULL);
-			_exit(0);
-		}
-		setpgid(pid, pid);
-		close(fds[1]);
-		fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-		a->pid = pid;
-		a->fd = fds[0];
-		a->deadline = 0;
-		a->kill_reason = 0;
+	if (zenc__spawn(x, a) < 0)
+		return;
+	while (!a->done) {
 		for (;;) {
 			struct pollfd pf = {a->fd, POLLIN, 0};
 			double wait = 1.0, now = zenc__monotonic();
@@ -545,33 +433,18 @@ static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
 			if (wait < 0)
 				wait = 0;
 			poll(&pf, 1, (int)ceil(wait * 1000));
-			if (pf.revents && drain(a))
+			if (pf.revents && zenc__drain(a))
 				break;
 			if (a->deadline > 0 &&
 			    zenc__monotonic() >= a->deadline &&
 			    !a->kill_reason) {
 				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
+				kill(-a->pid, SIGKILL);
+				kill(a->pid, SIGKILL);
 			}
 		}
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-		kill(-pid, SIGKILL);
-		close(a->fd);
-		a->fd = -1;
-		a->pid = 0;
-		zenc_buf_clear(&a->in);
-		if (a->done)
-			break;
-		zenc__attempt_died(a, wstatus);
-		if (++conts > MAX_CONTINUATIONS) {
-			zenc__warn(
-				"giving up on the hooks of %s: every "
-				"continuation died",
-				a->ss->step->name);
-			break;
-		}
+		/* Reaps it and forks the continuation, if any. */
+		zenc__child_ended(x, a, &conts);
 	}
 }
 
@@ -595,7 +468,6 @@ static int settle_killed(
 	zenc__attempt_record att;
 	zenc__hook_record *hooks;
 	zenc__step_record r;
-	size_t k;
 	int retry;
 
 	a->x = x;
@@ -625,7 +497,7 @@ static int settle_killed(
 		ss->ended = a->ended;
 		x->run->failed = 1;
 	}
-	step_record(&r, x, ss);
+	zenc__fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = attempt;
 	att.status = "failed";
@@ -633,19 +505,7 @@ static int settle_killed(
 	att.ended = a->ended;
 	att.error_type = type;
 	att.error_message = msg;
-	hooks = zenc__calloc(a->n_hooks + 1, sizeof(*hooks));
-	for (k = 0; k < a->n_hooks; k++) {
-		hooks[k].run_id = x->run->id;
-		hooks[k].step = ss->step->name;
-		hooks[k].event = zenc__event_name(a->hooks[k].event);
-		hooks[k].hook = a->hooks[k].hook;
-		hooks[k].attempt = a->hooks[k].attempt;
-		hooks[k].status = a->hooks[k].status;
-		hooks[k].error = a->hooks[k].error;
-		hooks[k].started = a->hooks[k].started;
-		hooks[k].duration = a->hooks[k].duration;
-		hooks[k].seq = a->hooks[k].seq;
-	}
+	zenc__fill_hook_records(x, a, &hooks);
 	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
 	    0)
 		zenc__warn(

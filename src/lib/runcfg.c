@@ -91,6 +91,24 @@ static int config_error(zenc_buf *err)
 	return zenc__error_set(ZENC_ECONFIG, "%s", zenc_buf_cstr(err));
 }
 
+int zenc__cfg_hook_failure(zenc_hook_failure *out, const zenc_yaml_node *n,
+			   zenc_buf *err)
+{
+	const char *s;
+
+	if (zenc_yaml_get_string(n, &s, err) < 0)
+		return -1;
+	if (!strcmp(s, "warn"))
+		*out = ZENC_HOOK_FAILURE_WARN;
+	else if (!strcmp(s, "fail"))
+		*out = ZENC_HOOK_FAILURE_FAIL;
+	else
+		return zenc_yaml_error(
+			err, n, "unknown hook_failure '%s' (known: warn, fail)",
+			s);
+	return 0;
+}
+
 char *zenc__cfg_dir_of(const char *path)
 {
 	char *real = realpath(path, NULL), *slash;
@@ -608,18 +626,10 @@ static int load_root(
 					"process, none)",
 					s);
 		} else if (!strcmp(k, "hook_failure")) {
-			if (zenc_yaml_get_string(v, &s, err) < 0)
+			zenc_hook_failure hf;
+			if (zenc__cfg_hook_failure(&hf, v, err) < 0)
 				return -1;
-			if (!strcmp(s, "warn"))
-				cfg->hook_failure = ZENC_HOOK_FAILURE_WARN;
-			else if (!strcmp(s, "fail"))
-				cfg->hook_failure = ZENC_HOOK_FAILURE_FAIL;
-			else
-				return zenc_yaml_error(
-					err, v,
-					"unknown hook_failure '%s' (known: "
-					"warn, fail)",
-					s);
+			cfg->hook_failure = hf;
 		} else if (!strcmp(k, "retry")) {
 			if (zenc__cfg_retry(&cfg->retry, v, err) < 0)
 				return -1;

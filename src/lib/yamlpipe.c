@@ -997,20 +997,10 @@ static int load_root(
 		yp->p->retry = retry;
 	yp->p->hook_timeout = hook_timeout;
 	if ((v = zenc_yaml_map_get(root, "hook_failure"))) {
-		if (zenc_yaml_get_string(v, &s, err) < 0)
+		zenc_hook_failure hf;
+		if (zenc__cfg_hook_failure(&hf, v, err) < 0)
 			goto done;
-		if (!strcmp(s, "warn") || !strcmp(s, "fail")) {
-			zenc_pipeline_set_hook_failure(
-				yp->p, s[0] == 'f' ? ZENC_HOOK_FAILURE_FAIL
-						   : ZENC_HOOK_FAILURE_WARN);
-		} else {
-			zenc_yaml_error(
-				err, v,
-				"unknown hook_failure '%s' (known: "
-				"warn, fail)",
-				s);
-			goto done;
-		}
+		zenc_pipeline_set_hook_failure(yp->p, hf);
 	}
 	if ((pparams = zenc_yaml_map_get(root, "parameters")) &&
 	    zenc_yaml_expect_map(pparams, err) < 0)

@@ -164,15 +164,48 @@ void zenc_buf_release(zenc_buf *b)
 	b->len = b->cap = 0;
 }
 
-void zenc_json_strn(zenc_buf *b, const char *s, size_t n)
+/* The length of the valid UTF-8 sequence at `s` (of `n` bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned int c = s[0], cp;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
+ * Appends the `n` bytes at `s` escaped for the inside of a JSON string.
+ * With `utf8`, invalid UTF-8 becomes \ufffd and \b, \f are \u escapes;
+ * without, bytes of 0x80 and up are copied as they are.
+ */
+static void json_escape(zenc_buf *b, const char *s, size_t n, int utf8)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t len;
 
-	zenc_buf_grow(b, n + 2);
-	zenc_buf_putc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (p < end) {
+		unsigned char c = *p;
 		switch (c) {
 		case '"':
 			zenc_buf_puts(b, "\\\"");
@@ -190,21 +223,37 @@ void zenc_json_strn(zenc_buf *b, const char *s, size_t n)
 			zenc_buf_puts(b, "\\t");
 			break;
 		case '\b':
-			zenc_buf_puts(b, "\\b");
-			break;
 		case '\f':
-			zenc_buf_puts(b, "\\f");
-			break;
+			if (!utf8) {
+				zenc_buf_puts(b, c == '\b' ? "\\b" : "\\f");
+				break;
+			}
+			/* fall through */
 		default:
 			if (c < 0x20 || c == 0x7f) {
 				char e[7] = {'\\', 'u', '0', '0', hex[c >> 4],
 					     hex[c & 15], 0};
 				zenc_buf_puts(b, e);
-			} else {
-				zenc_buf_putc(b, (char)c);
+				break;
 			}
+			len = utf8 ? utf8_len(p, (size_t)(end - p)) : 1;
+			if (!len) {
+				zenc_buf_puts(b, "\\ufffd");
+				break;
+			}
+			zenc_buf_put(b, p, len);
+			p += len;
+			continue;
 		}
+		p++;
 	}
+}
+
+void zenc_json_strn(zenc_buf *b, const char *s, size_t n)
+{
+	zenc_buf_grow(b, n + 2);
+	zenc_buf_putc(b, '"');
+	json_escape(b, s, n, 0);
 	zenc_buf_putc(b, '"');
 }
 
@@ -214,6 +263,44 @@ void zenc_json_str(zenc_buf *b, const char *s)
 		zenc_buf_puts(b, "null");
 	else
 		zenc_json_strn(b, s, strlen(s));
+}
+
+void zenc__json_utf8_inner(zenc_buf *b, const char *s)
+{
+	json_escape(b, s, strlen(s), 1);
+}
+
+void zenc__json_utf8(zenc_buf *b, const char *s)
+{
+	if (!s) {
+		zenc_buf_puts(b, "null");
+		return;
+	}
+	zenc_buf_putc(b, '"');
+	zenc__json_utf8_inner(b, s);
+	zenc_buf_putc(b, '"');
+}
+
+void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+
+	if (len <= max) {
+		zenc_buf_put(b, s, len);
+		return;
+	}
+	max = max > 3 ? max - 3 : 0;
+	while (i < max) {
+		n = utf8_len(p + i, len - i);
+		if (!n)
+			n = 1;
+		if (i + n > max)
+			break;
+		i += n;
+	}
+	zenc_buf_put(b, s, i);
+	zenc_buf_puts(b, "\xe2\x80\xa6"); /* … */
 }
 
 double zenc__now(void)

@@ -43,6 +43,14 @@ void zenc_buf_release(zenc_buf *b);
 /* JSON output. */
 void zenc_json_str(zenc_buf *b, const char *s); /* quoted; NULL -> null */
 void zenc_json_strn(zenc_buf *b, const char *s, size_t n);
+/* A JSON string with invalid UTF-8 replaced by U+FFFD (and \b, \f as
+ * \u escapes); NULL -> null.  What alerts send. */
+void zenc__json_utf8(zenc_buf *b, const char *s);
+/* The same, without the quotes (for body templates). */
+void zenc__json_utf8_inner(zenc_buf *b, const char *s);
+/* Copies at most `max` bytes of `s`, cut at a character boundary, with
+ * an ellipsis when cut. */
+void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max);
 
 /* Memory helpers that abort on exhaustion. */
 void *zenc__malloc(size_t n);

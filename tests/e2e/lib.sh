@@ -442,6 +442,26 @@ print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
 ' "$1" "$2"
 }
 
+# Helpers over the records of `zenc runs show --json`.
+
+# last_run: the runs list into list.json, the id of the newest run into
+# $id, and its JSON into run.json.
+last_run () {
+	"$ZENC" runs list --json >list.json &&
+	id=$(test_json list.json 'd[0]["id"]') &&
+	"$ZENC" runs show "$id" --json >run.json
+}
+
+# step_field FILE STEP FIELD: a field of step STEP of the run JSON in FILE.
+step_field () {
+	test_json "$1" "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$3\"]"
+}
+
+# step FIELD STEP: a field of a step of run.json.
+step () {
+	step_field run.json "$2" "$1"
+}
+
 test_free_port () {
 	/usr/bin/python3 -c '
 import socket

@@ -10,18 +10,6 @@ ZT=$PROGRAMS/zt_pipeline
 ZT_LOG=$TMP/hooks.log
 export ZT_LOG
 
-# last_run: the JSON of the newest run into run.json.
-last_run () {
-	"$ZENC" runs list --json >list.json &&
-	id=$(test_json list.json 'd[0]["id"]') &&
-	"$ZENC" runs show "$id" --json >run.json
-}
-
-# step FIELD STEP: a field of a step of run.json.
-step () {
-	test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$1\"]"
-}
-
 for iso in process none; do
 
 test_expect_success "$iso: a succeeding run completes and records it" '

@@ -8,12 +8,6 @@ ZT=$PROGRAMS/zt_pipeline
 ZT_LOG=$TMP/hooks.log
 export ZT_LOG
 
-last_run () {
-	"$ZENC" runs list --json >list.json &&
-	id=$(test_json list.json 'd[0]["id"]') &&
-	"$ZENC" runs show "$id" --json >run.json
-}
-
 # work EXPR: a Python expression over the "work" step as w.
 work () {
 	test_json run.json "(lambda w: $1)([s for s in d[\"steps\"] if s[\"name\"] == \"work\"][0])"

@@ -88,10 +88,6 @@ steps:
     outputs: {b: bool}
 EOF_
 
-step_field () {
-	test_json "$1" "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$3\"]"
-}
-
 test_expect_success 'a chain passes typed outputs to inputs' '
 	"$ZENC" run wf/chain.yaml --run-name c1 >out 2>err &&
 	test "$(cat wf/report.out)" = 44 &&

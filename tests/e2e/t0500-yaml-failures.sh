@@ -44,10 +44,6 @@ steps:
     on_failure: {run: 'echo "$ZENC_ERROR_TYPE" >hog.hook'}
 EOF_
 
-step_field () {
-	test_json "$1" "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$3\"]"
-}
-
 test_expect_success 'retries wait delay * backoff^(k-1) between attempts' '
 	test_expect_code 1 "$ZENC" run wf/retry.yaml --run-name r1 &&
 	test "$(wc -l <wf/attempts)" -eq 3 &&

@@ -52,10 +52,6 @@ steps:
     on_failure: libhooks.so:lib_failure
 EOF_
 
-step_field () {
-	test_json "$1" "[s for s in d[\"steps\"] if s[\"name\"] == \"$2\"][0][\"$3\"]"
-}
-
 test_expect_success 'hooks run in H11 order with per-event precedence' '
 	test_expect_code 1 "$ZENC" run wf/hooks.yaml -j 1 --run-name h1 2>err &&
 	cat >expect <<-\EOT &&

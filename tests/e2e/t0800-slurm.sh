@@ -126,6 +126,29 @@ test_expect_success 'a slurm stack is set up (single node)' '
 	test_grep "did you mean .partition." err
 '
 
+# A job that Slurm itself kills at its time limit takes about 70 s here
+# (services.md), so that run starts now, in the background, and the last
+# test looks at it.
+cat >wf/limited.yaml <<\EOF_
+name: limited
+steps:
+  - name: limited
+    run: sleep 600
+    on_failure: {run: 'echo "$ZENC_ERROR_TYPE $ZENC_ERROR_MESSAGE" >"$ZT_LOG.limited"'}
+  - name: after_limited
+    after: [limited]
+    run: "true"
+EOF_
+test_expect_success 'a run whose job Slurm will kill at its time limit starts' '
+	"$ZENC" orchestrator register tl --flavor slurm --single_node=true \
+		--poll_interval=0.5 --extra_args="--time=1" &&
+	"$ZENC" stack register tl -o tl -a art &&
+	{ rc=0; "$ZENC" run wf/limited.yaml --stack tl -q >limited.out 2>&1 ||
+	  rc=$?; echo $rc >limited.rc; } &
+	echo $! >limited.pid &&
+	wait_job limited RUNNING >limited.job
+'
+
 test_expect_success 'a C pipeline runs as Slurm jobs with afterok dependencies' '
 	: >"$ZT_LOG" &&
 	ZT_PIPELINE_HOOKS=1 "$ZT" run 2>out &&
@@ -382,5 +405,23 @@ test_expect_success 'overhead: a 10-step chain next to 10 chained sbatch jobs' '
 if [ -f "$TMP/timing.txt" ]; then
 	cat "$TMP/timing.txt"
 fi
+
+test_expect_success 'a job Slurm killed at its time limit fires its failure hook: Timeout' '
+	pid=$(cat limited.pid) &&
+	i=0 &&
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1)) &&
+		test "$i" -lt 1800 || { echo "the run did not end"; return 1; }
+		sleep 0.1
+	done &&
+	test "$(cat limited.rc)" = 1 &&
+	test "$(slurm_job_field "$(cat limited.job)" JobState)" = TIMEOUT &&
+	test_grep "^Timeout " "$ZT_LOG.limited" &&
+	"$ZENC" runs list --json --pipeline limited >ll.json &&
+	"$ZENC" runs show "$(test_json ll.json "d[0][\"id\"]")" --json >run.json &&
+	test "$(step error_type limited)" = Timeout &&
+	test "$(step status after_limited)" = skipped &&
+	test "$(test_json run.json "[h[\"event\"] for s in d[\"steps\"] if s[\"name\"] == \"limited\" for h in s[\"hooks\"]]")" = "[\"on_failure\"]"
+'
 
 test_done

@@ -37,7 +37,8 @@ static int cmd_alerter(int argc, char **argv)
 
 static const struct builtin builtins[] = {
 	{"run", cmd_run, "run a YAML pipeline of shell commands"},
-	{"runs", cmd_runs, "list, show and delete recorded runs"},
+	{"runs", cmd_runs,
+	 "list, show, report, draw, cancel and delete recorded runs"},
 	{"stack", cmd_stack, "register, list, describe, set and delete stacks"},
 	{"orchestrator", cmd_orchestrator, "manage orchestrator components"},
 	{"artifact-store", cmd_artifact_store,

@@ -16,40 +16,7 @@ API_KEY=zk-hdr-5e7c1a93
 PATH_TOKEN=zk-path-b2d4f608
 export API_KEY PATH_TOKEN
 
-# start_receiver NAME [receiver.py options]: starts tests/e2e/receiver.py
-# logging to NAME.log, registers it, and sets PORT_<NAME>.
-start_receiver () {
-	_sr_name=$1
-	shift
-	rm -f "$TMP/$_sr_name.port"
-	/usr/bin/python3 "$TEST_DIRECTORY/receiver.py" \
-		--log "$TMP/$_sr_name.log" --port-file "$TMP/$_sr_name.port" \
-		"$@" >"$TMP/$_sr_name.out" 2>&1 &
-	test_register_pid $! || return 1
-	_sr_i=0
-	while [ ! -s "$TMP/$_sr_name.port" ] && [ "$_sr_i" -lt 200 ]; do
-		sleep 0.05
-		_sr_i=$((_sr_i + 1))
-	done
-	[ -s "$TMP/$_sr_name.port" ] || {
-		echo "receiver $_sr_name did not start" >&2
-		cat "$TMP/$_sr_name.out" >&2
-		return 1
-	}
-	eval "PORT_$_sr_name=\$(cat \"\$TMP/\$_sr_name.port\")"
-}
-
-# Line N of a receiver log, as its own JSON file.
-req () {
-	sed -n "$2p" "$TMP/$1.log" >"$3"
-	test -s "$3"
-}
-
-# use ALERTER: a stack with it, active.
-use () {
-	"$ZENC" stack register "s-$1" -al "$1" --set >/dev/null 2>&1 ||
-		"$ZENC" stack set "s-$1" >/dev/null
-}
+. "$TEST_DIRECTORY/receiver.sh"
 
 start_receiver main
 start_receiver retry --script "$TMP/retry.script"

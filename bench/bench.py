@@ -53,11 +53,15 @@ if args.quick:
     SMK_REPS = {20: 1, 100: 1}
     STORE_RUNS = 2000
     FAIL_REPS = 2
+    YAML_REPS = {}
 else:
     SIZES = [100, 1000, 10000]
     REPS = {100: 7, 1000: 5, 10000: 3}
     # Snakemake: seconds per run at 1,000; superlinear beyond (see README).
     SMK_REPS = {100: 3, 1000: 1}
+    # YAML at 10,000: 14-45 s per run (126 s before posix_spawn), so 1 run
+    # (its "median" is that run); every other contender keeps REPS.
+    YAML_REPS = {10000: 1}
     STORE_RUNS = 100000
     FAIL_REPS = 7
 FAIL_N, FAIL_K = 20, 10
@@ -489,6 +493,15 @@ def floor_case(key, n, reps):
 # -------------------------------------------------------------- running
 
 
+def smk_fanout_s():
+    """Snakemake's fan-out time at its largest N, from this run."""
+    for m in sorted(SMK_REPS, reverse=True):
+        r = find("smk", "fanout", m)
+        if r and r.get("walls"):
+            return f"{r['median_s']:.0f} s at N={m:,}"
+    return "?"
+
+
 T_START = time.time()
 log(f"zenc: {ZENC}; YAML contender: "
     f"{'yes' if YAML_OK else 'skipped: ' + YAML_WHY}")
@@ -506,7 +519,9 @@ for n in SIZES:
             if key.startswith("yaml") and not YAML_OK:
                 skipped(key, shape, n, YAML_WHY)
                 continue
-            cases.append(zenc_case(key, shape, n, reps))
+            cases.append(zenc_case(key, shape, n,
+                                   YAML_REPS.get(n, reps)
+                                   if key.startswith("yaml") else reps))
         if wanted("make"):
             cases.append(make_case(shape, n, reps))
         if wanted("smk"):
@@ -514,7 +529,7 @@ for n in SIZES:
                 cases.append(smk_case(shape, n, SMK_REPS[n]))
             else:
                 skipped("smk", shape, n, "capped: Snakemake's fan-out takes"
-                        " ~27 s at N=1,000 and grows faster than N")
+                        f" {smk_fanout_s()} and grows faster than N")
     measure_all(cases)
 
 log(f"fail-at-{FAIL_K} (chain of {FAIL_N})")
@@ -864,12 +879,16 @@ w(f"Versions: {machine['zenc']}; {machine['make']}; Snakemake "
 if LOADS:
     w(f"Load average (1 min) sampled before each timed run: median "
       f"{statistics.median(LOADS):.2f}, max {max(LOADS):.2f} on "
-      f"{machine['nproc']} CPUs — the machine was shared with other work, "
-      "so contenders ran round-robin (run 1 of each, then run 2 of each, "
-      "...) to share any load alike.\n")
+      f"{machine['nproc']} CPUs (the benchmark's own running process "
+      "counts for about 1 of it); contenders ran round-robin (run 1 of "
+      "each, then run 2 of each, ...) so that any other load falls on all "
+      "alike.\n")
 w(f"Runs per case: " + ", ".join(f"N={n}: {REPS[n]}" for n in SIZES) +
   " (Snakemake: " + ", ".join(f"N={n}: {r}" for n, r in SMK_REPS.items())
-  + "). Chains run with 1 job, fan-outs with 2.\n")
+  + "; zenc YAML: " + (", ".join(f"N={n}: {r}" for n, r in
+                                  YAML_REPS.items()) or "as above")
+  + ", a single run's figure where that is 1). Chains run with 1 job, "
+  "fan-outs with 2.\n")
 
 w("\n## Per-step overhead (ms per step = median wall time / N)\n")
 w("| workload | " + " | ".join(LABEL[k] for k in COLS) + " |")
@@ -1025,7 +1044,7 @@ if profiles:
                   steps=1)
 
 w("\n---\n" + (f"¹ {YAML_WHY}.  " if YAML_WHY else "") + "² Snakemake capped: its fan-out "
-  "takes ~27 s at N=1,000 on this machine and grows faster than N; N="
+  f"took {smk_fanout_s()} in this run and grows faster than N; N="
   "10,000 would take far longer than the whole benchmark's budget.  ³ the "
   "run failed; the note in results.json says why (Snakemake's chains "
   "beyond a few hundred steps stop with a RecursionError while building "

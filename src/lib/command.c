@@ -90,30 +90,62 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 /* The environment of a command: ours, with `add` ("NAME=value") replacing
  * or extending it.  The array is the caller's to free; its strings are
  * borrowed. */
+static size_t env_name_len(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	return eq ? (size_t)(eq - s) : strlen(s);
+}
+
+static size_t env_hash(const char *s, size_t len)
+{
+	size_t h = 5381, i;
+
+	for (i = 0; i < len; i++)
+		h = h * 33 + (unsigned char)s[i];
+	return h;
+}
+
 static char **merged_env(char *const *add)
 {
-	size_t n = 0, n_add = 0, i, j;
+	size_t n = 0, n_add = 0, n_slots = 16, i, j;
+	const char **slots;
 	char **out;
 
 	while (environ && environ[n])
 		n++;
 	while (add && add[n_add])
 		n_add++;
+	/* The added names in a small hash set, so that merging costs
+	 * O(environ + added), not their product, for every command. */
+	while (n_slots < 2 * n_add)
+		n_slots *= 2;
+	slots = zenc__calloc(n_slots, sizeof(*slots));
+	for (i = 0; i < n_add; i++) {
+		size_t len = env_name_len(add[i]);
+		size_t h = env_hash(add[i], len) & (n_slots - 1);
+		while (slots[h])
+			h = (h + 1) & (n_slots - 1);
+		slots[h] = add[i];
+	}
 	out = zenc__calloc(n + n_add + 1, sizeof(char *));
 	for (i = 0, j = 0; i < n; i++) {
-		const char *eq = strchr(environ[i], '=');
-		size_t len = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-		size_t k;
-		for (k = 0; k < n_add; k++)
-			if (!strncmp(add[k], environ[i], len) &&
-			    add[k][len] == '=')
+		size_t len = env_name_len(environ[i]);
+		size_t h = env_hash(environ[i], len) & (n_slots - 1);
+		int replaced = 0;
+		for (; slots[h]; h = (h + 1) & (n_slots - 1)) {
+			if (!strncmp(slots[h], environ[i], len) &&
+			    slots[h][len] == '=') {
+				replaced = 1;
 				break;
-		if (k == n_add)
+			}
+		}
+		if (!replaced)
 			out[j++] = environ[i];
 	}
 	for (i = 0; i < n_add; i++)
 		out[j++] = add[i];
 	out[j] = NULL;
+	free(slots);
 	return out;
 }
 

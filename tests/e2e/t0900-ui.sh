@@ -243,6 +243,9 @@ NODE_DIR=$ZENC_BUILD/test-deps/ui-node
 browser_reason=
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	browser_reason="node and npm are not installed (scripts/install-deps.sh --test)"
+elif [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+	# tests/e2e/ui/package.json pins a playwright-core that needs Node 20.
+	browser_reason="playwright-core needs Node.js 20 or later (found $(node --version 2>/dev/null))"
 elif ! [ -x /usr/bin/chromium ]; then
 	browser_reason="/usr/bin/chromium is not installed (scripts/install-deps.sh --test)"
 else

@@ -15,6 +15,7 @@
 int cmd_runs(int argc, char **argv);
 int cmd_run(int argc, char **argv); /* cmd_run.c: YAML pipelines */
 int cmd_version(int argc, char **argv);
+int cmd_pipelines(int argc, char **argv); /* cmd_pipelines.c */
 /* The dashboard and run reports (cmd_ui.c): `zenc ui`, and `zenc runs
  * report` and `zenc runs dag`, with argv[0] "report" or "dag". */
 int cmd_ui(int argc, char **argv);

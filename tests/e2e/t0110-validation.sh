@@ -82,6 +82,15 @@ test_expect_success 'an unusable metadata store is an environment error (exit 3)
 	test_grep "error" err
 '
 
+test_expect_success 'zenc pipelines list counts the runs that were recorded' '
+	test_expect_code 1 "$ZT" run -q --param work.mode=raise &&
+	"$ZENC" pipelines list --json >p.json &&
+	test "$(test_json p.json "[(p[\"pipeline\"], p[\"runs\"], p[\"failed\"], p[\"last_status\"]) for p in d]")" = "[[\"zt\", 2, 1, \"failed\"]]" &&
+	"$ZENC" pipelines list >p.txt &&
+	test_grep "^zt  *2  *1  failed " p.txt &&
+	test_expect_code 2 "$ZENC" pipelines list --bogus
+'
+
 test_expect_success 'zenc --help, version and an unknown command' '
 	"$ZENC" --help >out &&
 	test_grep "runs" out &&

@@ -345,7 +345,7 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 		     int *approved_out)
 {
 	slack_alerter *s = (slack_alerter *)self;
-	double deadline = zenc__monotonic() + al->timeout, left;
+	double deadline = zenc__monotonic() + al->timeout, left, nap;
 	zenc__arena *arena = zenc__arena_new();
 	zenc_buf body = ZENC_BUF_INIT, query = ZENC_BUF_INIT;
 	const char *channel = channel_for(s, al), *ts, *chan_id;
@@ -353,7 +353,7 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	const zenc__jval *msgs;
 	char *e1 = NULL, *e2 = NULL;
 	size_t i;
-	int rc, ans;
+	int rc, ans, last = 0;
 
 	*approved_out = 0;
 	if (!s->token || !channel) {
@@ -380,13 +380,19 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	zenc_buf_printf(&query, "channel=%s&oldest=%s&limit=50", e1, e2);
 	for (;;) {
 		left = deadline - zenc__monotonic();
-		if (left <= 0) {
+		if (left <= 0 || last) {
 			rc = zenc__error_set(ZENC_ETIMEOUT,
 					     "no answer in slack within %gs",
 					     al->timeout);
 			goto done;
 		}
-		zenc__sleep(left < 2 ? left : 2);
+		/* Every 2 s, and a last look half a second before the
+		 * deadline (sleeping until the deadline would never look
+		 * at the last answers, nor at any within 2 s). */
+		last = left <= 2.5;
+		nap = last ? left - 0.5 : 2;
+		if (nap > 0)
+			zenc__sleep(nap);
 		left = deadline - zenc__monotonic();
 		if (left <= 0)
 			continue;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "orchestrator.h"
 
 extern char **environ;
 
@@ -54,9 +56,19 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 	double end = timeout > 0 ? zenc__monotonic() + timeout : 0;
 	int pfd = timeout > 0 ? pidfd_open_compat(pid) : -1;
 	double nap = 0.0001;
+	/* An interrupt that comes while the command runs (SIGINT/SIGTERM to
+	 * the orchestrator, which waits here under isolation none or in a
+	 * thread) stops it too; commands started after it, such as the
+	 * failure hooks of the interrupted step, run as usual. */
+	int stopped = zenc__interrupted != 0;
 	pid_t r;
 
 	for (;;) {
+		if (zenc__interrupted && !stopped) {
+			kill(-pid, SIGTERM);
+			kill(pid, SIGTERM);
+			stopped = 1;
+		}
 		r = waitpid(pid, wstatus, timeout > 0 ? WNOHANG : 0);
 		if (r == pid)
 			break;
@@ -74,7 +86,8 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 			if (pfd >= 0) {
 				struct pollfd p = {pfd, POLLIN, 0};
 				int ms = (int)(left * 1000) + 1;
-				poll(&p, 1, ms);
+				/* Wake now and then to notice an interrupt. */
+				poll(&p, 1, ms < 200 ? ms : 200);
 			} else {
 				zenc__sleep(nap < left ? nap : left);
 				if (nap < 0.01)
@@ -90,6 +103,46 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 /* The environment of a command: ours, with `add` ("NAME=value") replacing
  * or extending it.  The array is the caller's to free; its strings are
  * borrowed. */
+/* The process groups of the commands running now, so that an interrupted
+ * run can stop those that threads of the orchestrator started (a forked
+ * step's commands go with its process group). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t *live_groups;
+static size_t n_live_groups, cap_live_groups;
+
+static void live_add(pid_t pid)
+{
+	pthread_mutex_lock(&live_lock);
+	zenc__array_grow((void **)&live_groups, &cap_live_groups,
+			 n_live_groups + 1, sizeof(*live_groups));
+	live_groups[n_live_groups++] = pid;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(pid_t pid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&live_lock);
+	for (i = 0; i < n_live_groups; i++) {
+		if (live_groups[i] == pid) {
+			live_groups[i] = live_groups[--n_live_groups];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
+void zenc__commands_signal(int sig)
+{
+	size_t i;
+
+	pthread_mutex_lock(&live_lock);
+	for (i = 0; i < n_live_groups; i++)
+		kill(-live_groups[i], sig);
+	pthread_mutex_unlock(&live_lock);
+}
+
 static size_t env_name_len(const char *s)
 {
 	const char *eq = strchr(s, '=');
@@ -208,6 +261,8 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 		close(sv[0]);
 		return -1;
 	}
+	if (own_group)
+		live_add(pid);
 	/* The context goes on standard input; a command that does not read
 	 * it must not block or kill us (MSG_NOSIGNAL, and the socket buffer
 	 * holds far more than a context). */
@@ -233,8 +288,10 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 		}
 	}
 	/* Whatever the command left behind in its group goes with it. */
-	if (own_group)
+	if (own_group) {
+		live_remove(pid);
 		kill(-pid, SIGKILL);
+	}
 	return 0;
 }
 

@@ -445,6 +445,12 @@ const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name)
 	return NULL;
 }
 
+int zenc__ctx_self_supervised(const zenc_step_context *ctx)
+{
+	return ctx->x->isolation == ZENC_ISOLATION_NONE ||
+	       (ctx->a && ctx->a->threaded);
+}
+
 const char *zenc__ctx_run_dir(const zenc_step_context *ctx)
 {
 	return ctx->x->run_dir;

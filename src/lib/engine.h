@@ -68,6 +68,10 @@ struct zenc_step {
 	char *name;
 	zenc_step_fn fn;
 	void *fn_payload;        /* for steps that are not plain C functions */
+	/* The body only runs a command and touches no global state, so the
+	 * orchestrator may run it (and its command hooks) in a thread
+	 * instead of a forked child. */
+	int threadable;
 	void (*payload_free)(void *payload);
 	zenc__output *outputs;
 	size_t n_outputs, cap_outputs;

@@ -16,6 +16,7 @@
 #ifndef ZENC_LIB_EXEC_H
 #define ZENC_LIB_EXEC_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "engine.h"
@@ -111,6 +112,8 @@ typedef struct zenc__exec {
 	int stop;               /* a step failed: launch nothing new */
 	size_t running;
 	double started;
+	int threads;            /* command steps run in threads (see
+				   orchestrator_local.c) */
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */
@@ -151,6 +154,10 @@ typedef struct zenc__attempt {
 	pid_t pid;
 	int fd;
 	zenc_buf in;
+	/* A command step run by a thread of the orchestrator (see
+	 * orchestrator_local.c): no child process, so no pid. */
+	int threaded;
+	pthread_t thread;
 } zenc__attempt;
 
 #define ZENC__KILL_TIMEOUT 1
@@ -199,6 +206,10 @@ int zenc__raise_status(zenc_step_context *ctx, const char *type, int exit_code,
 		       int sig, const char *fmt, ...) ZENC__PRINTF(5, 6);
 /* The artifact path of input `name` (the upstream output), or NULL. */
 const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name);
+/* True when nobody can kill this attempt from outside (isolation none, or
+ * a command step run by a thread): a command it runs must then enforce
+ * the step's deadline itself. */
+int zenc__ctx_self_supervised(const zenc_step_context *ctx);
 /* This run's folder in the artifact store. */
 const char *zenc__ctx_run_dir(const zenc_step_context *ctx);
 /* Data attached to a step that is not a plain C function (a command). */
@@ -263,6 +274,10 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 		      const char *input, size_t input_len, const char *dir,
 		      int out_fd, double timeout, int own_group, int *wstatus,
 		      int *timed_out, zenc_buf *err);
+
+/* Sends `sig` to the process group of every command running now that has
+ * a group of its own. */
+void zenc__commands_signal(int sig);
 
 /* "killed by SIGSEGV", "exited with code 3". */
 void zenc__describe_status(zenc_buf *b, int wstatus);

@@ -253,6 +253,101 @@ int zenc__spawn(zenc__exec *x, zenc__attempt *a)
 	return 0;
 }
 
+/*
+ * Command steps in threads.  A step whose body only runs a command, and
+ * whose hooks are all commands, gains nothing from a forked copy of the
+ * orchestrator: the command is already a process of its own, and it and
+ * the command hooks enforce their own deadlines.  Forking a big
+ * orchestrator for every such step is most of the cost of a YAML
+ * pipeline, so these attempts run in a thread that reports through the
+ * same pipe protocol as a child.  Only when every step of the run
+ * qualifies: fork() while other threads run is unsafe (a lock another
+ * thread holds stays held in the child), so a run either forks or
+ * threads, never both.
+ */
+static int step_threadable(const zenc_step *s)
+{
+	zenc__event e;
+	size_t i;
+
+	if (!s->threadable || s->memory_limit)
+		return 0;
+	for (e = ZENC__ON_START; e <= ZENC__ON_END; e++) {
+		const zenc__hook_list *l = zenc__step_hooks(s, e);
+		for (i = 0; i < l->n; i++)
+			if (l->items[i].h.kind != ZENC_HOOK_COMMAND)
+				return 0;
+	}
+	return 1;
+}
+
+static int run_threadable(const zenc__exec *x)
+{
+	size_t i;
+
+	if (x->isolation != ZENC_ISOLATION_PROCESS)
+		return 0;
+	for (i = 0; i < x->p->n_steps; i++)
+		if (!step_threadable(x->p->steps[i]))
+			return 0;
+	return 1;
+}
+
+struct thread_job {
+	zenc__attempt copy; /* the thread's own view, as a child has */
+	int fd;
+};
+
+static void *thread_main(void *payload)
+{
+	struct thread_job *job = payload;
+
+	zenc__attempt_exec(&job->copy, job->fd);
+	close(job->fd);
+	zenc__error_release(&job->copy.err);
+	free(job);
+	return NULL;
+}
+
+static int spawn_thread(zenc__exec *x, zenc__attempt *a)
+{
+	struct thread_job *job;
+	int fds[2], rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
+				       strerror(errno));
+	job = zenc__calloc(1, sizeof(*job));
+	job->copy = *a;
+	memset(&job->copy.err, 0, sizeof(job->copy.err));
+	zenc__error_assign(&job->copy.err, a->err.type, a->err.message,
+			   a->err.exit_code, a->err.signal, a->err.attempt);
+	job->copy.hooks = NULL;
+	job->copy.arts = NULL;
+	job->copy.hook_name = NULL;
+	memset(&job->copy.in, 0, sizeof(job->copy.in));
+	job->copy.threaded = 1;
+	job->fd = fds[1];
+	rc = pthread_create(&a->thread, NULL, thread_main, job);
+	if (rc != 0) {
+		close(fds[0]);
+		close(fds[1]);
+		zenc__error_release(&job->copy.err);
+		free(job);
+		return zenc__error_set(ZENC_ERROR, "cannot start a thread: %s",
+				       strerror(rc));
+	}
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	a->threaded = 1;
+	a->pid = 0;
+	a->fd = fds[0];
+	a->deadline = 0;
+	a->kill_reason = 0;
+	a->term_sent = 0;
+	x->running++;
+	return 0;
+}
+
 static zenc__attempt *new_attempt(zenc__exec *x, zenc__stepstate *ss)
 {
 	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
@@ -291,7 +386,7 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		finish_attempt(x, a);
 		return;
 	}
-	if (zenc__spawn(x, a) < 0) {
+	if ((x->threads ? spawn_thread(x, a) : zenc__spawn(x, a)) < 0) {
 		zenc__error_assign(&a->err, "SpawnError", zenc_error_last(), 0,
 				   0, a->attempt);
 		a->failed = 1;
@@ -417,6 +512,17 @@ void zenc__child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 {
 	int wstatus = 0;
 
+	if (a->threaded) {
+		/* A thread always reports "done" before it ends. */
+		pthread_join(a->thread, NULL);
+		a->threaded = 0;
+		close(a->fd);
+		a->fd = -1;
+		x->running--;
+		zenc_buf_clear(&a->in);
+		a->done = 1;
+		return;
+	}
 	while (waitpid(a->pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
 	/* Anything the step left running in its group goes with it. */
@@ -502,6 +608,10 @@ static void supervise(zenc__attempt **live, size_t n_live,
 static void interrupt_all(zenc__exec *x)
 {
 	size_t i;
+
+	/* Steps run by threads: stop their commands, and the steps fail. */
+	if (x->threads)
+		zenc__commands_signal(SIGTERM);
 
 	for (i = 0; i < x->p->n_steps; i++) {
 		zenc__attempt *a = x->steps[i].cur;
@@ -656,7 +766,7 @@ static void settle(zenc__exec *x, struct sched *sc, size_t i)
 		sc->waiting[sc->n_waiting++] = i;
 		break;
 	case ZENC__ST_RUNNING:
-		if (ss->cur && ss->cur->pid > 0) {
+		if (ss->cur && (ss->cur->pid > 0 || ss->cur->threaded)) {
 			zenc__array_grow((void **)&sc->live, &sc->cap_live,
 					 sc->n_live + 1, sizeof(*sc->live));
 			sc->live[sc->n_live++] = ss->cur;
@@ -680,6 +790,7 @@ static void run_steps(zenc__exec *x)
 	int interrupted_seen = 0;
 
 	sched_init(x, &sc);
+	x->threads = run_threadable(x);
 	for (;;) {
 		double now, next_wake = -1;
 

@@ -13,7 +13,9 @@
  *   reports them for C steps (Timeout, OutOfMemory, Cancelled).  Under
  *   isolation none nobody supervises the body, so the command gets its own
  *   group and the step's timeout, and a command past it fails the step
- *   with type Timeout.
+ *   with type Timeout.  The same holds when the orchestrator runs the
+ *   step in a thread rather than a child (steps marked threadable: see
+ *   orchestrator_local.c).
  * - Parameters become a parameter table built at load time, one 8-byte
  *   slot per field, typed from the YAML scalar (a plain integer is int, a
  *   plain number double, true/false bool, anything else or quoted a
@@ -34,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "orchestrator.h"
 #include "yamlpipe.h"
 
 #define TAIL_LINES 10
@@ -319,7 +322,7 @@ static int command_step(zenc_step_context *ctx)
 				path ? path : ""));
 	}
 
-	if (ctx->x->isolation == ZENC_ISOLATION_NONE) {
+	if (zenc__ctx_self_supervised(ctx)) {
 		own_group = 1;
 		timeout = ctx->ss->timeout;
 	}
@@ -337,6 +340,11 @@ static int command_step(zenc_step_context *ctx)
 			ctx, "Timeout", 0, 0,
 			"step exceeded its timeout of %gs%s", timeout,
 			zenc_buf_cstr(&tail));
+	} else if (WIFSIGNALED(wstatus) && zenc__interrupted) {
+		/* The run was interrupted and its commands stopped. */
+		rc = zenc__raise_status(
+			ctx, "Cancelled", 0, WTERMSIG(wstatus),
+			"the run was interrupted%s", zenc_buf_cstr(&tail));
 	} else if (WIFSIGNALED(wstatus)) {
 		zenc__describe_status(&why, wstatus);
 		rc = zenc__raise_status(
@@ -646,6 +654,7 @@ static int load_step(
 	y = zenc__calloc(1, sizeof(*y));
 	y->dir = zenc__strdup(yp->dir);
 	zenc__step_set_payload(s, y, ystep_free);
+	s->threadable = 1;
 	yn = &yp->steps[yp->n_steps++];
 	yn->s = s;
 	yn->name = name;

@@ -44,6 +44,17 @@ steps:
     on_failure: {run: 'echo "$ZENC_ERROR_TYPE" >hog.hook'}
 EOF_
 
+cat >wf/slow.yaml <<\EOF_
+name: napping
+steps:
+  - name: nap
+    run: echo napping >"nap.$NAP_TAG.started"; sleep 30
+    on_failure: {run: 'echo "$ZENC_ERROR_TYPE" >"nap.$NAP_TAG.hook"'}
+  - name: after
+    after: [nap]
+    run: "true"
+EOF_
+
 test_expect_success 'retries wait delay * backoff^(k-1) between attempts' '
 	test_expect_code 1 "$ZENC" run wf/retry.yaml --run-name r1 &&
 	test "$(wc -l <wf/attempts)" -eq 3 &&
@@ -96,5 +107,29 @@ test_expect_success 'a command past its memory_limit fails with OutOfMemory' '
 	(cd wf && test_expect_code 1 "$ZENC" run hog.yaml -q) &&
 	test "$(cat wf/hog.hook)" = OutOfMemory
 '
+
+for iso in process none; do
+	test_expect_success "SIGTERM to zenc run stops the command; its hook says Cancelled ($iso)" '
+		export NAP_TAG='"$iso"'
+		# On its own: a background and-list would background all of it.
+		(cd wf && exec "$ZENC" run slow.yaml --isolation $NAP_TAG) 2>err.$NAP_TAG &
+		pid=$! &&
+		i=0 &&
+		while [ ! -f wf/nap.$NAP_TAG.started ] ||
+		      ! grep -q "^Step nap has started" err.$NAP_TAG; do
+			i=$((i + 1)) && test "$i" -lt 100 && sleep 0.1 || return 1
+		done &&
+		kill -TERM $pid &&
+		start=$(date +%s) &&
+		rc=0 && wait $pid || rc=$? &&
+		sed "s/^/zenc: /" err.$NAP_TAG &&
+		test "$rc" = 1 &&
+		test $(($(date +%s) - start)) -lt 10 &&
+		test "$(cat wf/nap.$NAP_TAG.hook)" = Cancelled &&
+		last_run &&
+		test "$(step error_type nap)" = Cancelled &&
+		test "$(step status after)" = skipped
+	'
+done
 
 test_done

@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev
 libcurl4-openssl-dev libmicrohttpd-dev libpq-dev"
 if [ "${1:-}" = "--test" ]; then
-	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl
+	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl procps
 	chromium nodejs postgresql-15 munge slurm-wlm slurmctld slurmd
 	slurm-client"
 	# Debian's npm, unless an npm is there already (NodeSource's nodejs

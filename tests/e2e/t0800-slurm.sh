@@ -168,7 +168,8 @@ test_expect_success 'a C pipeline runs as Slurm jobs with afterok dependencies' 
 	test "$(test_json run.json "sorted(s[\"status\"] for s in d[\"steps\"])")" = "[\"completed\", \"completed\", \"completed\", \"completed\"]" &&
 	test "$(test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"source\"][0][\"ended\"] <= [s for s in d[\"steps\"] if s[\"name\"] == \"work\"][0][\"started\"]")" = true &&
 	test "$(test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"work\"][0][\"ended\"] <= [s for s in d[\"steps\"] if s[\"name\"] == \"sink\"][0][\"started\"]")" = true &&
-	test -f "$TMP/art/$id/work/slurm.${wrk% *}.out"
+	step_dir="$TMP/art/$id/$(printf %s work)" &&
+	test -f "$step_dir/slurm.${wrk% *}.out"
 '
 
 test_expect_success 'a YAML pipeline runs as Slurm jobs; inputs come from the store' '

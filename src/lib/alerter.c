@@ -1099,27 +1099,28 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 	bool first = true;
 	size_t i;
 
+	/* The string fields, in the order the JSON has always had. */
+	const struct {
+		const char *key;
+		const char *value;
+	} text[] = {
+		{"title", al->title},
+		{"message", al->message},
+		{"event", al->event},
+		{"pipeline", al->pipeline},
+		{"run_name", al->run_name},
+		{"run_id", al->run_id},
+		{"step", al->step},
+		{"status", al->status},
+		{"error_type", al->error_type},
+		{"error_message", al->error_message},
+	};
+
 	zenc_buf_putc(b, '{');
-	put_key(b, "title", &first);
-	zenc__json_utf8(b, al->title);
-	put_key(b, "message", &first);
-	zenc__json_utf8(b, al->message);
-	put_key(b, "event", &first);
-	zenc__json_utf8(b, al->event);
-	put_key(b, "pipeline", &first);
-	zenc__json_utf8(b, al->pipeline);
-	put_key(b, "run_name", &first);
-	zenc__json_utf8(b, al->run_name);
-	put_key(b, "run_id", &first);
-	zenc__json_utf8(b, al->run_id);
-	put_key(b, "step", &first);
-	zenc__json_utf8(b, al->step);
-	put_key(b, "status", &first);
-	zenc__json_utf8(b, al->status);
-	put_key(b, "error_type", &first);
-	zenc__json_utf8(b, al->error_type);
-	put_key(b, "error_message", &first);
-	zenc__json_utf8(b, al->error_message);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		put_key(b, text[i].key, &first);
+		zenc__json_utf8(b, text[i].value);
+	}
 	put_key(b, "exit_code", &first);
 	zenc_buf_printf(b, "%d", al->exit_code);
 	put_key(b, "signal", &first);

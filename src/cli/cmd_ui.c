@@ -28,9 +28,46 @@
 #include "cli.h"
 #include "ui.h"
 #include "run_json.h"
+#include "lib/dynlib.h"
 #include "lib/stack.h"
 #include "lib/store.h"
 #include "lib/internal.h"
+
+/*
+ * libmicrohttpd, loaded when `zenc ui` starts (lib/dynlib.h), so that no
+ * other command loads it: every MHD_* call goes through this table.
+ */
+#define MHD_FUNCS(X)                                                           \
+	X(MHD_add_response_header)                                             \
+	X(MHD_create_response_from_buffer)                                     \
+	X(MHD_destroy_response)                                                \
+	X(MHD_get_connection_info)                                             \
+	X(MHD_get_daemon_info)                                                 \
+	X(MHD_lookup_connection_value)                                         \
+	X(MHD_queue_response)                                                  \
+	X(MHD_start_daemon)                                                    \
+	X(MHD_stop_daemon)
+
+static struct mhd_api {
+#define MHD_FIELD(name) __typeof__(name) *name;
+	MHD_FUNCS(MHD_FIELD)
+#undef MHD_FIELD
+} mhd;
+
+static const zenc__dynsym mhd_syms[] = {
+#define MHD_SYM(name) ZENC__DYNSYM(mhd, name),
+	MHD_FUNCS(MHD_SYM)
+#undef MHD_SYM
+};
+
+static zenc__dynlib mhd_lib = ZENC__DYNLIB_INIT("libmicrohttpd",
+	"libmicrohttpd.so.12", "libmicrohttpd12", mhd_syms, &mhd);
+static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
+
+static void mhd_load_once(void)
+{
+	zenc__dynlib_open(&mhd_lib);
+}
 
 #define UI_DEFAULT_PORT 8237
 #define UI_PER_PAGE 50
@@ -197,26 +234,26 @@ static enum MHD_Result queue(
 	size_t len = r->body.len;
 	char *data = zenc_buf_detach(&r->body);
 
-	resp = MHD_create_response_from_buffer(
+	resp = mhd.MHD_create_response_from_buffer(
 		len, data, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", r->type);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	mhd.MHD_add_response_header(resp, "Content-Type", r->type);
+	mhd.MHD_add_response_header(resp, "Cache-Control", "no-store");
+	mhd.MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	mhd.MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	mhd.MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	/* No script at all, and nothing loaded from anywhere. */
-	MHD_add_response_header(
+	mhd.MHD_add_response_header(
 		resp, "Content-Security-Policy",
 		"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	if (r->allow)
-		MHD_add_response_header(resp, "Allow", r->allow);
+		mhd.MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->auth)
-		MHD_add_response_header(
+		mhd.MHD_add_response_header(
 			resp, "WWW-Authenticate", "Bearer realm=\"zenc\"");
 	if (r->set_cookie && srv->token) {
 		zenc_buf cookie = ZENC_BUF_INIT;
@@ -224,12 +261,12 @@ static enum MHD_Result queue(
 		zenc_buf_printf(
 			&cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
 			UI_COOKIE, srv->token);
-		MHD_add_response_header(
+		mhd.MHD_add_response_header(
 			resp, "Set-Cookie", zenc_buf_cstr(&cookie));
 		zenc_buf_release(&cookie);
 	}
-	ret = MHD_queue_response(c, r->code, resp);
-	MHD_destroy_response(resp);
+	ret = mhd.MHD_queue_response(c, r->code, resp);
+	mhd.MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -275,15 +312,15 @@ static int authorized(
 
 	if (!srv->token)
 		return 1;
-	v = MHD_lookup_connection_value(
+	v = mhd.MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v && !strncasecmp(v, "Bearer ", 7) &&
 	    token_equal(v + 7, srv->token))
 		return 1;
-	v = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, UI_COOKIE);
+	v = mhd.MHD_lookup_connection_value(c, MHD_COOKIE_KIND, UI_COOKIE);
 	if (v && token_equal(v, srv->token))
 		return 1;
-	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+	v = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 	if (v && token_equal(v, srv->token)) {
 		r->set_cookie = 1;
 		return 1;
@@ -297,7 +334,7 @@ static int arg_size(
 	struct MHD_Connection *c, const char *name, int zero_ok, size_t *out)
 {
 	const char *v =
-		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+		mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 	unsigned long long n;
 	char *end;
 
@@ -315,7 +352,7 @@ static int arg_size(
 static const char *arg_str(struct MHD_Connection *c, const char *name)
 {
 	const char *v =
-		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+		mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 
 	return v && *v ? v : NULL;
 }
@@ -520,7 +557,7 @@ static enum MHD_Result handle(
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	ci = mhd.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!cli_ui_peer_allowed(ci ? ci->client_addr : NULL, srv->loopback)) {
 		reply_error(
 			&r, MHD_HTTP_FORBIDDEN, "Forbidden",
@@ -528,7 +565,7 @@ static enum MHD_Result handle(
 		goto reply;
 	}
 	if (srv->loopback &&
-	    !host_header_ok(MHD_lookup_connection_value(
+	    !host_header_ok(mhd.MHD_lookup_connection_value(
 		    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
 		reply_error(
 			&r, MHD_HTTP_FORBIDDEN, "Forbidden",
@@ -673,6 +710,13 @@ int cmd_ui(int argc, char **argv)
 		return ZENC_EXIT_USAGE;
 	}
 
+	pthread_once(&mhd_once, mhd_load_once);
+	if (!mhd_lib.handle) {
+		zenc__dynlib_error(&mhd_lib, ZENC_ERROR);
+		cli_error("%s", zenc_error_last());
+		return ZENC_EXIT_ENV;
+	}
+
 	/* Opened once up front, so that a broken store says so now. */
 	if ((rc = cli_open_store(&store, srv.stack, &stack)) != 0)
 		goto done;
@@ -691,7 +735,7 @@ int cmd_ui(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	errno = 0;
-	d = MHD_start_daemon(
+	d = mhd.MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD |
 			(sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		(uint16_t)port, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR,
@@ -705,7 +749,7 @@ int cmd_ui(int argc, char **argv)
 		rc = ZENC_EXIT_ENV;
 		goto done;
 	}
-	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	di = mhd.MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	say_serving(&sa, di && di->port ? di->port : (unsigned)port, &srv);
 	while (sigwait(&stop, &sig) == 0)
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
@@ -713,7 +757,7 @@ int cmd_ui(int argc, char **argv)
 	rc = ZENC_EXIT_OK;
 done:
 	if (d)
-		MHD_stop_daemon(d);
+		mhd.MHD_stop_daemon(d);
 	zenc__store_free(store);
 	zenc__stack_free(stack);
 	free(srv.flavor);

@@ -19,13 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curl_api.h"
+#include "dynlib.h"
 #include "exec.h"
 #include "alerter.h"
 
-/* Retry-After of the current post, per thread. */
+/* Retry-After of the current post, per thread; and whether it failed
+ * in a way that no new attempt in this process can mend (libcurl could
+ * not be loaded): the alert then stays pending at once. */
 static _Thread_local double retry_after;
+static _Thread_local int no_retry;
 
 void zenc_alerter_set_retry_after(double seconds)
 {
@@ -395,6 +398,7 @@ static zenc__alert_outcome send_tries(core_alerter *c, zenc_alert *al,
 		if (al->timeout < 0.1)
 			al->timeout = 0.1;
 		zenc__alerter_take_retry_after();
+		no_retry = 0;
 		rc = c->impl->post(c->impl, al);
 		(*attempts)++;
 		if (rc == 0)
@@ -403,6 +407,8 @@ static zenc__alert_outcome send_tries(core_alerter *c, zenc_alert *al,
 		zenc_buf_puts(err, zenc_error_last());
 		if (rc != ZENC_EUNREACHABLE && rc != ZENC_ETIMEOUT)
 			return ZENC__ALERT_FAILED;
+		if (no_retry)
+			break;
 		ra = zenc__alerter_take_retry_after();
 		wait = ra > 0 ? ra + random_unit() * 0.1 * (ra < 5 ? ra : 5)
 			      : backoff(try);
@@ -1254,16 +1260,38 @@ void zenc__url_redact(zenc_buf *b, const char *url)
  * HTTP.
  */
 
+static zenc__curl_api curl_api;
+
+#define CURL_SYM(m) ZENC__DYNSYM_AS(curl_api, m, "curl_" #m)
+static const zenc__dynsym curl_syms[] = {
+	CURL_SYM(global_init),    CURL_SYM(easy_init),
+	CURL_SYM(easy_setopt),    CURL_SYM(easy_perform),
+	CURL_SYM(easy_getinfo),   CURL_SYM(easy_cleanup),
+	CURL_SYM(easy_strerror),  CURL_SYM(easy_escape),
+	CURL_SYM(free),           CURL_SYM(slist_append),
+	CURL_SYM(slist_free_all),
+};
+#undef CURL_SYM
+
+static zenc__dynlib curl_lib = ZENC__DYNLIB_INIT(
+	"libcurl", "libcurl.so.4", "libcurl4", curl_syms, &curl_api);
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
-static void curl_init_once(void)
+static void curl_load_once(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (zenc__dynlib_open(&curl_lib) == 0)
+		curl_api.global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void zenc__curl_init(void)
+const zenc__curl_api *zenc__curl(void)
 {
-	pthread_once(&curl_once, curl_init_once);
+	pthread_once(&curl_once, curl_load_once);
+	if (!curl_lib.handle) {
+		no_retry = 1;
+		zenc__dynlib_error(&curl_lib, ZENC_EUNREACHABLE);
+		return NULL;
+	}
+	return &curl_api;
 }
 
 #define MAX_RESPONSE (1024 * 1024)
@@ -1282,19 +1310,21 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *payload)
 
 int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 {
+	const zenc__curl_api *c;
 	struct curl_slist *hdrs = NULL;
 	zenc_buf where = ZENC_BUF_INIT;
 	const char *const *h;
 	curl_off_t ra = 0;
 	CURLcode cc;
-	CURL *curl;
+	CURL *curl = NULL;
 	long ms;
 	int rc = 0;
 
 	*status = 0;
-	zenc__curl_init();
+	if (!(c = zenc__curl()))
+		return ZENC_EUNREACHABLE;
 	zenc__url_redact(&where, req->url);
-	if (!(curl = curl_easy_init())) {
+	if (!(curl = c->easy_init())) {
 		rc = zenc__error_set(ZENC_ENOMEM, "cannot start libcurl");
 		goto done;
 	}
@@ -1302,44 +1332,44 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 	if (ms < 100)
 		ms = 100;
 	for (h = req->headers; h && *h; h++)
-		hdrs = curl_slist_append(hdrs, *h);
+		hdrs = c->slist_append(hdrs, *h);
 	/* No "Expect: 100-continue" round trip. */
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(curl, CURLOPT_URL, req->url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "zenc/" ZENC_VERSION);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+	hdrs = c->slist_append(hdrs, "Expect:");
+	c->easy_setopt(curl, CURLOPT_URL, req->url);
+	c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	c->easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
+	c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	c->easy_setopt(curl, CURLOPT_USERAGENT, "zenc/" ZENC_VERSION);
+	c->easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	c->easy_setopt(curl, CURLOPT_WRITEDATA, resp);
 	if (req->method && !strcmp(req->method, "GET")) {
-		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		c->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
 	} else {
-		curl_easy_setopt(curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
-				 req->body ? req->body : "");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)(req->body ? req->body_len : 0));
+		c->easy_setopt(curl, CURLOPT_POST, 1L);
+		c->easy_setopt(
+			curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		c->easy_setopt(
+			curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			(curl_off_t)(req->body ? req->body_len : 0));
 	}
-	cc = curl_easy_perform(curl);
+	cc = c->easy_perform(curl);
 	if (cc != CURLE_OK) {
 		/* curl_easy_strerror() never quotes the URL; the error
 		 * buffer might. */
-		rc = zenc__error_set(cc == CURLE_OPERATION_TIMEDOUT
-					     ? ZENC_ETIMEOUT
-					     : ZENC_EUNREACHABLE,
-				     "cannot post to %s '%s': %s", req->what,
-				     zenc_buf_cstr(&where),
-				     curl_easy_strerror(cc));
+		rc = zenc__error_set(
+			cc == CURLE_OPERATION_TIMEDOUT ? ZENC_ETIMEOUT
+						       : ZENC_EUNREACHABLE,
+			"cannot post to %s '%s': %s", req->what,
+			zenc_buf_cstr(&where), c->easy_strerror(cc));
 		goto done;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	c->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
 	if (*status >= 200 && *status < 300)
 		goto done;
 	if (*status == 429 || *status == 503) {
-		if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) ==
+		if (c->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) ==
 			    CURLE_OK &&
 		    ra > 0)
 			zenc_alerter_set_retry_after((double)ra);
@@ -1350,9 +1380,9 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 			     "%s '%s' answered HTTP %ld", req->what,
 			     zenc_buf_cstr(&where), *status);
 done:
-	curl_slist_free_all(hdrs);
+	c->slist_free_all(hdrs);
 	if (curl)
-		curl_easy_cleanup(curl);
+		c->easy_cleanup(curl);
 	zenc_buf_release(&where);
 	return rc;
 }

@@ -180,7 +180,4 @@ int zenc__http_post_body(const char *url, const char *const *headers,
 			 const zenc_buf *body, double timeout,
 			 const char *what);
 
-/* libcurl's global init, once per process. */
-void zenc__curl_init(void);
-
 #endif

@@ -20,8 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curl_api.h"
 #include "alerter.h"
 
 typedef struct email_alerter {
@@ -267,6 +266,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *payload)
 static int email_post(zenc_alerter *self, const zenc_alert *al)
 {
 	email_alerter *e = (email_alerter *)self;
+	const zenc__curl_api *c = NULL;
 	zenc_buf url = ZENC_BUF_INIT, user = ZENC_BUF_INIT;
 	zenc_buf pass = ZENC_BUF_INIT, msg = ZENC_BUF_INIT;
 	zenc_buf where = ZENC_BUF_INIT;
@@ -286,8 +286,11 @@ static int email_post(zenc_alerter *self, const zenc_alert *al)
 	     (rc = zenc__alerter_resolve(&pass, e->password)) < 0))
 		goto done;
 	zenc__url_redact(&where, url.ptr);
-	zenc__curl_init();
-	if (!(curl = curl_easy_init())) {
+	if (!(c = zenc__curl())) {
+		rc = ZENC_EUNREACHABLE;
+		goto done;
+	}
+	if (!(curl = c->easy_init())) {
 		rc = zenc__error_set(ZENC_ENOMEM, "cannot start libcurl");
 		goto done;
 	}
@@ -300,7 +303,7 @@ static int email_post(zenc_alerter *self, const zenc_alert *al)
 		if (*a) {
 			char *bracketed = zenc__asprintf("<%s>", a);
 
-			rcpt = curl_slist_append(rcpt, bracketed);
+			rcpt = c->slist_append(rcpt, bracketed);
 			free(bracketed);
 		}
 		free(a);
@@ -311,25 +314,25 @@ static int email_post(zenc_alerter *self, const zenc_alert *al)
 	ms = (long)(al->timeout * 1000);
 	if (ms < 100)
 		ms = 100;
-	curl_easy_setopt(curl, CURLOPT_URL, url.ptr);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
-	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(curl, CURLOPT_USE_SSL, e->use_ssl);
+	c->easy_setopt(curl, CURLOPT_URL, url.ptr);
+	c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	c->easy_setopt(curl, CURLOPT_TIMEOUT_MS, ms);
+	c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	c->easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+	c->easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	c->easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+	c->easy_setopt(curl, CURLOPT_READDATA, &up);
+	c->easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	c->easy_setopt(curl, CURLOPT_USE_SSL, e->use_ssl);
 	if (e->user)
-		curl_easy_setopt(curl, CURLOPT_USERNAME, user.ptr);
+		c->easy_setopt(curl, CURLOPT_USERNAME, user.ptr);
 	if (e->password)
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, pass.ptr);
-	cc = curl_easy_perform(curl);
+		c->easy_setopt(curl, CURLOPT_PASSWORD, pass.ptr);
+	cc = c->easy_perform(curl);
 	if (cc == CURLE_OK)
 		goto done;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	c->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	/* SMTP 5xx, refused logins and TLS that is required but missing
 	 * will not get better by waiting; everything else may. */
 	rc = code >= 500 || cc == CURLE_LOGIN_DENIED ||
@@ -340,19 +343,20 @@ static int email_post(zenc_alerter *self, const zenc_alert *al)
 	     : cc == CURLE_OPERATION_TIMEDOUT ? ZENC_ETIMEOUT
 					      : ZENC_EUNREACHABLE;
 	if (code)
-		rc = zenc__error_set(rc,
-				     "cannot send mail through '%s': %s "
-				     "(SMTP %ld)",
-				     zenc_buf_cstr(&where),
-				     curl_easy_strerror(cc), code);
+		rc = zenc__error_set(
+			rc,
+			"cannot send mail through '%s': %s "
+			"(SMTP %ld)",
+			zenc_buf_cstr(&where), c->easy_strerror(cc), code);
 	else
-		rc = zenc__error_set(rc, "cannot send mail through '%s': %s",
-				     zenc_buf_cstr(&where),
-				     curl_easy_strerror(cc));
+		rc = zenc__error_set(
+			rc, "cannot send mail through '%s': %s",
+			zenc_buf_cstr(&where), c->easy_strerror(cc));
 done:
 	if (curl)
-		curl_easy_cleanup(curl);
-	curl_slist_free_all(rcpt);
+		c->easy_cleanup(curl);
+	if (rcpt)
+		c->slist_free_all(rcpt);
 	free(from);
 	zenc__alerter_secret_release(&url);
 	zenc__alerter_secret_release(&user);

@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "curl_api.h"
 #include "alerter.h"
 
 #define DEFAULT_API_URL "https://slack.com/api"
@@ -346,6 +345,7 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 {
 	slack_alerter *s = (slack_alerter *)self;
 	double deadline = zenc__monotonic() + al->timeout, left, nap;
+	const zenc__curl_api *c = NULL;
 	zenc__arena *arena = zenc__arena_new();
 	zenc_buf body = ZENC_BUF_INIT, query = ZENC_BUF_INIT;
 	const char *channel = channel_for(s, al), *ts, *chan_id;
@@ -375,8 +375,12 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 				     "answer");
 		goto done;
 	}
-	e1 = curl_easy_escape(NULL, chan_id, 0);
-	e2 = curl_easy_escape(NULL, ts, 0);
+	if (!(c = zenc__curl())) {
+		rc = ZENC_EUNREACHABLE;
+		goto done;
+	}
+	e1 = c->easy_escape(NULL, chan_id, 0);
+	e2 = c->easy_escape(NULL, ts, 0);
 	zenc_buf_printf(&query, "channel=%s&oldest=%s&limit=50", e1, e2);
 	for (;;) {
 		left = deadline - zenc__monotonic();
@@ -418,8 +422,10 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 		}
 	}
 done:
-	curl_free(e1);
-	curl_free(e2);
+	if (c) {
+		c->free(e1);
+		c->free(e2);
+	}
 	zenc_buf_release(&body);
 	zenc_buf_release(&query);
 	zenc__arena_free(arena);

@@ -29,6 +29,7 @@
 #include <libpq-fe.h>
 #endif
 
+#include "dynlib.h"
 #include "store.h"
 #include "stack.h"
 #include "internal.h"
@@ -47,6 +48,60 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 }
 
 #else
+
+/*
+ * libpq, loaded when a postgres store is first opened (dynlib.h), so that
+ * a program on the sqlite store never loads it: every PQ* call goes
+ * through this table.
+ */
+#define PQ_FUNCS(X)                                                            \
+	X(PQclear)                                                             \
+	X(PQcmdTuples)                                                         \
+	X(PQconnectdbParams)                                                   \
+	X(PQconninfoFree)                                                      \
+	X(PQconninfoParse)                                                     \
+	X(PQdb)                                                                \
+	X(PQerrorMessage)                                                      \
+	X(PQexec)                                                              \
+	X(PQexecParams)                                                        \
+	X(PQexecPrepared)                                                      \
+	X(PQfinish)                                                            \
+	X(PQfreemem)                                                           \
+	X(PQgetisnull)                                                         \
+	X(PQgetlength)                                                         \
+	X(PQgetvalue)                                                          \
+	X(PQhost)                                                              \
+	X(PQntuples)                                                           \
+	X(PQport)                                                              \
+	X(PQprepare)                                                           \
+	X(PQreset)                                                             \
+	X(PQresultErrorField)                                                  \
+	X(PQresultErrorMessage)                                                \
+	X(PQresultStatus)                                                      \
+	X(PQsetNoticeProcessor)                                                \
+	X(PQstatus)                                                            \
+	X(PQtransactionStatus)
+
+static struct pq_api {
+#define PQ_FIELD(name) __typeof__(name) *name;
+	PQ_FUNCS(PQ_FIELD)
+#undef PQ_FIELD
+} pq;
+
+static const zenc__dynsym pq_syms[] = {
+#define PQ_SYM(name) ZENC__DYNSYM(pq, name),
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+};
+
+static zenc__dynlib pq_lib =
+	ZENC__DYNLIB_INIT("libpq", "libpq.so.5", "libpq5", pq_syms, &pq);
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+
+static void pq_load_once(void)
+{
+	zenc__dynlib_open(&pq_lib);
+}
 
 /*
  * The schema, as migrations applied in order, version for version those
@@ -386,13 +441,13 @@ static void note_error(pg_store *s, const PGresult *r)
 	const char *msg = NULL, *state = NULL;
 
 	if (r) {
-		msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		msg = pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		state = pq.PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		if (!msg || !*msg)
-			msg = PQresultErrorMessage(r);
+			msg = pq.PQresultErrorMessage(r);
 	}
 	if (!msg || !*msg)
-		msg = s->conn ? PQerrorMessage(s->conn) : "";
+		msg = s->conn ? pq.PQerrorMessage(s->conn) : "";
 	if (!msg || !*msg)
 		msg = "unknown error";
 	zenc_buf_clear(&s->err);
@@ -492,14 +547,14 @@ static void p_time(struct params *p, double t)
 /* Running statements: the result, or NULL with the error kept. */
 static PGresult *check(pg_store *s, PGresult *r)
 {
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	ExecStatusType st = r ? pq.PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		s->sqlstate[0] = '\0';
 		return r;
 	}
 	note_error(s, r);
-	PQclear(r);
+	pq.PQclear(r);
 	return NULL;
 }
 
@@ -507,7 +562,7 @@ static PGresult *exec_prepared(
 	pg_store *s, const char *name, const struct params *p)
 {
 	return check(
-		s, PQexecPrepared(
+		s, pq.PQexecPrepared(
 			   s->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL,
 			   NULL, 0));
 }
@@ -519,18 +574,18 @@ static int exec_cmd(pg_store *s, const char *name, const struct params *p)
 
 	if (!r)
 		return -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
 /* Runs constant SQL (no values in it): 0 or -1. */
 static int exec_sql(pg_store *s, const char *sql)
 {
-	PGresult *r = check(s, PQexec(s->conn, sql));
+	PGresult *r = check(s, pq.PQexec(s->conn, sql));
 
 	if (!r)
 		return -1;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -555,11 +610,11 @@ static void tx_rollback(pg_store *s)
 {
 	PGresult *r;
 
-	if (PQtransactionStatus(s->conn) == PQTRANS_IDLE ||
-	    PQstatus(s->conn) != CONNECTION_OK)
+	if (pq.PQtransactionStatus(s->conn) == PQTRANS_IDLE ||
+	    pq.PQstatus(s->conn) != CONNECTION_OK)
 		return;
-	r = PQexec(s->conn, "ROLLBACK");
-	PQclear(r);
+	r = pq.PQexec(s->conn, "ROLLBACK");
+	pq.PQclear(r);
 }
 
 static int prepare_all(pg_store *s)
@@ -569,14 +624,14 @@ static int prepare_all(pg_store *s)
 
 	for (i = 0; i < NSTATEMENTS; i++) {
 		r = check(
-			s, PQprepare(
+			s, pq.PQprepare(
 				   s->conn, statements[i].name,
 				   statements[i].sql, 0, NULL));
 		if (!r)
 			return db_fail(
 				s, "cannot prepare statement %s on %s",
 				statements[i].name, s->where);
-		PQclear(r);
+		pq.PQclear(r);
 	}
 	return 0;
 }
@@ -588,10 +643,10 @@ static int prepare_all(pg_store *s)
  */
 static int conn_ready(pg_store *s)
 {
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	if (pq.PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
-	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	pq.PQreset(s->conn);
+	if (pq.PQstatus(s->conn) != CONNECTION_OK) {
 		note_error(s, NULL);
 		return db_fail(s, "lost the connection to PostgreSQL at %s",
 			       s->where);
@@ -611,24 +666,24 @@ static int retryable(pg_store *s, int try)
 		return 0;
 	if (!strcmp(s->sqlstate, "40001") || !strcmp(s->sqlstate, "40P01"))
 		return 1;
-	return PQstatus(s->conn) != CONNECTION_OK && !s->commit_sent;
+	return pq.PQstatus(s->conn) != CONNECTION_OK && !s->commit_sent;
 }
 
 /* Reading: columns into the arena.  NULL stays NULL, and is 0 as a
  * number. */
 static const char *col_text(zenc__arena *a, const PGresult *r, int row, int i)
 {
-	if (PQgetisnull(r, row, i))
+	if (pq.PQgetisnull(r, row, i))
 		return NULL;
 	return zenc__arena_strndup(
-		a, PQgetvalue(r, row, i), (size_t)PQgetlength(r, row, i));
+		a, pq.PQgetvalue(r, row, i), (size_t)pq.PQgetlength(r, row, i));
 }
 
 static long long col_ll(const PGresult *r, int row, int i)
 {
-	if (PQgetisnull(r, row, i))
+	if (pq.PQgetisnull(r, row, i))
 		return 0;
-	return strtoll(PQgetvalue(r, row, i), NULL, 10);
+	return strtoll(pq.PQgetvalue(r, row, i), NULL, 10);
 }
 
 static int col_int(const PGresult *r, int row, int i)
@@ -638,9 +693,9 @@ static int col_int(const PGresult *r, int row, int i)
 
 static double col_double(const PGresult *r, int row, int i)
 {
-	if (PQgetisnull(r, row, i))
+	if (pq.PQgetisnull(r, row, i))
 		return 0;
-	return strtod(PQgetvalue(r, row, i), NULL);
+	return strtod(pq.PQgetvalue(r, row, i), NULL);
 }
 
 static void read_run(
@@ -796,9 +851,9 @@ static int pg_run_end(
 		if (!retryable(s, try))
 			break;
 	}
-	if (r && !strcmp(PQcmdTuples(r), "0"))
+	if (r && !strcmp(pq.PQcmdTuples(r), "0"))
 		rc = zenc__error_set(ZENC_ENOTFOUND, "no run '%s'", run_id);
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -973,7 +1028,7 @@ static int pg_artifacts_get(
 		rc = db_fail(s, "cannot read artifacts of step '%s'", step);
 		goto done;
 	}
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	rid = zenc__arena_strdup(a, run_id);
 	sname = zenc__arena_strdup(a, step);
 	if (rows)
@@ -992,7 +1047,7 @@ static int pg_artifacts_get(
 	*arena = a;
 	a = NULL;
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	zenc__arena_free(a);
 	return rc;
@@ -1023,7 +1078,7 @@ static int pg_runs_list(
 		rc = db_fail(s, "cannot list runs in %s", s->where);
 		goto done;
 	}
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	if (rows)
 		out->runs = zenc__arena_alloc(
 			a, (size_t)rows * sizeof(*out->runs));
@@ -1033,7 +1088,7 @@ static int pg_runs_list(
 	out->arena = a;
 	a = NULL;
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	zenc__arena_free(a);
 	return rc;
@@ -1059,10 +1114,10 @@ static int find_runs(
 		p_text(&p, p2);
 	if (!(r = exec_prepared(s, stmt, &p)))
 		return db_fail(s, "cannot look up run '%s'", p1);
-	*n = PQntuples(r);
+	*n = pq.PQntuples(r);
 	if (*n >= 1)
 		read_run(a, r, 0, out);
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1133,7 +1188,7 @@ static int load_children(
 	p_text(&p, run_id);
 	if (!(r = exec_prepared(s, stmt, &p)))
 		return db_fail(s, "cannot read run '%s'", run_id);
-	rows = (size_t)PQntuples(r);
+	rows = (size_t)pq.PQntuples(r);
 	base = rows ? zenc__arena_alloc(a, rows * size) : NULL;
 	for (i = 0; i < rows; i++)
 		read_row(a, r, (int)i, base + i * size, run_id);
@@ -1159,7 +1214,7 @@ static int load_children(
 			break;
 		}
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1227,7 +1282,7 @@ static int load_steps(pg_store *s, zenc__arena *a, zenc__run_info *out)
 	p_text(&p, run_id);
 	if (!(r = exec_prepared(s, "zenc_steps", &p)))
 		return db_fail(s, "cannot read run '%s'", run_id);
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	if (!rows)
 		goto done;
 	keys = zenc__calloc((size_t)rows, sizeof(*keys));
@@ -1263,7 +1318,7 @@ static int load_steps(pg_store *s, zenc__arena *a, zenc__run_info *out)
 		     read_hook, keys, out->steps, out->n_steps, 2)) < 0)
 		goto done;
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	free(keys);
 	return rc;
 }
@@ -1278,14 +1333,14 @@ static int load_run_hooks(pg_store *s, zenc__arena *a, zenc__run_info *out)
 	p_text(&p, out->rec.id);
 	if (!(r = exec_prepared(s, "zenc_run_hooks", &p)))
 		return db_fail(s, "cannot read run '%s'", out->rec.id);
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	if (rows)
 		out->run_hooks = zenc__arena_alloc(
 			a, (size_t)rows * sizeof(*out->run_hooks));
 	for (i = 0; i < rows; i++)
 		read_hook(a, r, i, &out->run_hooks[i], out->rec.id);
 	out->n_run_hooks = (size_t)rows;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1431,9 +1486,9 @@ static int pg_alert_update(
 		if (!retryable(s, try))
 			break;
 	}
-	if (r && !strcmp(PQcmdTuples(r), "0"))
+	if (r && !strcmp(pq.PQcmdTuples(r), "0"))
 		rc = zenc__error_set(ZENC_ENOTFOUND, "no alert '%s'", id);
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -1477,7 +1532,7 @@ static int read_alerts(
 	if (!(r = exec_prepared(s, stmt, p)))
 		return db_fail(s, "cannot list alerts in %s", s->where);
 	a = zenc__arena_new();
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	if (rows)
 		out->alerts = zenc__arena_alloc(
 			a, (size_t)rows * sizeof(*out->alerts));
@@ -1485,7 +1540,7 @@ static int read_alerts(
 		read_alert(a, r, i, &out->alerts[i]);
 	out->n = (size_t)rows;
 	out->arena = a;
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1550,9 +1605,9 @@ static int pg_alert_claim(
 		rc = db_fail(s, "cannot claim alert '%s'", id);
 		goto done;
 	}
-	*claimed = !strcmp(PQcmdTuples(r), "1");
+	*claimed = !strcmp(pq.PQcmdTuples(r), "1");
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -1573,13 +1628,13 @@ static int pg_alerts_recent(
 	p_text(&p, dedup_key);
 	p_double(&p, since);
 	if (!(r = exec_prepared(s, "zenc_alerts_recent", &p)) ||
-	    PQntuples(r) != 1) {
+	    pq.PQntuples(r) != 1) {
 		rc = db_fail(s, "cannot look up recent alerts");
 		goto done;
 	}
 	*count = col_int(r, 0, 0);
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -1610,10 +1665,10 @@ static int pg_step_last_status(
 		rc = db_fail(s, "cannot look up step '%s'", step);
 		goto done;
 	}
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) && size)
-		snprintf(out, size, "%s", PQgetvalue(r, 0, 0));
+	if (pq.PQntuples(r) == 1 && !pq.PQgetisnull(r, 0, 0) && size)
+		snprintf(out, size, "%s", pq.PQgetvalue(r, 0, 0));
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -1625,7 +1680,7 @@ static void pg_free(zenc__store *self)
 
 	if (!s)
 		return;
-	PQfinish(s->conn);
+	pq.PQfinish(s->conn);
 	for (i = 0; i < s->n_redact; i++) {
 		/* The password does not outlive the store in memory. */
 		explicit_bzero(s->redact[i], strlen(s->redact[i]));
@@ -1648,23 +1703,23 @@ static int read_schema_version(pg_store *s, int *out)
 
 	*out = 0;
 	r = check(
-		s, PQexec(
+		s, pq.PQexec(
 			   s->conn,
 			   "SELECT to_regclass('schema_version') IS NOT NULL"));
 	if (!r)
 		return db_fail(s, "cannot read the schema of %s", s->where);
-	exists = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
+	exists = pq.PQntuples(r) == 1 && !strcmp(pq.PQgetvalue(r, 0, 0), "t");
+	pq.PQclear(r);
 	if (!exists)
 		return 0;
 	r = check(
-		s, PQexec(
+		s, pq.PQexec(
 			   s->conn, "SELECT coalesce(max(version), 0)"
 				    " FROM schema_version"));
 	if (!r)
 		return db_fail(s, "cannot read the schema of %s", s->where);
 	*out = col_int(r, 0, 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1688,14 +1743,14 @@ static int migrate(pg_store *s)
 	p_init(&p);
 	p_ll(&p, MIGRATE_LOCK_KEY);
 	r = check(
-		s, PQexecParams(
+		s, pq.PQexecParams(
 			   s->conn, "SELECT pg_advisory_xact_lock($1::bigint)",
 			   p.n, NULL, p.v, NULL, NULL, 0));
 	if (!r) {
 		rc = db_fail(s, "cannot lock %s to migrate it", s->where);
 		goto done;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	if (exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version ("
 			" version INTEGER NOT NULL,"
 			" applied DOUBLE PRECISION NOT NULL)") < 0) {
@@ -1722,7 +1777,7 @@ static int migrate(pg_store *s)
 		p_ll(&p, i + 1);
 		p_double(&p, zenc__now());
 		r = check(
-			s, PQexecParams(
+			s, pq.PQexecParams(
 				   s->conn,
 				   "INSERT INTO schema_version (version,"
 				   " applied) VALUES ($1, $2)",
@@ -1732,7 +1787,7 @@ static int migrate(pg_store *s)
 				     s->where, i + 1);
 			goto done;
 		}
-		PQclear(r);
+		pq.PQclear(r);
 	}
 	rc = tx_commit(s);
 done:
@@ -1766,9 +1821,9 @@ static int mark_stale_runs(pg_store *s)
 	p_text(&p, host);
 	if (!(r = exec_prepared(s, "zenc_running_here", &p)))
 		return db_fail(s, "cannot look for interrupted runs");
-	rows = PQntuples(r);
+	rows = pq.PQntuples(r);
 	for (i = 0; i < rows; i++) {
-		rid = PQgetvalue(r, i, 0);
+		rid = pq.PQgetvalue(r, i, 0);
 		pid = col_ll(r, i, 1);
 		if (pid <= 0 || (pid_t)pid != pid)
 			continue;
@@ -1787,12 +1842,12 @@ static int mark_stale_runs(pg_store *s)
 			tx_rollback(s);
 			goto done;
 		}
-		if (!strcmp(PQcmdTuples(u), "0")) {
-			PQclear(u);
+		if (!strcmp(pq.PQcmdTuples(u), "0")) {
+			pq.PQclear(u);
 			tx_rollback(s);
 			continue;
 		}
-		PQclear(u);
+		pq.PQclear(u);
 		p_text(&p, "Interrupted");
 		p_text(&p, "the orchestrating process died");
 		if (exec_cmd(s, "zenc_stale_steps", &p) < 0) {
@@ -1808,7 +1863,7 @@ static int mark_stale_runs(pg_store *s)
 			rid);
 	}
 done:
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -1840,21 +1895,21 @@ static void collect_redactions(
 		explicit_bzero(v.ptr, v.cap);
 	zenc_buf_release(&v);
 
-	opts = PQconninfoParse(resolved, &err);
+	opts = pq.PQconninfoParse(resolved, &err);
 	for (o = opts; o && o->keyword; o++)
 		if (!strcmp(o->keyword, "password") && o->val)
 			redact_add(s, o->val);
-	PQconninfoFree(opts);
-	PQfreemem(err);
+	pq.PQconninfoFree(opts);
+	pq.PQfreemem(err);
 }
 
 /* "host:port/dbname", as libpq understood the DSN (redacted too: a
  * password put in the wrong place stays hidden). */
 static char *describe_server(pg_store *s)
 {
-	const char *host = PQhost(s->conn);
-	const char *port = PQport(s->conn);
-	const char *db = PQdb(s->conn);
+	const char *host = pq.PQhost(s->conn);
+	const char *port = pq.PQport(s->conn);
+	const char *db = pq.PQdb(s->conn);
 	zenc_buf b = ZENC_BUF_INIT;
 	char *raw;
 
@@ -1885,6 +1940,16 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 			ZENC_ECONFIG,
 			"no dsn for the postgres metadata store (set it with "
 			"--dsn)");
+	pthread_once(&pq_once, pq_load_once);
+	if (!pq_lib.handle) {
+		zenc__dynlib_error(&pq_lib, ZENC_ESTORE);
+		msg = zenc__strdup(zenc_error_last());
+		rc = zenc__error_set(
+			ZENC_ESTORE,
+			"cannot open the postgres metadata store: %s", msg);
+		free(msg);
+		return rc;
+	}
 
 	s = zenc__calloc(1, sizeof(*s));
 	s->base.version = ZENC__STORE_VERSION;
@@ -1922,7 +1987,7 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 	collect_redactions(s, dsn, zenc_buf_cstr(&resolved));
 
 	values[2] = zenc_buf_cstr(&resolved);
-	s->conn = PQconnectdbParams(keys, values, 1);
+	s->conn = pq.PQconnectdbParams(keys, values, 1);
 	if (resolved.ptr)
 		explicit_bzero(resolved.ptr, resolved.cap);
 	zenc_buf_release(&resolved);
@@ -1933,14 +1998,14 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 		goto fail;
 	}
 	s->where = describe_server(s);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	if (pq.PQstatus(s->conn) != CONNECTION_OK) {
 		note_error(s, NULL);
 		rc = zenc__error_set(
 			ZENC_ESTORE, "cannot connect to PostgreSQL at %s: %s",
 			s->where, zenc_buf_cstr(&s->err));
 		goto fail;
 	}
-	PQsetNoticeProcessor(s->conn, on_notice, s);
+	pq.PQsetNoticeProcessor(s->conn, on_notice, s);
 
 	if ((rc = migrate(s)) < 0 || (rc = prepare_all(s)) < 0)
 		goto fail;

@@ -123,7 +123,7 @@ static int fail_hook_index;
 static void f_hook(zenc_step_context *ctx, int i, const zenc_exception *err)
 {
 	const char *spec = getenv("ZT_FAILURE_HOOKS");
-	char buf[128], *tok, *save = NULL, name[16];
+	char buf[128], *tok, *save = NULL, name[24];
 	int k = 0;
 
 	snprintf(name, sizeof(name), "f_hook%d", i + 1);

@@ -85,6 +85,10 @@ typedef struct zenc__stepstate {
 	zenc__artifact *arts;   /* of the successful attempt */
 	size_t n_arts;
 	double started, ended, wake;
+	/* Monotonic time since which the step has been running with no
+	 * "running" row in the store (orchestrator_local.c writes that row
+	 * late, or never when the step ends first); 0: nothing owed. */
+	double unrecorded;
 	zenc__error error;      /* the final error */
 	struct zenc__attempt *cur;
 } zenc__stepstate;
@@ -114,6 +118,13 @@ typedef struct zenc__exec {
 	double started;
 	int threads;            /* command steps run in threads (see
 				   orchestrator_local.c) */
+	/* Step rows not written yet (orchestrator_local.c). */
+	zenc__stepstate **owed;
+	size_t n_owed, cap_owed;
+	struct zenc__flusher *flusher;
+	/* Write each "running" row at once: a Slurm job's step, whose row
+	 * tells the client (and `zenc runs cancel`) that it started. */
+	int eager_rows;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -29,6 +30,8 @@ volatile sig_atomic_t zenc__interrupted;
 #define MEMORY_SAMPLE 0.01
 /* A step whose continuations keep dying is given up after this many. */
 #define MAX_CONTINUATIONS 64
+/* How long a started step may run before its "running" row is written. */
+#define RUNNING_ROW_DELAY 0.1
 
 static const char *status_name(zenc__step_status s)
 {
@@ -79,6 +82,168 @@ void zenc__record_step(zenc__exec *x, zenc__stepstate *ss)
 	zenc__fill_step_record(&r, x, ss);
 	if (x->store->step_put(x->store, &r) < 0)
 		store_warn("a step");
+}
+
+/*
+ * Step rows written late, so that a step costs one transaction.
+ *
+ * A step that starts gets no "running" row at once: when it ends within
+ * RUNNING_ROW_DELAY, its end record (one transaction: step row, attempt,
+ * artifacts, hook runs) is the only write, and the "running" state was
+ * never worth a commit.  A step still running after that delay gets its
+ * "running" row then: from the supervisor's poll loop (isolation process)
+ * or from a small thread (isolation none, where the orchestrating thread
+ * is inside the step).  Rows of skipped steps are collected and written
+ * together.  If the orchestrator dies meanwhile, the run is marked failed
+ * on the next open of the store, as before; at most the rows of the last
+ * RUNNING_ROW_DELAY are missing from it.
+ */
+static void owe_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__array_grow((void **)&x->owed, &x->cap_owed, x->n_owed + 1,
+			 sizeof(*x->owed));
+	x->owed[x->n_owed++] = ss;
+}
+
+/* Writes the rows owed, in one transaction. */
+static void pay_rows(zenc__exec *x)
+{
+	zenc__step_record *r;
+	size_t i;
+
+	if (x->n_owed == 0)
+		return;
+	r = zenc__calloc(x->n_owed, sizeof(*r));
+	for (i = 0; i < x->n_owed; i++) {
+		zenc__fill_step_record(&r[i], x, x->owed[i]);
+		x->owed[i]->unrecorded = 0;
+	}
+	if (zenc__store_steps_put(x->store, r, x->n_owed) < 0)
+		store_warn("steps");
+	free(r);
+	x->n_owed = 0;
+}
+
+/* Isolation none: the thread that writes the "running" row of a step
+ * that runs for longer than RUNNING_ROW_DELAY. */
+struct zenc__flusher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	zenc__exec *x;
+	zenc__stepstate *ss; /* the step running now, row not written */
+	int idle;            /* waiting with no deadline */
+	int quit;
+};
+
+static void *flusher_main(void *payload)
+{
+	struct zenc__flusher *f = payload;
+	struct timespec ts;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->quit) {
+		double due;
+		if (!f->ss) {
+			f->idle = 1;
+			pthread_cond_wait(&f->cv, &f->mu);
+			f->idle = 0;
+			continue;
+		}
+		due = f->ss->unrecorded + RUNNING_ROW_DELAY;
+		if (zenc__monotonic() < due) {
+			ts.tv_sec = (time_t)due;
+			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+			pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+			continue;
+		}
+		/* The orchestrating thread is inside the step and takes
+		 * `mu` before it touches the step again. */
+		zenc__record_step(f->x, f->ss);
+		f->ss->unrecorded = 0;
+		f->ss = NULL;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+static void flusher_start(zenc__exec *x)
+{
+	struct zenc__flusher *f = zenc__calloc(1, sizeof(*f));
+	pthread_condattr_t ca;
+
+	f->x = x;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&f->thread, NULL, flusher_main, f) != 0) {
+		/* Without it, rows are written at once. */
+		pthread_cond_destroy(&f->cv);
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return;
+	}
+	x->flusher = f;
+}
+
+static void flusher_stop(zenc__exec *x)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	x->flusher = NULL;
+}
+
+/* A step starts: its "running" row is owed. */
+static void started_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (x->eager_rows) {
+		zenc__record_step(x, ss);
+		return;
+	}
+	if (x->isolation != ZENC_ISOLATION_NONE) {
+		ss->unrecorded = zenc__monotonic();
+		return;
+	}
+	if (!f) {
+		zenc__record_step(x, ss);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	ss->unrecorded = zenc__monotonic();
+	f->ss = ss;
+	if (f->idle)
+		pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* A step's attempt ended: its row is about to be written with the rest. */
+static void ended_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (f) {
+		pthread_mutex_lock(&f->mu);
+		if (f->ss == ss)
+			f->ss = NULL;
+		ss->unrecorded = 0;
+		pthread_mutex_unlock(&f->mu);
+	} else {
+		ss->unrecorded = 0;
+	}
 }
 
 void zenc__fill_hook_records(zenc__exec *x, zenc__attempt *a,
@@ -163,6 +328,7 @@ static void finish_attempt(zenc__exec *x, zenc__attempt *a)
 {
 	zenc__stepstate *ss = a->ss;
 
+	ended_row(x, ss);
 	a->ended = zenc__now();
 	ss->cur = NULL;
 	if (!a->failed) {
@@ -378,7 +544,7 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		zenc__info("Step %s has started (attempt %d of %d).",
 			   ss->step->name, ss->attempt, ss->max_retries + 1);
 	}
-	zenc__record_step(x, ss);
+	started_row(x, ss);
 	a = new_attempt(x, ss);
 	ss->cur = a;
 	if (x->isolation == ZENC_ISOLATION_NONE) {
@@ -400,7 +566,7 @@ static void skip(zenc__exec *x, zenc__stepstate *ss, const char *why)
 	ss->status = ZENC__ST_SKIPPED;
 	if (!x->quiet)
 		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
-	zenc__record_step(x, ss);
+	owe_row(x, ss);
 }
 
 /* Reads what a child sent; returns 1 at end of file. */
@@ -792,7 +958,7 @@ static void run_steps(zenc__exec *x)
 	sched_init(x, &sc);
 	x->threads = run_threadable(x);
 	for (;;) {
-		double now, next_wake = -1;
+		double now, wait, next_wake = -1;
 
 		if (zenc__interrupted && !interrupted_seen) {
 			interrupted_seen = 1;
@@ -812,7 +978,7 @@ static void run_steps(zenc__exec *x)
 				zenc__error_assign(&ss->error, "Cancelled",
 						   "the run was interrupted", 0,
 						   0, ss->attempt);
-				zenc__record_step(x, ss);
+				owe_row(x, ss);
 				sc.waiting[i] = sc.waiting[--sc.n_waiting];
 				settle(x, &sc, s);
 				continue;
@@ -847,6 +1013,7 @@ static void run_steps(zenc__exec *x)
 					}
 					w = next_wake - zenc__monotonic();
 				}
+				pay_rows(x);
 				zenc__sleep(w);
 				continue;
 			}
@@ -854,8 +1021,25 @@ static void run_steps(zenc__exec *x)
 				continue;
 			break;
 		}
-		supervise(sc.live, sc.n_live,
-			  next_wake < 0 ? 1.0 : next_wake - zenc__monotonic());
+		pay_rows(x);
+		wait = next_wake < 0 ? 1.0 : next_wake - zenc__monotonic();
+		now = zenc__monotonic();
+		for (i = 0; i < sc.n_live; i++) {
+			zenc__stepstate *ls = sc.live[i]->ss;
+			if (ls->unrecorded > 0 &&
+			    ls->unrecorded + RUNNING_ROW_DELAY - now < wait)
+				wait = ls->unrecorded + RUNNING_ROW_DELAY - now;
+		}
+		supervise(sc.live, sc.n_live, wait);
+		/* Steps running for a while get their "running" row. */
+		now = zenc__monotonic();
+		for (i = 0; i < sc.n_live; i++) {
+			zenc__stepstate *ls = sc.live[i]->ss;
+			if (ls->unrecorded > 0 && sc.live[i]->term_sent != -1 &&
+			    now >= ls->unrecorded + RUNNING_ROW_DELAY)
+				owe_row(x, ls);
+		}
+		pay_rows(x);
 		for (i = 0; i < sc.n_live;) {
 			zenc__attempt *a = sc.live[i];
 			size_t s;
@@ -882,6 +1066,7 @@ static void run_steps(zenc__exec *x)
 			     zenc__interrupted ? "the run was interrupted"
 					       : "the run failed");
 	}
+	pay_rows(x);
 	sched_release(&sc);
 }
 
@@ -918,6 +1103,12 @@ void zenc__run_hooks(zenc__exec *x)
 
 int zenc__orchestrate_local(zenc__exec *x)
 {
+	if (x->isolation == ZENC_ISOLATION_NONE)
+		flusher_start(x);
 	run_steps(x);
+	flusher_stop(x);
+	free(x->owed);
+	x->owed = NULL;
+	x->n_owed = x->cap_owed = 0;
 	return 0;
 }

@@ -1498,6 +1498,7 @@ int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
 	x->hook_seq = target->attempt * 1000;
 	x->jobs = 1;
 	x->keep_going = 0;
+	x->eager_rows = 1;
 	zenc__orchestrate_local(x);
 	return 0;
 }

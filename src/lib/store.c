@@ -27,6 +27,22 @@ int zenc__store_open(
 		flavor);
 }
 
+int zenc__store_steps_put(zenc__store *store, const zenc__step_record *steps,
+			  size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (store->version >= 3 && store->steps_put)
+		return store->steps_put(store, steps, n);
+	for (i = 0; i < n; i++)
+		if (store->step_put(store, &steps[i]) < 0)
+			rc = ZENC_ESTORE;
+	return rc;
+}
+
 void zenc__store_free(zenc__store *store)
 {
 	if (store)

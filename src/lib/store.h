@@ -142,7 +142,7 @@ typedef struct zenc__alert_list {
 
 void zenc__alert_list_free(zenc__alert_list *list);
 
-#define ZENC__STORE_VERSION 2
+#define ZENC__STORE_VERSION 3
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -208,6 +208,11 @@ struct zenc__store {
 	int (*step_last_status)(zenc__store *self, const char *pipeline,
 				const char *step, const char *run_id,
 				char *out, size_t size);
+
+	/* Version 3, may be NULL (then step_put per row): several step rows
+	 * in one transaction. */
+	int (*steps_put)(zenc__store *self, const zenc__step_record *steps,
+			 size_t n);
 };
 
 /*
@@ -219,6 +224,9 @@ struct zenc__store {
 int zenc__store_open(zenc__store **out, const char *flavor,
 		     const char *location);
 int zenc__store_sqlite_open(zenc__store **out, const char *path);
+/* steps_put, or step_put per row where a flavor has no steps_put. */
+int zenc__store_steps_put(zenc__store *store, const zenc__step_record *steps,
+			  size_t n);
 void zenc__store_free(zenc__store *store);
 void zenc__run_info_free(zenc__run_info *info);
 void zenc__run_list_free(zenc__run_list *list);

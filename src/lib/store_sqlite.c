@@ -464,6 +464,33 @@ static int sq_step_put(zenc__store *self, const zenc__step_record *step)
 	return rc;
 }
 
+static int sq_steps_put(
+	zenc__store *self, const zenc__step_record *steps, size_t n)
+{
+	sqlite_store *s = to_sqlite(self);
+	sqlite3_stmt *st = s->step_put;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = tx_begin(s)) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		if (bind_step(st, &steps[i]) || exec_stmt(st) != SQLITE_OK) {
+			rc = db_fail(s, "cannot record step '%s'",
+				     steps[i].name);
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			tx_rollback(s);
+			goto done;
+		}
+	}
+	rc = tx_commit(s);
+done:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 /* Inserts hook runs inside the caller's transaction. */
 static int put_hooks(
 	sqlite_store *s,
@@ -1622,6 +1649,7 @@ int zenc__store_sqlite_open(zenc__store **out, const char *path)
 	s->base.alert_claim = sq_alert_claim;
 	s->base.alerts_recent = sq_alerts_recent;
 	s->base.step_last_status = sq_step_last_status;
+	s->base.steps_put = sq_steps_put;
 	s->path = zenc__strdup(path);
 	pthread_mutex_init(&s->lock, NULL);
 

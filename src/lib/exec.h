@@ -125,6 +125,8 @@ typedef struct zenc__exec {
 	/* Write each "running" row at once: a Slurm job's step, whose row
 	 * tells the client (and `zenc runs cancel`) that it started. */
 	int eager_rows;
+	/* Forks the step children of isolation process (zygote.c). */
+	struct zenc__zygote *zygote;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */
@@ -169,6 +171,10 @@ typedef struct zenc__attempt {
 	 * orchestrator_local.c): no child process, so no pid. */
 	int threaded;
 	pthread_t thread;
+	/* Processes started for the attempt so far; the first may come
+	 * from the zygote (zygote.c), whose child is then reaped by it. */
+	int spawns;
+	int from_zygote;
 } zenc__attempt;
 
 #define ZENC__KILL_TIMEOUT 1

@@ -318,6 +318,10 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 			break;
 		}
 	}
+	/* What the step printed is out before it says it is done: the
+	 * supervisor may end its process group from then on. */
+	if (fd >= 0)
+		fflush(NULL);
 	emit(a, fd, ZENC__MSG_DONE, 0);
 	zenc__error_release(&e);
 	zenc__ctx_release(&ctx);

@@ -341,6 +341,7 @@ static void finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->n_arts = a->n_arts;
 		a->arts = NULL;
 		a->n_arts = 0;
+		zenc__zygote_completed(x, ss);
 		if (!x->quiet)
 			zenc__info("Step %s has finished in %.3fs.",
 				   ss->step->name, ss->ended - ss->started);
@@ -370,7 +371,7 @@ static void finish_attempt(zenc__exec *x, zenc__attempt *a)
 	zenc__attempt_free(a);
 }
 
-static void child_main(zenc__attempt *a, int fd, pid_t supervisor)
+void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {
 	/* A step is never left running unsupervised: when the orchestrator
 	 * dies, so does the step (and its run is marked failed on the next
@@ -394,6 +395,12 @@ int zenc__spawn(zenc__exec *x, zenc__attempt *a)
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
 				       strerror(errno));
+	a->from_zygote = 0;
+	if (a->spawns++ == 0 && a->cur.phase == ZENC__PH_START &&
+	    (pid = zenc__zygote_spawn(x, a, fds[1])) > 0) {
+		a->from_zygote = 1;
+		goto started;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -405,9 +412,10 @@ int zenc__spawn(zenc__exec *x, zenc__attempt *a)
 	if (pid == 0) {
 		close(fds[0]);
 		setpgid(0, 0);
-		child_main(a, fds[1], self);
+		zenc__child_main(a, fds[1], self);
 	}
 	setpgid(pid, pid);
+started:
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	a->pid = pid;
@@ -689,8 +697,14 @@ void zenc__child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 		a->done = 1;
 		return;
 	}
-	while (waitpid(a->pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	if (a->from_zygote && a->done)
+		zenc__zygote_forget(x, a->pid);
+	else if (a->from_zygote)
+		zenc__zygote_wait(x, a->pid, &wstatus);
+	else
+		while (waitpid(a->pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+	a->from_zygote = 0;
 	/* Anything the step left running in its group goes with it. */
 	kill(-a->pid, SIGKILL);
 	close(a->fd);
@@ -740,7 +754,10 @@ static void supervise(zenc__attempt **live, size_t n_live,
 	now = zenc__monotonic();
 	for (i = 0; i < n_live; i++) {
 		zenc__attempt *a = live[i];
-		if (pfds[i].revents && zenc__drain(a)) {
+		/* The zygote reaps its children: one that said it is done
+		 * counts as ended, its exit is not waited for. */
+		if (pfds[i].revents &&
+		    (zenc__drain(a) || (a->done && a->from_zygote))) {
 			a->term_sent = -1; /* marks "ended" for the caller */
 			continue;
 		}
@@ -957,6 +974,11 @@ static void run_steps(zenc__exec *x)
 
 	sched_init(x, &sc);
 	x->threads = run_threadable(x);
+	/* Isolation process forks a child per step: from the zygote, when
+	 * there is more than one step to fork for. */
+	if (x->isolation == ZENC_ISOLATION_PROCESS && !x->threads &&
+	    x->p->n_steps > 1 && !getenv("ZENC_NO_ZYGOTE"))
+		zenc__zygote_start(x);
 	for (;;) {
 		double now, wait, next_wake = -1;
 
@@ -1107,6 +1129,7 @@ int zenc__orchestrate_local(zenc__exec *x)
 		flusher_start(x);
 	run_steps(x);
 	flusher_stop(x);
+	zenc__zygote_stop(x);
 	free(x->owed);
 	x->owed = NULL;
 	x->n_owed = x->cap_owed = 0;

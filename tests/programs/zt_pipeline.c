@@ -198,8 +198,16 @@ static int source(zenc_step_context *ctx)
 static int work(zenc_step_context *ctx)
 {
 	const work_params *p = zenc_ctx_params(ctx);
+	const char *say = getenv("ZT_SAY");
 	int64_t n = 0;
 
+	if (getenv("ZT_LOG_PIDS"))
+		logf_line("work attempt=%d pid=%ld ppid=%ld",
+			  zenc_ctx_attempt(ctx), (long)getpid(),
+			  (long)getppid());
+	/* Buffered, no newline: must reach stdout all the same. */
+	if (say)
+		printf("work says %s", say);
 	if (p->sleep > 0)
 		usleep((useconds_t)(p->sleep * 1e6));
 	if (zenc_input_int(ctx, "n", &n) < 0)

@@ -350,6 +350,7 @@ def gen_yaml(path, shape, n):
 CONTENDERS = [
     # key, label
     ("c_proc", "zenc C, isolation process"),
+    ("c_proc_nz", "zenc C, isolation process, no zygote"),
     ("c_none", "zenc C, isolation none"),
     ("yaml", "zenc YAML (`zenc run`), isolation process"),
     ("yaml_none", "zenc YAML (`zenc run`), isolation none"),
@@ -359,6 +360,8 @@ CONTENDERS = [
     ("f_fork", "floor: fork+wait"),
     ("f_sql", "floor: call + 1 SQLite tx (2 rows)"),
     ("f_forksql", "floor: fork+wait + 1 SQLite tx"),
+    ("f_sqlfile", "floor: call + 1 SQLite tx + artifact file"),
+    ("f_forksqlfile", "floor: fork+wait + 1 SQLite tx + artifact file"),
 ]
 LABEL = dict(CONTENDERS)
 ONLY = set(x for x in args.only.split(",") if x)
@@ -400,8 +403,12 @@ def zenc_case(key, shape, n, reps):
     expect = 1 if shape == "fail" else 0
     check = None
     setup = fresh(d)
-    if key in ("c_proc", "c_none"):
-        iso = "process" if key == "c_proc" else "none"
+    if key in ("c_proc", "c_proc_nz", "c_none"):
+        iso = "none" if key == "c_none" else "process"
+        if key == "c_proc_nz":
+            # The engine's previous way: the orchestrator forks each
+            # step itself (docs/hooks.md, "Who forks the child").
+            env["ZENC_NO_ZYGOTE"] = "1"
 
         def cmd_for(m):
             return [C_PIPE, shape, str(m), "run", "-j", jobs,
@@ -482,7 +489,8 @@ def smk_case(shape, n, reps):
 def floor_case(key, n, reps):
     d = os.path.join(WORK, f"{key}-{n}")
     mode = {"f_exec": "forkexec", "f_fork": "fork", "f_sql": "sqlite",
-            "f_forksql": "fork+sqlite"}[key]
+            "f_forksql": "fork+sqlite", "f_sqlfile": "sqlite+file",
+            "f_forksqlfile": "fork+sqlite+file"}[key]
     db = os.path.join(d, "floor.db")
 
     # like zenc's store, the database is created by an untimed first run
@@ -510,10 +518,11 @@ for n in SIZES:
     reps = REPS[n]
     log(f"N = {n} ({reps} runs each, round-robin)")
     cases = [floor_case(k, n, reps)
-             for k in ("f_exec", "f_fork", "f_sql", "f_forksql")
+             for k in ("f_exec", "f_fork", "f_sql", "f_forksql",
+                       "f_sqlfile", "f_forksqlfile")
              if wanted(k)]
     for shape in ("chain", "fanout"):
-        for key in ("c_proc", "c_none", "yaml", "yaml_none"):
+        for key in ("c_proc", "c_proc_nz", "c_none", "yaml", "yaml_none"):
             if not wanted(key):
                 continue
             if key.startswith("yaml") and not YAML_OK:
@@ -684,7 +693,8 @@ if hook_runs.get(1, {}).get("ok") and hook_runs.get(11, {}).get("ok"):
 
 big, small = SIZES[-1], SIZES[0]
 growth = {}
-for key in ("c_proc", "c_none", "yaml", "yaml_none", "make", "smk"):
+for key in ("c_proc", "c_proc_nz", "c_none", "yaml", "yaml_none", "make",
+            "smk"):
     for shape in ("chain", "fanout"):
         g = ratio(ps(key, shape, big), ps(key, shape, small))
         growth[(key, shape)] = g
@@ -971,7 +981,8 @@ for key in ("c_proc", "c_none", "yaml", "yaml_none", "make", "smk"):
     if wanted(key):
         w(f"| {LABEL[key]} | {fmt_ratio(growth[(key, 'chain')])} | "
           f"{fmt_ratio(growth[(key, 'fanout')])} |")
-for key in ("f_exec", "f_fork", "f_sql", "f_forksql"):
+for key in ("f_exec", "f_fork", "f_sql", "f_forksql", "f_sqlfile",
+            "f_forksqlfile"):
     if wanted(key):
         w(f"| {LABEL[key]} | {fmt_ratio(ratio(ps(key, 'loop', big), ps(key, 'loop', small)))} | |")
 

@@ -10,11 +10,16 @@
  *           (WAL, synchronous=NORMAL, prepared statements)
  * fork+sqlite  both: fork+wait, then the transaction (the floor of a C
  *           pipeline under process isolation)
+ * sqlite+file, fork+sqlite+file  the same, and the step (the child, with
+ *           fork) writes its output as zenc's artifact store does: a folder
+ *           per step, a temporary file, rename (DB.art/PID/sI/x)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,7 +102,31 @@ static void record(long i, long v, double t0)
 	sqlite3_reset(st_commit);
 }
 
-static void fork_wait(int do_exec)
+static char art_dir[4096];
+
+/* The step's output, as an artifact file: DIR/sI/x via a temporary file. */
+static void write_output(long i, long v)
+{
+	char dir[4200], tmp[4300], path[4300], buf[32];
+	int fd, len;
+
+	snprintf(dir, sizeof(dir), "%s/s%ld", art_dir, i);
+	snprintf(tmp, sizeof(tmp), "%s/.x.tmp", dir);
+	snprintf(path, sizeof(path), "%s/x", dir);
+	len = snprintf(buf, sizeof(buf), "%ld", v);
+	if (mkdir(dir, 0755) < 0 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+		perror(dir);
+		exit(1);
+	}
+	if (write(fd, buf, (size_t)len) != len || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void fork_wait(int do_exec, long i, long v)
 {
 	static char *const args[] = {"/bin/true", NULL};
 	extern char **environ;
@@ -111,6 +140,8 @@ static void fork_wait(int do_exec)
 	if (pid == 0) {
 		if (do_exec)
 			execve(args[0], args, environ);
+		if (art_dir[0])
+			write_output(i, v);
 		_exit(do_exec ? 127 : 0);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
@@ -124,11 +155,11 @@ int main(int argc, char **argv)
 {
 	const char *mode;
 	long n, i, v = 0;
-	int use_db, use_fork, use_exec;
+	int use_db, use_fork, use_exec, use_file;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: floor forkexec|fork|sqlite|fork+sqlite N "
-				"[DB]\n");
+		fprintf(stderr, "usage: floor forkexec|fork|sqlite|fork+sqlite|"
+				"sqlite+file|fork+sqlite+file N [DB]\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -136,6 +167,7 @@ int main(int argc, char **argv)
 	use_db = strstr(mode, "sqlite") != NULL;
 	use_exec = !strcmp(mode, "forkexec");
 	use_fork = !strncmp(mode, "fork", 4);
+	use_file = strstr(mode, "+file") != NULL;
 	if (!use_db && !use_fork) {
 		fprintf(stderr, "floor: unknown mode '%s'\n", mode);
 		return 2;
@@ -147,11 +179,27 @@ int main(int argc, char **argv)
 		}
 		db_open(argv[3]);
 	}
+	if (use_file) {
+		if (!use_db) {
+			fprintf(stderr, "floor: %s needs sqlite\n", mode);
+			return 2;
+		}
+		snprintf(art_dir, sizeof(art_dir), "%s.art", argv[3]);
+		mkdir(art_dir, 0755);
+		snprintf(art_dir, sizeof(art_dir), "%s.art/%ld", argv[3],
+			 (long)getpid());
+		if (mkdir(art_dir, 0755) < 0) {
+			perror(art_dir);
+			return 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		double t0 = use_db ? now() : 0;
 
 		if (use_fork)
-			fork_wait(use_exec);
+			fork_wait(use_exec, i, step_fn(v));
+		else if (use_file)
+			write_output(i, step_fn(v));
 		v = step_fn(v);
 		if (use_db)
 			record(i, v, t0);

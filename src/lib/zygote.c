@@ -18,7 +18,10 @@
  * process group of its own, passes it the event pipe that the
  * orchestrator made (SCM_RIGHTS), reaps it and reports its wait status.
  * The child is the same as one the orchestrator forks itself: it runs the
- * attempt from its start and reports on the pipe.  Continuations (an
+ * attempt from its start and reports on the pipe.  The zygote keeps one
+ * such child forked ahead (the spare, below), so that a step starts
+ * without waiting for a fork: the fork of the next one happens while the
+ * step runs.  Continuations (an
  * attempt whose child died) and run-level hooks are still forked by the
  * orchestrator, whose state they need.
  *
@@ -90,6 +93,62 @@ static int send_all(int sock, const void *buf, size_t len)
 	return 0;
 }
 
+/* Sends one packet, with `fd` attached when it is not -1. */
+static int send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Receives one packet into buf; *fd: the descriptor attached, or -1.
+ * The packet's length, 0 at end of file, -1 on an error. */
+static ssize_t recv_fd(int sock, char *buf, size_t size, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, size};
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	return n;
+}
+
 static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 {
 	uint32_t step, n, i;
@@ -135,23 +194,16 @@ static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 	ss->status = ZENC__ST_COMPLETED;
 }
 
-static void start_child(zenc__exec *x, const struct msg_start *m, int fd,
-			int sock, int sfd, const sigset_t *mask)
+/* In a child: becomes the step child of the attempt `m` says. */
+static void become_step(zenc__exec *x, const struct msg_start *m, int fd,
+			pid_t zygote)
 {
-	struct msg_pid r = {'P', 0, 0};
-	zenc__stepstate *ss;
-	zenc__attempt *a;
-	pid_t self = getpid(), pid;
+	zenc__stepstate *ss = &x->steps[m->step];
+	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
 
-	if (m->step >= x->p->n_steps || fd < 0) {
-		r.status = EINVAL;
-		goto reply;
-	}
-	ss = &x->steps[m->step];
 	ss->attempt = m->attempt;
 	ss->started = m->started;
 	ss->status = ZENC__ST_RUNNING;
-	a = zenc__calloc(1, sizeof(*a));
 	a->x = x;
 	a->ss = ss;
 	a->fd = -1;
@@ -160,25 +212,125 @@ static void start_child(zenc__exec *x, const struct msg_start *m, int fd,
 	a->last = m->last;
 	a->cur.phase = ZENC__PH_START;
 	ss->cur = a;
+	setpgid(0, 0);
+	zenc__child_main(a, fd, zygote);
+}
+
+/*
+ * The spare: a child the zygote forks ahead of need, while the step before
+ * runs, so that starting a step costs no fork.  It waits on its own socket
+ * for the artifacts of the steps that complete meanwhile ('A') and for the
+ * attempt to run ('S', with the event pipe), then becomes that step's child.
+ */
+static struct {
+	pid_t pid;
+	int ctl; /* -1: no spare */
+} spare = {0, -1};
+
+static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
+{
+	static char buf[MAX_PACKET];
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		n = recv_fd(ctl, buf, sizeof(buf), &fd);
+		if (n <= 0)
+			_exit(0);
+		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start) &&
+		    fd >= 0) {
+			struct msg_start m;
+			memcpy(&m, buf, sizeof(m));
+			if (m.step >= x->p->n_steps)
+				_exit(1);
+			close(ctl);
+			become_step(x, &m, fd, zygote);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (buf[0] == 'A')
+			put_artifacts(x, buf, (size_t)n);
+	}
+}
+
+static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
+{
+	pid_t self = getpid(), pid;
+	int sv[2];
+
+	if (spare.ctl >= 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(sock);
+		close(sfd);
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(0);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		spare_main(x, sv[1], self);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	setpgid(pid, pid);
+	spare.pid = pid;
+	spare.ctl = sv[0];
+}
+
+static void drop_spare(void)
+{
+	if (spare.ctl < 0)
+		return;
+	close(spare.ctl);
+	kill(spare.pid, SIGKILL);
+	spare.ctl = -1;
+	spare.pid = 0;
+}
+
+/* Starts attempt `m`: hands it to the spare, or forks its child. */
+static void start_child(zenc__exec *x, const struct msg_start *m, int fd,
+			int sock, int sfd, const sigset_t *mask)
+{
+	struct msg_pid r = {'P', 0, 0};
+	pid_t self = getpid(), pid;
+
+	if (m->step >= x->p->n_steps || fd < 0) {
+		r.status = EINVAL;
+		goto reply;
+	}
+	if (spare.ctl >= 0) {
+		if (send_fd(spare.ctl, m, sizeof(*m), fd) == 0) {
+			r.pid = spare.pid;
+			close(spare.ctl);
+			spare.ctl = -1;
+			spare.pid = 0;
+			goto reply;
+		}
+		drop_spare();
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(sock);
 		close(sfd);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		setpgid(0, 0);
-		zenc__child_main(a, fd, self);
+		become_step(x, m, fd, self);
 	}
 	if (pid < 0)
 		r.status = errno;
 	else
 		setpgid(pid, pid);
 	r.pid = pid < 0 ? 0 : pid;
-	ss->cur = NULL;
-	free(a);
 reply:
 	if (fd >= 0)
 		close(fd);
 	send_all(sock, &r, sizeof(r));
+	/* The next step's process, forked while this one runs. */
+	fork_spare(x, sock, sfd, mask);
 }
 
 static void reap(int sock)
@@ -220,13 +372,10 @@ static void zygote_main(zenc__exec *x, int sock, pid_t parent,
 	pf[0].events = POLLIN;
 	pf[1].fd = sfd;
 	pf[1].events = POLLIN;
+	fork_spare(x, sock, sfd, mask);
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = {buf, sizeof(buf)};
-		struct msghdr mh;
-		struct cmsghdr *c;
 		ssize_t n;
-		int fd = -1;
+		int fd;
 
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -241,31 +390,25 @@ static void zygote_main(zenc__exec *x, int sock, pid_t parent,
 		}
 		if (!pf[0].revents)
 			continue;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = recv_fd(sock, buf, sizeof(buf), &fd);
 		if (n <= 0)
 			break;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(c), sizeof(fd));
 		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start)) {
 			struct msg_start m;
 			memcpy(&m, buf, sizeof(m));
 			start_child(x, &m, fd, sock, sfd, mask);
-		} else {
-			if (fd >= 0)
-				close(fd);
-			if (buf[0] == 'A')
-				put_artifacts(x, buf, (size_t)n);
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (buf[0] == 'A') {
+			put_artifacts(x, buf, (size_t)n);
+			if (spare.ctl >= 0 &&
+			    send_fd(spare.ctl, buf, (size_t)n, -1) < 0)
+				drop_spare();
 		}
 	}
+	drop_spare();
 	/* The orchestrator is done (or gone): nothing of its state is ours
 	 * to flush or free. */
 	_exit(0);
@@ -357,10 +500,6 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 	struct zenc__zygote *z = x->zygote;
 	struct msg_start m;
 	struct msg_pid r;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *c;
 
 	if (!z || z->sock < 0 || z->stale || !a->ss)
 		return -1;
@@ -370,24 +509,9 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 	m.attempt = a->attempt;
 	m.last = a->last;
 	m.started = a->ss->started;
-	iov.iov_base = &m;
-	iov.iov_len = sizeof(m);
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	while (sendmsg(z->sock, &mh, MSG_NOSIGNAL) < 0) {
-		if (errno != EINTR) {
-			lost(x);
-			return -1;
-		}
+	if (send_fd(z->sock, &m, sizeof(m), fd) < 0) {
+		lost(x);
+		return -1;
 	}
 	for (;;) {
 		if (receive(z, &r) < 0) {

@@ -7,8 +7,8 @@
 #
 # Environment: BENCH_BUILD (default bench/build), BENCH_WORK (scratch,
 # default /tmp/zenc-bench-work, wiped), BENCH_SRC (the zenc tree to build,
-# default the one holding bench/).  About 10-15 minutes; --quick is a
-# smoke test with small N (under a minute).
+# default the one holding bench/).  About 8-15 minutes; --quick is a
+# smoke test with small N (about 2 minutes with its profiles).
 set -eu
 
 BENCH=$(cd "$(dirname "$0")" && pwd)

@@ -975,9 +975,10 @@ static void run_steps(zenc__exec *x)
 	sched_init(x, &sc);
 	x->threads = run_threadable(x);
 	/* Isolation process forks a child per step: from the zygote, when
-	 * there is more than one step to fork for. */
+	 * there is more than one step to fork for (a Slurm job, which writes
+	 * its rows eagerly, runs one step). */
 	if (x->isolation == ZENC_ISOLATION_PROCESS && !x->threads &&
-	    x->p->n_steps > 1 && !getenv("ZENC_NO_ZYGOTE"))
+	    x->p->n_steps > 1 && !x->eager_rows && !getenv("ZENC_NO_ZYGOTE"))
 		zenc__zygote_start(x);
 	for (;;) {
 		double now, wait, next_wake = -1;

@@ -180,7 +180,7 @@ static int find_output(zenc_step_context *ctx, const char *name,
 
 int zenc_output_int(zenc_step_context *ctx, const char *name, int64_t v)
 {
-	zenc__value *o;
+	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_INT, &o);
 	if (rc == 0)
 		zenc_buf_printf(&o->data, "%" PRId64, v);
@@ -189,7 +189,7 @@ int zenc_output_int(zenc_step_context *ctx, const char *name, int64_t v)
 
 int zenc_output_double(zenc_step_context *ctx, const char *name, double v)
 {
-	zenc__value *o;
+	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_DOUBLE, &o);
 	if (rc == 0)
 		zenc__fmt_double(&o->data, v);
@@ -198,7 +198,7 @@ int zenc_output_double(zenc_step_context *ctx, const char *name, double v)
 
 int zenc_output_bool(zenc_step_context *ctx, const char *name, bool v)
 {
-	zenc__value *o;
+	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_BOOL, &o);
 	if (rc == 0)
 		zenc_buf_puts(&o->data, v ? "true" : "false");
@@ -208,7 +208,7 @@ int zenc_output_bool(zenc_step_context *ctx, const char *name, bool v)
 int zenc_output_string(zenc_step_context *ctx, const char *name,
 		       const char *v)
 {
-	zenc__value *o;
+	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_STRING, &o);
 	if (rc == 0)
 		zenc_buf_puts(&o->data, v ? v : "");
@@ -218,7 +218,7 @@ int zenc_output_string(zenc_step_context *ctx, const char *name,
 int zenc_output_bytes(zenc_step_context *ctx, const char *name,
 		      const void *p, size_t n)
 {
-	zenc__value *o;
+	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_BYTES, &o);
 	if (rc == 0) {
 		zenc_buf_put(&o->data, p, n);

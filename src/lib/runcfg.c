@@ -626,7 +626,7 @@ static int load_root(
 					"process, none)",
 					s);
 		} else if (!strcmp(k, "hook_failure")) {
-			zenc_hook_failure hf;
+			zenc_hook_failure hf = ZENC_HOOK_FAILURE_WARN;
 			if (zenc__cfg_hook_failure(&hf, v, err) < 0)
 				return -1;
 			cfg->hook_failure = hf;

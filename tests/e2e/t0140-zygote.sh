@@ -71,6 +71,51 @@ test_expect_success 'the zygote killed mid-run: its step is reported killed and 
 	test "$(step status side)" = completed
 '
 
+# interrupt SIGNAL TARGET: runs the pipeline in a session of its own with
+# "work" sleeping, waits for it to start, sends SIGNAL to TARGET ("run":
+# the pipeline program; "group": its whole process group, as Ctrl-C in a
+# terminal does) and checks what a user would: the run fails, work gets
+# its failure hook with Cancelled, sink is skipped, and nothing of the run
+# is left running.
+interrupt () {
+	: >"$ZT_LOG" &&
+	ZT_LOG_PIDS=1 ZT_PIPELINE_HOOKS=1 setsid "$ZT" run \
+		--param work.sleep=30 >out 2>err &
+	run=$! &&
+	wait_line "^work attempt=1 " &&
+	zygote=$(field ppid "$(grep "^work attempt=1 " "$ZT_LOG")") &&
+	step=$(field pid "$(grep "^work attempt=1 " "$ZT_LOG")") &&
+	case $2 in
+	run) kill -"$1" "$run" ;;
+	group) kill -"$1" -"$run" ;;
+	esac &&
+	rc=0 && wait "$run" || rc=$? &&
+	test "$rc" = 1 &&
+	test_grep "^on_failure p_failure work attempt=1 err=Cancelled:the run was interrupted" "$ZT_LOG" &&
+	last_run &&
+	test "$(test_json run.json "d[\"status\"]")" = failed &&
+	test "$(step error_type work)" = Cancelled &&
+	test "$(step status sink)" = skipped &&
+	_i=0 &&
+	while kill -0 "$zygote" 2>/dev/null || kill -0 "$step" 2>/dev/null; do
+		_i=$((_i + 1)) &&
+		test "$_i" -lt 50 || { echo "zygote $zygote or step $step still running" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+test_expect_success 'SIGINT to the run stops the step the zygote started; hooks fire, nothing is left' '
+	interrupt INT run
+'
+
+test_expect_success 'SIGINT to the whole process group (Ctrl-C) does the same' '
+	interrupt INT group
+'
+
+test_expect_success 'SIGTERM to the run does the same' '
+	interrupt TERM run
+'
+
 test_expect_success 'what a step printed without a newline reaches stdout' '
 	: >"$ZT_LOG" &&
 	for i in 1 2 3 4 5; do

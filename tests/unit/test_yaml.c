@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -888,6 +889,40 @@ static void test_edit_distance(void **state)
 		"bat");
 }
 
+/* zenc__mkdir_p makes every missing folder of a path, whatever is there
+ * already, and fails where a file is in the way. */
+static void test_mkdir_p(void **state)
+{
+	const char *dir = getenv("ZENC_TEST_TMP");
+	zenc_buf base = ZENC_BUF_INIT, path = ZENC_BUF_INIT;
+	struct stat st;
+
+	(void)state;
+	if (!dir || !*dir)
+		dir = "/tmp";
+	zenc_buf_printf(&base, "%s/test_mkdir_%ld", dir, (long)getpid());
+	zenc_buf_printf(&path, "%s/a/b/c/d", base.ptr);
+	assert_int_equal(zenc__mkdir_p(path.ptr, 0755), 0);
+	assert_int_equal(stat(path.ptr, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Again: all there. */
+	assert_int_equal(zenc__mkdir_p(path.ptr, 0755), 0);
+	/* A sibling two levels down, and a trailing slash. */
+	zenc_buf_clear(&path);
+	zenc_buf_printf(&path, "%s/a/x/y/", base.ptr);
+	assert_int_equal(zenc__mkdir_p(path.ptr, 0755), 0);
+	assert_int_equal(stat(path.ptr, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* A file in the way. */
+	zenc_buf_clear(&path);
+	zenc_buf_printf(&path, "%s/a/file", base.ptr);
+	assert_int_equal(zenc__write_file_atomic(path.ptr, "x", 1, 0644), 0);
+	zenc_buf_puts(&path, "/sub/dir");
+	assert_int_equal(zenc__mkdir_p(path.ptr, 0755), -1);
+	zenc_buf_release(&path);
+	zenc_buf_release(&base);
+}
+
 static void test_load_file(void **state)
 {
 	const char *dir = getenv("ZENC_TEST_TMP");
@@ -977,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_check_keys),
 		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_load_file),
 	};
 

@@ -495,6 +495,28 @@ static void stash(struct zenc__zygote *z, const struct msg_pid *r)
 	z->n_ended++;
 }
 
+/*
+ * Takes in the ends the zygote has reported so far, without waiting.
+ * Called before each send: a zygote blocked on reporting ends (its socket
+ * full) reads nothing, and an orchestrator blocked on sending to it would
+ * then wait for ever.
+ */
+static void take_ends(struct zenc__zygote *z)
+{
+	struct msg_pid r;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(z->sock, &r, sizeof(r), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(r))
+			return;
+		if (r.type == 'E')
+			stash(z, &r);
+	}
+}
+
 int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 {
 	struct zenc__zygote *z = x->zygote;
@@ -509,6 +531,7 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 	m.attempt = a->attempt;
 	m.last = a->last;
 	m.started = a->ss->started;
+	take_ends(z);
 	if (send_fd(z->sock, &m, sizeof(m), fd) < 0) {
 		lost(x);
 		return -1;
@@ -559,8 +582,10 @@ void zenc__zygote_completed(zenc__exec *x, const zenc__stepstate *ss)
 			    "packet; forking from the orchestrator",
 			    ss->step->name);
 		z->stale = 1;
-	} else if (send_all(z->sock, b.ptr, b.len) < 0) {
-		lost(x);
+	} else {
+		take_ends(z);
+		if (send_all(z->sock, b.ptr, b.len) < 0)
+			lost(x);
 	}
 	zenc_buf_release(&b);
 }

@@ -132,7 +132,6 @@ struct zenc__flusher {
 	pthread_cond_t cv;
 	zenc__exec *x;
 	zenc__stepstate *ss; /* the step running now, row not written */
-	int idle;            /* waiting with no deadline */
 	int quit;
 };
 
@@ -145,9 +144,7 @@ static void *flusher_main(void *payload)
 	while (!f->quit) {
 		double due;
 		if (!f->ss) {
-			f->idle = 1;
 			pthread_cond_wait(&f->cv, &f->mu);
-			f->idle = 0;
 			continue;
 		}
 		due = f->ss->unrecorded + RUNNING_ROW_DELAY;
@@ -225,8 +222,7 @@ static void started_row(zenc__exec *x, zenc__stepstate *ss)
 	pthread_mutex_lock(&f->mu);
 	ss->unrecorded = zenc__monotonic();
 	f->ss = ss;
-	if (f->idle)
-		pthread_cond_signal(&f->cv);
+	pthread_cond_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
 

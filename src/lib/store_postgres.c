@@ -1921,6 +1921,17 @@ static char *describe_server(pg_store *s)
 	return zenc_buf_detach(&b);
 }
 
+/* The current error, as a reason the store could not be opened. */
+static int open_failed(int code)
+{
+	char *msg = zenc__strdup(zenc_error_last());
+	int rc = zenc__error_set(
+		code, "cannot open the postgres metadata store: %s", msg);
+
+	free(msg);
+	return rc;
+}
+
 int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 {
 	/* The DSN is given last, so that what it says wins over these
@@ -1930,7 +1941,6 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 		"connect_timeout", "application_name", "dbname", NULL};
 	const char *values[4] = {"10", "zenc", NULL, NULL};
 	zenc_buf resolved = ZENC_BUF_INIT;
-	char *msg;
 	pg_store *s;
 	int rc;
 
@@ -1943,12 +1953,7 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 	pthread_once(&pq_once, pq_load_once);
 	if (!pq_lib.handle) {
 		zenc__dynlib_error(&pq_lib, ZENC_ESTORE);
-		msg = zenc__strdup(zenc_error_last());
-		rc = zenc__error_set(
-			ZENC_ESTORE,
-			"cannot open the postgres metadata store: %s", msg);
-		free(msg);
-		return rc;
+		return open_failed(ZENC_ESTORE);
 	}
 
 	s = zenc__calloc(1, sizeof(*s));
@@ -1977,11 +1982,7 @@ int zenc__store_postgres_open(zenc__store **out, const char *dsn)
 		if (resolved.ptr)
 			explicit_bzero(resolved.ptr, resolved.cap);
 		zenc_buf_release(&resolved);
-		msg = zenc__strdup(zenc_error_last());
-		rc = zenc__error_set(
-			ZENC_ECONFIG,
-			"cannot open the postgres metadata store: %s", msg);
-		free(msg);
+		rc = open_failed(ZENC_ECONFIG);
 		goto fail;
 	}
 	collect_redactions(s, dsn, zenc_buf_cstr(&resolved));

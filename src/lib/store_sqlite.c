@@ -464,31 +464,50 @@ static int sq_step_put(zenc__store *self, const zenc__step_record *step)
 	return rc;
 }
 
-static int sq_steps_put(
-	zenc__store *self, const zenc__step_record *steps, size_t n)
+/* Inserts step rows inside the caller's transaction. */
+static int put_steps(sqlite_store *s, const void *rows, size_t n)
 {
-	sqlite_store *s = to_sqlite(self);
+	const zenc__step_record *steps = rows;
 	sqlite3_stmt *st = s->step_put;
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (bind_step(st, &steps[i]) || exec_stmt(st) != SQLITE_OK) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return db_fail(s, "cannot record step '%s'",
+				       steps[i].name);
+		}
+	}
+	return 0;
+}
+
+/* Runs put(s, rows, n) in a transaction of its own, under the lock. */
+static int write_rows(sqlite_store *s,
+		      int (*put)(sqlite_store *, const void *, size_t),
+		      const void *rows, size_t n)
+{
 	int rc;
 
+	if (n == 0)
+		return 0;
 	pthread_mutex_lock(&s->lock);
 	if ((rc = tx_begin(s)) < 0)
 		goto done;
-	for (i = 0; i < n; i++) {
-		if (bind_step(st, &steps[i]) || exec_stmt(st) != SQLITE_OK) {
-			rc = db_fail(s, "cannot record step '%s'",
-				     steps[i].name);
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			tx_rollback(s);
-			goto done;
-		}
+	if ((rc = put(s, rows, n)) < 0) {
+		tx_rollback(s);
+		goto done;
 	}
 	rc = tx_commit(s);
 done:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+static int sq_steps_put(
+	zenc__store *self, const zenc__step_record *steps, size_t n)
+{
+	return write_rows(to_sqlite(self), put_steps, steps, n);
 }
 
 /* Inserts hook runs inside the caller's transaction. */
@@ -571,25 +590,16 @@ done:
 	return rc;
 }
 
+/* put_hooks for run-level hooks, in write_rows' shape. */
+static int put_run_hooks(sqlite_store *s, const void *rows, size_t n)
+{
+	return put_hooks(s, NULL, NULL, rows, n);
+}
+
 static int sq_hooks_put(
 	zenc__store *self, const zenc__hook_record *hooks, size_t n)
 {
-	sqlite_store *s = to_sqlite(self);
-	int rc;
-
-	if (n == 0)
-		return 0;
-	pthread_mutex_lock(&s->lock);
-	if ((rc = tx_begin(s)) < 0)
-		goto done;
-	if ((rc = put_hooks(s, NULL, NULL, hooks, n)) < 0) {
-		tx_rollback(s);
-		goto done;
-	}
-	rc = tx_commit(s);
-done:
-	pthread_mutex_unlock(&s->lock);
-	return rc;
+	return write_rows(to_sqlite(self), put_run_hooks, hooks, n);
 }
 
 /* Reading. */

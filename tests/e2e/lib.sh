@@ -67,6 +67,13 @@
 #                                     when the script exits, however it
 #                                     exits, and before the next run wipes
 #                                     $TMP; register each process you start
+#   test_at_exit 'COMMANDS'           COMMANDS run when the script exits,
+#                                     however it exits, before registered
+#                                     pids are killed (e.g. cancel the
+#                                     jobs of a Slurm cluster before its
+#                                     daemons stop); each is bounded to 30 s
+#   test_register_dir DIR             a folder outside $TMP (a service that
+#                                     cannot use $TMP) removed with $TMP
 #   run_valgrind CMD...               runs CMD, under valgrind when
 #                                     ZENC_VALGRIND=1 (exit 99 on an error
 #                                     or a definite leak)
@@ -119,6 +126,8 @@ export ZENC PROGRAMS EXAMPLES
 
 TMP=${ZENC_TEST_TMP:-$ZENC_BUILD/test-tmp}/$TEST_NAME
 _test_pidfile=$TMP/.test/pids
+_test_atexit=$TMP/.test/atexit
+_test_dirfile=$TMP/.test/dirs
 
 # ---- environment: nothing from the caller's zenc set-up leaks in
 for _test_var in $(env | sed -n 's/^\(ZENC_[A-Za-z0-9_]*\)=.*/\1/p'); do
@@ -207,10 +216,31 @@ _test_kill_registered () {
 	rm -f "$_test_pidfile"
 }
 
+# The commands given to test_at_exit, once, each bounded to 30 s.
+_test_run_atexit () {
+	[ -d "$_test_atexit" ] || return 0
+	mv "$_test_atexit" "$_test_atexit.running" 2>/dev/null || return 0
+	for _tra_f in "$_test_atexit.running"/*; do
+		[ -f "$_tra_f" ] || continue
+		timeout 30 /bin/sh "$_tra_f" </dev/null >/dev/null 2>&1 || :
+	done
+	rm -rf "$_test_atexit.running"
+}
+
+# The folders given to test_register_dir.
+_test_remove_dirs () {
+	[ -f "$_test_dirfile" ] || return 0
+	while IFS= read -r _trd_dir; do
+		[ -n "$_trd_dir" ] && rm -rf "$_trd_dir"
+	done <"$_test_dirfile"
+	rm -f "$_test_dirfile"
+}
+
 _test_exit_trap () {
 	_tet_rc=$?
 	trap - EXIT
 	cd / || :
+	_test_run_atexit
 	_test_kill_registered
 	if [ "$_test_done_called" != 1 ]; then
 		echo "not ok - $TEST_NAME ended (status $_tet_rc) before test_done"
@@ -256,6 +286,7 @@ case $TMP in
 */"$TEST_NAME") ;;
 *) _test_bug "odd temp directory '$TMP'" ;;
 esac
+_test_remove_dirs
 rm -rf "$TMP" || exit 2
 mkdir -p "$TMP/.test" || exit 2
 if [ -n "${ASAN_OPTIONS:-}" ]; then
@@ -315,14 +346,19 @@ test_skip_all () {
 	echo "1..0 # SKIP ${1:-no reason given}"
 	_test_done_called=1
 	cd / || :
+	_test_run_atexit
 	_test_kill_registered
-	[ "$_test_keep" = 1 ] || rm -rf "$TMP"
+	if [ "$_test_keep" != 1 ]; then
+		_test_remove_dirs
+		rm -rf "$TMP"
+	fi
 	exit 77
 }
 
 test_done () {
 	_test_done_called=1
 	cd / || :
+	_test_run_atexit
 	_test_kill_registered
 	_td_run=$((_test_count - _test_skipped))
 	echo "1..$_test_count"
@@ -334,6 +370,7 @@ test_done () {
 		echo "# failed:$_test_failed_list"
 		echo "# temp directory kept: $TMP"
 	elif [ "$_test_keep" != 1 ]; then
+		_test_remove_dirs
 		rm -rf "$TMP"
 	fi
 	if [ "$_test_skipped" -ne 0 ]; then
@@ -484,6 +521,22 @@ test_register_pid () {
 	_trp_start=
 	eval "_trp_start=\${21}"
 	echo "$1 $_trp_start" >>"$_test_pidfile"
+}
+
+test_at_exit () {
+	[ $# -eq 1 ] || _test_bug "test_at_exit takes one string of commands"
+	mkdir -p "$_test_atexit" || return 1
+	_tae_n=$(ls "$_test_atexit" | wc -l)
+	printf '%s\n' "$1" >"$_test_atexit/$(printf %04d "$_tae_n")"
+}
+
+test_register_dir () {
+	[ $# -eq 1 ] || _test_bug "test_register_dir takes one folder"
+	case $1 in
+	/?*) ;;
+	*) _test_bug "test_register_dir needs an absolute path, not '$1'" ;;
+	esac
+	printf '%s\n' "$1" >>"$_test_dirfile"
 }
 
 run_valgrind () {

@@ -11,7 +11,14 @@
 # (Debian: postgresql-15; another place: ZENC_TEST_PG_BIN=DIR).  The
 # server's pid is registered with test_register_pid, so it is stopped
 # when the script ends, however it ends.  As root, the cluster belongs to
-# the user postgres (initdb refuses to run as root).
+# the user postgres (initdb refuses to run as root), and lives in a
+# folder of its own under /tmp when postgres cannot enter $TMP (a clone
+# under /root, which is 0700); that folder is removed with $TMP.
+#
+# A server that cannot be set up ends the script at once with status 1
+# and the server's log.  With PG_NO_AUTOSTART=1 set before sourcing,
+# nothing is started: call pg_start, which returns non-zero (and says
+# why) instead, so that a script can fail only the tests that need it.
 #
 # Sets:
 #   PG_HOST=127.0.0.1 PG_PORT PG_DB=zenc PG_USER=zenc
@@ -32,6 +39,7 @@ for _pg_tool in initdb pg_ctl postgres psql; do
 done
 
 PG_DIR=$TMP/pg
+PG_PORT=
 PG_HOST=127.0.0.1
 PG_DB=zenc
 PG_USER=zenc
@@ -46,46 +54,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	_pg_as="runuser -u postgres --"
 fi
 
-# The unix socket lives in PG_DIR; its path must fit in sun_path.
-if [ "${#PG_DIR}" -gt 90 ]; then
-	PG_DIR=$(mktemp -d /tmp/zenc-pg.XXXXXX) || exit 2
-fi
-
-mkdir -p "$PG_DIR" || exit 2
-chmod 755 "$PG_DIR"
-[ -z "$_pg_as" ] || chown postgres:postgres "$PG_DIR" || exit 2
-
-# Local (unix socket) connections are trusted: only the superuser uses
-# them, for set-up.  TCP needs the password.
-# shellcheck disable=SC2086
-$_pg_as "$_pg_bin/initdb" -D "$PG_DIR/data" -U postgres --no-sync -E UTF8 \
-	--locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 \
-	>"$PG_DIR/initdb.log" 2>&1 || {
-	echo "pg.sh: initdb failed:"
-	sed 's/^/# /' "$PG_DIR/initdb.log"
-	exit 1
-}
-
-# A free port can be taken between the probe and the bind: try again.
-_pg_try=0
-while :; do
-	PG_PORT=$(test_free_port)
-	# shellcheck disable=SC2086
-	if $_pg_as "$_pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/pg.log" \
-		-w -t 30 -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=$PG_HOST -c fsync=off -c full_page_writes=off" \
-		start >"$PG_DIR/pg_ctl.log" 2>&1; then
-		break
-	fi
-	_pg_try=$((_pg_try + 1))
-	if [ "$_pg_try" -ge 3 ]; then
-		echo "pg.sh: the server did not start:"
-		sed 's/^/# /' "$PG_DIR/pg_ctl.log" "$PG_DIR/pg.log"
-		exit 1
-	fi
-done
-export PG_PORT
-test_register_pid "$(head -n 1 "$PG_DIR/data/postmaster.pid")" || exit 1
-
 pg_psql () {
 	_pp_db=postgres
 	case " $* " in
@@ -99,18 +67,67 @@ pg_createdb () {
 	pg_psql -c "CREATE DATABASE \"$1\" OWNER \"$PG_USER\""
 }
 
-# The password goes in as a psql variable, quoted by psql.
-pg_psql -v "pw=$PG_PASSWORD" >"$PG_DIR/setup.log" 2>&1 <<'SQL' || {
-CREATE ROLE zenc LOGIN PASSWORD :'pw';
-SQL
-	echo "pg.sh: cannot create the role:"
-	sed 's/^/# /' "$PG_DIR/setup.log"
-	exit 1
+pg_start () {
+	# The unix socket lives in PG_DIR; its path must fit in sun_path.  The
+	# server's user must be able to enter every folder above PG_DIR.
+	mkdir -p "$TMP/.test" || return 1
+	if [ "${#PG_DIR}" -gt 90 ] ||
+		{ [ -n "$_pg_as" ] && ! $_pg_as test -x "$TMP/.test"; }; then
+		PG_DIR=$(mktemp -d /tmp/zenc-pg.XXXXXX) || return 1
+		test_register_dir "$PG_DIR"
+	fi
+	mkdir -p "$PG_DIR" || return 1
+	chmod 755 "$PG_DIR"
+	[ -z "$_pg_as" ] || chown postgres:postgres "$PG_DIR" || return 1
+
+	# Local (unix socket) connections are trusted: only the superuser uses
+	# them, for set-up.  TCP needs the password.
+	# shellcheck disable=SC2086
+	$_pg_as "$_pg_bin/initdb" -D "$PG_DIR/data" -U postgres --no-sync -E UTF8 \
+		--locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 \
+		>"$PG_DIR/initdb.log" 2>&1 || {
+		echo "pg.sh: initdb failed:"
+		sed 's/^/# /' "$PG_DIR/initdb.log"
+		return 1
+	}
+
+	# A free port can be taken between the probe and the bind: try again.
+	_pg_try=0
+	while :; do
+		PG_PORT=$(test_free_port)
+		# shellcheck disable=SC2086
+		if $_pg_as "$_pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/pg.log" \
+			-w -t 30 -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=$PG_HOST -c fsync=off -c full_page_writes=off" \
+			start >"$PG_DIR/pg_ctl.log" 2>&1; then
+			break
+		fi
+		_pg_try=$((_pg_try + 1))
+		if [ "$_pg_try" -ge 3 ]; then
+			echo "pg.sh: the server did not start:"
+			sed 's/^/# /' "$PG_DIR/pg_ctl.log" "$PG_DIR/pg.log"
+			return 1
+		fi
+	done
+	export PG_PORT
+	test_register_pid "$(head -n 1 "$PG_DIR/data/postmaster.pid")" || return 1
+
+	# The password goes in as a psql variable, quoted by psql.
+	pg_psql -v "pw=$PG_PASSWORD" >"$PG_DIR/setup.log" 2>&1 <<-'SQL' || {
+	CREATE ROLE zenc LOGIN PASSWORD :'pw';
+	SQL
+		echo "pg.sh: cannot create the role:"
+		sed 's/^/# /' "$PG_DIR/setup.log"
+		return 1
+	}
+	pg_createdb "$PG_DB" >>"$PG_DIR/setup.log" 2>&1 || {
+		echo "pg.sh: cannot create the database:"
+		sed 's/^/# /' "$PG_DIR/setup.log"
+		return 1
+	}
+	PG_DSN="host=$PG_HOST port=$PG_PORT dbname=$PG_DB user=$PG_USER"
+	export PG_DSN
 }
-pg_createdb "$PG_DB" >>"$PG_DIR/setup.log" 2>&1 || {
-	echo "pg.sh: cannot create the database:"
-	sed 's/^/# /' "$PG_DIR/setup.log"
-	exit 1
-}
-PG_DSN="host=$PG_HOST port=$PG_PORT dbname=$PG_DB user=$PG_USER"
-export PG_DSN
+
+if [ "${PG_NO_AUTOSTART:-0}" != 1 ]; then
+	pg_start || exit 1
+fi

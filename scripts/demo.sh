@@ -38,7 +38,9 @@ case $rc in
 	# The quickstart pipeline fails on purpose (see its comment): a run
 	# that failed and was reported is the demo working.
 	echo "The run failed on purpose: 'evaluate' raised, its hooks reported it,"
-	echo "'publish' was skipped. Try: $build_dir/examples/quickstart run --param evaluate.threshold=0.8"
+	echo "'publish' was skipped. Try, recording next to this run:"
+	echo "  ZENC_HOME=$ZENC_HOME ZENC_DATA=$ZENC_DATA \\"
+	echo "    $build_dir/examples/quickstart run --param evaluate.threshold=0.8"
 	exit 0
 	;;
 *)

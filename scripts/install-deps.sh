@@ -1,17 +1,23 @@
 #!/bin/sh
 # Installs the Debian packages zenc needs to build and test, when missing.
 # Usage: scripts/install-deps.sh [--test]   (--test adds what the suite needs)
+#
+# Runs apt-get update and apt-get install with apt's own progress on the
+# screen (a first install of the test set takes a few minutes).  As a user
+# other than root it uses sudo.  Exits 0 at once when everything is there.
 set -eu
 
 pkgs="build-essential cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev
 libcurl4-openssl-dev libmicrohttpd-dev libpq-dev"
 if [ "${1:-}" = "--test" ]; then
+	# The suite's services and tools: the HTTP receiver and the SMTP sink
+	# (python3, aiosmtpd), PostgreSQL 15, a single-node Slurm, the
+	# dashboard's browser test (Debian's chromium, its chromedriver and
+	# selenium for Python), the Debian package build and its man pages.
 	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl procps
-	chromium nodejs postgresql-15 munge slurm-wlm slurmctld slurmd
-	slurm-client"
-	# Debian's npm, unless an npm is there already (NodeSource's nodejs
-	# bundles one and conflicts with Debian's package).
-	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+	chromium chromium-driver python3-selenium postgresql-15 munge
+	slurm-wlm slurmctld slurmd slurm-client dpkg-dev debhelper fakeroot
+	man-db"
 fi
 
 missing=""
@@ -25,7 +31,7 @@ echo "zenc: installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update
 # shellcheck disable=SC2086
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-	--no-install-recommends $missing >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y \
+	--no-install-recommends $missing

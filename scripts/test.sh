@@ -7,8 +7,11 @@
 #   build/ci-asan    -DZENC_WERROR=ON -DZENC_SANITIZE=ON (ASan + UBSan)
 # and, in build/ci-plain, the tests labelled "valgrind" (a line
 # "# ctest-labels: valgrind" in an e2e script) again with ZENC_VALGRIND=1.
-# The output ends with the summary of the last ctest run; the exit status
-# is non-zero if any build or any run failed.
+# The output ends with the summary of the last ctest run, then every test
+# or script that was skipped in any pass, with its reason; the exit status
+# is non-zero if any build or any run failed.  With CI=true (as CI sets
+# it), the dashboard's browser test fails rather than skips when no
+# browser is there.
 # JOBS sets the parallelism of builds and tests (default 2).
 set -u
 
@@ -23,15 +26,45 @@ stage () {
 	printf '\n==== %s\n' "$*"
 }
 
-# run_ctest DIR [CTEST-ARG]...: ctest in DIR, with the environment as set.
+# run_ctest DIR PASS [CTEST-ARG]...: ctest in DIR, with the environment as
+# set; its full log is kept as DIR/Testing/ctest-PASS.log (for the skips).
 run_ctest () {
 	rc_dir=$1
-	shift
+	rc_pass=$2
+	shift 2
 	(cd "$rc_dir" && ctest --output-on-failure -j "$jobs" --timeout 300 \
 		--no-tests=error "$@")
+	rc_rc=$?
+	cp "$rc_dir/Testing/Temporary/LastTest.log" \
+		"$rc_dir/Testing/ctest-$rc_pass.log" 2>/dev/null
+	return "$rc_rc"
+}
+
+# print_skips: every "# SKIP" line of the kept logs, with its test.
+print_skips () {
+	logs="plain:$plain/Testing/ctest-plain.log"
+	logs="$logs valgrind:$plain/Testing/ctest-valgrind.log"
+	logs="$logs asan:$asan/Testing/ctest-asan.log"
+	skips=$(for l in $logs; do
+		awk -v pass="${l%%:*}" '
+			/^[0-9]+\/[0-9]+ Testing: / { test = $3 }
+			/# SKIP/ {
+				sub(/^.*# SKIP */, "")
+				printf "  %s (%s): %s\n", test, pass, $0
+			}' "${l#*:}" 2>/dev/null
+	done)
+	if [ -n "$skips" ]; then
+		echo
+		echo "test.sh: skipped:"
+		printf '%s\n' "$skips"
+	else
+		echo
+		echo "test.sh: nothing was skipped"
+	fi
 }
 
 stage "installing dependencies"
+rm -f "$plain"/Testing/ctest-*.log "$asan"/Testing/ctest-*.log
 if ! sh scripts/install-deps.sh --test; then
 	echo "test.sh: scripts/install-deps.sh --test failed" >&2
 	exit 3
@@ -75,7 +108,7 @@ for r in $runs; do
 		stage "ctest in $plain"
 		(
 			unset ASAN_OPTIONS UBSAN_OPTIONS ZENC_VALGRIND
-			run_ctest "$plain"
+			run_ctest "$plain" plain
 		) || failed="$failed ctest-plain"
 		;;
 	valgrind)
@@ -84,7 +117,7 @@ for r in $runs; do
 			unset ASAN_OPTIONS UBSAN_OPTIONS
 			ZENC_VALGRIND=1
 			export ZENC_VALGRIND
-			run_ctest "$plain" -L valgrind
+			run_ctest "$plain" valgrind -L valgrind
 		) || failed="$failed ctest-valgrind"
 		;;
 	asan)
@@ -99,10 +132,11 @@ for r in $runs; do
 			ASAN_OPTIONS=$ASAN_OPTIONS:handle_sigfpe=0
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 			export ASAN_OPTIONS UBSAN_OPTIONS
-			run_ctest "$asan"
+			run_ctest "$asan" asan
 		) || failed="$failed ctest-asan"
 		;;
 	esac
 done
 
+print_skips
 [ -z "$failed" ]

@@ -1014,7 +1014,7 @@ if store:
     else:
         w("hyperfine failed: " + store.get("error", "?") + "\n")
 
-w("\n## DESIGN §8 targets\n")
+w("\n## Speed targets\n")
 w("| target | measured | verdict |")
 w("|---|---|---|")
 for t, m, ok in TARGETS:

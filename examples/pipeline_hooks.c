@@ -6,7 +6,8 @@
  *
  * load and train use the pipeline's hooks.  evaluate has its own
  * on_failure, which replaces the pipeline's on_failure for it, while the
- * pipeline's on_success would still apply to it (H3).
+ * pipeline's on_success would still apply to it: a step's own hooks
+ * replace the pipeline's per event (docs/hooks.md).
  */
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
  *
  * It fails on purpose, to show what zenc does when something goes wrong:
  *   - train fails on its first attempt (a flaky feature store), its
- *     on_retry hook reports it, and the retry succeeds (H10);
+ *     on_retry hook reports it, and the retry succeeds;
  *   - evaluate finds the accuracy below the threshold and raises
  *     ValueError: its on_failure hook prints the step's context,
  *     parameters and error, and the standard alerter hook posts through

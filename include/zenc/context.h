@@ -12,13 +12,14 @@ ZENC_EXTERN(const char *) zenc_ctx_pipeline_name(const zenc_step_context *ctx);
 ZENC_EXTERN(const char *) zenc_ctx_run_name(const zenc_step_context *ctx);
 ZENC_EXTERN(const char *) zenc_ctx_run_id(const zenc_step_context *ctx);
 ZENC_EXTERN(const char *) zenc_ctx_step_name(const zenc_step_context *ctx);
-/** The attempt, 1-based (H10). */
+/** The attempt, 1-based (docs/hooks.md, "Retries"). */
 ZENC_EXTERN(int) zenc_ctx_attempt(const zenc_step_context *ctx);
 /** The step's filled parameter struct, or NULL when it has none. */
 ZENC_EXTERN(const void *) zenc_ctx_params(const zenc_step_context *ctx);
 /** The event of the running hook ("on_failure", ...), or NULL in a body. */
 ZENC_EXTERN(const char *) zenc_ctx_hook_event(const zenc_step_context *ctx);
-/** The step's error while failure or retry hooks run, else NULL. */
+/** The step's error while failure or retry hooks run (and end hooks after
+ *  a failed attempt), else NULL. */
 ZENC_EXTERN(const zenc_exception *) zenc_ctx_error(
 	const zenc_step_context *ctx);
 /** The stack the run uses; never NULL. */

@@ -32,7 +32,7 @@ typedef enum zenc_hook_kind {
 	ZENC_HOOK_CTX_PARAMS_ERR = 4, /**< void h(ctx, params, err) */
 	ZENC_HOOK_ERR = 5,        /**< void h(const zenc_exception *) */
 	ZENC_HOOK_RUN = 6,        /**< void h(const zenc_run *) */
-	ZENC_HOOK_COMMAND = 7,    /**< a shell command or argv (H13) */
+	ZENC_HOOK_COMMAND = 7,    /**< a shell command or argv */
 	ZENC_HOOK_BUILTIN = 8     /**< a built-in hook named in config */
 } zenc_hook_kind;
 
@@ -73,7 +73,8 @@ ZENC_EXTERN(zenc_hook) zenc_hook_run(zenc_hook_run_fn fn, const char *name);
  * A hook that runs a command: `shell` with /bin/sh -c.  The command gets
  * the context in environment variables (ZENC_PIPELINE_NAME, ZENC_STEP_NAME,
  * ZENC_HOOK_EVENT, ZENC_ERROR_TYPE, ...) and as one JSON object on standard
- * input (DESIGN H13).  A non-zero exit counts as a failed hook.  The string
+ * input (docs/hooks.md, "Command hooks").  A non-zero exit counts as a
+ * failed hook.  The string
  * is copied at registration.
  */
 ZENC_EXTERN(zenc_hook) zenc_hook_command(const char *shell);
@@ -128,7 +129,7 @@ ZENC_BEGIN_DECL
 		zenc_hook_run_fn: zenc_hook_run)((fn), #fn)
 #endif
 
-/** The hook failure mode of a pipeline (DESIGN H6). */
+/** The hook failure mode of a pipeline (docs/hooks.md, "Failing hooks"). */
 typedef enum zenc_hook_failure {
 	ZENC_HOOK_FAILURE_WARN = 0, /**< record and log; the step's outcome stands */
 	ZENC_HOOK_FAILURE_FAIL = 1  /**< a failing success hook fails the step */

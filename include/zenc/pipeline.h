@@ -98,7 +98,7 @@ ZENC_EXTERN(int) zenc_step_set_params(zenc_step *s, const char *type_name,
 				      size_t struct_size);
 
 /**
- * Retries (H10): up to `max_retries` more attempts after a failed one;
+ * Retries: up to `max_retries` more attempts after a failed one;
  * the wait before attempt k+1 is delay_s * backoff^(k-1) seconds.
  */
 ZENC_EXTERN(int) zenc_step_set_retry(
@@ -107,7 +107,7 @@ ZENC_EXTERN(int) zenc_step_set_retry(
 /** A wall-clock limit for each attempt of the step body; 0: none. */
 ZENC_EXTERN(int) zenc_step_set_timeout(zenc_step *s, double seconds);
 
-/** The deadline of each of this step's hooks (H9); default 30 s. */
+/** The deadline of each of this step's hooks; default 30 s. */
 ZENC_EXTERN(int) zenc_step_set_hook_timeout(zenc_step *s, double seconds);
 
 /**
@@ -116,22 +116,23 @@ ZENC_EXTERN(int) zenc_step_set_hook_timeout(zenc_step *s, double seconds);
  */
 ZENC_EXTERN(int) zenc_step_set_memory_limit(zenc_step *s, size_t bytes);
 
-/* Hooks.  Each call appends one hook to the event's list (H11).  A step's
- * own list for an event replaces the pipeline's list for that event (H3). */
+/* Hooks.  Each call appends one hook to the event's list; a list runs in
+ * order.  A step's own list for an event replaces the pipeline's list for
+ * that event (docs/hooks.md, "Order and precedence"). */
 ZENC_EXTERN(int) zenc_step_on_success(zenc_step *s, zenc_hook h);
 ZENC_EXTERN(int) zenc_step_on_failure(zenc_step *s, zenc_hook h);
 ZENC_EXTERN(int) zenc_step_on_start(zenc_step *s, zenc_hook h);
 ZENC_EXTERN(int) zenc_step_on_end(zenc_step *s, zenc_hook h);
 ZENC_EXTERN(int) zenc_step_on_retry(zenc_step *s, zenc_hook h);
 
-/** Step defaults for every step of the pipeline (H3). */
+/** Step defaults for every step of the pipeline, per event. */
 ZENC_EXTERN(int) zenc_pipeline_on_success(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_failure(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_start(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_end(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h);
 
-/** Run-level hooks: once per run, after the last step ended (H12). */
+/** Run-level hooks: once per run, after the last step ended. */
 ZENC_EXTERN(int) zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h);
 
@@ -143,7 +144,7 @@ ZENC_EXTERN(int) zenc_pipeline_set_retry(
 ZENC_EXTERN(int) zenc_pipeline_set_hook_timeout(
 	zenc_pipeline *p, double seconds);
 
-/** What a failing success hook does to its step (H6); default WARN. */
+/** What a failing success hook does to its step; default WARN. */
 ZENC_EXTERN(int) zenc_pipeline_set_hook_failure(
 	zenc_pipeline *p, zenc_hook_failure mode);
 

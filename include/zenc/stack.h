@@ -20,14 +20,14 @@ ZENC_EXTERN(zenc_alerter *) zenc_stack_alerter(zenc_stack *stack);
 ZENC_EXTERN(int) zenc_alerter_post(zenc_alerter *a, const char *message);
 
 /**
- * The standard success hook (H5): posts pipeline, run and step names
+ * The standard success hook: posts pipeline, run and step names
  * through the active stack's alerter.  With no alerter: a warning, and the
  * hook run counts as completed.
  */
 ZENC_EXTERN(void) zenc_alerter_success_hook(
 	zenc_step_context *ctx, const void *params);
 
-/** The standard failure hook (H5): as above, with the error's type and
+/** The standard failure hook: as above, with the error's type and
  *  message. */
 ZENC_EXTERN(void) zenc_alerter_failure_hook(
 	zenc_step_context *ctx, const void *params, const zenc_exception *err);

@@ -28,6 +28,17 @@ int cmd_runs_cancel(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when `arg` is -h or --help. */
 int cli_is_help(const char *arg);
+/*
+ * An unknown command or subcommand: prints "zenc: 'rnus' is not a zenc
+ * command. Did you mean 'runs'?" (`cmd` is "zenc", or "zenc runs" for a
+ * subcommand of runs), the suggestion being the closest of the
+ * NULL-terminated `names` by edit distance, if one is close enough (see
+ * zenc__did_you_mean()).  Returns 1 when it suggested a name; 0 when none
+ * was close, and the line ends after "command." for the caller to show
+ * the usage (exit ZENC_EXIT_USAGE either way).
+ */
+int cli_unknown_command(
+	const char *cmd, const char *typed, const char *const *names);
 /* Prints the error and then the command's usage; ZENC_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -252,8 +252,12 @@ int cmd_alerts(int argc, char **argv)
 		return alerts_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "flush"))
 		return alerts_flush(argc - 1, argv + 1);
-	cli_error("unknown alerts command '%s'", argv[1]);
-	fputs(usage_alerts, stderr);
+	{
+		static const char *const names[] = {"list", "flush", NULL};
+
+		if (!cli_unknown_command("zenc alerts", argv[1], names))
+			fputs(usage_alerts, stderr);
+	}
 	return ZENC_EXIT_USAGE;
 }
 

@@ -530,8 +530,18 @@ int cmd_component(const char *kind, int argc, char **argv)
 	}
 	v = find_verb(argv[1]);
 	if (!v || !verb_applies(v, kind)) {
-		cli_error("unknown %s command '%s'", kind, argv[1]);
-		usage(stderr, kind, NULL);
+		const char *names[NVERBS + 1];
+		zenc_buf cmd = ZENC_BUF_INIT;
+		size_t i, n = 0;
+
+		for (i = 0; i < NVERBS; i++)
+			if (verb_applies(&verbs[i], kind))
+				names[n++] = verbs[i].name;
+		names[n] = NULL;
+		zenc_buf_printf(&cmd, "zenc %s", kind);
+		if (!cli_unknown_command(zenc_buf_cstr(&cmd), argv[1], names))
+			usage(stderr, kind, NULL);
+		zenc_buf_release(&cmd);
 		return ZENC_EXIT_USAGE;
 	}
 	return v->fn(kind, argc - 1, argv + 1);

@@ -129,5 +129,11 @@ int cmd_pipelines(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
 		return pipelines_list(argc - 1, argv + 1);
-	return cli_usage_error(usage, "unknown subcommand '%s'", argv[1]);
+	{
+		static const char *const names[] = {"list", "ls", NULL};
+
+		if (!cli_unknown_command("zenc pipelines", argv[1], names))
+			fputs(usage, stderr);
+	}
+	return ZENC_EXIT_USAGE;
 }

@@ -521,6 +521,13 @@ int cmd_runs(int argc, char **argv)
 		return cmd_runs_dag(argc - 1, argv + 1);
 	if (!strcmp(sub, "cancel"))
 		return cmd_runs_cancel(argc - 1, argv + 1);
-	return cli_usage_error(
-		usage_runs, "unknown subcommand '%s' for 'runs'", sub);
+	{
+		static const char *const names[] = {
+			"list", "ls",     "show",   "describe", "delete",
+			"report", "dag", "cancel", NULL};
+
+		if (!cli_unknown_command("zenc runs", sub, names))
+			fputs(usage_runs, stderr);
+	}
+	return ZENC_EXIT_USAGE;
 }

@@ -2,16 +2,20 @@
  * zenc secret VERB ...: secrets that component values refer to as
  * {{secret.NAME}}.
  *
- *   zenc secret set NAME [--value VALUE]   (else the value from stdin)
+ *   zenc secret set NAME [--value VALUE]   (else the value from stdin:
+ *                                          one line, not echoed, from a
+ *                                          terminal; all of it otherwise)
  *   zenc secret list [--json]
  *   zenc secret delete NAME
  *
  * A value is never printed, and never put in an error message.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,8 +42,10 @@ static void usage(FILE *out, const char *verb)
 	}
 	if (!verb || strcmp(verb, "set") == 0)
 		fputs("\nWithout --value, `set` reads the value from standard "
-		      "input (one trailing\nnewline is dropped).  Component "
-		      "values use it as {{secret.NAME}}.\n",
+		      "input: from a terminal,\none line typed without echo "
+		      "and ended by Enter; otherwise all of it, less\none "
+		      "trailing newline.  A value is never printed.  Component "
+		      "values use it\nas {{secret.NAME}}.\n",
 		      out);
 }
 
@@ -148,6 +154,94 @@ static int read_stdin(zenc_buf *b)
 	return 0;
 }
 
+/*
+ * Reading a value from a terminal: one line, with echo off.  The terminal's
+ * settings are put back on every way out: the end of the line, end of
+ * input, a read error, and SIGINT, SIGTERM, SIGHUP or SIGQUIT, whose
+ * handlers only note the signal (no SA_RESTART, so read() returns EINTR);
+ * the signal is then raised again with its default action, so the command
+ * ends as it would have.  SIGTSTP is ignored while echo is off, so Ctrl-Z
+ * cannot leave a shell with a silent terminal.
+ */
+static volatile sig_atomic_t tty_signal;
+
+static void on_tty_signal(int sig)
+{
+	tty_signal = sig;
+}
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+#define NTTY_SIGNALS (sizeof(tty_signals) / sizeof(tty_signals[0]))
+
+static int read_tty_line(zenc_buf *b, const char *name)
+{
+	struct sigaction sa, old[NTTY_SIGNALS];
+	struct termios saved, quiet;
+	char chunk[256];
+	int rc = 0, err = 0;
+	bool eol = false;
+	size_t i;
+	ssize_t n;
+
+	if (tcgetattr(STDIN_FILENO, &saved) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	tty_signal = 0;
+	for (i = 0; i < NTTY_SIGNALS; i++) {
+		sa.sa_handler =
+			tty_signals[i] == SIGTSTP ? SIG_IGN : on_tty_signal;
+		sigaction(tty_signals[i], &sa, &old[i]);
+	}
+	quiet = saved;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	fprintf(stderr, "value of secret '%s' (not echoed; end with Enter): ",
+		name);
+	fflush(stderr);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
+		rc = -1;
+		err = errno;
+		goto restore;
+	}
+	while (!eol && !tty_signal) {
+		n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (i = 0; i < (size_t)n && !eol; i++) {
+			if (chunk[i] == '\n')
+				eol = true;
+			else
+				zenc_buf_putc(b, chunk[i]);
+		}
+	}
+	memset(chunk, 0, sizeof(chunk));
+restore:
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	/* The Enter that ended the line was not echoed. */
+	fputc('\n', stderr);
+	for (i = 0; i < NTTY_SIGNALS; i++)
+		sigaction(tty_signals[i], &old[i], NULL);
+	if (tty_signal) {
+		wipe(b);
+		signal(tty_signal, SIG_DFL);
+		raise(tty_signal);
+		/* A signal whose default is to be ignored: go on as
+		 * interrupted. */
+		errno = EINTR;
+		return -1;
+	}
+	errno = err;
+	return rc;
+}
+
 static int do_set(int argc, char **argv)
 {
 	zenc_buf value = ZENC_BUF_INIT;
@@ -163,12 +257,8 @@ static int do_set(int argc, char **argv)
 	if (a.value) {
 		zenc_buf_puts(&value, a.value);
 	} else {
-		if (isatty(STDIN_FILENO))
-			fprintf(stderr,
-				"enter the value of secret '%s', then "
-				"Ctrl-D:\n",
-				a.name);
-		if (read_stdin(&value) < 0) {
+		if (isatty(STDIN_FILENO) ? read_tty_line(&value, a.name) < 0
+					 : read_stdin(&value) < 0) {
 			cli_error(
 				"cannot read standard input: %s",
 				strerror(errno));
@@ -266,7 +356,12 @@ int cmd_secret(int argc, char **argv)
 		return do_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "delete") == 0)
 		return do_delete(argc - 1, argv + 1);
-	cli_error("unknown secret command '%s'", argv[1]);
-	usage(stderr, NULL);
+	{
+		static const char *const names[] = {
+			"set", "list", "delete", NULL};
+
+		if (!cli_unknown_command("zenc secret", argv[1], names))
+			usage(stderr, NULL);
+	}
 	return ZENC_EXIT_USAGE;
 }

@@ -432,6 +432,8 @@ static const verb verbs[] = {
 	{"update", do_update},     {"delete", do_delete},
 };
 
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
 int cmd_stack(int argc, char **argv)
 {
 	size_t i;
@@ -444,10 +446,17 @@ int cmd_stack(int argc, char **argv)
 		usage(stdout, NULL);
 		return ZENC_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (i = 0; i < NVERBS; i++)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return verbs[i].fn(argc - 1, argv + 1);
-	cli_error("unknown stack command '%s'", argv[1]);
-	usage(stderr, NULL);
+	{
+		const char *names[NVERBS + 1];
+
+		for (i = 0; i < NVERBS; i++)
+			names[i] = verbs[i].name;
+		names[NVERBS] = NULL;
+		if (!cli_unknown_command("zenc stack", argv[1], names))
+			usage(stderr, NULL);
+	}
 	return ZENC_EXIT_USAGE;
 }

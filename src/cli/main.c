@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "util/util.h"
+#include "util/yaml.h"
 
 struct builtin {
 	const char *name;
@@ -53,17 +54,21 @@ static const struct builtin builtins[] = {
 	{"version", cmd_version, "print the version"},
 };
 
+#define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
 static void usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: zenc <command> [<args>]\n\ncommands:\n");
-	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+	for (i = 0; i < NBUILTINS; i++)
 		fprintf(f, "  %-16s %s\n", builtins[i].name, builtins[i].help);
 	fprintf(f,
-		"\n'zenc <command> --help' tells more about a command.\n"
+		"\n'zenc <command> --help' tells more about a command; "
+		"'zenc --version' and\n'zenc <command> --version' print "
+		"zenc's version.\n"
 		"Pipeline programs built with zenc_main() take 'run', "
-		"'validate' and '--help'.\n\n"
+		"'validate', '--help'\nand '--version'.\n\n"
 		"Environment: ZENC_HOME (configuration, default "
 		"~/.config/zenc), ZENC_DATA\n"
 		"(records and artifacts, default ~/.local/share/zenc).\n"
@@ -85,6 +90,19 @@ void cli_error(const char *fmt, ...)
 int cli_is_help(const char *arg)
 {
 	return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+int cli_unknown_command(
+	const char *cmd, const char *typed, const char *const *names)
+{
+	const char *near = zenc__did_you_mean(typed, names);
+
+	fprintf(stderr, "zenc: '%s' is not a %s command.", typed, cmd);
+	if (near)
+		fprintf(stderr, " Did you mean '%s'?\n", near);
+	else
+		fputc('\n', stderr);
+	return near != NULL;
 }
 
 int cli_usage_error(const char *usage, const char *fmt, ...)
@@ -124,7 +142,8 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name,
 int cmd_version(int argc, char **argv)
 {
 	if (argc > 1 && cli_is_help(argv[1])) {
-		printf("usage: zenc version\n\nPrints zenc's version.\n");
+		printf("usage: zenc version\n   or: zenc --version\n   or: "
+		       "zenc <command> --version\n\nPrints zenc's version.\n");
 		return 0;
 	}
 	printf("zenc %s\n", zenc_version());
@@ -133,6 +152,7 @@ int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	const char *names[NBUILTINS + 2];
 	size_t i;
 
 	if (argc < 2) {
@@ -145,10 +165,24 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(1, argv + 1);
-	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		if (!strcmp(argv[1], builtins[i].name))
-			return builtins[i].fn(argc - 1, argv + 1);
-	cli_error("unknown command '%s'", argv[1]);
-	usage(stderr);
+	for (i = 0; i < NBUILTINS; i++) {
+		if (strcmp(argv[1], builtins[i].name))
+			continue;
+		/* `zenc VERB --version`, as the verb's first argument. */
+		if (argc > 2 && !strcmp(argv[2], "--version"))
+			return cmd_version(1, argv + 2);
+		return builtins[i].fn(argc - 1, argv + 1);
+	}
+	if (argv[1][0] == '-') {
+		cli_error("unknown option '%s'", argv[1]);
+		fputs("See 'zenc --help'.\n", stderr);
+		return ZENC_EXIT_USAGE;
+	}
+	for (i = 0; i < NBUILTINS; i++)
+		names[i] = builtins[i].name;
+	names[NBUILTINS] = "help";
+	names[NBUILTINS + 1] = NULL;
+	if (!cli_unknown_command("zenc", argv[1], names))
+		fputs("See 'zenc --help'.\n", stderr);
 	return ZENC_EXIT_USAGE;
 }

@@ -138,7 +138,7 @@ int zenc_raise(zenc_step_context *ctx, const char *type, const char *fmt, ...)
 			   zenc_buf_cstr(&msg));
 	} else if (ctx->in_hook) {
 		/* A hook's error is the hook's: it never replaces the step's
-		 * (H6). */
+		 * (docs/hooks.md, "Failing hooks"). */
 		ctx->hook_raised = 1;
 		free(ctx->hook_err);
 		ctx->hook_err = zenc__asprintf("%s: %s", type,

@@ -1,5 +1,6 @@
 /*
- * The standard hooks (H5) and posting through an alerter.
+ * The standard hooks (docs/hooks.md, "The standard hooks") and posting
+ * through an alerter.
  *
  * The hooks post pipeline, run and step names, the status, for a failure
  * the error's type and message (and exit code or signal when the step
@@ -30,7 +31,8 @@ static void post_standard(zenc_step_context *ctx, const zenc_exception *err)
 	zenc_buf msg = ZENC_BUF_INIT;
 
 	if (!a) {
-		/* H5: a warning, and the hook run counts as completed. */
+		/* No alerter: a warning, and the hook run counts as completed
+		 * (a missing alerter is not the hook's failure). */
 		zenc__warn("%s hook for step %s: no alerter in stack '%s'; "
 			   "nothing posted",
 			   err ? "alerter_failure_hook" : "alerter_success_hook",

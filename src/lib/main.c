@@ -18,6 +18,8 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"       %s validate          check the pipeline and print "
 		"its steps\n"
 		"       %s --help\n"
+		"       %s --version         print the version of zenc it "
+		"was built with\n"
 		"\n"
 		"options of run:\n"
 		"  --config FILE            a run configuration (YAML)\n"
@@ -49,7 +51,15 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"Environment: ZENC_HOME (config, default ~/.config/zenc), "
 		"ZENC_DATA (records\n"
 		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
-		prog, p ? p->name : "?", prog, prog);
+		prog, p ? p->name : "?", prog, prog, prog);
+}
+
+/* "quickstart (zenc 0.1.0)": the program's own name, and zenc's version. */
+static void print_version(const char *prog)
+{
+	const char *slash = strrchr(prog, '/');
+
+	printf("%s (zenc %s)\n", slash ? slash + 1 : prog, zenc_version());
 }
 
 static void on_signal(int sig)
@@ -145,6 +155,10 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		print_usage(stdout, prog, p);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		print_version(prog);
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "validate")) {
 		if (zenc_pipeline_validate(p) < 0) {
 			fprintf(stderr, "%s: error: %s\n", prog,
@@ -174,6 +188,10 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			print_usage(stdout, prog, p);
+			code = 0;
+			goto done;
+		} else if (!strcmp(a, "--version")) {
+			print_version(prog);
 			code = 0;
 			goto done;
 		} else if ((v = arg_value(argc, argv, &i, "--config"))) {

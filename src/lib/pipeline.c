@@ -546,7 +546,7 @@ int zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h)
 }
 
 /* A run-level hook receives no step context, so only the signatures that
- * do not need one are accepted (H12). */
+ * do not need one are accepted (docs/hooks.md, "Run-level hooks"). */
 static int check_run_hook(const zenc_hook *h)
 {
 	if (h->kind == ZENC_HOOK_VOID || h->kind == ZENC_HOOK_RUN ||

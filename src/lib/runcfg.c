@@ -7,7 +7,8 @@
  * - Configuration overrides code, per event: hooks a file sets for a step
  *   and an event replace that step's list for the event; pipeline-level
  *   ones replace the pipeline's list.  An empty list (`on_failure: []`)
- *   empties the list, so a step falls back to the pipeline's hooks (H3).
+ *   empties the list, so a step falls back to the pipeline's hooks for
+ *   that event.
  * - Whatever apply changes in the pipeline (hook lists, retry, hook
  *   deadline, memory limits) is put back when the configuration is freed
  *   at the end of the run: a configuration applies to one run only.

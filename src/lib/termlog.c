@@ -1,5 +1,5 @@
 /*
- * The terminal log of pipeline programs and `zenc run` (DESIGN §7): the
+ * The terminal log of pipeline programs and `zenc run`: the
  * library's log lines on standard error, in colour on a terminal (never
  * with NO_COLOR or when piped), and, for runs of many steps on a
  * terminal, a live progress line instead of a line per step event.

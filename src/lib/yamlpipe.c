@@ -23,8 +23,9 @@
  *   the step and its hooks through the normal machinery.  Pipeline-level
  *   parameters are fields of every step; a step's own of the same name
  *   wins.
- * - The environment of a step: the step's `env`, then the H13 variables
- *   (ZENC_HOOK_EVENT empty), ZENC_PARAM_*, ZENC_OUTPUT_DIR and
+ * - The environment of a step: the step's `env`, then the variables a
+ *   command hook gets (docs/hooks.md, "Command hooks"; ZENC_HOOK_EVENT
+ *   empty), ZENC_PARAM_*, ZENC_OUTPUT_DIR and
  *   ZENC_INPUT_*; zenc's own variables win over `env`.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * Pipelines of shell commands written in YAML (`zenc run pipeline.yaml`,
- * DESIGN §4, docs/yaml.md).  The file becomes an ordinary zenc_pipeline
+ * docs/yaml.md).  The file becomes an ordinary zenc_pipeline
  * whose steps share one C body that runs the step's command, so runs,
  * hooks, retries and records are the engine's own.
  */

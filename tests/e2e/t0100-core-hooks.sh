@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # bodies are single-quoted and eval-ed
-# The seed's hook rules (H1-H9, H11) by their observable effects: hook
+# The hook rules of docs/hooks.md by their observable effects: hook
 # lines in $ZT_LOG and the records of `zenc runs show --json`, under both
 # isolation modes where the rule holds in both.
 # ctest-labels: valgrind
@@ -47,7 +47,7 @@ test_expect_success "$iso: default params reach the success hook" '
 	test "$(test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"work\"][0][\"params\"][\"mode\"]")" = ok
 '
 
-test_expect_success "$iso: a step hook takes precedence per event (H3)" '
+test_expect_success "$iso: a step hook takes precedence per event" '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_PIPELINE_HOOKS=1 ZT_STEP_FAILURE_HOOK=1 \
 		"$ZT" run --isolation '"$iso"' --param work.mode=raise &&
@@ -58,7 +58,7 @@ test_expect_success "$iso: a step hook takes precedence per event (H3)" '
 	test_grep "^on_success p_success work attempt=1" "$ZT_LOG"
 '
 
-test_expect_success "$iso: a failure hook that raises never replaces the step error (H6)" '
+test_expect_success "$iso: a failure hook that raises never replaces the step error" '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_FAILURE_HOOKS=raise,ok,ok "$ZT" run \
 		--isolation '"$iso"' --param work.mode=raise &&
@@ -91,8 +91,8 @@ test_expect_success "$iso: no new step starts after a failure; --keep-going runs
 
 done
 
-# Deaths and deadlines: only a separate process can survive them (H8, H9).
-test_expect_success 'a step killed by SIGSEGV still fires its failure hook (H8)' '
+# Deaths and deadlines: only a separate process can survive them.
+test_expect_success 'a step killed by SIGSEGV still fires its failure hook' '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_PIPELINE_HOOKS=1 "$ZT" run --param work.mode=segv &&
 	test_grep "^on_failure p_failure work attempt=1 err=Signal:killed by SIGSEGV exit=0 sig=11 mode=segv$" "$ZT_LOG" &&
@@ -126,7 +126,7 @@ test_expect_success 'a step looping past its timeout fails with Timeout and its 
 	test "$(step error_type work)" = Timeout
 '
 
-test_expect_success 'a crashing success hook leaves the step completed and its outputs readable (H6, H7)' '
+test_expect_success 'a crashing success hook leaves the step completed and its outputs readable' '
 	: >"$ZT_LOG" &&
 	ZT_SUCCESS_HOOK=crash "$ZT" run &&
 	test_grep "^on_success s_success work attempt=1" "$ZT_LOG" &&
@@ -137,7 +137,7 @@ test_expect_success 'a crashing success hook leaves the step completed and its o
 	test "$(test_json run.json "d[\"status\"]")" = completed
 '
 
-test_expect_success 'a hook that hangs is killed at its deadline and the run goes on (H9)' '
+test_expect_success 'a hook that hangs is killed at its deadline and the run goes on' '
 	: >"$ZT_LOG" &&
 	start=$(date +%s) &&
 	ZT_SUCCESS_HOOK=hang ZT_HOOK_TIMEOUT=1 "$ZT" run &&
@@ -148,7 +148,7 @@ test_expect_success 'a hook that hangs is killed at its deadline and the run goe
 	test "$(test_json run.json "[s for s in d[\"steps\"] if s[\"name\"] == \"work\"][0][\"hooks\"][0][\"status\"]")" = timeout
 '
 
-test_expect_success 'every hook of a list runs even when an earlier one crashes (H11)' '
+test_expect_success 'every hook of a list runs even when an earlier one crashes' '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_FAILURE_HOOKS=ok,crash,ok "$ZT" run --param work.mode=raise &&
 	test_grep "^on_failure f_hook1 work" "$ZT_LOG" &&

@@ -94,10 +94,77 @@ test_expect_success 'zenc pipelines list counts the runs that were recorded' '
 test_expect_success 'zenc --help, version and an unknown command' '
 	"$ZENC" --help >out &&
 	test_grep "runs" out &&
+	test_grep -- "--version" out &&
 	"$ZENC" version >out &&
 	test_grep "^zenc [0-9]" out &&
 	test_expect_code 2 "$ZENC" frob 2>err &&
-	test_grep "unknown command .frob." err
+	test_grep -x "zenc: .frob. is not a zenc command." err &&
+	test_grep -x "See .zenc --help.." err &&
+	test_expect_code 2 "$ZENC" --frob 2>err &&
+	test_grep "unknown option .--frob." err
+'
+
+# The version: the project version of CMakeLists.txt, everywhere.
+version=$(sed -n "s/^project(zenc VERSION \([0-9.]*\).*/\1/p" \
+	"$ZENC_SOURCE/CMakeLists.txt")
+export version
+
+test_expect_success '--version: zenc, each verb, and pipeline programs' '
+	test -n "$version" &&
+	echo "zenc $version" >expect &&
+	"$ZENC" --version >out 2>err &&
+	test_cmp expect out && test ! -s err &&
+	"$ZENC" version >out &&
+	test_cmp expect out &&
+	"$ZENC" --help >help &&
+	for verb in $(sed -n "s/^  \([a-z-]*\)  .*/\1/p" help); do
+		"$ZENC" "$verb" --version >out &&
+		test_cmp expect out || return 1
+	done &&
+	test "$(sed -n "s/^  \([a-z-]*\)  .*/\1/p" help | wc -l)" -ge 12 &&
+	"$ZENC" version --help >out &&
+	test_grep "zenc <command> --version" out &&
+	echo "zt_pipeline (zenc $version)" >expect &&
+	"$ZT" --version >out &&
+	test_cmp expect out &&
+	"$ZT" run --stack nope --version >out &&
+	test_cmp expect out &&
+	"$ZT" --help >out &&
+	test_grep -- "--version *print the version" out
+'
+
+test_expect_success 'a mistyped command or subcommand: did you mean, exit 2' '
+	test_expect_code 2 "$ZENC" rnus list 2>err &&
+	echo "zenc: '"'"'rnus'"'"' is not a zenc command. Did you mean '"'"'runs'"'"'?" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 "$ZENC" runs lsit 2>err &&
+	echo "zenc: '"'"'lsit'"'"' is not a zenc runs command. Did you mean '"'"'list'"'"'?" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 "$ZENC" pipelines lits 2>err &&
+	test_grep -x "zenc: .lits. is not a zenc pipelines command. Did you mean .list.?" err &&
+	test_expect_code 2 "$ZENC" stak list 2>err &&
+	test_grep "Did you mean .stack.?" err &&
+	test_expect_code 2 "$ZENC" stack regster x 2>err &&
+	test_grep "Did you mean .register.?" err &&
+	test_expect_code 2 "$ZENC" alerter tset x 2>err &&
+	test_grep "Did you mean .test.?" err &&
+	test_expect_code 2 "$ZENC" alerts flsuh 2>err &&
+	test_grep "Did you mean .flush.?" err &&
+	test_expect_code 2 "$ZENC" secret delte x 2>err &&
+	test_grep "Did you mean .delete.?" err &&
+	test_expect_code 2 "$ZENC" artifact-stroe list 2>err &&
+	test_grep "Did you mean .artifact-store.?" err
+'
+
+test_expect_success 'nothing close: no suggestion, the usage instead' '
+	test_expect_code 2 "$ZENC" runs xyzzy 2>err &&
+	test_grep -x "zenc: .xyzzy. is not a zenc runs command." err &&
+	test_grep "^usage: zenc runs list" err &&
+	test_expect_code 2 "$ZENC" orchestrator xyzzy x 2>err &&
+	test_grep -x "zenc: .xyzzy. is not a zenc orchestrator command." err &&
+	test_grep "^usage: zenc orchestrator" err &&
+	test_expect_code 2 "$ZENC" qq 2>err &&
+	test_grep ! "Did you mean" err
 '
 
 test_done

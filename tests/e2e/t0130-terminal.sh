@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # bodies are single-quoted and eval-ed
-# The terminal log (DESIGN §7): ZenML's run log when piped, colour only on
+# The terminal log: ZenML's run log when piped, colour only on
 # a terminal and never with NO_COLOR, and a live progress line instead of
 # a line per step event for runs of many steps on a terminal.
 . "$(dirname "$0")/lib.sh"

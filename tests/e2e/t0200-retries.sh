@@ -1,7 +1,8 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # bodies are single-quoted and eval-ed
 # Retries, per-attempt hooks, run-level hooks, memory limits and strict
-# mode (H6, H10-H12).
+# mode (docs/hooks.md: Order and precedence, Failing hooks, Retries,
+# Run-level hooks).
 . "$(dirname "$0")/lib.sh"
 
 ZT=$PROGRAMS/zt_pipeline
@@ -47,7 +48,7 @@ test_expect_success "$iso: the waits follow delay * backoff^(k-1)" '
 	PY
 '
 
-test_expect_success "$iso: hooks of one attempt run in H11 order" '
+test_expect_success "$iso: hooks of one attempt run in order" '
 	grep " work attempt=2" "$ZT_LOG" | cut -d" " -f1 >order &&
 	printf "on_start\non_retry\non_end\n" >expect &&
 	test_cmp expect order &&

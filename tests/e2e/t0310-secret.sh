@@ -15,7 +15,37 @@ export STDIN_VALUE FLAG_VALUE LITERAL_TOKEN
 test_expect_success 'set from standard input drops one trailing newline' '
 	printf "%s\n" "$STDIN_VALUE" | "$ZENC" secret set SLACK_HOOK >out 2>err &&
 	test_grep "secret .SLACK_HOOK. set" out &&
-	test_grep -x "SLACK_HOOK $STDIN_VALUE" "$ZENC_HOME/secrets"
+	test_grep -x "SLACK_HOOK $STDIN_VALUE" "$ZENC_HOME/secrets" &&
+	test ! -s err
+'
+
+# From a terminal: one line, typed without echo, ended by Enter (no Ctrl-D
+# needed); the terminal's echo is back afterwards, even after Ctrl-C.
+# tests/e2e/pty_run.py runs the command on a pseudo-terminal.
+PTY_RUN="/usr/bin/python3 $TEST_DIRECTORY/pty_run.py"
+TTY_VALUE=zs-tty-5e0c2a91
+export PTY_RUN TTY_VALUE
+
+test_expect_success 'from a terminal: one line, not echoed, ended by Enter' '
+	$PTY_RUN shown "end with Enter): " "$TTY_VALUE\r" -- \
+		"$ZENC" secret set TTY_SECRET >result &&
+	printf "exit 0\necho on\n" >expect &&
+	test_cmp expect result &&
+	test_grep "value of secret .TTY_SECRET. (not echoed" shown &&
+	test_grep "secret .TTY_SECRET. set" shown &&
+	test_grep ! -F "$TTY_VALUE" shown &&
+	test_grep -x "TTY_SECRET $TTY_VALUE" "$ZENC_HOME/secrets"
+'
+
+test_expect_success 'from a terminal: Ctrl-C at the prompt restores echo, sets nothing' '
+	"$ZENC" secret delete TTY_SECRET &&
+	cp "$ZENC_HOME/secrets" before &&
+	$PTY_RUN shown "end with Enter): " "half-typed\003" -- \
+		"$ZENC" secret set TTY_ABORTED >result &&
+	printf "signal 2\necho on\n" >expect &&
+	test_cmp expect result &&
+	test_grep ! "half-typed" shown &&
+	test_cmp before "$ZENC_HOME/secrets"
 '
 
 test_expect_success 'set with --value, and --value=' '

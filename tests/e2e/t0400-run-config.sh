@@ -72,7 +72,7 @@ test_expect_success 'pipeline-level hooks in the file replace the pipeline list 
 	test_grep ! "p_success" "$ZT_LOG"
 '
 
-test_expect_success 'a command hook gets the H13 environment and JSON, in the file folder' '
+test_expect_success 'a command hook gets the context environment and JSON, in the file folder' '
 	cat >cfg/cmd.yaml <<-\EOT &&
 	steps:
 	  work:

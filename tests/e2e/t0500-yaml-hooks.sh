@@ -2,7 +2,8 @@
 # shellcheck disable=SC2016,SC2317,SC2034 # bodies are single-quoted and eval-ed
 # shellcheck source-path=SCRIPTDIR
 # YAML pipelines: command, built-in and library hooks at the pipeline and
-# step levels, per-event precedence (H3), run-level hooks (H12).
+# step levels, per-event precedence of step hooks over pipeline hooks,
+# run-level hooks.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -52,7 +53,7 @@ steps:
     on_failure: libhooks.so:lib_failure
 EOF_
 
-test_expect_success 'hooks run in H11 order with per-event precedence' '
+test_expect_success 'hooks run in attempt order with per-event precedence' '
 	test_expect_code 1 "$ZENC" run wf/hooks.yaml -j 1 --run-name h1 2>err &&
 	cat >expect <<-\EOT &&
 	P-start plain

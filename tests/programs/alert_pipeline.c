@@ -1,7 +1,7 @@
 /*
  * The alerting tests' pipeline: one step, "work", with the standard
  * alerter hooks on success and on failure (set on the pipeline, so they
- * apply to the step, H3).  What "work" does comes from its parameters:
+ * apply to the step).  What "work" does comes from its parameters:
  *   mode      ok | raise | crash | exit
  *   message   the error message for raise (ZA_MESSAGE overrides it, for
  *             text a command line mangles: quotes, newlines, UTF-8)

@@ -9,12 +9,16 @@
 # config, state, spool and logs live in $SLURM_DIR (under $TMP, or a short
 # /tmp path when $TMP is long); its own ports (free ones); SLURM_CONF is
 # exported so every client and daemon reads that config and nothing in
-# /etc/slurm is touched.  munged is started only when none answers, and is
-# then registered like the Slurm daemons (test_register_pid), so that
-# everything started here stops when the script ends.  The whole script
+# /etc/slurm is touched.  The cluster has a munged of its own (own key and
+# socket, in a folder under /tmp), registered like the Slurm daemons
+# (test_register_pid), so that everything started here stops when the
+# script ends and scripts running at once never share one.  The whole script
 # is skipped (test_skip_all) when slurmctld, slurmd or munged are not
 # installed (Debian: munge slurm-wlm slurmctld slurmd slurm-client), and
 # when not run as root (slurmd must be able to run jobs as any user).
+#
+# When the script ends, jobs still queued or running are cancelled before
+# the daemons are stopped.
 #
 # Sets: SLURM_DIR, SLURM_CONF (exported).
 # Helpers:
@@ -36,10 +40,39 @@ SLURM_DIR=$TMP/slurm
 # Unix socket paths and pid files are happier short.
 if [ "${#SLURM_DIR}" -gt 80 ]; then
 	SLURM_DIR=$(mktemp -d /tmp/zenc-slurm.XXXXXX) || exit 2
+	test_register_dir "$SLURM_DIR"
 fi
 mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/log" || exit 2
 SLURM_CONF=$SLURM_DIR/slurm.conf
 export SLURM_DIR SLURM_CONF
+
+# munge: a daemon of this cluster's own, with its own key and socket
+# (AuthInfo above), so that clusters of scripts that run at the same time
+# never share one, nor stop each other's.  Its folder is under /tmp: the
+# user munge cannot enter a build tree under /root (0700).
+_sl_munge=$(mktemp -d /tmp/zenc-munge.XXXXXX) || exit 2
+test_register_dir "$_sl_munge"
+chmod 755 "$_sl_munge" || exit 2
+mungekey --create --keyfile="$_sl_munge/munge.key" >/dev/null 2>&1 ||
+	dd if=/dev/urandom of="$_sl_munge/munge.key" bs=1024 count=1 2>/dev/null ||
+	exit 2
+chmod 600 "$_sl_munge/munge.key" || exit 2
+chown -R munge:munge "$_sl_munge" || exit 2
+runuser -u munge -- /usr/sbin/munged --socket="$_sl_munge/munge.socket" \
+	--key-file="$_sl_munge/munge.key" --pid-file="$_sl_munge/munged.pid" \
+	--seed-file="$_sl_munge/munged.seed" --log-file="$_sl_munge/munged.log" \
+	>"$SLURM_DIR/log/munged.out" 2>&1 || {
+	echo "slurm.sh: munged did not start:"
+	sed 's/^/# /' "$SLURM_DIR/log/munged.out" "$_sl_munge/munged.log"
+	exit 1
+}
+test_register_pid "$(cat "$_sl_munge/munged.pid")" || exit 1
+_sl_i=0
+while ! munge -n -S "$_sl_munge/munge.socket" </dev/null >/dev/null 2>&1; do
+	_sl_i=$((_sl_i + 1))
+	[ "$_sl_i" -lt 100 ] || { echo "slurm.sh: munge does not answer"; exit 1; }
+	sleep 0.05
+done
 
 _sl_ctld_port=$(test_free_port)
 _sl_d_port=$(test_free_port)
@@ -56,6 +89,7 @@ ClusterName=zenctest
 SlurmctldHost=localhost
 SlurmUser=root
 AuthType=auth/munge
+AuthInfo=socket=$_sl_munge/munge.socket
 SlurmctldPort=$_sl_ctld_port
 SlurmdPort=$_sl_d_port
 StateSaveLocation=$SLURM_DIR/state
@@ -84,27 +118,6 @@ NodeName=localhost CPUs=$(nproc) RealMemory=$_sl_mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 
-# munge: one per machine, shared with whoever started it first.
-if ! munge -n </dev/null >/dev/null 2>&1; then
-	install -d -o munge -g munge -m 755 /run/munge || exit 2
-	if [ ! -s /etc/munge/munge.key ]; then
-		mungekey --create >/dev/null 2>&1 || exit 2
-		chown munge:munge /etc/munge/munge.key || exit 2
-	fi
-	runuser -u munge -- /usr/sbin/munged >"$SLURM_DIR/log/munged.out" 2>&1 || {
-		echo "slurm.sh: munged did not start:"
-		sed 's/^/# /' "$SLURM_DIR/log/munged.out"
-		exit 1
-	}
-	_sl_i=0
-	while ! munge -n </dev/null >/dev/null 2>&1; do
-		_sl_i=$((_sl_i + 1))
-		[ "$_sl_i" -lt 100 ] || { echo "slurm.sh: munge does not answer"; exit 1; }
-		sleep 0.05
-	done
-	test_register_pid "$(cat /run/munge/munged.pid)" || exit 1
-fi
-
 # slurmctld -i: ignore unreadable state files (the first start has none).
 slurmctld -i >"$SLURM_DIR/log/slurmctld.out" 2>&1 || {
 	echo "slurm.sh: slurmctld did not start:"
@@ -118,6 +131,16 @@ while [ ! -s "$SLURM_DIR/slurmctld.pid" ]; do
 	sleep 0.05
 done
 test_register_pid "$(cat "$SLURM_DIR/slurmctld.pid")" || exit 1
+# When the script ends, however it ends, the jobs still queued or running
+# are cancelled while the daemons still run (else a job's slurmstepd and
+# its processes outlive them), and waited for, 15 s at most.
+test_at_exit 'scancel --quiet -u root 2>/dev/null
+i=0
+while [ -n "$(squeue -h -t PENDING,RUNNING,COMPLETING,SUSPENDED 2>/dev/null)" ] &&
+	[ "$i" -lt 150 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done'
 _sl_i=0
 until scontrol ping 2>/dev/null | grep -q UP; do
 	_sl_i=$((_sl_i + 1))

@@ -146,6 +146,14 @@ test_expect_success 'a run whose job Slurm will kill at its time limit starts' '
 	{ rc=0; "$ZENC" run wf/limited.yaml --stack tl -q >limited.out 2>&1 ||
 	  rc=$?; echo $rc >limited.rc; } &
 	echo $! >limited.pid &&
+	test_register_pid "$(cat limited.pid)" &&
+	i=0 &&
+	until client=$(pgrep -P "$(cat limited.pid)" -x zenc); do
+		i=$((i + 1)) &&
+		test "$i" -lt 100 || { echo "no zenc client started"; return 1; }
+		sleep 0.05
+	done &&
+	test_register_pid "$client" &&
 	wait_job limited RUNNING >limited.job
 '
 
@@ -360,8 +368,13 @@ test_expect_success 'zenc runs show reports the same records as on the local orc
 
 if [ -x "${ZENC_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] &&
 	[ -f "$TEST_DIRECTORY/pg.sh" ]; then
+	# A server that does not start fails this test only, not the script.
+	PG_NO_AUTOSTART=1
 	. "$TEST_DIRECTORY/pg.sh"
+	pg_ok=
+	pg_start >"$TMP/pg-start.log" 2>&1 && pg_ok=1
 	test_expect_success 'PostgreSQL store: jobs record into it' '
+		test -n "$pg_ok" || { cat "$TMP/pg-start.log"; return 1; }
 		printf "%s\n" "$PG_PASSWORD" | "$ZENC" secret set pgpass &&
 		"$ZENC" metadata-store register pg --flavor postgres \
 			--dsn="$PG_DSN password={{secret.pgpass}}" &&

@@ -60,7 +60,8 @@ cleanup () {
 		[ "$r" = "$chroot_dir" ] && kill -KILL "${p#/proc/}" 2>/dev/null
 	done
 	for m in $mounted; do
-		umount -l "$chroot_dir$m" 2>/dev/null || :
+		umount -R "$chroot_dir$m" 2>/dev/null ||
+			umount -l "$chroot_dir$m" 2>/dev/null || :
 	done
 	if [ -z "$keep" ]; then
 		rm -rf "$chroot_dir"
@@ -72,6 +73,8 @@ for m in /proc /sys /dev /dev/pts /dev/shm; do
 	case $m in
 	/proc) mount -t proc proc "$chroot_dir$m" ;;
 	/dev/shm) mount -t tmpfs tmpfs "$chroot_dir$m" ;;
+	# /sys with what is mounted under it (/sys/fs/cgroup: slurmd needs it).
+	/sys) mount --rbind "$m" "$chroot_dir$m" ;;
 	*) mount --bind "$m" "$chroot_dir$m" ;;
 	esac
 	mounted="$m $mounted"

@@ -15,7 +15,9 @@ fi
 # on_tty CMD...: runs CMD with a pseudo-terminal as its standard error
 # and output, capturing both into tty.out.
 on_tty () {
-	script -qec "$*" /dev/null >tty.out 2>&1
+	# A terminal that can draw (the caller's TERM may be "dumb", as under
+	# some CI runners, which zenc rightly treats as no terminal).
+	TERM=xterm script -qec "$*" /dev/null >tty.out 2>&1
 }
 
 test_expect_success 'piped: the run log, one line per event, no colour' '

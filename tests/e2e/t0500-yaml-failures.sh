@@ -85,7 +85,7 @@ do
 		start=$(date +%s) &&
 		test_expect_code 1 "$ZENC" run wf/timeout.yaml --isolation '$iso' \
 			--run-name t-'$iso' &&
-		test $(($(date +%s) - start)) -lt 6 &&
+		test $(($(date +%s) - start)) -lt 9 &&
 		"$ZENC" runs show t-'$iso' --json >t.json &&
 		test "$(step_field t.json sleepy error_type)" = Timeout &&
 		test "$(cat wf/timeout.hook)" = Timeout

@@ -123,7 +123,7 @@ static void test_flavors(void **state)
 	static const char *const secret[] = {"api_key", NULL};
 	static const char *const bad_secret[] = {"password", NULL};
 	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "pager", keys, secret,
-			 "pages someone"};
+			 "pages someone", NULL};
 	const zenc_flavor *found;
 	char name[] = "pager";
 

@@ -71,6 +71,17 @@ struct zenc_alerter {
 };
 
 /**
+ * Sets the message of the current error on this thread (the one
+ * zenc_error_last() returns, and `zenc alerts list` shows as an alert's
+ * last error) and returns `code`, a negative ZENC_E* code: for a
+ * flavor's constructor, `post` and `ask`, as in
+ * `return zenc_alerter_error(ZENC_EUNREACHABLE, "no answer from %s", host);`.
+ * The message must not contain a secret.
+ */
+ZENC_EXTERN(int) zenc_alerter_error(int code, const char *fmt, ...)
+	ZENC_FORMAT(2, 3);
+
+/**
  * Called by a flavor's `post` when the service asked to be retried no
  * sooner than `seconds` from now (HTTP 429 Retry-After).  Applies to the
  * current post on this thread only.

@@ -79,11 +79,17 @@ static int load_one(const char *path)
 	memcpy(&init, &sym, sizeof(init));
 	zenc__error_clear();
 	rc = init();
-	if (rc < 0)
-		return zenc__error_set(ZENC_EIO, "plugin %s: %s() failed: %s",
-				       path, ZENC_PLUGIN_INIT_SYMBOL,
-				       *zenc_error_last() ? zenc_error_last()
-							  : zenc_strerror(rc));
+	if (rc < 0) {
+		/* Its message, copied: the new one is written over it. */
+		char *why = zenc__strdup(*zenc_error_last()
+						 ? zenc_error_last()
+						 : zenc_strerror(rc));
+
+		zenc__error_set(ZENC_EIO, "plugin %s: %s() failed: %s", path,
+				ZENC_PLUGIN_INIT_SYMBOL, why);
+		free(why);
+		return ZENC_EIO;
+	}
 	zenc__debug("loaded plugin %s", path);
 	return 0;
 }

@@ -154,6 +154,10 @@ static int ensure_loaded(void)
 
 	if (plugins_loading)
 		return 0;
+	/* Once loaded, no lock: lookups are many, and a step's child
+	 * forked while another thread held it would wait forever. */
+	if (__atomic_load_n(&plugins_done, __ATOMIC_ACQUIRE))
+		return plugins_rc;
 	pthread_mutex_lock(&plugins_lock);
 	if (!plugins_done) {
 		plugins_loading = true;
@@ -161,7 +165,7 @@ static int ensure_loaded(void)
 		if (plugins_rc < 0)
 			plugins_msg = zenc__strdup(zenc_error_last());
 		plugins_loading = false;
-		plugins_done = true;
+		__atomic_store_n(&plugins_done, true, __ATOMIC_RELEASE);
 	}
 	rc = plugins_rc;
 	pthread_mutex_unlock(&plugins_lock);
@@ -170,9 +174,13 @@ static int ensure_loaded(void)
 
 void zenc__plugins_load_silent(void)
 {
-	char *saved = zenc__strdup(zenc_error_last());
-	int code = zenc_error_last_code();
+	char *saved;
+	int code;
 
+	if (__atomic_load_n(&plugins_done, __ATOMIC_ACQUIRE) || plugins_loading)
+		return;
+	saved = zenc__strdup(zenc_error_last());
+	code = zenc_error_last_code();
 	if (ensure_loaded() < 0 || code != zenc_error_last_code() ||
 	    strcmp(saved, zenc_error_last()) != 0) {
 		/* Leave the caller's last error as it was. */

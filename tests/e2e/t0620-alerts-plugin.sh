@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2016 # bodies are single-quoted and eval-ed
+# shellcheck disable=SC2016,SC2034 # bodies are single-quoted and eval-ed
 # shellcheck source-path=SCRIPTDIR
 # An alerter flavor from a plugin: tests/plugins/zt_beacon.c, built
 # against the public headers only, loaded from ZENC_PLUGIN_PATH.  It is

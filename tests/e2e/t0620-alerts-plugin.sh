@@ -7,8 +7,9 @@
 # command (`zenc run` of a YAML pipeline) and from a pipeline program
 # (zenc_main), against a real receiver on loopback.  Its constructor
 # gets its own keys with the secret resolved, never the delivery keys;
-# those still work (dedup_window).  A plugin that cannot be loaded or
-# whose init fails is exit 3 with the file named.
+# those still work (dedup_window).  A plugin that cannot be loaded, has
+# no zenc_plugin_init() or whose init fails is exit 3 with the file
+# named.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -151,6 +152,16 @@ test_expect_success 'a plugin whose init fails: exit 3, the file named' '
 	test_grep "plugin .*/plugins/zt_beacon.so: zenc_plugin_init() failed" err &&
 	ZT_BEACON_FAIL=1 test_expect_code 3 "$ZENC" run wf/fails.yaml >out 2>err &&
 	test_grep "plugin .*/plugins/zt_beacon.so: zenc_plugin_init() failed" err
+'
+
+test_expect_success 'a plugin without zenc_plugin_init: exit 3, the file named' '
+	mkdir noinit &&
+	echo "int zt_nothing(void); int zt_nothing(void) { return 0; }" >noinit.c &&
+	${CC:-cc} -shared -fPIC -o noinit/empty.so noinit.c &&
+	ZENC_PLUGIN_PATH=$TMP/noinit &&
+	export ZENC_PLUGIN_PATH &&
+	test_expect_code 3 "$ZENC" alerter test team >out 2>err &&
+	test_grep "plugin .*/noinit/empty.so has no function zenc_plugin_init()" err
 '
 
 test_expect_success 'without the plugin the flavor is unknown, and said so' '

@@ -90,19 +90,21 @@ static void flavor_help(FILE *out, const char *kind)
 			p, comma ? (size_t)(comma - p) : strlen(p));
 		f = zenc_flavor_find(kind, name);
 		if (f) {
-			const char *const *k;
+			size_t nk, i;
+			const char **k = zenc__flavor_all_keys(f, &nk);
 
 			fprintf(out, "  %-10s %s\n", f->name,
 				f->description ? f->description : "");
 			fprintf(out, "  %-10s keys:", "");
-			if (!f->keys || !f->keys[0])
+			if (!nk)
 				fprintf(out, " none");
-			for (k = f->keys; k && *k; k++)
-				fprintf(out, " %s%s", *k,
-					zenc__flavor_is_secret_key(f, *k)
+			for (i = 0; i < nk; i++)
+				fprintf(out, " %s%s", k[i],
+					zenc__flavor_is_secret_key(f, k[i])
 						? " (secret)"
 						: "");
 			fputc('\n', out);
+			free(k);
 		}
 		free(name);
 	}

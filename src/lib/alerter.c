@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,28 @@
 #include "dynlib.h"
 #include "exec.h"
 #include "alerter.h"
+#include "stack.h"
 
 /* Retry-After of the current post, per thread; and whether it failed
  * in a way that no new attempt in this process can mend (libcurl could
  * not be loaded): the alert then stays pending at once. */
 static _Thread_local double retry_after;
 static _Thread_local int no_retry;
+
+int zenc_alerter_error(int code, const char *fmt, ...)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	va_list ap;
+
+	if (code >= 0)
+		code = ZENC_ERROR;
+	va_start(ap, fmt);
+	zenc_buf_vprintf(&b, fmt ? fmt : "", ap);
+	va_end(ap);
+	zenc__error_set(code, "%s", zenc_buf_cstr(&b));
+	zenc_buf_release(&b);
+	return code;
+}
 
 void zenc_alerter_set_retry_after(double seconds)
 {
@@ -120,24 +137,66 @@ static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
  * Creating flavors.
  */
 
-typedef int (*create_fn)(zenc_alerter **out, const zenc__alerter_config *c);
+/* An alerter flavor's code from outside (a plugin, or a program that
+ * registered it): its own keys only, secrets resolved, wiped after. */
+static int create_external(zenc_alerter **out, const zenc_flavor *f,
+			   const zenc__alerter_config *c)
+{
+	const char **keys = zenc__calloc(c->n + 1, sizeof(*keys));
+	const char **values = zenc__calloc(c->n + 1, sizeof(*values));
+	zenc_buf *resolved = zenc__calloc(c->n + 1, sizeof(*resolved));
+	zenc_alerter *a = NULL;
+	size_t i, n = 0;
+	int rc = 0;
 
-static const struct {
-	const char *name;
-	create_fn create;
-} creators[] = {
-	{"log", zenc__alerter_log_create},
-	{"webhook", zenc__alerter_webhook_create},
-	{"slack", zenc__alerter_slack_create},
-	{"discord", zenc__alerter_discord_create},
-	{"email", zenc__alerter_email_create},
-	{"command", zenc__alerter_command_create},
-};
+	for (i = 0; i < c->n; i++) {
+		/* The delivery keys are the core's (read_opts()). */
+		if (zenc__alerter_is_shared_key(c->keys[i]))
+			continue;
+		if ((rc = zenc__alerter_resolve(&resolved[n], c->values[i])) <
+		    0) {
+			n++;
+			goto done;
+		}
+		keys[n] = c->keys[i];
+		values[n] = zenc_buf_cstr(&resolved[n]);
+		n++;
+	}
+	zenc__error_clear();
+	rc = f->new_alerter(&a, keys, values, n);
+	if (rc < 0 && !*zenc_error_last())
+		zenc__error_set(rc, "alerter flavor '%s' could not make an "
+				    "alerter: %s",
+				f->name, zenc_strerror(rc));
+	if (rc >= 0 && (!a || a->version < 1 || !a->post || !a->free)) {
+		if (a && a->free)
+			a->free(a);
+		a = NULL;
+		rc = zenc__error_set(ZENC_EINVALID,
+				     "alerter flavor '%s' made no usable "
+				     "alerter (version, post and free are "
+				     "required)",
+				     f->name);
+	}
+	if (rc > 0)
+		rc = 0;
+	if (a && !a->flavor)
+		a->flavor = f->name;
+	*out = a;
+done:
+	for (i = 0; i < n; i++)
+		zenc__alerter_secret_release(&resolved[i]);
+	free(resolved);
+	free(keys);
+	free(values);
+	return rc;
+}
 
 static int create_impl(zenc_alerter **out, const zenc__alerter_config *c)
 {
+	const zenc__flavor_row *row;
+	const zenc_flavor *f;
 	zenc__alerter_opts o;
-	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -145,10 +204,14 @@ static int create_impl(zenc_alerter **out, const zenc__alerter_config *c)
 		return rc;
 	if ((rc = read_opts(&o, c)) < 0)
 		return rc;
-	for (i = 0; i < sizeof(creators) / sizeof(creators[0]); i++)
-		if (!strcmp(creators[i].name, c->flavor))
-			return creators[i].create(out, c);
-	/* A flavor registered from outside has keys but no code here. */
+	if ((rc = zenc__flavor_lookup(&f, "alerter", c->flavor)) < 0)
+		return rc;
+	row = zenc__flavor_row_of(f);
+	if (row->create_alerter)
+		return row->create_alerter(out, c);
+	if (f->new_alerter)
+		return create_external(out, f, c);
+	/* A flavor registered with keys but no code. */
 	return zenc__error_set(ZENC_ENOTFOUND,
 			       "alerter flavor '%s' has no implementation in "
 			       "this program",

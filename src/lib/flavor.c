@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerter.h"
 #include "internal.h"
 #include "stack.h"
+#include "store.h"
 
 static const char *const kind_names[ZENC__KIND_COUNT] = {
 	"orchestrator",
@@ -37,9 +39,10 @@ int zenc__kind_parse(zenc__kind *out, const char *name)
 }
 
 /*
- * The built-in flavors.  Adding one (the postgres metadata store, say) is
- * one key list and one line in `builtins`.  The metadata store's location
- * is the value of its flavor's first key (stack.c).
+ * The built-in flavors: one row each, with its code.  Adding one (the
+ * postgres metadata store, say) is one key list, one constructor and one
+ * row.  The metadata store's location is the value of its flavor's first
+ * key (stack.c).
  */
 static const char *const no_keys[] = {NULL};
 static const char *const path_keys[] = {"path", NULL};
@@ -47,64 +50,73 @@ static const char *const dsn_keys[] = {"dsn", NULL};
 static const char *const slurm_keys[] = {
 	"partition", "account", "extra_args", "single_node", "poll_interval",
 	NULL};
-/* Every alerter flavor also takes dashboard_url, timeout, dedup_window and
- * only_on_change: the delivery core (alerter.c) reads those. */
-static const char *const log_keys[] = {
+/* An alerter flavor lists its own keys; it also takes the shared ones,
+ * which the delivery core reads (alerter.c). */
+const char *const zenc__alerter_shared_keys[] = {
 	"dashboard_url", "timeout", "dedup_window", "only_on_change", NULL};
-static const char *const webhook_keys[] = {
-	"url",     "headers",      "body_template",  "dashboard_url",
-	"timeout", "dedup_window", "only_on_change", NULL};
+static const char *const webhook_keys[] = {"url", "headers", "body_template",
+					   NULL};
 static const char *const webhook_secret[] = {"headers", NULL};
-static const char *const slack_keys[] = {
-	"webhook_url",  "token",          "channel",
-	"api_url",      "dashboard_url",  "timeout",
-	"dedup_window", "only_on_change", NULL};
+static const char *const slack_keys[] = {"webhook_url", "token", "channel",
+					 "api_url", NULL};
 static const char *const slack_secret[] = {"webhook_url", "token", NULL};
-static const char *const discord_keys[] = {"webhook_url",    "dashboard_url",
-					   "timeout",        "dedup_window",
-					   "only_on_change", NULL};
+static const char *const discord_keys[] = {"webhook_url", NULL};
 static const char *const discord_secret[] = {"webhook_url", NULL};
-static const char *const email_keys[] = {
-	"smtp_url", "from",         "to",
-	"user",     "password",     "dashboard_url",
-	"timeout",  "dedup_window", "only_on_change",
-	"use_ssl",  NULL};
+static const char *const email_keys[] = {"smtp_url", "from",     "to",
+					 "user",     "password", "use_ssl",
+					 NULL};
 static const char *const email_secret[] = {"password", NULL};
-static const char *const command_keys[] = {"command",        "dashboard_url",
-					   "timeout",        "dedup_window",
-					   "only_on_change", NULL};
+static const char *const command_keys[] = {"command", NULL};
 
-static const zenc_flavor builtins[] = {
-	{ZENC_FLAVOR_VERSION, "orchestrator", "local", no_keys, no_keys,
-	 "runs the steps on this machine"},
-	{ZENC_FLAVOR_VERSION, "orchestrator", "slurm", slurm_keys, no_keys,
-	 "runs each step as a Slurm job"},
-	{ZENC_FLAVOR_VERSION, "artifact-store", "local", path_keys, no_keys,
-	 "artifacts in a local folder"},
-	{ZENC_FLAVOR_VERSION, "metadata-store", "sqlite", path_keys, no_keys,
-	 "runs and artifacts in an SQLite database file"},
-	{ZENC_FLAVOR_VERSION, "metadata-store", "postgres", dsn_keys, dsn_keys,
-	 "runs and artifacts in a PostgreSQL database (libpq DSN)"},
-	{ZENC_FLAVOR_VERSION, "alerter", "log", log_keys, no_keys,
-	 "writes alerts to standard error"},
-	{ZENC_FLAVOR_VERSION, "alerter", "webhook", webhook_keys,
-	 webhook_secret, "posts a JSON body to a URL"},
-	{ZENC_FLAVOR_VERSION, "alerter", "slack", slack_keys, slack_secret,
-	 "posts to Slack (incoming webhook or bot token)"},
-	{ZENC_FLAVOR_VERSION, "alerter", "discord", discord_keys,
-	 discord_secret, "posts to a Discord webhook"},
-	{ZENC_FLAVOR_VERSION, "alerter", "email", email_keys, email_secret,
-	 "sends mail over SMTP"},
-	{ZENC_FLAVOR_VERSION, "alerter", "command", command_keys, no_keys,
-	 "runs a program with the alert on standard input"},
+/* store_postgres.c; a stub that says so when built without libpq. */
+int zenc__store_postgres_open(zenc__store **out, const char *dsn);
+
+#define FLAVOR(kind, name, keys, secret, description)                          \
+	{ZENC_FLAVOR_VERSION, kind, name, keys, secret, description, NULL}
+#define ALERTER(name, keys, secret, description, create)                       \
+	{FLAVOR("alerter", name, keys, secret, description), create, NULL}
+#define STORE(name, keys, secret, description, open)                           \
+	{FLAVOR("metadata-store", name, keys, secret, description), NULL, open}
+
+static const zenc__flavor_row builtins[] = {
+	{FLAVOR("orchestrator", "local", no_keys, no_keys,
+		"runs the steps on this machine"),
+	 NULL, NULL},
+	{FLAVOR("orchestrator", "slurm", slurm_keys, no_keys,
+		"runs each step as a Slurm job"),
+	 NULL, NULL},
+	{FLAVOR("artifact-store", "local", path_keys, no_keys,
+		"artifacts in a local folder"),
+	 NULL, NULL},
+	STORE("sqlite", path_keys, no_keys,
+	      "runs and artifacts in an SQLite database file",
+	      zenc__store_sqlite_open),
+	STORE("postgres", dsn_keys, dsn_keys,
+	      "runs and artifacts in a PostgreSQL database (libpq DSN)",
+	      zenc__store_postgres_open),
+	ALERTER("log", no_keys, no_keys, "writes alerts to standard error",
+		zenc__alerter_log_create),
+	ALERTER("webhook", webhook_keys, webhook_secret,
+		"posts a JSON body to a URL", zenc__alerter_webhook_create),
+	ALERTER("slack", slack_keys, slack_secret,
+		"posts to Slack (incoming webhook or bot token)",
+		zenc__alerter_slack_create),
+	ALERTER("discord", discord_keys, discord_secret,
+		"posts to a Discord webhook", zenc__alerter_discord_create),
+	ALERTER("email", email_keys, email_secret, "sends mail over SMTP",
+		zenc__alerter_email_create),
+	ALERTER("command", command_keys, no_keys,
+		"runs a program with the alert on standard input",
+		zenc__alerter_command_create),
 };
 
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
-/* Registered flavors: heap copies that live as long as the process, so
- * that zenc_flavor_find() can hand out pointers without a lock held. */
+/* Registered flavors: heap copies (rows without internal code) that live
+ * as long as the process, so that zenc_flavor_find() can hand out
+ * pointers without a lock held. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static zenc_flavor **registered;
+static zenc__flavor_row **registered;
 static size_t nregistered, registered_cap;
 
 static const zenc_flavor *find_locked(const char *kind, const char *name)
@@ -112,13 +124,13 @@ static const zenc_flavor *find_locked(const char *kind, const char *name)
 	size_t i;
 
 	for (i = 0; i < NBUILTINS; i++)
-		if (strcmp(builtins[i].kind, kind) == 0 &&
-		    strcmp(builtins[i].name, name) == 0)
-			return &builtins[i];
+		if (strcmp(builtins[i].f.kind, kind) == 0 &&
+		    strcmp(builtins[i].f.name, name) == 0)
+			return &builtins[i].f;
 	for (i = 0; i < nregistered; i++)
-		if (strcmp(registered[i]->kind, kind) == 0 &&
-		    strcmp(registered[i]->name, name) == 0)
-			return registered[i];
+		if (strcmp(registered[i]->f.kind, kind) == 0 &&
+		    strcmp(registered[i]->f.name, name) == 0)
+			return &registered[i]->f;
 	return NULL;
 }
 
@@ -128,6 +140,9 @@ const zenc_flavor *zenc_flavor_find(const char *kind, const char *name)
 
 	if (!kind || !name)
 		return NULL;
+	/* A plugin that failed is reported by zenc__flavor_lookup(); here
+	 * the flavors there are are still found. */
+	zenc__plugins_load_silent();
 	pthread_mutex_lock(&registry_lock);
 	f = find_locked(kind, name);
 	pthread_mutex_unlock(&registry_lock);
@@ -157,9 +172,10 @@ static const char *const *copy_list(const char *const *list)
 
 int zenc_flavor_register(const zenc_flavor *f)
 {
+	zenc_flavor_new_alerter_fn new_alerter = NULL;
 	const char *const *k;
 	zenc__kind kind;
-	zenc_flavor *copy;
+	zenc__flavor_row *copy;
 	int rc = 0;
 
 	if (!f || f->version < 1 || f->version > ZENC_FLAVOR_VERSION)
@@ -181,6 +197,16 @@ int zenc_flavor_register(const zenc_flavor *f)
 				"secret key '%s' of %s flavor '%s' is not "
 				"one of its keys",
 				*k, f->kind, f->name);
+	/* The fields of later versions are read only when the caller's
+	 * struct has them. */
+	if (f->version >= 2)
+		new_alerter = f->new_alerter;
+	if (new_alerter && kind != ZENC__KIND_ALERTER)
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"%s flavor '%s' has an alerter constructor; only an "
+			"alerter flavor may have one",
+			f->kind, f->name);
 
 	pthread_mutex_lock(&registry_lock);
 	if (find_locked(f->kind, f->name)) {
@@ -190,12 +216,13 @@ int zenc_flavor_register(const zenc_flavor *f)
 		goto done;
 	}
 	copy = zenc__calloc(1, sizeof(*copy));
-	copy->version = ZENC_FLAVOR_VERSION;
-	copy->kind = zenc__kind_name(kind);
-	copy->name = zenc__strdup(f->name);
-	copy->keys = copy_list(f->keys);
-	copy->secret_keys = copy_list(f->secret_keys);
-	copy->description = zenc__strdup(f->description);
+	copy->f.version = ZENC_FLAVOR_VERSION;
+	copy->f.kind = zenc__kind_name(kind);
+	copy->f.name = zenc__strdup(f->name);
+	copy->f.keys = copy_list(f->keys);
+	copy->f.secret_keys = copy_list(f->secret_keys);
+	copy->f.description = zenc__strdup(f->description);
+	copy->f.new_alerter = new_alerter;
 	zenc__array_grow(
 		(void **)&registered, &registered_cap, nregistered + 1,
 		sizeof(*registered));
@@ -217,16 +244,17 @@ static const char **flavor_names(const char *kind, size_t *n)
 	const char **names;
 	size_t i, cap;
 
+	zenc__plugins_load_silent();
 	pthread_mutex_lock(&registry_lock);
 	cap = NBUILTINS + nregistered;
 	names = zenc__calloc(cap + 1, sizeof(*names));
 	*n = 0;
 	for (i = 0; i < NBUILTINS; i++)
-		if (strcmp(builtins[i].kind, kind) == 0)
-			names[(*n)++] = builtins[i].name;
+		if (strcmp(builtins[i].f.kind, kind) == 0)
+			names[(*n)++] = builtins[i].f.name;
 	for (i = 0; i < nregistered; i++)
-		if (strcmp(registered[i]->kind, kind) == 0)
-			names[(*n)++] = registered[i]->name;
+		if (strcmp(registered[i]->f.kind, kind) == 0)
+			names[(*n)++] = registered[i]->f.name;
 	pthread_mutex_unlock(&registry_lock);
 	qsort(names, *n, sizeof(*names), cmp_str);
 	return names;
@@ -308,6 +336,9 @@ int zenc__flavor_lookup(
 	size_t n;
 	int rc;
 
+	*out = NULL;
+	if ((rc = zenc__plugins_load()) < 0)
+		return rc;
 	*out = zenc_flavor_find(kind, name);
 	if (*out)
 		return 0;
@@ -329,6 +360,32 @@ int zenc__flavor_lookup(
 	return rc;
 }
 
+bool zenc__alerter_is_shared_key(const char *key)
+{
+	return key && list_has(zenc__alerter_shared_keys, key);
+}
+
+const char **zenc__flavor_all_keys(const zenc_flavor *f, size_t *n)
+{
+	const char *const *k;
+	const char **all;
+	size_t cap = 0;
+
+	for (k = f->keys; k && *k; k++)
+		cap++;
+	for (k = zenc__alerter_shared_keys; *k; k++)
+		cap++;
+	all = zenc__calloc(cap + 1, sizeof(*all));
+	*n = 0;
+	for (k = f->keys; k && *k; k++)
+		all[(*n)++] = *k;
+	if (f->kind && strcmp(f->kind, "alerter") == 0)
+		for (k = zenc__alerter_shared_keys; *k; k++)
+			if (!list_has(f->keys, *k))
+				all[(*n)++] = *k;
+	return all;
+}
+
 int zenc__flavor_check_key(const zenc_flavor *f, const char *key)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -336,13 +393,12 @@ int zenc__flavor_check_key(const zenc_flavor *f, const char *key)
 	size_t n = 0, i;
 	int rc;
 
-	if (list_has(f->keys, key))
-		return 0;
-	while (f->keys && f->keys[n])
-		n++;
-	sorted = zenc__calloc(n + 1, sizeof(*sorted));
+	sorted = zenc__flavor_all_keys(f, &n);
 	for (i = 0; i < n; i++)
-		sorted[i] = f->keys[i];
+		if (strcmp(sorted[i], key) == 0) {
+			free(sorted);
+			return 0;
+		}
 	qsort(sorted, n, sizeof(*sorted), cmp_str);
 	if (n)
 		join(&b, sorted, n);

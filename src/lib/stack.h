@@ -65,10 +65,54 @@ int zenc__kind_parse(zenc__kind *out, const char *name);
  * Flavors (flavor.c).  The registry itself is public: zenc/sys/flavor.h.
  */
 
+/*
+ * One row of the flavor table: the public description first (every
+ * zenc_flavor the registry hands out is the head of a row), then the code
+ * of the kinds whose interface is internal.  A built-in alerter flavor
+ * has `create_alerter` (it gets its config unresolved and resolves
+ * secrets at each use); one registered from outside has
+ * `f.new_alerter` (it gets its own keys, resolved).  A metadata-store
+ * flavor has `open_store` (location: the value of its first key).
+ */
+struct zenc__alerter_config;
+struct zenc__store;
+typedef struct zenc__flavor_row {
+	zenc_flavor f;
+	int (*create_alerter)(zenc_alerter **out,
+			      const struct zenc__alerter_config *c);
+	int (*open_store)(struct zenc__store **out, const char *location);
+} zenc__flavor_row;
+
+/* The row a registry flavor heads. */
+static inline const zenc__flavor_row *zenc__flavor_row_of(
+	const zenc_flavor *f)
+{
+	return (const zenc__flavor_row *)f;
+}
+
+/* Loads the plugins of ZENC_PLUGIN_PATH, the first time (plugin.c).
+ * Returns 0, or (then and at every later call) the ZENC_EIO error of the
+ * plugin that failed.  flavor.c calls it at each lookup. */
+int zenc__plugins_load(void);
+/* The same, leaving this thread's last error as it was: for lookups that
+ * cannot report one (zenc_flavor_find()). */
+void zenc__plugins_load_silent(void);
+
+/* The keys the alerter delivery core reads, which every alerter flavor
+ * takes besides its own: NULL-terminated. */
+extern const char *const zenc__alerter_shared_keys[];
+/* True when `key` is one of those. */
+bool zenc__alerter_is_shared_key(const char *key);
+/* Every key `f` takes, in order: its own, then for an alerter the shared
+ * keys it does not list itself; NULL-terminated, the array the
+ * caller's (free()), the strings not. */
+const char **zenc__flavor_all_keys(const zenc_flavor *f, size_t *n);
+
 /* Appends the names of `kind`'s flavors, sorted, joined by ", ". */
 void zenc__flavor_names(zenc_buf *b, const char *kind);
 /* Finds a flavor, or sets "unknown alerter flavor 'slak' (known: ...);
- * did you mean 'slack'?" and returns ZENC_ENOTFOUND. */
+ * did you mean 'slack'?" and returns ZENC_ENOTFOUND; or returns the
+ * error of a plugin that failed to load (ZENC_EIO). */
 int zenc__flavor_lookup(const zenc_flavor **out, const char *kind,
 			const char *name);
 /* 0 when `key` is one of the flavor's keys; otherwise sets "unknown config

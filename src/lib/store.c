@@ -7,24 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "internal.h"
+#include "stack.h"
+#include "store.h"
 
-/* store_postgres.c; a stub that says so when built without libpq. */
-int zenc__store_postgres_open(zenc__store **out, const char *dsn);
-
+/* A metadata-store flavor's code is in its row of the flavor table
+ * (flavor.c): the built-in ones open sqlite and postgres stores. */
 int zenc__store_open(
 	zenc__store **out, const char *flavor, const char *location)
 {
+	const zenc__flavor_row *row = NULL;
+	const zenc_flavor *f;
+	zenc_buf known = ZENC_BUF_INIT;
+	int rc;
+
 	*out = NULL;
-	if (!flavor || !strcmp(flavor, "sqlite"))
-		return zenc__store_sqlite_open(out, location);
-	if (!strcmp(flavor, "postgres"))
-		return zenc__store_postgres_open(out, location);
-	return zenc__error_set(
-		ZENC_ECONFIG,
-		"unknown metadata-store flavor '%s' (known: postgres, sqlite)",
-		flavor);
+	if (!flavor)
+		flavor = "sqlite";
+	if ((rc = zenc__plugins_load()) < 0)
+		return rc;
+	if ((f = zenc_flavor_find("metadata-store", flavor)))
+		row = zenc__flavor_row_of(f);
+	if (row && row->open_store)
+		return row->open_store(out, location);
+	if (row)
+		return zenc__error_set(
+			ZENC_ECONFIG,
+			"metadata-store flavor '%s' has no implementation in "
+			"this program",
+			flavor);
+	zenc__flavor_names(&known, "metadata-store");
+	rc = zenc__error_set(
+		ZENC_ECONFIG, "unknown metadata-store flavor '%s' (known: %s)",
+		flavor, zenc_buf_cstr(&known));
+	zenc_buf_release(&known);
+	return rc;
 }
 
 int zenc__store_steps_put(zenc__store *store, const zenc__step_record *steps,

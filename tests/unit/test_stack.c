@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "lib/stack.h"
+#include "zenc/sys/alerter.h"
 
 static char *home;
 
@@ -123,7 +124,7 @@ static void test_flavors(void **state)
 	static const char *const secret[] = {"api_key", NULL};
 	static const char *const bad_secret[] = {"password", NULL};
 	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "pager", keys, secret,
-			 "pages someone"};
+			 "pages someone", NULL};
 	const zenc_flavor *found;
 	char name[] = "pager";
 
@@ -532,6 +533,126 @@ static void test_secrets(void **state)
 	zenc_buf_release(&out);
 }
 
+/* What a version-1 caller's struct holds: nothing past `description`. */
+struct flavor_v1 {
+	unsigned int version;
+	const char *kind;
+	const char *name;
+	const char *const *keys;
+	const char *const *secret_keys;
+	const char *description;
+};
+
+/* A flavor with code, registered from outside: what its constructor was
+ * given, and the alerter it makes. */
+static char seen[256];
+
+static int fake_post(zenc_alerter *self, const zenc_alert *alert)
+{
+	(void)self;
+	(void)alert;
+	return 0;
+}
+
+static void fake_free(zenc_alerter *self)
+{
+	free(self);
+}
+
+static int fake_new(zenc_alerter **out, const char *const *keys,
+		    const char *const *values, size_t n)
+{
+	zenc_alerter *a;
+	size_t i;
+
+	seen[0] = '\0';
+	for (i = 0; i < n; i++) {
+		strncat(seen, keys[i], sizeof(seen) - strlen(seen) - 1);
+		strncat(seen, "=", sizeof(seen) - strlen(seen) - 1);
+		strncat(seen, values[i], sizeof(seen) - strlen(seen) - 1);
+		strncat(seen, ";", sizeof(seen) - strlen(seen) - 1);
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(keys[i], "mode") && !strcmp(values[i], "bad"))
+			return zenc_alerter_error(ZENC_EINVALID,
+						  "fake: bad mode");
+	a = calloc(1, sizeof(*a));
+	a->version = ZENC_ALERTER_VERSION;
+	a->post = fake_post;
+	a->free = fake_free;
+	*out = a;
+	return 0;
+}
+
+static void test_flavor_code(void **state)
+{
+	static const char *const keys[] = {"mode", "pw", NULL};
+	static const char *const secret[] = {"pw", NULL};
+	struct flavor_v1 v1 = {1, "alerter", "oldstyle", keys, secret,
+			       "registered by a version-1 program"};
+	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "fake", keys, secret,
+			 "has code", fake_new};
+	const char *ck[] = {"mode", "timeout", "pw", "dedup_window"};
+	const char *cv[] = {"loud", "5s", "{{secret.FAKE_PW}}", "1m"};
+	const zenc_flavor *found;
+	zenc_alerter *a = NULL;
+
+	(void)state;
+	/* A version-1 struct registers a flavor without code; nothing past
+	 * its fields is read (AddressSanitizer would tell). */
+	assert_int_equal(zenc_flavor_register((const zenc_flavor *)&v1), 0);
+	found = zenc_flavor_find("alerter", "oldstyle");
+	assert_non_null(found);
+	assert_int_equal(found->version, ZENC_FLAVOR_VERSION);
+	assert_null(found->new_alerter);
+	assert_int_equal(zenc_alerter_new(&a, "oldstyle", ck, cv, 1),
+			 ZENC_ENOTFOUND);
+	assert_null(a);
+	assert_string_equal(zenc_error_last(),
+			    "alerter flavor 'oldstyle' has no implementation "
+			    "in this program");
+
+	/* The built-in flavors carry their code in the table. */
+	found = zenc_flavor_find("alerter", "log");
+	assert_non_null(found);
+	assert_non_null(zenc__flavor_row_of(found)->create_alerter);
+	assert_non_null(zenc__flavor_row_of(
+		zenc_flavor_find("metadata-store", "sqlite"))->open_store);
+
+	/* A constructor only for alerters. */
+	f.kind = "orchestrator";
+	assert_int_equal(zenc_flavor_register(&f), ZENC_EINVALID);
+	f.kind = "alerter";
+	assert_int_equal(zenc_flavor_register(&f), 0);
+	found = zenc_flavor_find("alerter", "fake");
+	assert_ptr_equal(found->new_alerter, fake_new);
+
+	/* Its own keys, secrets resolved; the shared delivery keys are
+	 * accepted but never passed. */
+	assert_int_equal(zenc__secret_set("FAKE_PW", "s3cret"), 0);
+	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 4), 0);
+	assert_non_null(a);
+	assert_string_equal(seen, "mode=loud;pw=s3cret;");
+	assert_string_equal(a->flavor, "fake");
+	zenc_alerter_free(a);
+	a = NULL;
+
+	/* Its refusal and message come back as they are. */
+	cv[0] = "bad";
+	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 1),
+			 ZENC_EINVALID);
+	assert_null(a);
+	assert_string_equal(zenc_error_last(), "fake: bad mode");
+	/* An unknown secret: the constructor is not called. */
+	seen[0] = '\0';
+	cv[2] = "{{secret.NOPE}}";
+	cv[0] = "loud";
+	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 3),
+			 ZENC_ECONFIG);
+	assert_null(a);
+	assert_string_equal(seen, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +668,7 @@ int main(void)
 		cmocka_unit_test_setup(test_edit_and_load, setup),
 		cmocka_unit_test_setup(test_mask, setup),
 		cmocka_unit_test_setup(test_secrets, setup),
+		cmocka_unit_test_setup(test_flavor_code, setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

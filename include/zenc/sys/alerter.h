@@ -71,6 +71,17 @@ struct zenc_alerter {
 };
 
 /**
+ * Sets the message of the current error on this thread (the one
+ * zenc_error_last() returns, and `zenc alerts list` shows as an alert's
+ * last error) and returns `code`, a negative ZENC_E* code: for a
+ * flavor's constructor, `post` and `ask`, as in
+ * `return zenc_alerter_error(ZENC_EUNREACHABLE, "no answer from %s", host);`.
+ * The message must not contain a secret.
+ */
+ZENC_EXTERN(int) zenc_alerter_error(int code, const char *fmt, ...)
+	ZENC_FORMAT(2, 3);
+
+/**
  * Called by a flavor's `post` when the service asked to be retried no
  * sooner than `seconds` from now (HTTP 429 Retry-After).  Applies to the
  * current post on this thread only.
@@ -78,13 +89,16 @@ struct zenc_alerter {
 ZENC_EXTERN(void) zenc_alerter_set_retry_after(double seconds);
 
 /**
- * Creates an alerter of the built-in flavor `flavor` from its config
- * (`n` keys and values; values may hold {{secret.NAME}} references, which
- * are resolved each time they are used and never kept).  The result
+ * Creates an alerter of the flavor `flavor` (built-in, registered, or
+ * from a plugin) from its config (`n` keys and values; values may hold
+ * {{secret.NAME}} references: a built-in flavor resolves them each time
+ * they are used and never keeps them; a flavor's `new_alerter` gets them
+ * resolved).  The result
  * delivers directly, with no outbox or retries: give it to a stack, or
  * call its `post`.  Unknown keys are refused.  The caller owns `*out`
  * (zenc_alerter_free()).  Returns 0, ZENC_ENOTFOUND for an unknown
- * flavor, ZENC_EINVALID for an unknown key or a bad value.
+ * flavor or one without code, ZENC_EINVALID for an unknown key or a bad
+ * value, ZENC_EIO when a plugin failed to load.
  */
 ZENC_EXTERN(int) zenc_alerter_new(zenc_alerter **out, const char *flavor,
 				  const char *const *keys,

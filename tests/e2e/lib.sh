@@ -74,6 +74,13 @@
 #                                     daemons stop); each is bounded to 30 s
 #   test_register_dir DIR             a folder outside $TMP (a service that
 #                                     cannot use $TMP) removed with $TMP
+#
+# Every process the script starts carries ZENC_TEST_SESSION (a value of
+# this run's own) in its environment.  When the script ends, after the
+# registered pids are stopped, any process still alive with that value
+# (a background command of a test that failed before it could wait for
+# it, a job a Slurm cluster ran for the test) is killed and named, so a
+# script never leaves anything running.
 #   run_valgrind CMD...               runs CMD, under valgrind when
 #                                     ZENC_VALGRIND=1 (exit 99 on an error
 #                                     or a definite leak)
@@ -137,6 +144,8 @@ for _test_var in $(env | sed -n 's/^\(ZENC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	esac
 done
 unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME CLICOLOR_FORCE
+ZENC_TEST_SESSION=$TEST_NAME.$$.$(date +%s%N)
+export ZENC_TEST_SESSION
 ZENC_HOME=$TMP/home
 ZENC_DATA=$TMP/data
 HOME=$TMP/user
@@ -216,6 +225,41 @@ _test_kill_registered () {
 	rm -f "$_test_pidfile"
 }
 
+# Processes, other than this shell, whose environment holds this run's
+# ZENC_TEST_SESSION.
+_test_session_pids () {
+	grep -l -s -z -x "ZENC_TEST_SESSION=$ZENC_TEST_SESSION" \
+		/proc/[0-9]*/environ 2>/dev/null |
+		sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' |
+		while read -r _tsp_pid; do
+			[ "$_tsp_pid" = "$$" ] || echo "$_tsp_pid"
+		done
+}
+
+# Kills what is left of this run: TERM, then KILL after 5 s.
+_test_kill_strays () {
+	_tks_pids=$(_test_session_pids)
+	[ -n "$_tks_pids" ] || return 0
+	for _tks_pid in $_tks_pids; do
+		_tks_cmd=$({ tr '\0' ' ' <"/proc/$_tks_pid/cmdline"; } 2>/dev/null) ||
+			continue
+		[ -n "$_tks_cmd" ] || continue
+		echo "# stopping a process left running: $_tks_pid $_tks_cmd" |
+			cut -c 1-200
+		kill -TERM "$_tks_pid" 2>/dev/null
+	done
+	_tks_i=0
+	while [ "$_tks_i" -lt 50 ]; do
+		_tks_pids=$(_test_session_pids)
+		[ -n "$_tks_pids" ] || return 0
+		sleep 0.1
+		_tks_i=$((_tks_i + 1))
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $_tks_pids 2>/dev/null
+	return 0
+}
+
 # The commands given to test_at_exit, once, each bounded to 30 s.
 _test_run_atexit () {
 	[ -d "$_test_atexit" ] || return 0
@@ -242,6 +286,7 @@ _test_exit_trap () {
 	cd / || :
 	_test_run_atexit
 	_test_kill_registered
+	_test_kill_strays
 	if [ "$_test_done_called" != 1 ]; then
 		echo "not ok - $TEST_NAME ended (status $_tet_rc) before test_done"
 		echo "# temp directory kept: $TMP"
@@ -348,6 +393,7 @@ test_skip_all () {
 	cd / || :
 	_test_run_atexit
 	_test_kill_registered
+	_test_kill_strays
 	if [ "$_test_keep" != 1 ]; then
 		_test_remove_dirs
 		rm -rf "$TMP"
@@ -360,6 +406,7 @@ test_done () {
 	cd / || :
 	_test_run_atexit
 	_test_kill_registered
+	_test_kill_strays
 	_td_run=$((_test_count - _test_skipped))
 	echo "1..$_test_count"
 	if [ "$_test_count" -eq 0 ]; then

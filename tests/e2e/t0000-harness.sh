@@ -236,6 +236,38 @@ test_done
 	test "${state:-gone}" = gone || test "$state" = Z
 '
 
+test_expect_success 'a process a failed test left behind is stopped at the end' '
+	run_inner t9008-strays "
+test_expect_success \"fails before it waits\" \"
+	sleep 300 &
+	echo \\\$! >\\\"$TMP/stray.pid\\\"
+	false
+\"
+test_done
+" &&
+	test "$(cat t9008-strays.rc)" = 1 &&
+	test_grep "^# stopping a process left running: [0-9]* sleep 300" t9008-strays.out &&
+	pid=$(cat stray.pid) &&
+	test -n "$pid" &&
+	state=$(sed "s/.*) //" "/proc/$pid/stat" 2>/dev/null | cut -d" " -f1) || : &&
+	test "${state:-gone}" = gone || test "$state" = Z
+'
+
+test_expect_success 'test_at_exit runs before pids are killed; registered dirs go' '
+	mkdir -p "$TMP/outside" &&
+	run_inner t9009-atexit "
+test_register_dir \"$TMP/outside\"
+sleep 300 &
+test_register_pid \$!
+test_at_exit \"kill -0 \$! && echo alive >\\\"$TMP/atexit.out\\\"\"
+test_expect_success \"one\" \"true\"
+test_done
+" &&
+	test "$(cat t9009-atexit.rc)" = 0 &&
+	test "$(cat atexit.out)" = alive &&
+	test_must_fail test -e "$TMP/outside"
+'
+
 cat >asan-leak.c <<\EOF
 #include <stdlib.h>
 int main(void)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # the completion scripts are written out with their $ unexpanded
 # Writes zenc's man pages and shell completion.  What describes the
 # command comes from the command itself (`zenc --help`, `zenc VERB --help`,
 # `zenc VERB SUB --help`), run at build time, so it cannot drift from

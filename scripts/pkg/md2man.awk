@@ -78,7 +78,23 @@ function cells(s, arr,    n, i) {
 	return n
 }
 
+# A paragraph or list item is gathered whole first, so that `code`,
+# **bold** and *emphasis* may span its lines.
+function flush() {
+	if (buf == "")
+		return
+	if (kind == "li")
+		print ".IP \\(bu 2"
+	else if (need_pp)
+		print ".PP"
+	print inline(buf)
+	buf = ""
+	kind = ""
+	need_pp = 0
+}
+
 function endblock() {
+	flush()
 	if (mode == "code") {
 		print ".fi"
 		print ".RE"
@@ -86,7 +102,7 @@ function endblock() {
 	mode = ""
 }
 
-BEGIN { mode = ""; seen_title = 0; need_pp = 0 }
+BEGIN { mode = ""; seen_title = 0; need_pp = 0; buf = ""; kind = "" }
 
 # fenced code
 /^```/ {
@@ -123,12 +139,9 @@ mode == "fence" { print verbatim($0); next }
 }
 
 /^[ \t]*$/ {
-	if (mode == "code") {
-		# a blank line inside indented code ends it unless more follows;
-		# keep it simple: end the block
-		endblock()
-	}
-	mode = (mode == "list" || mode == "table") ? "" : mode
+	# a blank line ends a paragraph, a list item, indented code
+	endblock()
+	mode = ""
 	prev_blank = 1
 	need_pp = 1
 	next
@@ -183,24 +196,20 @@ mode == "fence" { print verbatim($0); next }
 	endblock()
 	t = $0
 	sub(/^[ \t]*([-*]|[0-9]+\.) +/, "", t)
-	print ".IP \\(bu 2"
-	print inline(t)
+	buf = t
+	kind = "li"
 	mode = "list"
 	prev_blank = 0
-	need_pp = 0
 	next
 }
 
 {
-	if (mode == "code") endblock()
-	if (need_pp && mode != "list") {
-		print ".PP"
-	}
-	need_pp = 0
+	if (mode == "code" || mode == "table") endblock()
 	prev_blank = 0
 	t = $0
 	sub(/^[ \t]+/, "", t)
-	print inline(t)
+	buf = (buf == "") ? t : buf " " t
+	if (kind == "") kind = "p"
 }
 
 END { endblock() }

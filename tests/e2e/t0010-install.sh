@@ -359,7 +359,13 @@ test_expect_success 'zenc::zenc_static links in a consumer project' '
 	test_grep "libsqlite3" dyn &&
 	env -u LD_LIBRARY_PATH static/b/run run --run-name s1 >out 2>&1 &&
 	"$prefix/bin/zenc" runs show s1 >show &&
-	test_grep "hello" show
+	test_grep "hello" show &&
+	# without pkg-config, SQLite and libyaml are linked by their names
+	{ cmake -S static -B static/nopc -DCMAKE_PREFIX_PATH="$prefix" \
+		-DPKG_CONFIG_EXECUTABLE=/nonexistent/pkg-config &&
+	  cmake --build static/nopc; } >nopc.log 2>&1 || { cat nopc.log; false; }
+	env -u LD_LIBRARY_PATH static/nopc/run validate >out 2>&1 ||
+		{ cat out; false; }
 '
 
 test_expect_success 'pkg-config --static names what the static library needs' '

@@ -145,6 +145,7 @@ for _test_var in $(env | sed -n 's/^\(ZENC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 done
 unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME CLICOLOR_FORCE
 ZENC_TEST_SESSION=$TEST_NAME.$$.$(date +%s%N)
+_test_session=$ZENC_TEST_SESSION
 export ZENC_TEST_SESSION
 ZENC_HOME=$TMP/home
 ZENC_DATA=$TMP/data
@@ -228,7 +229,7 @@ _test_kill_registered () {
 # Processes, other than this shell, whose environment holds this run's
 # ZENC_TEST_SESSION.
 _test_session_pids () {
-	grep -l -s -z -x "ZENC_TEST_SESSION=$ZENC_TEST_SESSION" \
+	grep -l -s -z -x "ZENC_TEST_SESSION=$_test_session" \
 		/proc/[0-9]*/environ 2>/dev/null |
 		sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' |
 		while read -r _tsp_pid; do
@@ -236,8 +237,11 @@ _test_session_pids () {
 		done
 }
 
-# Kills what is left of this run: TERM, then KILL after 5 s.
+# Kills what is left of this run: TERM, then KILL after 5 s.  The commands
+# of the sweep itself run without the variable, so that they are not
+# taken for strays.
 _test_kill_strays () {
+	unset ZENC_TEST_SESSION
 	_tks_pids=$(_test_session_pids)
 	[ -n "$_tks_pids" ] || return 0
 	for _tks_pid in $_tks_pids; do

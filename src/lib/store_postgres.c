@@ -212,16 +212,6 @@ static const char *const migrations[] = {
 /* The advisory lock that serializes migrations: "zenc" and 1. */
 #define MIGRATE_LOCK_KEY ((long long)0x7a656e63 << 32 | 1)
 
-#define RUN_COLUMNS                                                            \
-	"id, name, pipeline, status, stack, host, pid, started, ended"
-#define HOOK_COLUMNS                                                           \
-	"h.step, h.event, h.hook, h.attempt, h.status, h.error, h.started,"    \
-	" h.duration, h.seq"
-#define ALERT_COLUMNS                                                          \
-	"id, created, alerter, flavor, run_id, pipeline, step, event,"         \
-	" step_status, error_type, title, dedup_key, status, alert_json,"      \
-	" attempts, last_error, updated, delivered, lease_until"
-
 /*
  * The queries of store_sql.h in PostgreSQL's dialect.  Those with a name
  * are prepared on every new connection; the schema queries, which run
@@ -246,7 +236,7 @@ static const struct {
 		       " VALUES ($1, $2)"},
 	[ZENC__Q_RUN_BEGIN] =
 		{"zenc_run_begin",
-		 "INSERT INTO runs (" RUN_COLUMNS ")"
+		 "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
 		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"},
 	[ZENC__Q_RUN_END] =
 		{"zenc_run_end",
@@ -303,21 +293,21 @@ static const struct {
 	 * LAST: SQLite's order. */
 	[ZENC__Q_RUNS_LIST] =
 		{"zenc_runs_list",
-		 "SELECT " RUN_COLUMNS " FROM runs"
+		 "SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs"
 		 " WHERE ($1::text IS NULL OR pipeline = $1::text)"
 		 " AND ($2::text IS NULL OR status = $2::text)"
 		 " ORDER BY started DESC NULLS LAST LIMIT $3::bigint"
 		 " OFFSET $4::bigint"},
 	[ZENC__Q_RUN_BY_ID] =
 		{"zenc_run_by_id",
-		 "SELECT " RUN_COLUMNS " FROM runs WHERE id = $1"},
+		 "SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs WHERE id = $1"},
 	[ZENC__Q_RUN_BY_NAME] =
-		{"zenc_run_by_name",
-		 "SELECT " RUN_COLUMNS " FROM runs WHERE name = $1 LIMIT 2"},
+		{"zenc_run_by_name", "SELECT " ZENC__SQL_RUN_COLUMNS
+				     " FROM runs WHERE name = $1 LIMIT 2"},
 	[ZENC__Q_RUN_BY_PREFIX] =
-		{"zenc_run_by_prefix",
-		 "SELECT " RUN_COLUMNS " FROM runs WHERE id >= $1 AND id < $2"
-		 " ORDER BY id LIMIT 2"},
+		{"zenc_run_by_prefix", "SELECT " ZENC__SQL_RUN_COLUMNS
+				       " FROM runs WHERE id >= $1 AND id < $2"
+				       " ORDER BY id LIMIT 2"},
 	[ZENC__Q_STEPS] =
 		{"zenc_steps",
 		 "SELECT rowid, name, status, attempts, started, ended, "
@@ -341,13 +331,14 @@ static const struct {
 		 " WHERE a.run_id = $1 ORDER BY s.rowid, a.rowid"},
 	[ZENC__Q_HOOKS] =
 		{"zenc_hooks",
-		 "SELECT s.rowid, " HOOK_COLUMNS " FROM hook_runs h"
+		 "SELECT s.rowid, " ZENC__SQL_HOOK_COLUMNS " FROM hook_runs h"
 		 " JOIN step_runs s ON s.run_id = h.run_id AND s.name = h.step"
 		 " WHERE h.run_id = $1 ORDER BY s.rowid, h.seq, h.rowid"},
 	[ZENC__Q_RUN_HOOKS] =
-		{"zenc_run_hooks", "SELECT 0, " HOOK_COLUMNS " FROM hook_runs h"
-				   " WHERE h.run_id = $1 AND h.step IS NULL "
-				   "ORDER BY h.seq, h.rowid"},
+		{"zenc_run_hooks",
+		 "SELECT 0, " ZENC__SQL_HOOK_COLUMNS " FROM hook_runs h"
+		 " WHERE h.run_id = $1 AND h.step IS NULL "
+		 "ORDER BY h.seq, h.rowid"},
 	[ZENC__Q_RUN_DELETE] =
 		{"zenc_run_delete", "DELETE FROM runs WHERE id = $1"},
 	/* The literal 'running' lets the partial index serve the query. */
@@ -364,10 +355,11 @@ static const struct {
 				     "AND status = 'running'"},
 	/* The alert outbox. */
 	[ZENC__Q_ALERT_PUT] =
-		{"zenc_alert_put", "INSERT INTO alerts (" ALERT_COLUMNS
-				   ") VALUES ($1, $2, $3, $4, $5,"
-				   " $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-				   "$15, $16, $17, $18, $19)"},
+		{"zenc_alert_put",
+		 "INSERT INTO alerts (" ZENC__SQL_ALERT_COLUMNS
+		 ") VALUES ($1, $2, $3, $4, $5,"
+		 " $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+		 "$15, $16, $17, $18, $19)"},
 	[ZENC__Q_ALERT_UPDATE] =
 		{"zenc_alert_update",
 		 "UPDATE alerts SET status = $2::text, attempts = $3,"
@@ -377,12 +369,13 @@ static const struct {
 		 " THEN $6::double precision ELSE delivered END WHERE id = $1"},
 	[ZENC__Q_ALERTS_LIST] =
 		{"zenc_alerts_list",
-		 "SELECT " ALERT_COLUMNS " FROM alerts"
+		 "SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
 		 " WHERE ($1::text IS NULL OR status = $1::text)"
 		 " ORDER BY created DESC, rowid DESC LIMIT $2::bigint"},
 	[ZENC__Q_ALERTS_PENDING] =
 		{"zenc_alerts_pending",
-		 "SELECT " ALERT_COLUMNS " FROM alerts WHERE status = 'pending'"
+		 "SELECT " ZENC__SQL_ALERT_COLUMNS
+		 " FROM alerts WHERE status = 'pending'"
 		 " AND (lease_until IS NULL OR lease_until < $1)"
 		 " ORDER BY created, rowid"},
 	/* One statement: of two processes claiming, one changes the row

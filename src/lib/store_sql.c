@@ -162,42 +162,55 @@ static int tx_end(zenc__sqlstore *s, int rc)
 	return tx_commit(s);
 }
 
-static int sql_run_begin(zenc__store *self, const zenc__run_record *run)
+/*
+ * Runs one statement that writes, under the lock, tried again where the
+ * dialect says.  A single statement: a lost reply may mean it committed,
+ * and then the next try's duplicate key or unchanged row says so.  The
+ * error says "cannot <what> '<name>'"; *changes as the dialect's exec().
+ */
+static int write_one(
+	zenc__sqlstore *s,
+	enum zenc__sql_query q,
+	const zenc__sql_params *p,
+	long long *changes,
+	const char *what,
+	const char *name)
 {
-	zenc__sqlstore *s = to_sql(self);
-	zenc__sql_params p;
 	int rc = 0, try;
 
-	zenc__sql_bind_run(&p, run);
 	pthread_mutex_lock(&s->lock);
-	/* A single statement: a lost reply may mean it committed, and then
-	 * the next try's duplicate key says so. */
 	for (try = 0; try_again(s, try, &rc); try++)
-		if (s->d->exec(s, ZENC__Q_RUN_BEGIN, &p, NULL) < 0)
-			rc = fail(s, "cannot record run '%s'", run->name);
+		if (s->d->exec(s, q, p, changes) < 0)
+			rc = fail(s, "cannot %s '%s'", what, name);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+static int sql_run_begin(zenc__store *self, const zenc__run_record *run)
+{
+	zenc__sql_params p;
+
+	zenc__sql_bind_run(&p, run);
+	return write_one(
+		to_sql(self), ZENC__Q_RUN_BEGIN, &p, NULL, "record run",
+		run->name);
 }
 
 static int sql_run_end(
 	zenc__store *self, const char *run_id, const char *status, double ended)
 {
-	zenc__sqlstore *s = to_sql(self);
 	zenc__sql_params p = {.n = 0};
 	long long changed = 0;
-	int rc = 0, try;
+	int rc;
 
 	zenc__sqlp_text(&p, run_id);
 	zenc__sqlp_text(&p, status);
 	zenc__sqlp_time(&p, ended);
-	pthread_mutex_lock(&s->lock);
-	for (try = 0; try_again(s, try, &rc); try++)
-		if (s->d->exec(s, ZENC__Q_RUN_END, &p, &changed) < 0)
-			rc = fail(
-				s, "cannot record the end of run '%s'", run_id);
+	rc = write_one(
+		to_sql(self), ZENC__Q_RUN_END, &p, &changed,
+		"record the end of run", run_id);
 	if (rc == 0 && changed == 0)
 		rc = zenc__error_set(ZENC_ENOTFOUND, "no run '%s'", run_id);
-	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
@@ -213,14 +226,12 @@ static int put_step(zenc__sqlstore *s, const zenc__step_record *step)
 
 static int sql_step_put(zenc__store *self, const zenc__step_record *step)
 {
-	zenc__sqlstore *s = to_sql(self);
-	int rc = 0, try;
+	zenc__sql_params p;
 
-	pthread_mutex_lock(&s->lock);
-	for (try = 0; try_again(s, try, &rc); try++)
-		rc = put_step(s, step);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
+	zenc__sql_bind_step(&p, step);
+	return write_one(
+		to_sql(self), ZENC__Q_STEP_PUT, &p, NULL, "record step",
+		step->name);
 }
 
 static int sql_steps_put(
@@ -684,17 +695,12 @@ void zenc__alert_list_free(zenc__alert_list *list)
 
 static int sql_alert_put(zenc__store *self, const zenc__alert_record *a)
 {
-	zenc__sqlstore *s = to_sql(self);
 	zenc__sql_params p;
-	int rc = 0, try;
 
 	zenc__sql_bind_alert(&p, a);
-	pthread_mutex_lock(&s->lock);
-	for (try = 0; try_again(s, try, &rc); try++)
-		if (s->d->exec(s, ZENC__Q_ALERT_PUT, &p, NULL) < 0)
-			rc = fail(s, "cannot record alert '%s'", a->id);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
+	return write_one(
+		to_sql(self), ZENC__Q_ALERT_PUT, &p, NULL, "record alert",
+		a->id);
 }
 
 static int sql_alert_update(
@@ -705,10 +711,9 @@ static int sql_alert_update(
 	const char *last_error,
 	double lease_until)
 {
-	zenc__sqlstore *s = to_sql(self);
 	zenc__sql_params p = {.n = 0};
 	long long changed = 0;
-	int rc = 0, try;
+	int rc;
 
 	zenc__sqlp_text(&p, id);
 	zenc__sqlp_text(&p, status);
@@ -716,13 +721,11 @@ static int sql_alert_update(
 	zenc__sqlp_text(&p, last_error);
 	zenc__sqlp_time(&p, lease_until);
 	zenc__sqlp_double(&p, zenc__now());
-	pthread_mutex_lock(&s->lock);
-	for (try = 0; try_again(s, try, &rc); try++)
-		if (s->d->exec(s, ZENC__Q_ALERT_UPDATE, &p, &changed) < 0)
-			rc = fail(s, "cannot update alert '%s'", id);
+	rc = write_one(
+		to_sql(self), ZENC__Q_ALERT_UPDATE, &p, &changed,
+		"update alert", id);
 	if (rc == 0 && changed == 0)
 		rc = zenc__error_set(ZENC_ENOTFOUND, "no alert '%s'", id);
-	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 

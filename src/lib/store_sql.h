@@ -113,6 +113,21 @@ enum zenc__sql_query {
 	ZENC__Q_COUNT
 };
 
+/*
+ * The columns that the readers of store_sql_rows.c take, in their order:
+ * of a run, of a hook run (of hook_runs as h, after the step's key), and
+ * of an alert (also the order of ZENC__Q_ALERT_PUT's parameters).
+ */
+#define ZENC__SQL_RUN_COLUMNS                                                  \
+	"id, name, pipeline, status, stack, host, pid, started, ended"
+#define ZENC__SQL_HOOK_COLUMNS                                                 \
+	"h.step, h.event, h.hook, h.attempt, h.status, h.error, h.started,"    \
+	" h.duration, h.seq"
+#define ZENC__SQL_ALERT_COLUMNS                                                \
+	"id, created, alerter, flavor, run_id, pipeline, step, event,"         \
+	" step_status, error_type, title, dedup_key, status, alert_json,"      \
+	" attempts, last_error, updated, delivered, lease_until"
+
 /* A bound value: text (NULL is SQL NULL), an integer or a double. */
 enum zenc__sql_type {
 	ZENC__SQL_NULL,

@@ -114,16 +114,6 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
 };
 
-#define RUN_COLUMNS                                                            \
-	"id, name, pipeline, status, stack, host, pid, started, ended"
-#define HOOK_COLUMNS                                                           \
-	"h.step, h.event, h.hook, h.attempt, h.status, h.error, h.started,"    \
-	" h.duration, h.seq"
-#define ALERT_COLUMNS                                                          \
-	"id, created, alerter, flavor, run_id, pipeline, step, event,"         \
-	" step_status, error_type, title, dedup_key, status, alert_json,"      \
-	" attempts, last_error, updated, delivered, lease_until"
-
 /* The transaction statements, cached with the queries after them. */
 enum {
 	TX_BEGIN_WRITE = ZENC__Q_COUNT,
@@ -145,7 +135,7 @@ static const char *const statements[NSTATEMENTS] = {
 		"SELECT coalesce(max(version), 0) FROM schema_version",
 	[ZENC__Q_SCHEMA_RECORD] =
 		"INSERT INTO schema_version (version, applied) VALUES (?1, ?2)",
-	[ZENC__Q_RUN_BEGIN] = "INSERT INTO runs (" RUN_COLUMNS ")"
+	[ZENC__Q_RUN_BEGIN] = "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ZENC__Q_RUN_END] =
 		"UPDATE runs SET status = ?2, ended = ?3 WHERE id = ?1",
@@ -182,16 +172,17 @@ static const char *const statements[NSTATEMENTS] = {
 	/* The ORDER BY is served by the started index whatever the
 	 * filters; a negative limit is none. */
 	[ZENC__Q_RUNS_LIST] =
-		"SELECT " RUN_COLUMNS " FROM runs"
+		"SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs"
 		" WHERE (?1 IS NULL OR pipeline = ?1)"
 		" AND (?2 IS NULL OR status = ?2)"
 		" ORDER BY started DESC LIMIT coalesce(?3, -1) OFFSET ?4",
-	[ZENC__Q_RUN_BY_ID] = "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
-	[ZENC__Q_RUN_BY_NAME] =
-		"SELECT " RUN_COLUMNS " FROM runs WHERE name = ?1 LIMIT 2",
-	[ZENC__Q_RUN_BY_PREFIX] =
-		"SELECT " RUN_COLUMNS " FROM runs WHERE id >= ?1 AND id < ?2"
-		" ORDER BY id LIMIT 2",
+	[ZENC__Q_RUN_BY_ID] =
+		"SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs WHERE id = ?1",
+	[ZENC__Q_RUN_BY_NAME] = "SELECT " ZENC__SQL_RUN_COLUMNS
+				" FROM runs WHERE name = ?1 LIMIT 2",
+	[ZENC__Q_RUN_BY_PREFIX] = "SELECT " ZENC__SQL_RUN_COLUMNS
+				  " FROM runs WHERE id >= ?1 AND id < ?2"
+				  " ORDER BY id LIMIT 2",
 	[ZENC__Q_STEPS] =
 		"SELECT rowid, name, status, attempts, started, ended,"
 		" error_type, error_message, exit_code, signal, params_json,"
@@ -209,12 +200,13 @@ static const char *const statements[NSTATEMENTS] = {
 		" ON s.run_id = a.run_id AND s.name = a.step"
 		" WHERE a.run_id = ?1 ORDER BY s.rowid, a.rowid",
 	[ZENC__Q_HOOKS] =
-		"SELECT s.rowid, " HOOK_COLUMNS " FROM hook_runs h"
+		"SELECT s.rowid, " ZENC__SQL_HOOK_COLUMNS " FROM hook_runs h"
 		" JOIN step_runs s ON s.run_id = h.run_id AND s.name = h.step"
 		" WHERE h.run_id = ?1 ORDER BY s.rowid, h.seq, h.rowid",
-	[ZENC__Q_RUN_HOOKS] = "SELECT 0, " HOOK_COLUMNS " FROM hook_runs h"
-			      " WHERE h.run_id = ?1 AND h.step IS NULL"
-			      " ORDER BY h.seq, h.rowid",
+	[ZENC__Q_RUN_HOOKS] =
+		"SELECT 0, " ZENC__SQL_HOOK_COLUMNS " FROM hook_runs h"
+		" WHERE h.run_id = ?1 AND h.step IS NULL"
+		" ORDER BY h.seq, h.rowid",
 	/* The rest of the run goes with it: ON DELETE CASCADE. */
 	[ZENC__Q_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
 	/* The literal 'running' lets the partial index serve the query. */
@@ -226,7 +218,8 @@ static const char *const statements[NSTATEMENTS] = {
 				" error_type = ?4, error_message = ?5"
 				" WHERE run_id = ?1 AND status = 'running'",
 	[ZENC__Q_ALERT_PUT] =
-		"INSERT INTO alerts (" ALERT_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
+		"INSERT INTO alerts (" ZENC__SQL_ALERT_COLUMNS
+		") VALUES (?1, ?2, ?3, ?4,"
 		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
 		" ?18, ?19)",
 	[ZENC__Q_ALERT_UPDATE] =
@@ -235,11 +228,11 @@ static const char *const statements[NSTATEMENTS] = {
 		" delivered = CASE WHEN ?2 = 'delivered' THEN ?6"
 		" ELSE delivered END WHERE id = ?1",
 	[ZENC__Q_ALERTS_LIST] =
-		"SELECT " ALERT_COLUMNS " FROM alerts"
+		"SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
 		" WHERE (?1 IS NULL OR status = ?1)"
 		" ORDER BY created DESC, rowid DESC LIMIT coalesce(?2, -1)",
 	[ZENC__Q_ALERTS_PENDING] =
-		"SELECT " ALERT_COLUMNS " FROM alerts"
+		"SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
 		" WHERE status = 'pending'"
 		" AND (lease_until IS NULL OR lease_until < ?1)"
 		" ORDER BY created, rowid",

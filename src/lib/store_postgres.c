@@ -226,14 +226,16 @@ static const struct {
 		{NULL,
 		 "SELECT (to_regclass('schema_version') IS NOT NULL)::int"},
 	[ZENC__Q_SCHEMA_CREATE] =
-		{NULL, "CREATE TABLE IF NOT EXISTS schema_version ("
-		       " version INTEGER NOT NULL,"
-		       " applied DOUBLE PRECISION NOT NULL)"},
+		{NULL,
+		 "CREATE TABLE IF NOT EXISTS schema_version ("
+		 " version INTEGER NOT NULL,"
+		 " applied DOUBLE PRECISION NOT NULL)"},
 	[ZENC__Q_SCHEMA_VERSION] =
 		{NULL, "SELECT coalesce(max(version), 0) FROM schema_version"},
 	[ZENC__Q_SCHEMA_RECORD] =
-		{NULL, "INSERT INTO schema_version (version, applied)"
-		       " VALUES ($1, $2)"},
+		{NULL,
+		 "INSERT INTO schema_version (version, applied)"
+		 " VALUES ($1, $2)"},
 	[ZENC__Q_RUN_BEGIN] =
 		{"zenc_run_begin",
 		 "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
@@ -246,11 +248,10 @@ static const struct {
 	[ZENC__Q_STEP_PUT] =
 		{"zenc_step_put",
 		 "INSERT INTO step_runs AS s (run_id, name, status, attempts,"
-		 " started, ended, error_type, error_message, exit_code, "
-		 "signal,"
-		 " params_json, log_uri, upstream) VALUES ($1, $2, $3, $4, $5, "
-		 "$6,"
-		 " $7, $8, $9, $10, $11, $12, $13)"
+		 " started, ended, error_type, error_message, exit_code,"
+		 " signal, params_json, log_uri, upstream)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+		 " $12, $13)"
 		 " ON CONFLICT (run_id, name) DO UPDATE SET"
 		 " status = excluded.status, attempts = excluded.attempts,"
 		 " started = coalesce(excluded.started, s.started),"
@@ -262,10 +263,9 @@ static const struct {
 		 " upstream = coalesce(excluded.upstream, s.upstream)"},
 	[ZENC__Q_ATTEMPT_PUT] =
 		{"zenc_attempt_put",
-		 "INSERT INTO step_attempts (run_id, step, attempt, status, "
-		 "started,"
-		 " ended, error_type, error_message, exit_code, signal)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		 "INSERT INTO step_attempts (run_id, step, attempt, status,"
+		 " started, ended, error_type, error_message, exit_code,"
+		 " signal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 		 " ON CONFLICT (run_id, step, attempt) DO UPDATE SET"
 		 " status = excluded.status, started = excluded.started,"
 		 " ended = excluded.ended, error_type = excluded.error_type,"
@@ -276,14 +276,12 @@ static const struct {
 		 "INSERT INTO artifacts (run_id, step, name, type, uri, size,"
 		 " checksum) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 		 " ON CONFLICT (run_id, step, name) DO UPDATE SET"
-		 " type = excluded.type, uri = excluded.uri, size = "
-		 "excluded.size,"
-		 " checksum = excluded.checksum"},
+		 " type = excluded.type, uri = excluded.uri,"
+		 " size = excluded.size, checksum = excluded.checksum"},
 	[ZENC__Q_HOOK_PUT] =
 		{"zenc_hook_put",
-		 "INSERT INTO hook_runs (run_id, step, event, hook, attempt, "
-		 "status,"
-		 " error, started, duration, seq)"
+		 "INSERT INTO hook_runs (run_id, step, event, hook, attempt,"
+		 " status, error, started, duration, seq)"
 		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
 	[ZENC__Q_ARTIFACTS_GET] =
 		{"zenc_artifacts_get",
@@ -302,19 +300,19 @@ static const struct {
 		{"zenc_run_by_id",
 		 "SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs WHERE id = $1"},
 	[ZENC__Q_RUN_BY_NAME] =
-		{"zenc_run_by_name", "SELECT " ZENC__SQL_RUN_COLUMNS
-				     " FROM runs WHERE name = $1 LIMIT 2"},
+		{"zenc_run_by_name",
+		 "SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs"
+		 " WHERE name = $1 LIMIT 2"},
 	[ZENC__Q_RUN_BY_PREFIX] =
-		{"zenc_run_by_prefix", "SELECT " ZENC__SQL_RUN_COLUMNS
-				       " FROM runs WHERE id >= $1 AND id < $2"
-				       " ORDER BY id LIMIT 2"},
+		{"zenc_run_by_prefix",
+		 "SELECT " ZENC__SQL_RUN_COLUMNS " FROM runs"
+		 " WHERE id >= $1 AND id < $2 ORDER BY id LIMIT 2"},
 	[ZENC__Q_STEPS] =
 		{"zenc_steps",
-		 "SELECT rowid, name, status, attempts, started, ended, "
-		 "error_type,"
-		 " error_message, exit_code, signal, params_json, log_uri, "
-		 "upstream"
-		 " FROM step_runs WHERE run_id = $1 ORDER BY rowid"},
+		 "SELECT rowid, name, status, attempts, started, ended,"
+		 " error_type, error_message, exit_code, signal, params_json,"
+		 " log_uri, upstream FROM step_runs WHERE run_id = $1"
+		 " ORDER BY rowid"},
 	[ZENC__Q_ATTEMPTS] =
 		{"zenc_attempts",
 		 "SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
@@ -324,9 +322,8 @@ static const struct {
 		 " WHERE a.run_id = $1 ORDER BY s.rowid, a.attempt"},
 	[ZENC__Q_ARTIFACTS] =
 		{"zenc_artifacts",
-		 "SELECT s.rowid, a.step, a.name, a.type, a.uri, a.size, "
-		 "a.checksum"
-		 " FROM artifacts a JOIN step_runs s"
+		 "SELECT s.rowid, a.step, a.name, a.type, a.uri, a.size,"
+		 " a.checksum FROM artifacts a JOIN step_runs s"
 		 " ON s.run_id = a.run_id AND s.name = a.step"
 		 " WHERE a.run_id = $1 ORDER BY s.rowid, a.rowid"},
 	[ZENC__Q_HOOKS] =
@@ -337,29 +334,30 @@ static const struct {
 	[ZENC__Q_RUN_HOOKS] =
 		{"zenc_run_hooks",
 		 "SELECT 0, " ZENC__SQL_HOOK_COLUMNS " FROM hook_runs h"
-		 " WHERE h.run_id = $1 AND h.step IS NULL "
-		 "ORDER BY h.seq, h.rowid"},
+		 " WHERE h.run_id = $1 AND h.step IS NULL"
+		 " ORDER BY h.seq, h.rowid"},
 	[ZENC__Q_RUN_DELETE] =
 		{"zenc_run_delete", "DELETE FROM runs WHERE id = $1"},
 	/* The literal 'running' lets the partial index serve the query. */
 	[ZENC__Q_RUNNING_HERE] =
-		{"zenc_running_here", "SELECT id, pid FROM runs WHERE status = "
-				      "'running' AND host = $1"},
+		{"zenc_running_here",
+		 "SELECT id, pid FROM runs"
+		 " WHERE status = 'running' AND host = $1"},
 	[ZENC__Q_STALE_RUN] =
-		{"zenc_stale_run", "UPDATE runs SET status = $2, ended = $3"
-				   " WHERE id = $1 AND status = 'running'"},
+		{"zenc_stale_run",
+		 "UPDATE runs SET status = $2, ended = $3"
+		 " WHERE id = $1 AND status = 'running'"},
 	[ZENC__Q_STALE_STEPS] =
-		{"zenc_stale_steps", "UPDATE step_runs SET status = $2, ended "
-				     "= $3, error_type = $4,"
-				     " error_message = $5 WHERE run_id = $1 "
-				     "AND status = 'running'"},
+		{"zenc_stale_steps",
+		 "UPDATE step_runs SET status = $2, ended = $3,"
+		 " error_type = $4, error_message = $5"
+		 " WHERE run_id = $1 AND status = 'running'"},
 	/* The alert outbox. */
 	[ZENC__Q_ALERT_PUT] =
 		{"zenc_alert_put",
-		 "INSERT INTO alerts (" ZENC__SQL_ALERT_COLUMNS
-		 ") VALUES ($1, $2, $3, $4, $5,"
-		 " $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-		 "$15, $16, $17, $18, $19)"},
+		 "INSERT INTO alerts (" ZENC__SQL_ALERT_COLUMNS ")"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+		 " $12, $13, $14, $15, $16, $17, $18, $19)"},
 	[ZENC__Q_ALERT_UPDATE] =
 		{"zenc_alert_update",
 		 "UPDATE alerts SET status = $2::text, attempts = $3,"
@@ -374,8 +372,8 @@ static const struct {
 		 " ORDER BY created DESC, rowid DESC LIMIT $2::bigint"},
 	[ZENC__Q_ALERTS_PENDING] =
 		{"zenc_alerts_pending",
-		 "SELECT " ZENC__SQL_ALERT_COLUMNS
-		 " FROM alerts WHERE status = 'pending'"
+		 "SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
+		 " WHERE status = 'pending'"
 		 " AND (lease_until IS NULL OR lease_until < $1)"
 		 " ORDER BY created, rowid"},
 	/* One statement: of two processes claiming, one changes the row
@@ -393,8 +391,8 @@ static const struct {
 	 * later (a concurrent one) does not count as "previous". */
 	[ZENC__Q_STEP_LAST_STATUS] =
 		{"zenc_step_last_status",
-		 "SELECT s.status FROM step_runs s JOIN runs r ON r.id = "
-		 "s.run_id"
+		 "SELECT s.status FROM step_runs s JOIN runs r"
+		 " ON r.id = s.run_id"
 		 " WHERE r.pipeline = $1 AND s.name = $2 AND r.id != $3"
 		 " AND s.status IN ('completed', 'failed')"
 		 " AND r.started < coalesce((SELECT started FROM runs"

@@ -394,35 +394,59 @@ static int sql_artifacts_get(
 	return 0;
 }
 
+/*
+ * A list operation: the rows of query `q`, as records of `size` bytes read
+ * by `read`, into a new arena (*recs, *n, *arena), or an error that says
+ * "cannot <what> in <the store>" and leaves them empty.
+ */
+static int list_records(
+	zenc__sqlstore *s,
+	enum zenc__sql_query q,
+	const zenc__sql_params *p,
+	size_t size,
+	zenc__sql_read_fn read,
+	const char *what,
+	void **recs,
+	size_t *n,
+	void **arena)
+{
+	zenc__arena *a = zenc__arena_new();
+	int rc;
+
+	*recs = NULL;
+	*n = 0;
+	*arena = NULL;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = s->d->ready(s)) == 0 &&
+	    query_all(s, q, p, a, size, read, NULL, NULL, recs, n) < 0)
+		rc = fail(s, "cannot %s in %s", what, s->where);
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0) {
+		zenc__arena_free(a);
+		*recs = NULL;
+		*n = 0;
+		return rc;
+	}
+	*arena = a;
+	return 0;
+}
+
 static int sql_runs_list(
 	zenc__store *self, const zenc__run_filter *filter, zenc__run_list *out)
 {
-	zenc__sqlstore *s = to_sql(self);
-	zenc__arena *a = zenc__arena_new();
 	zenc__sql_params p = {.n = 0};
-	void *runs = NULL;
+	void *runs;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	zenc__sqlp_text(&p, filter ? filter->pipeline : NULL);
 	zenc__sqlp_text(&p, filter ? filter->status : NULL);
 	zenc__sqlp_limit(&p, filter ? filter->limit : 0);
 	zenc__sqlp_int(&p, filter ? (long long)filter->offset : 0);
-	pthread_mutex_lock(&s->lock);
-	if ((rc = s->d->ready(s)) == 0 &&
-	    query_all(
-		    s, ZENC__Q_RUNS_LIST, &p, a, sizeof(zenc__run_record),
-		    zenc__sql_read_run, NULL, NULL, &runs, &out->n) < 0)
-		rc = fail(s, "cannot list runs in %s", s->where);
-	pthread_mutex_unlock(&s->lock);
-	if (rc < 0) {
-		zenc__arena_free(a);
-		memset(out, 0, sizeof(*out));
-		return rc;
-	}
+	rc = list_records(
+		to_sql(self), ZENC__Q_RUNS_LIST, &p, sizeof(zenc__run_record),
+		zenc__sql_read_run, "list runs", &runs, &out->n, &out->arena);
 	out->runs = runs;
-	out->arena = a;
-	return 0;
+	return rc;
 }
 
 /* Runs a run query, keeping the first of at most two runs: *n tells none,
@@ -736,26 +760,14 @@ static int list_alerts(
 	const zenc__sql_params *p,
 	zenc__alert_list *out)
 {
-	zenc__arena *a = zenc__arena_new();
-	void *alerts = NULL;
+	void *alerts;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->lock);
-	if ((rc = s->d->ready(s)) == 0 &&
-	    query_all(
-		    s, q, p, a, sizeof(zenc__alert_record),
-		    zenc__sql_read_alert, NULL, NULL, &alerts, &out->n) < 0)
-		rc = fail(s, "cannot list alerts in %s", s->where);
-	pthread_mutex_unlock(&s->lock);
-	if (rc < 0) {
-		zenc__arena_free(a);
-		memset(out, 0, sizeof(*out));
-		return rc;
-	}
+	rc = list_records(
+		s, q, p, sizeof(zenc__alert_record), zenc__sql_read_alert,
+		"list alerts", &alerts, &out->n, &out->arena);
 	out->alerts = alerts;
-	out->arena = a;
-	return 0;
+	return rc;
 }
 
 static int sql_alerts_list(

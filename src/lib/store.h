@@ -1,7 +1,8 @@
 /*
  * The metadata store interface: what the engine records and what the CLI
- * reads back.  Flavors (store_sqlite.c, later store_postgres.c) implement
- * `zenc__store` and are opened by zenc__store_open().  All strings passed in
+ * reads back.  Flavors implement `zenc__store` and are opened by
+ * zenc__store_open(); the SQL flavors (store_sqlite.c, store_postgres.c)
+ * share one implementation of it, store_sql.c.  All strings passed in
  * are copied or used only during the call.  Times are seconds since the
  * Unix epoch (wall clock) as doubles; 0 means "not set".
  */

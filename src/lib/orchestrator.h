@@ -12,35 +12,22 @@
  * the running steps are stopped and the run fails. */
 extern volatile sig_atomic_t zenc__interrupted;
 
-/* Runs every step of the run; the run's failure flag says how it went. */
-int zenc__orchestrate_local(zenc__exec *x);
-/* Runs the run-level hooks for the run's outcome (H12) and records them. */
-void zenc__run_hooks(zenc__exec *x);
-
 /*
- * Pieces of the local orchestrator that the Slurm one uses for the hooks
- * it runs itself.
+ * The local orchestrator's placement of an attempt on this machine
+ * (orchestrator_local.c), used by the engine's supervisor.
  */
-/* Fills *r from step state `ss` (r borrows its strings). */
-void zenc__fill_step_record(zenc__step_record *r, zenc__exec *x,
-			    zenc__stepstate *ss);
-/* Records the step's state (step_put); a failure is a warning. */
-void zenc__record_step(zenc__exec *x, zenc__stepstate *ss);
-/* *out: the records of the attempt's hooks (a->n_hooks of them, which
- * borrow from `a`); the caller frees the array. */
-void zenc__fill_hook_records(zenc__exec *x, zenc__attempt *a,
-			     zenc__hook_record **out);
-/* Forks a child, in a process group of its own, that runs the attempt
- * from its cursor and sends its events on a->fd; counts it in
- * x->running.  0 or an error. */
-int zenc__spawn(zenc__exec *x, zenc__attempt *a);
-/* Reads what the child of `a` sent and hands each event to
- * zenc__attempt_event(); returns 1 at end of file. */
-int zenc__drain(zenc__attempt *a);
-/* The child of `a` ended: reaps it (and what it left in its group), and
- * forks the continuation when the attempt is not done; a->done once it
- * is.  *n_cont counts the continuations (bounded). */
-void zenc__child_ended(zenc__exec *x, zenc__attempt *a, int *n_cont);
+/* Starts a child (or thread) that runs attempt `a` from its cursor and
+ * sends its events on a->fd.  0 or an error. */
+int zenc__local_start(zenc__exec *x, zenc__attempt *a);
+/* The child of `a` ended: reaps it (and what it left in its group) into
+ * *wstatus; 1 when nothing can continue the attempt (a thread). */
+int zenc__local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus);
+/* Sends `sig` to the child of `a` and its group. */
+void zenc__local_kill(zenc__attempt *a, int sig);
+/* A run's steps are about to start: threads or zygote, as fits. */
+void zenc__local_open(zenc__exec *x);
+/* The run's steps are over. */
+void zenc__local_close(zenc__exec *x);
 
 /* The body of a step child: runs the attempt from its cursor, sending
  * events on `fd`, and exits.  `supervisor`: the parent it must have. */

@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec.h"
+#include "engine_run.h"
 #include "orchestrator.h"
 
 extern char **environ;
@@ -396,124 +396,23 @@ done:
 
 static void skip_step(slurm *sl, size_t i, const char *why)
 {
-	zenc__stepstate *ss = &sl->x->steps[i];
-
-	ss->status = ZENC__ST_SKIPPED;
 	sl->st[i].settled = 1;
 	sl->st[i].need_submit = 0;
-	if (!sl->x->quiet)
-		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
-	zenc__record_step(sl->x, ss);
-}
-
-/* ---- failure hooks for a job that Slurm killed */
-
-/*
- * Walks the attempt's cursor (at its outcome hooks) to the end in forked
- * children of this process, as the local supervisor does for a step that
- * died: each hook has its deadline, and a hook that kills its process
- * only ends that hook (H8, H9, H11).
- */
-static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
-{
-	int conts = 0;
-
-	if (x->isolation == ZENC_ISOLATION_NONE) {
-		zenc__attempt_exec(a, -1);
-		return;
-	}
-	if (zenc__spawn(x, a) < 0)
-		return;
-	while (!a->done) {
-		for (;;) {
-			struct pollfd pf = {a->fd, POLLIN, 0};
-			double wait = 1.0, now = zenc__monotonic();
-			if (a->deadline > 0 && a->deadline - now < wait)
-				wait = a->deadline - now;
-			if (wait < 0)
-				wait = 0;
-			poll(&pf, 1, (int)ceil(wait * 1000));
-			if (pf.revents && zenc__drain(a))
-				break;
-			if (a->deadline > 0 &&
-			    zenc__monotonic() >= a->deadline &&
-			    !a->kill_reason) {
-				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
-				kill(-a->pid, SIGKILL);
-				kill(a->pid, SIGKILL);
-			}
-		}
-		/* Reaps it and forks the continuation, if any. */
-		zenc__child_ended(x, a, &conts);
-	}
+	/* Written at once: the client may be gone before a batch. */
+	zenc__engine_skip(sl->x, &sl->x->steps[i], why, 1);
 }
 
 /*
  * Step `i`'s attempt `attempt` was killed by Slurm (or its job ended
- * without recording it): runs its on_retry or on_failure hooks and its
- * on_end hooks here, and records the attempt.  Returns 1 when the step
- * will be retried.
+ * without recording it): the engine runs its on_retry or on_failure hooks
+ * and its on_end hooks here, and records the attempt.  Returns 1 when the
+ * step will be retried.
  */
-static int settle_killed(
-	slurm *sl,
-	size_t i,
-	int attempt,
-	const char *type,
-	const char *msg,
-	int retry_ok)
+static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
+			 const char *msg, int retry_ok)
 {
-	zenc__exec *x = sl->x;
-	zenc__stepstate *ss = &x->steps[i];
-	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
-	zenc__attempt_record att;
-	zenc__hook_record *hooks;
-	zenc__step_record r;
-	int retry;
-
-	a->x = x;
-	a->ss = ss;
-	a->fd = -1;
-	a->attempt = attempt;
-	a->last = !retry_ok || attempt > ss->max_retries;
-	a->started = ss->started;
-	a->failed = 1;
-	zenc__error_assign(&a->err, type, msg, 0, 0, attempt);
-	a->cur.phase = ZENC__PH_OUTCOME;
-	a->cur.ev = a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
-	a->cur.idx = 0;
-	ss->attempt = attempt;
-	if (!x->quiet)
-		zenc__info("Step %s failed: %s: %s", ss->step->name, type, msg);
-	/* After anything the job itself recorded for earlier attempts. */
-	x->hook_seq = attempt * 1000 - 100;
-	supervise_hooks(x, a);
-	a->ended = zenc__now();
-	retry = !a->last;
-	zenc__error_assign(&ss->error, type, msg, 0, 0, attempt);
-	if (retry) {
-		ss->status = ZENC__ST_WAITING;
-	} else {
-		ss->status = ZENC__ST_FAILED;
-		ss->ended = a->ended;
-		x->run->failed = 1;
-	}
-	zenc__fill_step_record(&r, x, ss);
-	memset(&att, 0, sizeof(att));
-	att.attempt = attempt;
-	att.status = "failed";
-	att.started = ss->started;
-	att.ended = a->ended;
-	att.error_type = type;
-	att.error_message = msg;
-	zenc__fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
-	    0)
-		zenc__warn(
-			"could not record a step attempt: %s",
-			zenc_error_last());
-	free(hooks);
-	zenc__attempt_free(a);
-	return retry;
+	return zenc__engine_attempt_lost(sl->x, &sl->x->steps[i], attempt,
+					 type, msg, retry_ok);
 }
 
 /* ---- submission */
@@ -1077,7 +976,7 @@ static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
 		!sl->no_retry && !sl->interrupted && !j->ours);
 	zenc_buf_release(&msg);
 	if (retry) {
-		double wait = ss->delay * pow(ss->backoff, attempt - 1);
+		double wait = zenc__engine_retry_wait(ss, attempt);
 		zenc__info(
 			"Step %s failed on attempt %d; retrying in %.3gs "
 			"as a new Slurm job.",
@@ -1484,23 +1383,14 @@ int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
 		return zenc__error_set(
 			ZENC_ENOTFOUND, "pipeline '%s' has no step '%s'",
 			x->p->name, m->step);
-	/* Every other step counts as done: the local orchestrator then
-	 * runs this one alone, with its supervisor, hooks and retries. */
-	for (i = 0; i < x->p->n_steps; i++)
-		if (&x->steps[i] != target)
-			x->steps[i].status = ZENC__ST_COMPLETED;
 	for (d = 0; d < target->step->n_deps; d++) {
 		zenc__stepstate *ds = &x->steps[target->step->deps[d]->index];
 		if ((rc = load_artifacts(x, ds)) < 0)
 			return rc;
 	}
-	target->attempt = (m->attempt > 0 ? m->attempt : 1) - 1;
-	x->hook_seq = target->attempt * 1000;
-	x->jobs = 1;
-	x->keep_going = 0;
-	x->eager_rows = 1;
-	zenc__orchestrate_local(x);
-	return 0;
+	/* The engine runs it here as on one machine: hooks, deadlines,
+	 * continuations and retries of raised failures. */
+	return zenc__engine_run_one(x, target, m->attempt);
 }
 
 int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
@@ -1553,13 +1443,7 @@ int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
 	if (cancel_marked(&sl))
 		sl.interrupted = 1;
 	follow(&sl);
-	zenc__run_hooks(x);
-	if (x->store->run_end(
-		    x->store, x->run->id,
-		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
-		zenc__warn(
-			"could not record the end of the run: %s",
-			zenc_error_last());
+	zenc__engine_end_run(x);
 	zenc__info(
 		"Run %s %s.", x->run->name,
 		x->run->failed ? "failed" : "completed");

@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runcfg.h"
+#include "engine_run.h"
 #include "orchestrator.h"
+#include "runcfg.h"
 
 const char *zenc_run_id(const zenc_run *run)
 {
@@ -250,7 +251,7 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	if (slurm)
 		detached = zenc__orchestrate_slurm(&x, o, m) == 1;
 	else
-		zenc__orchestrate_local(&x);
+		zenc__engine_run(&x);
 	if (detached) {
 		if (!x.quiet)
 			zenc__info("Run %s submitted; 'zenc runs show %s' "
@@ -258,12 +259,7 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 				   x.run->name, x.run->id);
 		goto joined;
 	}
-	zenc__run_hooks(&x);
-	if (x.store->run_end(x.store, x.run->id,
-			     x.run->failed ? "failed" : "completed",
-			     zenc__now()) < 0)
-		zenc__warn("could not record the end of the run: %s",
-			   zenc_error_last());
+	zenc__engine_end_run(&x);
 	if (!x.quiet)
 		zenc__log(x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
 			  "Run %s %s in %.3fs.", x.run->name,

@@ -325,7 +325,8 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->n_arts = a->n_arts;
 		a->arts = NULL;
 		a->n_arts = 0;
-		zenc__zygote_completed(x, ss);
+		if (x->place->completed)
+			x->place->completed(x, ss);
 		if (!x->quiet)
 			zenc__info("Step %s has finished in %.3fs.",
 				   ss->step->name, ss->ended - ss->started);

@@ -211,7 +211,8 @@ static void run_steps(zenc__exec *x)
 
 	sched_init(x, &sc);
 	/* The placement gets ready for the run's steps. */
-	zenc__local_open(x);
+	if (x->place->open)
+		x->place->open(x);
 	for (;;) {
 		double now, wait, next_wake = -1;
 
@@ -333,7 +334,8 @@ int zenc__engine_run(zenc__exec *x)
 		zenc__engine_flusher_start(x);
 	run_steps(x);
 	zenc__engine_flusher_stop(x);
-	zenc__local_close(x);
+	if (x->place->close)
+		x->place->close(x);
 	free(x->owed);
 	x->owed = NULL;
 	x->n_owed = x->cap_owed = 0;

@@ -135,7 +135,7 @@ static size_t resident_bytes(pid_t pid, int depth)
 
 int zenc__engine_start(zenc__exec *x, zenc__attempt *a)
 {
-	int rc = zenc__local_start(x, a);
+	int rc = x->place->start(x, a);
 
 	if (rc < 0)
 		return rc;
@@ -150,7 +150,7 @@ void zenc__engine_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 {
 	int wstatus = 0, over;
 
-	over = zenc__local_reap(x, a, &wstatus);
+	over = x->place->reap(x, a, &wstatus);
 	close(a->fd);
 	a->fd = -1;
 	a->pid = 0;
@@ -209,20 +209,20 @@ void zenc__engine_supervise(zenc__attempt **live, size_t n_live,
 		if (a->ss && a->ss->step->memory_limit && !a->kill_reason &&
 		    resident_bytes(a->pid, 0) > a->ss->step->memory_limit) {
 			a->kill_reason = ZENC__KILL_MEMORY;
-			zenc__local_kill(a, SIGKILL);
+			a->x->place->kill(a, SIGKILL);
 		}
 		if (a->deadline > 0 && now >= a->deadline && !a->kill_reason) {
 			if (a->in_hook) {
 				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
-				zenc__local_kill(a, SIGKILL);
+				a->x->place->kill(a, SIGKILL);
 			} else {
 				a->kill_reason = ZENC__KILL_TIMEOUT;
-				zenc__local_kill(a, SIGTERM);
+				a->x->place->kill(a, SIGTERM);
 				a->term_sent = 1;
 				a->kill_at = now + TERM_GRACE;
 			}
 		} else if (a->term_sent == 1 && now >= a->kill_at) {
-			zenc__local_kill(a, SIGKILL);
+			a->x->place->kill(a, SIGKILL);
 			a->term_sent = 2;
 		}
 	}
@@ -241,7 +241,7 @@ void zenc__engine_interrupt(zenc__exec *x)
 		zenc__attempt *a = x->steps[i].cur;
 		if (a && a->pid > 0 && !a->kill_reason) {
 			a->kill_reason = ZENC__KILL_CANCEL;
-			zenc__local_kill(a, SIGTERM);
+			a->x->place->kill(a, SIGTERM);
 			a->term_sent = 1;
 			a->kill_at = zenc__monotonic() + TERM_GRACE;
 		}

@@ -86,7 +86,7 @@ typedef struct zenc__stepstate {
 	size_t n_arts;
 	double started, ended, wake;
 	/* Monotonic time since which the step has been running with no
-	 * "running" row in the store (orchestrator_local.c writes that row
+	 * "running" row in the store (engine.c writes that row
 	 * late, or never when the step ends first); 0: nothing owed. */
 	double unrecorded;
 	zenc__error error;      /* the final error */
@@ -118,7 +118,7 @@ typedef struct zenc__exec {
 	double started;
 	int threads;            /* command steps run in threads (see
 				   orchestrator_local.c) */
-	/* Step rows not written yet (orchestrator_local.c). */
+	/* Step rows not written yet (engine.c). */
 	zenc__stepstate **owed;
 	size_t n_owed, cap_owed;
 	struct zenc__flusher *flusher;
@@ -127,6 +127,11 @@ typedef struct zenc__exec {
 	int eager_rows;
 	/* Forks the step children of isolation process (zygote.c). */
 	struct zenc__zygote *zygote;
+	/* The run's orchestrator (orchestrator.h), and the one that places
+	 * what the engine runs on this machine: the same, unless the run
+	 * is placed elsewhere. */
+	const struct zenc__orchestrator *orch;
+	const struct zenc__orchestrator *place;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

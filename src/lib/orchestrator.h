@@ -1,4 +1,4 @@
-/* Orchestrators: they decide when each step runs and call the executor. */
+/* Orchestrators: where the executions of a run's steps take place. */
 #ifndef ZENC_LIB_ORCHESTRATOR_H
 #define ZENC_LIB_ORCHESTRATOR_H
 
@@ -11,23 +11,6 @@
 /* Set by a signal handler (zenc_main installs one for SIGINT/SIGTERM):
  * the running steps are stopped and the run fails. */
 extern volatile sig_atomic_t zenc__interrupted;
-
-/*
- * The local orchestrator's placement of an attempt on this machine
- * (orchestrator_local.c), used by the engine's supervisor.
- */
-/* Starts a child (or thread) that runs attempt `a` from its cursor and
- * sends its events on a->fd.  0 or an error. */
-int zenc__local_start(zenc__exec *x, zenc__attempt *a);
-/* The child of `a` ended: reaps it (and what it left in its group) into
- * *wstatus; 1 when nothing can continue the attempt (a thread). */
-int zenc__local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus);
-/* Sends `sig` to the child of `a` and its group. */
-void zenc__local_kill(zenc__attempt *a, int sig);
-/* A run's steps are about to start: threads or zygote, as fits. */
-void zenc__local_open(zenc__exec *x);
-/* The run's steps are over. */
-void zenc__local_close(zenc__exec *x);
 
 /* The body of a step child: runs the attempt from its cursor, sending
  * events on `fd`, and exits.  `supervisor`: the parent it must have. */
@@ -76,19 +59,67 @@ typedef struct zenc__run_mode {
 int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 			    const zenc_run_options *o,
 			    const zenc__run_mode *m);
-/* Refuses a stack the Slurm orchestrator cannot work with (ZENC_ECONFIG). */
-int zenc__slurm_check(zenc__exec *x);
-/* Submits the run's steps as Slurm jobs and follows them to the end;
- * returns 1 when it returned at once after submission (detach). */
-int zenc__orchestrate_slurm(zenc__exec *x, const zenc_run_options *o,
-			    const zenc__run_mode *m);
-/* Joins the run of m->run_id (name, start time from the store). */
-int zenc__slurm_join(zenc__exec *x, const zenc__run_mode *m);
-/* Inside a job: runs step m->step of the joined run. */
-int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m);
-/* Inside the final job of a detached run: settles what Slurm killed and
- * sets the run's outcome. */
-int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m);
+
+/*
+ * The orchestrator interface.  An orchestrator places the executions of
+ * a run's steps somewhere and reports what became of them; the engine
+ * (engine_run.h) owns everything else: scheduling, supervision, deadlines,
+ * retries, the hook rules and every record.  run.c picks one by the flavor
+ * of the stack's orchestrator component from a table of these structs.
+ * Callbacks are only ever appended; `version` says which are there.
+ *
+ * An orchestrator places work either on this machine, one attempt at a
+ * time (start/reap/kill: the engine schedules and supervises), or
+ * elsewhere, a whole run at once (run/join: a cluster's jobs, which run
+ * the engine themselves and leave their records in the shared store).
+ * The processes the engine still runs on this machine for a run placed
+ * elsewhere (the failure hooks of a killed job, run-level hooks) are
+ * placed by the first orchestrator of the table that has `start`.
+ */
+#define ZENC__ORCHESTRATOR_VERSION 1
+
+typedef struct zenc__orchestrator {
+	/* ZENC__ORCHESTRATOR_VERSION. */
+	unsigned int version;
+	/* The flavor it serves: "local", "slurm". */
+	const char *name;
+
+	/* Refuses a stack it cannot work with (ZENC_ECONFIG); NULL: any. */
+	int (*check)(zenc__exec *x);
+
+	/* -- Placement on this machine. */
+	/* The run's steps are about to start (NULL: nothing to prepare). */
+	void (*open)(zenc__exec *x);
+	/* Starts a process (or thread) that runs attempt `a` from its
+	 * cursor and sends its events on a->fd; sets a->pid when it is a
+	 * process.  0 or an error. */
+	int (*start)(zenc__exec *x, zenc__attempt *a);
+	/* What `start` started has ended (its pipe is closed): reaps it and
+	 * whatever it left running into *wstatus.  1 when nothing can
+	 * continue the attempt (the engine then takes it as done). */
+	int (*reap)(zenc__exec *x, zenc__attempt *a, int *wstatus);
+	/* Sends `sig` to what runs attempt `a`. */
+	void (*kill)(zenc__attempt *a, int sig);
+	/* Step `ss` completed: what is placed later may read its
+	 * artifacts (NULL: nothing to do). */
+	void (*completed)(zenc__exec *x, const zenc__stepstate *ss);
+	/* The run's steps are over (NULL: nothing to release). */
+	void (*close)(zenc__exec *x);
+
+	/* -- Placement elsewhere (NULL: the engine schedules the run). */
+	/* Places the whole run and follows it to the end, telling the
+	 * engine of every attempt no job recorded; 1 when it returned at
+	 * once after placing it (detach). */
+	int (*run)(zenc__exec *x, const zenc_run_options *o,
+		   const zenc__run_mode *m);
+	/* Inside a job that `run` placed: joins run m->run_id and runs its
+	 * part of it (one step, or the end of a detached run). */
+	int (*join)(zenc__exec *x, const zenc__run_mode *m);
+} zenc__orchestrator;
+
+extern const zenc__orchestrator zenc__orchestrator_local;
+extern const zenc__orchestrator zenc__orchestrator_slurm;
+
 /* zenc runs cancel: cancels the active Slurm jobs of run `run_id` and
  * leaves a mark in `run_dir` so that whoever follows the run treats it as
  * cancelled.  *n: the jobs cancelled.  0 or an error. */

@@ -165,7 +165,7 @@ static int spawn_thread(zenc__attempt *a)
 	return 0;
 }
 
-int zenc__local_start(zenc__exec *x, zenc__attempt *a)
+static int local_start(zenc__exec *x, zenc__attempt *a)
 {
 	/* Only a step's first start: continuations and run-level hooks
 	 * (which may be C functions) are forked. */
@@ -175,7 +175,7 @@ int zenc__local_start(zenc__exec *x, zenc__attempt *a)
 	return spawn_child(x, a);
 }
 
-int zenc__local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus)
+static int local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus)
 {
 	*wstatus = 0;
 	if (a->threaded) {
@@ -198,7 +198,7 @@ int zenc__local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus)
 	return 0;
 }
 
-void zenc__local_kill(zenc__attempt *a, int sig)
+static void local_kill(zenc__attempt *a, int sig)
 {
 	/* A thread has no process of its own to signal. */
 	if (a->pid <= 0)
@@ -207,7 +207,7 @@ void zenc__local_kill(zenc__attempt *a, int sig)
 	kill(a->pid, sig);
 }
 
-void zenc__local_open(zenc__exec *x)
+static void local_open(zenc__exec *x)
 {
 	x->threads = run_threadable(x);
 	/* Isolation process forks a child per step: from the zygote, when
@@ -218,7 +218,20 @@ void zenc__local_open(zenc__exec *x)
 		zenc__zygote_start(x);
 }
 
-void zenc__local_close(zenc__exec *x)
+static void local_close(zenc__exec *x)
 {
 	zenc__zygote_stop(x);
 }
+
+const zenc__orchestrator zenc__orchestrator_local = {
+	.version = ZENC__ORCHESTRATOR_VERSION,
+	.name = "local",
+	.open = local_open,
+	.start = local_start,
+	.reap = local_reap,
+	.kill = local_kill,
+	/* The zygote holds the run as it was: it is told of each step's
+	 * artifacts, for the children it forks later. */
+	.completed = zenc__zygote_completed,
+	.close = local_close,
+};

@@ -352,7 +352,8 @@ static int is_shared_fs(long type)
 	return 0;
 }
 
-int zenc__slurm_check(zenc__exec *x)
+/* Refuses a stack whose store or artifacts not every node reaches. */
+static int slurm_check(zenc__exec *x)
 {
 	const char *store = zenc__stack_store_flavor(x->stack);
 	const char *art = zenc__stack_artifact_path(x->stack);
@@ -1238,8 +1239,10 @@ static void follow(slurm *sl)
 			x->run->failed = 1;
 }
 
-int zenc__orchestrate_slurm(
-	zenc__exec *x, const zenc_run_options *o, const zenc__run_mode *m)
+/* Submits the run's steps as Slurm jobs and follows them to the end;
+ * returns 1 when it returned at once after submission (detach). */
+static int slurm_run(zenc__exec *x, const zenc_run_options *o,
+		     const zenc__run_mode *m)
 {
 	slurm sl;
 	size_t i;
@@ -1311,7 +1314,8 @@ done:
 
 /* ---- inside the jobs */
 
-int zenc__slurm_join(zenc__exec *x, const zenc__run_mode *m)
+/* Joins the run of m->run_id (name, start time from the store). */
+static int join_run(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__run_info info;
 	const zenc__step_info *si;
@@ -1370,7 +1374,8 @@ static int load_artifacts(zenc__exec *x, zenc__stepstate *ds)
 	return 0;
 }
 
-int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
+/* Inside a job: runs step m->step of the joined run. */
+static int job_step(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__stepstate *target = NULL;
 	size_t i, d;
@@ -1393,7 +1398,9 @@ int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
 	return zenc__engine_run_one(x, target, m->attempt);
 }
 
-int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
+/* Inside the final job of a detached run: settles what Slurm killed and
+ * ends the run. */
+static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__run_info info;
 	const char *p = m->jobs ? m->jobs : "";
@@ -1452,6 +1459,26 @@ done:
 	slurm_release(&sl);
 	return rc;
 }
+
+static int slurm_join(zenc__exec *x, const zenc__run_mode *m)
+{
+	int rc;
+
+	if ((rc = join_run(x, m)) < 0)
+		return rc;
+	return m->finish ? job_finish(x, m) : job_step(x, m);
+}
+
+/* Its jobs run steps on other nodes; what the client runs itself (the
+ * hooks of a killed job, run-level hooks) is placed by the engine on this
+ * machine. */
+const zenc__orchestrator zenc__orchestrator_slurm = {
+	.version = ZENC__ORCHESTRATOR_VERSION,
+	.name = "slurm",
+	.check = slurm_check,
+	.run = slurm_run,
+	.join = slurm_join,
+};
 
 /* ---- zenc runs cancel */
 

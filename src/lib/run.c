@@ -96,6 +96,47 @@ static void step_settings(zenc__exec *x, zenc__stepstate *ss,
 						 : ZENC__DEFAULT_HOOK_TIMEOUT;
 }
 
+/*
+ * The orchestrators, picked by the flavor of the stack's orchestrator
+ * component.  The first is the default (a stack without one runs
+ * locally); the first that places attempts on this machine (`start`)
+ * places what the engine runs here for a run placed elsewhere.
+ */
+static const zenc__orchestrator *const orchestrators[] = {
+	&zenc__orchestrator_local,
+	&zenc__orchestrator_slurm,
+};
+#define N_ORCHESTRATORS (sizeof(orchestrators) / sizeof(orchestrators[0]))
+
+static int orchestrator_usable(const zenc__orchestrator *o)
+{
+	return o->version >= 1 && o->version <= ZENC__ORCHESTRATOR_VERSION;
+}
+
+static const zenc__orchestrator *orchestrator_for(const char *flavor)
+{
+	size_t i;
+
+	for (i = 0; flavor && i < N_ORCHESTRATORS; i++)
+		if (orchestrator_usable(orchestrators[i]) &&
+		    !strcmp(orchestrators[i]->name, flavor))
+			return orchestrators[i];
+	return orchestrators[0];
+}
+
+static const zenc__orchestrator *placement_for(const zenc__orchestrator *o)
+{
+	size_t i;
+
+	if (o->start)
+		return o;
+	for (i = 0; i < N_ORCHESTRATORS; i++)
+		if (orchestrator_usable(orchestrators[i]) &&
+		    orchestrators[i]->start)
+			return orchestrators[i];
+	return &zenc__orchestrator_local;
+}
+
 static char *default_run_name(const char *pipeline, double t)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -117,13 +158,12 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 {
 	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
 	const zenc_run_options *o = opts ? opts : &defaults;
-	const char *orch;
 	zenc__runcfg *cfg = NULL;
 	zenc__run_record rr;
 	char host[256] = "";
 	zenc__exec x;
 	size_t i;
-	int rc, slurm, detached = 0;
+	int rc, detached = 0;
 
 	*out = NULL;
 	memset(&x, 0, sizeof(x));
@@ -213,18 +253,21 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 		goto fail_env;
 	}
 
-	orch = zenc__stack_orchestrator_flavor(x.stack);
-	slurm = orch && !strcmp(orch, "slurm");
+	x.orch = orchestrator_for(zenc__stack_orchestrator_flavor(x.stack));
+	x.place = placement_for(x.orch);
 	if (m && m->run_id) {
-		if ((rc = zenc__slurm_join(&x, m)) < 0)
+		if (!x.orch->join) {
+			rc = zenc__error_set(ZENC_ECONFIG,
+					     "the %s orchestrator runs no jobs "
+					     "to join",
+					     x.orch->name);
 			goto fail_env;
-		rc = m->finish ? zenc__slurm_finish(&x, m)
-			       : zenc__slurm_step(&x, m);
-		if (rc < 0)
+		}
+		if ((rc = x.orch->join(&x, m)) < 0)
 			goto fail;
 		goto joined;
 	}
-	if (slurm && (rc = zenc__slurm_check(&x)) < 0)
+	if (x.orch->check && (rc = x.orch->check(&x)) < 0)
 		goto fail_env;
 
 	gethostname(host, sizeof(host) - 1);
@@ -237,7 +280,7 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	rr.host = host;
 	/* A detached run has no orchestrating process to watch: its last
 	 * Slurm job ends it. */
-	rr.pid = slurm && m && m->detach ? 0 : (long)getpid();
+	rr.pid = x.orch->run && m && m->detach ? 0 : (long)getpid();
 	rr.started = x.started;
 	if ((rc = x.store->run_begin(x.store, &rr)) < 0)
 		goto fail_env;
@@ -248,8 +291,8 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	if (!x.quiet)
 		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
 			   x.run->id, zenc_stack_name(x.stack));
-	if (slurm)
-		detached = zenc__orchestrate_slurm(&x, o, m) == 1;
+	if (x.orch->run)
+		detached = x.orch->run(&x, o, m) == 1;
 	else
 		zenc__engine_run(&x);
 	if (detached) {

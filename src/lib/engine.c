@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine_run.h"
 #include "orchestrator.h"
@@ -349,9 +350,7 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 				   a->err.exit_code, a->err.signal,
 				   a->attempt);
 		record_attempt(x, a);
-		x->run->failed = 1;
-		if (!x->keep_going)
-			x->stop = 1;
+		zenc__engine_step_failed(x);
 	}
 	zenc__attempt_free(a);
 }
@@ -449,6 +448,59 @@ int zenc__engine_attempt_lost(zenc__exec *x, zenc__stepstate *ss,
 	free(hooks);
 	zenc__attempt_free(a);
 	return retry;
+}
+
+int zenc__engine_step_failed(zenc__exec *x)
+{
+	x->run->failed = 1;
+	if (!x->keep_going)
+		x->stop = 1;
+	return !x->keep_going;
+}
+
+int zenc__engine_adopt(zenc__exec *x, zenc__stepstate *ss,
+		       const zenc__step_record *r)
+{
+	ss->attempt = r->attempts;
+	ss->started = r->started;
+	ss->ended = r->ended;
+	if (!strcmp(r->status, "completed")) {
+		ss->status = ZENC__ST_COMPLETED;
+		if (!x->quiet)
+			zenc__info("Step %s has finished in %.3fs.",
+				   ss->step->name, ss->ended - ss->started);
+		return 0;
+	}
+	ss->status = !strcmp(r->status, "failed") ? ZENC__ST_FAILED
+						  : ZENC__ST_SKIPPED;
+	zenc__error_assign(&ss->error, r->error_type, r->error_message,
+			   r->exit_code, r->signal, r->attempts);
+	if (!x->quiet && ss->status == ZENC__ST_FAILED)
+		zenc__log(ZENC_LOG_ERROR, "Step %s failed: %s: %s",
+			  ss->step->name, r->error_type ? r->error_type : "Error",
+			  r->error_message ? r->error_message : "");
+	/* A skipped step fails the run as a failed one does. */
+	return zenc__engine_step_failed(x);
+}
+
+int zenc__engine_begin_run(zenc__exec *x, int detached)
+{
+	zenc__run_record rr;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	memset(&rr, 0, sizeof(rr));
+	rr.id = x->run->id;
+	rr.name = x->run->name;
+	rr.pipeline = x->p->name;
+	rr.status = "running";
+	rr.stack = zenc_stack_name(x->stack);
+	rr.host = host;
+	/* A run nobody here follows has no process to watch: a store that
+	 * finds its process gone would mark it failed. */
+	rr.pid = detached ? 0 : (long)getpid();
+	rr.started = x->started;
+	return x->store->run_begin(x->store, &rr);
 }
 
 /* The run-level hooks for the run's outcome, recorded together. */

@@ -46,6 +46,21 @@ int zenc__engine_attempt_lost(zenc__exec *x, zenc__stepstate *ss,
 			      int attempt, const char *type, const char *msg,
 			      int retry_ok);
 
+/* Step `ss` ended in a job that recorded its outcome itself (`r`, read
+ * back from the store): the run's view of the step follows it.  Returns
+ * 1 when it failed and nothing new may start (see below). */
+int zenc__engine_adopt(zenc__exec *x, zenc__stepstate *ss,
+		       const zenc__step_record *r);
+
+/* A step failed for good: so does the run, and unless the run keeps
+ * going after a failure, nothing new starts (x->stop).  Returns 1 in that
+ * case: what was placed and has not started should be withdrawn. */
+int zenc__engine_step_failed(zenc__exec *x);
+
+/* Writes the run's record as it begins; `detached`: no process of this
+ * machine follows the run to its end (its last job ends it). */
+int zenc__engine_begin_run(zenc__exec *x, int detached);
+
 /* How long step `ss` waits before attempt `attempt` + 1. */
 double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt);
 
@@ -54,6 +69,9 @@ double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt);
 void zenc__engine_end_run(zenc__exec *x);
 
 /* ---- between the engine's files */
+
+/* The most fields of one event an executor sends on its pipe. */
+#define MAX_MSG_FIELDS 8
 
 /* A step that starts late gets its "running" row after this long. */
 #define ZENC__RUNNING_ROW_DELAY 0.1

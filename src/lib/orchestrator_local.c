@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "orchestrator.h"
+#include "orchestrator_local.h"
 
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {

@@ -413,7 +413,7 @@ static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
 		return;
 	}
 	j->settled = 1;
-	if (!x->keep_going)
+	if (zenc__engine_step_failed(x))
 		stop_pending(sl, OURS_FAILED);
 }
 
@@ -433,33 +433,7 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	    si->rec.attempts >= j->first_attempt) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
-		ss->attempt = si->rec.attempts;
-		ss->started = si->rec.started;
-		ss->ended = si->rec.ended;
-		if (!strcmp(rs, "completed")) {
-			ss->status = ZENC__ST_COMPLETED;
-			if (!x->quiet)
-				zenc__info(
-					"Step %s has finished in %.3fs.",
-					ss->step->name,
-					ss->ended - ss->started);
-			return;
-		}
-		ss->status = !strcmp(rs, "failed") ? ZENC__ST_FAILED
-						   : ZENC__ST_SKIPPED;
-		zenc__error_assign(
-			&ss->error, si->rec.error_type, si->rec.error_message,
-			si->rec.exit_code, si->rec.signal, si->rec.attempts);
-		if (!x->quiet && ss->status == ZENC__ST_FAILED)
-			zenc__log(
-				ZENC_LOG_ERROR, "Step %s failed: %s: %s",
-				ss->step->name,
-				si->rec.error_type ? si->rec.error_type
-						   : "Error",
-				si->rec.error_message ? si->rec.error_message
-						      : "");
-		x->run->failed = 1;
-		if (!x->keep_going)
+		if (zenc__engine_adopt(x, ss, &si->rec))
 			stop_pending(sl, OURS_FAILED);
 		return;
 	}

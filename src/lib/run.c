@@ -159,8 +159,6 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
 	const zenc_run_options *o = opts ? opts : &defaults;
 	zenc__runcfg *cfg = NULL;
-	zenc__run_record rr;
-	char host[256] = "";
 	zenc__exec x;
 	size_t i;
 	int rc, detached = 0;
@@ -270,19 +268,10 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	if (x.orch->check && (rc = x.orch->check(&x)) < 0)
 		goto fail_env;
 
-	gethostname(host, sizeof(host) - 1);
-	memset(&rr, 0, sizeof(rr));
-	rr.id = x.run->id;
-	rr.name = x.run->name;
-	rr.pipeline = p->name;
-	rr.status = "running";
-	rr.stack = zenc_stack_name(x.stack);
-	rr.host = host;
 	/* A detached run has no orchestrating process to watch: its last
-	 * Slurm job ends it. */
-	rr.pid = x.orch->run && m && m->detach ? 0 : (long)getpid();
-	rr.started = x.started;
-	if ((rc = x.store->run_begin(x.store, &rr)) < 0)
+	 * job ends it. */
+	detached = x.orch->run && m && m->detach;
+	if ((rc = zenc__engine_begin_run(&x, detached)) < 0)
 		goto fail_env;
 
 	if (!x.quiet)
@@ -291,10 +280,12 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	if (!x.quiet)
 		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
 			   x.run->id, zenc_stack_name(x.stack));
-	if (x.orch->run)
+	if (x.orch->run) {
 		detached = x.orch->run(&x, o, m) == 1;
-	else
+	} else {
+		detached = 0;
 		zenc__engine_run(&x);
+	}
 	if (detached) {
 		if (!x.quiet)
 			zenc__info("Run %s submitted; 'zenc runs show %s' "

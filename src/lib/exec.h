@@ -1,6 +1,7 @@
 /*
  * The run-time side of the engine: the state of a run, of each step and of
- * one attempt, and the step executor that both orchestrator modes share.
+ * one attempt, and the step executor that runs wherever an orchestrator
+ * placed an attempt.
  *
  * How an attempt runs (H2, H6-H11): the executor walks a cursor through
  * on_start hooks, the body, the outcome hooks (on_success, on_retry or

@@ -1,6 +1,8 @@
 /*
  * Running a pipeline: set-up of a run (stack, store, parameters, name),
- * the orchestrator, run-level hooks, and the records around them.
+ * the choice of its orchestrator from the table below, and handing the
+ * run to the engine (engine_run.h) or to an orchestrator that places it
+ * elsewhere.
  */
 #include <errno.h>
 #include <stdio.h>

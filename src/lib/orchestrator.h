@@ -56,6 +56,9 @@ typedef struct zenc__orchestrator {
 	unsigned int version;
 	/* The flavor it serves: "local", "slurm". */
 	const char *name;
+	/* What one placed execution is called, for people: "Slurm job"
+	 * (NULL: "job"). */
+	const char *unit;
 
 	/* Refuses a stack it cannot work with (ZENC_ECONFIG); NULL: any. */
 	int (*check)(zenc__exec *x);
@@ -88,15 +91,19 @@ typedef struct zenc__orchestrator {
 	/* Inside a job that `run` placed: joins run m->run_id and runs its
 	 * part of it (one step, or the end of a detached run). */
 	int (*join)(zenc__exec *x, const zenc__run_mode *m);
+	/* zenc runs cancel, for a run that `run` placed: cancels what is
+	 * still placed of run `run_id` (its artifacts in `run_dir`) and
+	 * leaves a mark there so that whoever follows the run treats it as
+	 * cancelled.  *n: the jobs cancelled.  0 or an error.  NULL: the
+	 * run's orchestrating process is signalled instead. */
+	int (*cancel)(const char *run_id, const char *run_dir, size_t *n);
 } zenc__orchestrator;
 
 extern const zenc__orchestrator zenc__orchestrator_local;
 extern const zenc__orchestrator zenc__orchestrator_slurm;
 
-/* zenc runs cancel: cancels the active Slurm jobs of run `run_id` and
- * leaves a mark in `run_dir` so that whoever follows the run treats it as
- * cancelled.  *n: the jobs cancelled.  0 or an error. */
-int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
-			   size_t *n);
+/* The orchestrator that serves `flavor` (the default for NULL or an
+ * unknown one), from run.c's table. */
+const zenc__orchestrator *zenc__orchestrator_for(const char *flavor);
 
 #endif

@@ -876,7 +876,9 @@ static int slurm_join(zenc__exec *x, const zenc__run_mode *m)
 const zenc__orchestrator zenc__orchestrator_slurm = {
 	.version = ZENC__ORCHESTRATOR_VERSION,
 	.name = "slurm",
+	.unit = "Slurm job",
 	.check = zenc__slurm_check,
 	.run = slurm_run,
 	.join = slurm_join,
+	.cancel = zenc__slurm_cancel_run,
 };

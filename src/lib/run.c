@@ -115,7 +115,7 @@ static int orchestrator_usable(const zenc__orchestrator *o)
 	return o->version >= 1 && o->version <= ZENC__ORCHESTRATOR_VERSION;
 }
 
-static const zenc__orchestrator *orchestrator_for(const char *flavor)
+const zenc__orchestrator *zenc__orchestrator_for(const char *flavor)
 {
 	size_t i;
 
@@ -253,7 +253,7 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 		goto fail_env;
 	}
 
-	x.orch = orchestrator_for(zenc__stack_orchestrator_flavor(x.stack));
+	x.orch = zenc__orchestrator_for(zenc__stack_orchestrator_flavor(x.stack));
 	x.place = placement_for(x.orch);
 	if (m && m->run_id) {
 		if (!x.orch->join) {

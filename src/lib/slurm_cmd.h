@@ -63,4 +63,9 @@ int zenc__slurm_final_state(const char *s);
  * sacct for those it no longer shows): updates their state. */
 void zenc__slurm_poll_jobs(zenc__sjob *st, size_t n);
 
+/* The `cancel` of the Slurm orchestrator: scancel of the run's active
+ * jobs (found by their comment), after the run's cancel mark. */
+int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
+			   size_t *n);
+
 #endif

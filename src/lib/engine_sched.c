@@ -186,7 +186,8 @@ static void settle(zenc__exec *x, struct sched *sc, size_t i)
 		sc->waiting[sc->n_waiting++] = i;
 		break;
 	case ZENC__ST_RUNNING:
-		if (ss->cur && (ss->cur->pid > 0 || ss->cur->threaded)) {
+		/* Placed somewhere that reports on a pipe: supervised. */
+		if (ss->cur && ss->cur->fd >= 0) {
 			zenc__array_grow((void **)&sc->live, &sc->cap_live,
 					 sc->n_live + 1, sizeof(*sc->live));
 			sc->live[sc->n_live++] = ss->cur;

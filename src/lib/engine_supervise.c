@@ -199,10 +199,11 @@ void zenc__engine_supervise(zenc__attempt **live, size_t n_live,
 	now = zenc__monotonic();
 	for (i = 0; i < n_live; i++) {
 		zenc__attempt *a = live[i];
-		/* The zygote reaps its children: one that said it is done
-		 * counts as ended, its exit is not waited for. */
+		/* A process that someone else reaps (the placement says
+		 * so) counts as ended once it said it is done: its exit is
+		 * not waited for. */
 		if (pfds[i].revents &&
-		    (drain(a) || (a->done && a->from_zygote))) {
+		    (drain(a) || (a->done && a->done_is_end))) {
 			a->term_sent = -1; /* marks "ended" for the caller */
 			continue;
 		}

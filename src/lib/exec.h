@@ -181,6 +181,10 @@ typedef struct zenc__attempt {
 	 * from the zygote (zygote.c), whose child is then reaped by it. */
 	int spawns;
 	int from_zygote;
+	/* Set by the placement: what runs the attempt is reaped by someone
+	 * else, so its "done" event is its end and the supervisor need not
+	 * wait for its pipe to close. */
+	int done_is_end;
 } zenc__attempt;
 
 #define ZENC__KILL_TIMEOUT 1

@@ -47,9 +47,12 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
 				       strerror(errno));
 	a->from_zygote = 0;
+	a->done_is_end = 0;
 	if (a->spawns++ == 0 && a->cur.phase == ZENC__PH_START &&
 	    (pid = zenc__zygote_spawn(x, a, fds[1])) > 0) {
 		a->from_zygote = 1;
+		/* The zygote reaps its children. */
+		a->done_is_end = 1;
 		goto started;
 	}
 	fflush(NULL);
@@ -193,6 +196,7 @@ static int local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus)
 		while (waitpid(a->pid, wstatus, 0) < 0 && errno == EINTR)
 			;
 	a->from_zygote = 0;
+	a->done_is_end = 0;
 	/* Anything the step left running in its group goes with it. */
 	kill(-a->pid, SIGKILL);
 	return 0;

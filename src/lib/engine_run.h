@@ -90,7 +90,8 @@ void zenc__engine_flusher_start(zenc__exec *x);
 void zenc__engine_flusher_stop(zenc__exec *x);
 
 /* Starts a process (or thread) for attempt `a` from its cursor, through
- * the run's placement; counts it in x->running.  0 or an error. */
+ * the run's placement; counts it in x->running.  0, 1 when it ran in
+ * this thread to its end (isolation none), or an error. */
 int zenc__engine_start(zenc__exec *x, zenc__attempt *a);
 /* Polls the live attempts once, for at most `max_wait` seconds: reads
  * their events, enforces deadlines and memory limits.  An attempt whose
@@ -101,8 +102,8 @@ void zenc__engine_supervise(zenc__attempt **live, size_t n_live,
  * the attempt is not done; a->done once it is.  *n_cont counts the
  * continuations (bounded). */
 void zenc__engine_ended(zenc__exec *x, zenc__attempt *a, int *n_cont);
-/* Walks attempt `a` to its end under supervision (or in this process
- * under isolation none). */
+/* Walks attempt `a` to its end under supervision (or in this thread
+ * under isolation none, where the placement runs it at once). */
 void zenc__engine_walk(zenc__exec *x, zenc__attempt *a);
 /* The run was interrupted: the running attempts are stopped. */
 void zenc__engine_interrupt(zenc__exec *x);

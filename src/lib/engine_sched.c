@@ -30,17 +30,20 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 	zenc__engine_started_row(x, ss);
 	a = zenc__engine_new_attempt(x, ss);
 	ss->cur = a;
-	if (x->isolation == ZENC_ISOLATION_NONE) {
-		zenc__attempt_exec(a, -1);
+	switch (zenc__engine_start(x, a)) {
+	case 0:
+		return; /* the supervisor follows it */
+	case 1:
+		/* It ran here, to its end (isolation none). */
 		zenc__engine_finish_attempt(x, a);
 		return;
-	}
-	if (zenc__engine_start(x, a) < 0) {
+	default:
 		zenc__error_assign(&a->err, "SpawnError", zenc_error_last(), 0,
 				   0, a->attempt);
 		a->failed = 1;
 		a->last = 1;
 		zenc__engine_finish_attempt(x, a);
+		return;
 	}
 }
 /* The scheduler's bookkeeping: how many dependencies of each step are not

@@ -137,7 +137,7 @@ int zenc__engine_start(zenc__exec *x, zenc__attempt *a)
 {
 	int rc = x->place->start(x, a);
 
-	if (rc < 0)
+	if (rc != 0)
 		return rc;
 	a->deadline = 0;
 	a->kill_reason = 0;
@@ -253,12 +253,8 @@ void zenc__engine_walk(zenc__exec *x, zenc__attempt *a)
 {
 	int conts = 0;
 
-	if (x->isolation == ZENC_ISOLATION_NONE) {
-		zenc__attempt_exec(a, -1);
-		return;
-	}
-	if (zenc__engine_start(x, a) < 0)
-		return;
+	if (zenc__engine_start(x, a) != 0)
+		return; /* it ran here to its end, or could not start */
 	while (!a->done) {
 		zenc__engine_supervise(&a, 1, 1.0);
 		if (a->term_sent == -1) {

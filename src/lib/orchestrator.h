@@ -68,7 +68,8 @@ typedef struct zenc__orchestrator {
 	void (*open)(zenc__exec *x);
 	/* Starts a process (or thread) that runs attempt `a` from its
 	 * cursor and sends its events on a->fd; sets a->pid when it is a
-	 * process.  0 or an error. */
+	 * process.  0, an error, or 1 when it ran the attempt in the
+	 * calling thread to its end (nothing to supervise). */
 	int (*start)(zenc__exec *x, zenc__attempt *a);
 	/* What `start` started has ended (its pipe is closed): reaps it and
 	 * whatever it left running into *wstatus.  1 when nothing can

@@ -170,6 +170,12 @@ static int spawn_thread(zenc__attempt *a)
 
 static int local_start(zenc__exec *x, zenc__attempt *a)
 {
+	/* Isolation none: no process, no supervisor; a command the step
+	 * runs enforces the step's deadline itself. */
+	if (x->isolation == ZENC_ISOLATION_NONE) {
+		zenc__attempt_exec(a, -1);
+		return 1;
+	}
 	/* Only a step's first start: continuations and run-level hooks
 	 * (which may be C functions) are forked. */
 	if (x->threads && a->ss && a->cur.phase == ZENC__PH_START &&

@@ -35,7 +35,8 @@ int cmd_runs_cancel(int argc, char **argv)
 	zenc__run_info info = {0};
 	zenc__store *store = NULL;
 	zenc_stack *stack = NULL;
-	const char *run = NULL, *stack_name = NULL, *orch;
+	const char *run = NULL, *stack_name = NULL;
+	const zenc__orchestrator *orch;
 	char host[256] = "";
 	char *run_dir = NULL;
 	size_t n = 0;
@@ -84,17 +85,18 @@ int cmd_runs_cancel(int argc, char **argv)
 			stack = own;
 		}
 	}
-	orch = zenc__stack_orchestrator_flavor(stack);
-	if (orch && !strcmp(orch, "slurm")) {
+	orch = zenc__orchestrator_for(zenc__stack_orchestrator_flavor(stack));
+	if (orch->cancel) {
 		run_dir = zenc__asprintf(
 			"%s/%s", zenc__stack_artifact_path(stack), info.rec.id);
-		if (zenc__slurm_cancel_run(info.rec.id, run_dir, &n) < 0) {
+		if (orch->cancel(info.rec.id, run_dir, &n) < 0) {
 			cli_error("%s", zenc_error_last());
 			rc = ZENC_EXIT_ENV;
 			goto done;
 		}
-		printf("Cancelled %zu Slurm job%s of run '%s' (%s).\n", n,
-		       n == 1 ? "" : "s", info.rec.name, info.rec.id);
+		printf("Cancelled %zu %s%s of run '%s' (%s).\n", n,
+		       orch->unit ? orch->unit : "job", n == 1 ? "" : "s",
+		       info.rec.name, info.rec.id);
 		rc = ZENC_EXIT_OK;
 		goto done;
 	}

@@ -1,6 +1,7 @@
 /*
  * The run-time side of the engine: the state of a run, of each step and of
- * one attempt, and the step executor that both orchestrator modes share.
+ * one attempt, and the step executor that runs wherever an orchestrator
+ * placed an attempt.
  *
  * How an attempt runs (H2, H6-H11): the executor walks a cursor through
  * on_start hooks, the body, the outcome hooks (on_success, on_retry or
@@ -86,7 +87,7 @@ typedef struct zenc__stepstate {
 	size_t n_arts;
 	double started, ended, wake;
 	/* Monotonic time since which the step has been running with no
-	 * "running" row in the store (orchestrator_local.c writes that row
+	 * "running" row in the store (engine.c writes that row
 	 * late, or never when the step ends first); 0: nothing owed. */
 	double unrecorded;
 	zenc__error error;      /* the final error */
@@ -118,7 +119,7 @@ typedef struct zenc__exec {
 	double started;
 	int threads;            /* command steps run in threads (see
 				   orchestrator_local.c) */
-	/* Step rows not written yet (orchestrator_local.c). */
+	/* Step rows not written yet (engine.c). */
 	zenc__stepstate **owed;
 	size_t n_owed, cap_owed;
 	struct zenc__flusher *flusher;
@@ -127,6 +128,11 @@ typedef struct zenc__exec {
 	int eager_rows;
 	/* Forks the step children of isolation process (zygote.c). */
 	struct zenc__zygote *zygote;
+	/* The run's orchestrator (orchestrator.h), and the one that places
+	 * what the engine runs on this machine: the same, unless the run
+	 * is placed elsewhere. */
+	const struct zenc__orchestrator *orch;
+	const struct zenc__orchestrator *place;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */
@@ -175,6 +181,10 @@ typedef struct zenc__attempt {
 	 * from the zygote (zygote.c), whose child is then reaped by it. */
 	int spawns;
 	int from_zygote;
+	/* Set by the placement: what runs the attempt is reaped by someone
+	 * else, so its "done" event is its end and the supervisor need not
+	 * wait for its pipe to close. */
+	int done_is_end;
 } zenc__attempt;
 
 #define ZENC__KILL_TIMEOUT 1

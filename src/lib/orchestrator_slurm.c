@@ -2,64 +2,30 @@
  * The Slurm orchestrator (docs/slurm.md): each step of a run is one Slurm
  * job, and the whole DAG is submitted up front with afterok dependencies.
  * A job runs the same program's hidden `__step` subcommand, which joins
- * the run, loads its inputs from the store and runs that one step under
- * the local supervisor (so hooks, deadlines, H8 continuations and retries
- * of raised failures behave as on one machine).
+ * the run, loads its inputs from the store and has the engine run that
+ * one step on the job's node (so hooks, deadlines, continuations of dead
+ * processes and retries of raised failures behave as on one machine).
  *
  * The client follows the jobs with one squeue per poll.  A job that Slurm
- * killed (time limit, memory, scancel, node failure) never ran its failure
- * hooks: the client runs them in a fork of itself, records the failure,
- * and resubmits the step (and the descendants Slurm cancelled with it)
- * while it has retries left.  With --detach, a last job (afterany on all)
- * runs `__finish`, which does the same settling without retries and ends
- * the run.
+ * killed (time limit, memory, scancel, node failure) never ran its
+ * failure hooks: the client hands the attempt to the engine, which runs
+ * them on this machine and records the failure, and resubmits the step
+ * (and the descendants Slurm cancelled with it) while it has retries
+ * left.  With --detach, a last job (afterany on all) runs `__finish`,
+ * which does the same settling without retries and ends the run.
+ * Talking to Slurm itself is slurm_cmd.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec.h"
+#include "engine_run.h"
 #include "orchestrator.h"
-
-extern char **environ;
-
-#define CANCEL_MARK ".cancelled"
-/* A job id squeue, scontrol and sacct all stop knowing is given up on
- * after this many polls. */
-#define MAX_UNKNOWN 20
-
-typedef struct slurm_cfg {
-	char *partition;
-	char *account;
-	char **extra;
-	size_t n_extra;
-	int single_node;
-	double poll;
-} slurm_cfg;
-
-/* What the client knows of one step's job. */
-typedef struct sjob {
-	long job;          /* the current job; 0: none */
-	int first_attempt; /* the attempt the current job starts with */
-	char state[32];    /* as Slurm last said */
-	char reason[64];
-	int seen_running;
-	int need_submit;
-	int settled;
-	int ours;    /* cancelled by the client: OURS_* */
-	int unknown; /* polls in a row with no answer */
-} sjob;
+#include "slurm_cmd.h"
 
 #define OURS_FAILED 1      /* the run failed: not started, so skipped */
 #define OURS_INTERRUPTED 2 /* interrupted or cancelled */
@@ -67,453 +33,35 @@ typedef struct sjob {
 typedef struct slurm {
 	zenc__exec *x;
 	const zenc_run_options *o;
-	slurm_cfg cfg;
+	zenc__slurm_cfg cfg;
 	char **entry; /* argv prefix that runs this program */
-	sjob *st;
+	zenc__sjob *st;
 	size_t *topo;
 	int interrupted; /* zenc__interrupted or `zenc runs cancel` */
 	int no_retry;    /* __finish: nobody is left to resubmit */
 } slurm;
 
-/* ---- small helpers */
-
-static void strv_push(char ***v, size_t *n, size_t *cap, const char *s)
-{
-	zenc__array_grow((void **)v, cap, *n + 2, sizeof(**v));
-	(*v)[(*n)++] = zenc__strdup(s);
-	(*v)[*n] = NULL;
-}
-
-static void strv_free(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void cfg_release(slurm_cfg *c)
-{
-	size_t i;
-
-	free(c->partition);
-	free(c->account);
-	for (i = 0; i < c->n_extra; i++)
-		free(c->extra[i]);
-	free(c->extra);
-	memset(c, 0, sizeof(*c));
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
-	    !strcmp(v, "on"))
-		*out = 1;
-	else if (
-		!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") ||
-		!strcmp(v, "off"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-/* The orchestrator component's keys, read from the stack's configuration
- * (the stack object only keeps what the engine asks of every flavor). */
-static int cfg_load(slurm_cfg *c, const zenc_stack *stack)
-{
-	zenc__stacks cfg = ZENC__STACKS_INIT;
-	const zenc__stack_def *def;
-	const zenc__component *comp = NULL;
-	const char *name = zenc__stack_component_name(stack, "orchestrator");
-	zenc_buf b = ZENC_BUF_INIT;
-	const char *v;
-	size_t i;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	c->poll = 0.5;
-	if ((rc = zenc__stacks_read(&cfg)) < 0)
-		return rc;
-	def = zenc__stacks_stack(&cfg, zenc_stack_name(stack));
-	if (def && name)
-		comp = zenc__stacks_component(
-			&cfg, ZENC__KIND_ORCHESTRATOR, name);
-	for (i = 0; comp && i < comp->n; i++) {
-		const char *k = comp->keys[i];
-		zenc_buf_clear(&b);
-		if ((rc = zenc__secret_resolve(&b, comp->values[i])) < 0)
-			goto done;
-		v = zenc_buf_cstr(&b);
-		if (!strcmp(k, "partition") && *v) {
-			c->partition = zenc__strdup(v);
-		} else if (!strcmp(k, "account") && *v) {
-			c->account = zenc__strdup(v);
-		} else if (!strcmp(k, "extra_args")) {
-			const char *p = v;
-			while (*p) {
-				size_t n;
-				while (*p == ' ' || *p == '\t')
-					p++;
-				n = strcspn(p, " \t");
-				if (!n)
-					break;
-				c->extra = zenc__realloc(
-					c->extra,
-					(c->n_extra + 1) * sizeof(*c->extra));
-				c->extra[c->n_extra++] = zenc__strndup(p, n);
-				p += n;
-			}
-		} else if (!strcmp(k, "single_node")) {
-			if (parse_bool(v, &c->single_node) < 0) {
-				rc = zenc__error_set(
-					ZENC_ECONFIG,
-					"invalid single_node '%s' of "
-					"orchestrator '%s' (true or false)",
-					v, name);
-				goto done;
-			}
-		} else if (!strcmp(k, "poll_interval")) {
-			if (zenc__parse_duration(v, &c->poll) < 0 ||
-			    c->poll <= 0) {
-				rc = zenc__error_set(
-					ZENC_ECONFIG,
-					"invalid poll_interval '%s' of "
-					"orchestrator '%s'",
-					v, name);
-				goto done;
-			}
-		}
-	}
-	rc = 0;
-done:
-	zenc_buf_release(&b);
-	zenc__stacks_release(&cfg);
-	if (rc < 0)
-		cfg_release(c);
-	return rc;
-}
-
-/*
- * Runs argv (searched in PATH) with standard output into `out` and
- * standard error into `err` (either may be NULL: discarded).  Returns the
- * exit status (0-255), or -1 when it could not be run (err says why).
- */
-static int run_capture(char *const *argv, zenc_buf *out, zenc_buf *err)
-{
-	posix_spawn_file_actions_t fa;
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, rc = -1;
-	struct pollfd pf[2];
-	pid_t pid;
-
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-		if (err)
-			zenc_buf_printf(
-				err, "cannot create a pipe: %s",
-				strerror(errno));
-		goto done;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	if (rc != 0) {
-		if (err)
-			zenc_buf_printf(
-				err, "cannot run '%s': %s", argv[0],
-				strerror(rc));
-		rc = -1;
-		goto done;
-	}
-	pf[0].fd = po[0];
-	pf[1].fd = pe[0];
-	pf[0].events = pf[1].events = POLLIN;
-	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-		char chunk[4096];
-		int k;
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (k = 0; k < 2; k++) {
-			ssize_t r;
-			zenc_buf *dst = k == 0 ? out : err;
-			if (pf[k].fd < 0 || !pf[k].revents)
-				continue;
-			r = read(pf[k].fd, chunk, sizeof(chunk));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				close(pf[k].fd);
-				pf[k].fd = -1;
-				continue;
-			}
-			if (dst)
-				zenc_buf_put(dst, chunk, (size_t)r);
-		}
-	}
-	po[0] = pe[0] = -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status))
-		rc = WEXITSTATUS(status);
-	else
-		rc = 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-done:
-	if (po[0] >= 0)
-		close(po[0]);
-	if (po[1] >= 0)
-		close(po[1]);
-	if (pe[0] >= 0)
-		close(pe[0]);
-	if (pe[1] >= 0)
-		close(pe[1]);
-	return rc;
-}
-
-/* Appends `s` quoted for /bin/sh. */
-static void sh_quote(zenc_buf *b, const char *s)
-{
-	zenc_buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			zenc_buf_puts(b, "'\\''");
-		else
-			zenc_buf_putc(b, *s);
-	}
-	zenc_buf_putc(b, '\'');
-}
-
-static void trim(zenc_buf *b)
-{
-	while (b->len &&
-	       (b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == ' '))
-		b->ptr[--b->len] = '\0';
-}
-
-static int scancel(const long *ids, size_t n)
-{
-	char **argv = NULL;
-	size_t na = 0, cap = 0, i;
-	char num[32];
-	zenc_buf err = ZENC_BUF_INIT;
-	int rc;
-
-	if (!n)
-		return 0;
-	strv_push(&argv, &na, &cap, "scancel");
-	for (i = 0; i < n; i++) {
-		snprintf(num, sizeof(num), "%ld", ids[i]);
-		strv_push(&argv, &na, &cap, num);
-	}
-	rc = run_capture(argv, NULL, &err);
-	if (rc != 0) {
-		trim(&err);
-		zenc__warn("scancel failed: %s", zenc_buf_cstr(&err));
-	}
-	zenc_buf_release(&err);
-	strv_free(argv);
-	return rc == 0 ? 0 : -1;
-}
-
-/* ---- the stack check */
-
-/* File systems that every node of a cluster can mount. */
-static int is_shared_fs(long type)
-{
-	static const long shared[] = {
-		0x6969,           /* nfs */
-		0x517B,           /* smb */
-		(long)0xFE534D42, /* smb2 */
-		(long)0xFF534D42, /* cifs */
-		0x0BD00BD0,       /* lustre */
-		0x47504653,       /* gpfs */
-		0x00C36400,       /* ceph */
-		0x19830326,       /* beegfs */
-		0x65735546,       /* fuse (glusterfs, ...) */
-		0x5346414F,       /* afs */
-		0x7461636F,       /* ocfs2 */
-		0x01161970,       /* gfs2 */
-		(long)0xAAD7AAEA, /* panfs */
-		0x01021997,       /* 9p */
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
-		if ((type & 0xffffffffL) == (shared[i] & 0xffffffffL))
-			return 1;
-	return 0;
-}
-
-int zenc__slurm_check(zenc__exec *x)
-{
-	const char *store = zenc__stack_store_flavor(x->stack);
-	const char *art = zenc__stack_artifact_path(x->stack);
-	const char *name = zenc__stack_component_name(x->stack, "orchestrator");
-	struct statfs sf;
-	slurm_cfg c;
-	int rc;
-
-	if ((rc = cfg_load(&c, x->stack)) < 0)
-		return rc;
-	if (c.single_node)
-		goto done;
-	if (!store || !strcmp(store, "sqlite")) {
-		rc = zenc__error_set(
-			ZENC_ECONFIG,
-			"the slurm orchestrator needs a metadata store that "
-			"every node reaches (postgres), and stack '%s' uses "
-			"sqlite; set single_node=true on orchestrator '%s' "
-			"for a one-machine cluster",
-			zenc_stack_name(x->stack), name);
-		goto done;
-	}
-	if (!art || !strncmp(art, "/tmp/", 5) || !strcmp(art, "/tmp") ||
-	    !strncmp(art, "/var/tmp/", 9) || !strncmp(art, "/dev/shm/", 9) ||
-	    statfs(art, &sf) < 0 || !is_shared_fs((long)sf.f_type)) {
-		rc = zenc__error_set(
-			ZENC_ECONFIG,
-			"the slurm orchestrator needs an artifact store on a "
-			"file system every node mounts (NFS, Lustre, GPFS, "
-			"...), and '%s' is local; set single_node=true on "
-			"orchestrator '%s' for a one-machine cluster",
-			art ? art : "", name);
-		goto done;
-	}
-done:
-	cfg_release(&c);
-	return rc;
-}
-
 /* ---- records */
 
 static void skip_step(slurm *sl, size_t i, const char *why)
 {
-	zenc__stepstate *ss = &sl->x->steps[i];
-
-	ss->status = ZENC__ST_SKIPPED;
 	sl->st[i].settled = 1;
 	sl->st[i].need_submit = 0;
-	if (!sl->x->quiet)
-		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
-	zenc__record_step(sl->x, ss);
-}
-
-/* ---- failure hooks for a job that Slurm killed */
-
-/*
- * Walks the attempt's cursor (at its outcome hooks) to the end in forked
- * children of this process, as the local supervisor does for a step that
- * died: each hook has its deadline, and a hook that kills its process
- * only ends that hook (H8, H9, H11).
- */
-static void supervise_hooks(zenc__exec *x, zenc__attempt *a)
-{
-	int conts = 0;
-
-	if (x->isolation == ZENC_ISOLATION_NONE) {
-		zenc__attempt_exec(a, -1);
-		return;
-	}
-	if (zenc__spawn(x, a) < 0)
-		return;
-	while (!a->done) {
-		for (;;) {
-			struct pollfd pf = {a->fd, POLLIN, 0};
-			double wait = 1.0, now = zenc__monotonic();
-			if (a->deadline > 0 && a->deadline - now < wait)
-				wait = a->deadline - now;
-			if (wait < 0)
-				wait = 0;
-			poll(&pf, 1, (int)ceil(wait * 1000));
-			if (pf.revents && zenc__drain(a))
-				break;
-			if (a->deadline > 0 &&
-			    zenc__monotonic() >= a->deadline &&
-			    !a->kill_reason) {
-				a->kill_reason = ZENC__KILL_HOOK_TIMEOUT;
-				kill(-a->pid, SIGKILL);
-				kill(a->pid, SIGKILL);
-			}
-		}
-		/* Reaps it and forks the continuation, if any. */
-		zenc__child_ended(x, a, &conts);
-	}
+	/* Written at once: the client may be gone before a batch. */
+	zenc__engine_skip(sl->x, &sl->x->steps[i], why, 1);
 }
 
 /*
  * Step `i`'s attempt `attempt` was killed by Slurm (or its job ended
- * without recording it): runs its on_retry or on_failure hooks and its
- * on_end hooks here, and records the attempt.  Returns 1 when the step
- * will be retried.
+ * without recording it): the engine runs its on_retry or on_failure hooks
+ * and its on_end hooks here, and records the attempt.  Returns 1 when the
+ * step will be retried.
  */
-static int settle_killed(
-	slurm *sl,
-	size_t i,
-	int attempt,
-	const char *type,
-	const char *msg,
-	int retry_ok)
+static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
+			 const char *msg, int retry_ok)
 {
-	zenc__exec *x = sl->x;
-	zenc__stepstate *ss = &x->steps[i];
-	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
-	zenc__attempt_record att;
-	zenc__hook_record *hooks;
-	zenc__step_record r;
-	int retry;
-
-	a->x = x;
-	a->ss = ss;
-	a->fd = -1;
-	a->attempt = attempt;
-	a->last = !retry_ok || attempt > ss->max_retries;
-	a->started = ss->started;
-	a->failed = 1;
-	zenc__error_assign(&a->err, type, msg, 0, 0, attempt);
-	a->cur.phase = ZENC__PH_OUTCOME;
-	a->cur.ev = a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
-	a->cur.idx = 0;
-	ss->attempt = attempt;
-	if (!x->quiet)
-		zenc__info("Step %s failed: %s: %s", ss->step->name, type, msg);
-	/* After anything the job itself recorded for earlier attempts. */
-	x->hook_seq = attempt * 1000 - 100;
-	supervise_hooks(x, a);
-	a->ended = zenc__now();
-	retry = !a->last;
-	zenc__error_assign(&ss->error, type, msg, 0, 0, attempt);
-	if (retry) {
-		ss->status = ZENC__ST_WAITING;
-	} else {
-		ss->status = ZENC__ST_FAILED;
-		ss->ended = a->ended;
-		x->run->failed = 1;
-	}
-	zenc__fill_step_record(&r, x, ss);
-	memset(&att, 0, sizeof(att));
-	att.attempt = attempt;
-	att.status = "failed";
-	att.started = ss->started;
-	att.ended = a->ended;
-	att.error_type = type;
-	att.error_message = msg;
-	zenc__fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
-	    0)
-		zenc__warn(
-			"could not record a step attempt: %s",
-			zenc_error_last());
-	free(hooks);
-	zenc__attempt_free(a);
-	return retry;
+	return zenc__engine_attempt_lost(sl->x, &sl->x->steps[i], attempt,
+					 type, msg, retry_ok);
 }
 
 /* ---- submission */
@@ -530,10 +78,10 @@ static char **make_entry(const zenc__run_mode *m)
 	for (i = 0; e[i]; i++) {
 		if (!strcmp(e[i], "/proc/self/exe")) {
 			char *p = realpath("/proc/self/exe", NULL);
-			strv_push(&v, &n, &cap, p ? p : e[i]);
+			zenc__strv_push(&v, &n, &cap, p ? p : e[i]);
 			free(p);
 		} else {
-			strv_push(&v, &n, &cap, e[i]);
+			zenc__strv_push(&v, &n, &cap, e[i]);
 		}
 	}
 	return v;
@@ -547,116 +95,36 @@ static void common_args(slurm *sl, char ***v, size_t *n, size_t *cap)
 	char num[32];
 	size_t i;
 
-	strv_push(v, n, cap, "--run-id");
-	strv_push(v, n, cap, sl->x->run->id);
-	strv_push(v, n, cap, "--stack");
-	strv_push(v, n, cap, zenc_stack_name(sl->x->stack));
+	zenc__strv_push(v, n, cap, "--run-id");
+	zenc__strv_push(v, n, cap, sl->x->run->id);
+	zenc__strv_push(v, n, cap, "--stack");
+	zenc__strv_push(v, n, cap, zenc_stack_name(sl->x->stack));
 	if (o && o->config_path) {
 		char *p = realpath(o->config_path, NULL);
-		strv_push(v, n, cap, "--config");
-		strv_push(v, n, cap, p ? p : o->config_path);
+		zenc__strv_push(v, n, cap, "--config");
+		zenc__strv_push(v, n, cap, p ? p : o->config_path);
 		free(p);
 	}
 	for (i = 0; o && o->params && o->params[i]; i++) {
-		strv_push(v, n, cap, "--param");
-		strv_push(v, n, cap, o->params[i]);
+		zenc__strv_push(v, n, cap, "--param");
+		zenc__strv_push(v, n, cap, o->params[i]);
 	}
 	if (o && o->retries >= 0) {
 		snprintf(num, sizeof(num), "%d", o->retries);
-		strv_push(v, n, cap, "--retries");
-		strv_push(v, n, cap, num);
+		zenc__strv_push(v, n, cap, "--retries");
+		zenc__strv_push(v, n, cap, num);
 	}
 	if (o && o->hook_failure >= 0) {
-		strv_push(v, n, cap, "--hook-failure");
-		strv_push(
+		zenc__strv_push(v, n, cap, "--hook-failure");
+		zenc__strv_push(
 			v, n, cap,
 			o->hook_failure == ZENC_HOOK_FAILURE_FAIL ? "fail"
 								  : "warn");
 	}
 	if (sl->x->isolation == ZENC_ISOLATION_NONE) {
-		strv_push(v, n, cap, "--isolation");
-		strv_push(v, n, cap, "none");
+		zenc__strv_push(v, n, cap, "--isolation");
+		zenc__strv_push(v, n, cap, "none");
 	}
-}
-
-/* `sbatch ... --wrap 'exec CMD'`: 0 and *job, or -1 with *why set. */
-static int sbatch(
-	slurm *sl,
-	const char *jobname,
-	const char *comment,
-	const char *outdir,
-	const char *dependency,
-	const char *const *extra,
-	char **cmd,
-	long *job,
-	zenc_buf *why)
-{
-	char **argv = NULL;
-	size_t n = 0, cap = 0, i;
-	zenc_buf wrap = ZENC_BUF_INIT, out = ZENC_BUF_INIT, opt = ZENC_BUF_INIT;
-	char *end;
-	int rc;
-
-	strv_push(&argv, &n, &cap, "sbatch");
-	strv_push(&argv, &n, &cap, "--parsable");
-	strv_push(&argv, &n, &cap, "--job-name");
-	strv_push(&argv, &n, &cap, jobname);
-	strv_push(&argv, &n, &cap, "--comment");
-	strv_push(&argv, &n, &cap, comment);
-	zenc_buf_printf(&opt, "%s/slurm.%%j.out", outdir);
-	strv_push(&argv, &n, &cap, "-o");
-	strv_push(&argv, &n, &cap, opt.ptr);
-	zenc_buf_clear(&opt);
-	zenc_buf_printf(&opt, "%s/slurm.%%j.err", outdir);
-	strv_push(&argv, &n, &cap, "-e");
-	strv_push(&argv, &n, &cap, opt.ptr);
-	if (dependency && *dependency) {
-		zenc_buf_clear(&opt);
-		zenc_buf_printf(&opt, "--dependency=%s", dependency);
-		strv_push(&argv, &n, &cap, opt.ptr);
-	}
-	strv_push(&argv, &n, &cap, "--kill-on-invalid-dep=yes");
-	if (sl->cfg.partition) {
-		strv_push(&argv, &n, &cap, "--partition");
-		strv_push(&argv, &n, &cap, sl->cfg.partition);
-	}
-	if (sl->cfg.account) {
-		strv_push(&argv, &n, &cap, "--account");
-		strv_push(&argv, &n, &cap, sl->cfg.account);
-	}
-	for (i = 0; extra && extra[i]; i++)
-		strv_push(&argv, &n, &cap, extra[i]);
-	for (i = 0; i < sl->cfg.n_extra; i++)
-		strv_push(&argv, &n, &cap, sl->cfg.extra[i]);
-	zenc_buf_puts(&wrap, "exec");
-	for (i = 0; cmd[i]; i++) {
-		zenc_buf_putc(&wrap, ' ');
-		sh_quote(&wrap, cmd[i]);
-	}
-	strv_push(&argv, &n, &cap, "--wrap");
-	strv_push(&argv, &n, &cap, wrap.ptr);
-	rc = run_capture(argv, &out, why);
-	if (rc == 0) {
-		errno = 0;
-		*job = strtol(zenc_buf_cstr(&out), &end, 10);
-		if (errno || end == out.ptr || *job <= 0) {
-			zenc_buf_printf(
-				why, "unexpected sbatch output '%s'",
-				zenc_buf_cstr(&out));
-			rc = -1;
-		}
-	} else if (rc > 0) {
-		trim(why);
-		if (!why->len)
-			zenc_buf_printf(why, "sbatch exited with code %d", rc);
-		rc = -1;
-	}
-	trim(why);
-	strv_free(argv);
-	zenc_buf_release(&wrap);
-	zenc_buf_release(&out);
-	zenc_buf_release(&opt);
-	return rc == 0 ? 0 : -1;
 }
 
 /* Resources of a step's job: a time limit that holds every attempt (the
@@ -671,7 +139,7 @@ static void step_resources(
 	char opt[64];
 	int k;
 
-	strv_push(v, n, cap, "--cpus-per-task=1");
+	zenc__strv_push(v, n, cap, "--cpus-per-task=1");
 	if (ss->timeout > 0) {
 		double secs = 60; /* set-up and hooks */
 		long minutes;
@@ -684,12 +152,12 @@ static void step_resources(
 		snprintf(
 			opt, sizeof(opt), "--time=%ld",
 			minutes < 1 ? 1 : minutes);
-		strv_push(v, n, cap, opt);
+		zenc__strv_push(v, n, cap, opt);
 	}
 	if (ss->step->memory_limit) {
 		size_t mb = (ss->step->memory_limit + (1 << 20) - 1) >> 20;
 		snprintf(opt, sizeof(opt), "--mem=%zu", mb);
-		strv_push(v, n, cap, opt);
+		zenc__strv_push(v, n, cap, opt);
 	}
 }
 
@@ -702,26 +170,26 @@ static int submit_step(
 {
 	zenc__exec *x = sl->x;
 	zenc__stepstate *ss = &x->steps[i];
-	sjob *j = &sl->st[i];
+	zenc__sjob *j = &sl->st[i];
 	char **cmd = NULL, **extra = NULL;
 	size_t n = 0, cap = 0, ne = 0, cape = 0, k;
 	char *name, *comment, *outdir, num[32];
 	int rc;
 
 	for (k = 0; sl->entry[k]; k++)
-		strv_push(&cmd, &n, &cap, sl->entry[k]);
-	strv_push(&cmd, &n, &cap, "__step");
-	strv_push(&cmd, &n, &cap, "--step");
-	strv_push(&cmd, &n, &cap, ss->step->name);
+		zenc__strv_push(&cmd, &n, &cap, sl->entry[k]);
+	zenc__strv_push(&cmd, &n, &cap, "__step");
+	zenc__strv_push(&cmd, &n, &cap, "--step");
+	zenc__strv_push(&cmd, &n, &cap, ss->step->name);
 	snprintf(num, sizeof(num), "%d", j->first_attempt);
-	strv_push(&cmd, &n, &cap, "--attempt");
-	strv_push(&cmd, &n, &cap, num);
+	zenc__strv_push(&cmd, &n, &cap, "--attempt");
+	zenc__strv_push(&cmd, &n, &cap, num);
 	common_args(sl, &cmd, &n, &cap);
 	step_resources(ss, j->first_attempt, &extra, &ne, &cape);
 	if (delay > 0) {
 		snprintf(
 			num, sizeof(num), "--begin=now+%ld", (long)ceil(delay));
-		strv_push(&extra, &ne, &cape, num);
+		zenc__strv_push(&extra, &ne, &cape, num);
 	}
 	name = zenc__asprintf("zenc-%.8s-%s", x->run->id, ss->step->name);
 	comment = zenc__asprintf("%s/%s", x->run->id, ss->step->name);
@@ -732,7 +200,7 @@ static int submit_step(
 		rc = -1;
 	} else {
 		rc =
-			sbatch(sl, name, comment, outdir, dependency,
+			zenc__slurm_sbatch(&sl->cfg, name, comment, outdir, dependency,
 			       (const char *const *)extra, cmd, &j->job, why);
 	}
 	if (rc == 0) {
@@ -752,8 +220,8 @@ static int submit_step(
 	free(name);
 	free(comment);
 	free(outdir);
-	strv_free(cmd);
-	strv_free(extra);
+	zenc__strv_free(cmd);
+	zenc__strv_free(extra);
 	return rc;
 }
 
@@ -817,147 +285,6 @@ static void submit_pending(slurm *sl, double delay_for, size_t delayed)
 
 /* ---- following the jobs */
 
-static int is_final_state(const char *s)
-{
-	static const char *const fin[] = {
-		"COMPLETED",     "FAILED",    "CANCELLED",    "TIMEOUT",
-		"OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",    "BOOT_FAIL",
-		"DEADLINE",      "REVOKED",   "SPECIAL_EXIT",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(fin) / sizeof(fin[0]); i++)
-		if (!strcmp(s, fin[i]))
-			return 1;
-	return 0;
-}
-
-static sjob *job_by_id(slurm *sl, long id)
-{
-	size_t i;
-
-	for (i = 0; i < sl->x->p->n_steps; i++)
-		if (sl->st[i].job == id && !sl->st[i].settled)
-			return &sl->st[i];
-	return NULL;
-}
-
-static void set_state(
-	sjob *j,
-	const char *state,
-	size_t n_state,
-	const char *reason,
-	size_t n_reason)
-{
-	/* "CANCELLED by 0" and the like: the first word. */
-	if (n_state > sizeof(j->state) - 1)
-		n_state = sizeof(j->state) - 1;
-	memcpy(j->state, state, n_state);
-	j->state[n_state] = '\0';
-	j->state[strcspn(j->state, " +")] = '\0';
-	if (n_reason > sizeof(j->reason) - 1)
-		n_reason = sizeof(j->reason) - 1;
-	memcpy(j->reason, reason, n_reason);
-	j->reason[n_reason] = '\0';
-	j->unknown = 0;
-	if ((!strcmp(j->state, "RUNNING") || !strcmp(j->state, "COMPLETING")) &&
-	    !j->seen_running)
-		j->seen_running = 1;
-}
-
-/* `scontrol show job -o ID` for a job squeue no longer shows, then
- * `sacct -c` (jobcomp/filetxt) once it has left the controller. */
-static int query_one(sjob *j)
-{
-	char num[32];
-	char *sc[] = {"scontrol", "show", "job", "-o", num, NULL};
-	char *sa[] = {"sacct", "-c", "-P",    "-n", "-j",
-		      num,     "-o", "state", NULL};
-	zenc_buf out = ZENC_BUF_INIT;
-	const char *p, *r;
-	int rc = -1;
-
-	snprintf(num, sizeof(num), "%ld", j->job);
-	if (run_capture(sc, &out, NULL) == 0 &&
-	    (p = strstr(zenc_buf_cstr(&out), "JobState="))) {
-		p += 9;
-		r = strstr(p, "Reason=");
-		r = r ? r + 7 : "";
-		set_state(j, p, strcspn(p, " \n"), r, strcspn(r, " \n"));
-		rc = 0;
-		goto done;
-	}
-	zenc_buf_clear(&out);
-	if (run_capture(sa, &out, NULL) == 0 && out.len) {
-		p = zenc_buf_cstr(&out);
-		set_state(j, p, strcspn(p, " \n|"), "", 0);
-		rc = 0;
-	}
-done:
-	zenc_buf_release(&out);
-	return rc;
-}
-
-/* One squeue for every job being followed. */
-static void poll_jobs(slurm *sl)
-{
-	char **argv = NULL;
-	size_t n = 0, cap = 0, i;
-	zenc_buf ids = ZENC_BUF_INIT, out = ZENC_BUF_INIT;
-	const char *p;
-
-	for (i = 0; i < sl->x->p->n_steps; i++) {
-		sjob *j = &sl->st[i];
-		if (j->job && !j->settled && !j->need_submit)
-			zenc_buf_printf(
-				&ids, "%s%ld", ids.len ? "," : "", j->job);
-		j->unknown++;
-	}
-	if (!ids.len)
-		goto done;
-	strv_push(&argv, &n, &cap, "squeue");
-	strv_push(&argv, &n, &cap, "-h");
-	strv_push(&argv, &n, &cap, "-t");
-	strv_push(&argv, &n, &cap, "all");
-	strv_push(&argv, &n, &cap, "-j");
-	strv_push(&argv, &n, &cap, ids.ptr);
-	strv_push(&argv, &n, &cap, "-o");
-	strv_push(&argv, &n, &cap, "%i %T %r");
-	run_capture(argv, &out, NULL);
-	for (p = zenc_buf_cstr(&out); *p;) {
-		const char *eol = strchr(p, '\n'), *st, *rs;
-		char *end;
-		long id;
-		sjob *j;
-		if (!eol)
-			eol = p + strlen(p);
-		id = strtol(p, &end, 10);
-		st = end;
-		while (*st == ' ')
-			st++;
-		rs = st + strcspn(st, " \n");
-		if (rs > eol)
-			rs = eol;
-		j = end != p ? job_by_id(sl, id) : NULL;
-		if (j) {
-			const char *rr = *rs == ' ' ? rs + 1 : rs;
-			set_state(
-				j, st, (size_t)(rs - st), rr,
-				(size_t)(eol - rr));
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	for (i = 0; i < sl->x->p->n_steps; i++) {
-		sjob *j = &sl->st[i];
-		if (j->job && !j->settled && !j->need_submit && j->unknown)
-			query_one(j);
-	}
-done:
-	strv_free(argv);
-	zenc_buf_release(&ids);
-	zenc_buf_release(&out);
-}
-
 static const zenc__step_info *find_step(
 	const zenc__run_info *info, const char *name)
 {
@@ -989,12 +316,12 @@ static void resubmit_with_descendants(slurm *sl, size_t i, double delay)
 				mark[k] = 1;
 		if (!mark[k] || sl->st[k].settled)
 			continue;
-		if (sl->st[k].job && !is_final_state(sl->st[k].state))
+		if (sl->st[k].job && !zenc__slurm_final_state(sl->st[k].state))
 			ids[n++] = sl->st[k].job;
 		sl->st[k].job = 0;
 		sl->st[k].need_submit = 1;
 	}
-	scancel(ids, n);
+	zenc__slurm_scancel(ids, n);
 	sl->st[i].need_submit = 1;
 	sl->st[i].job = 0;
 	sl->st[i].first_attempt = x->steps[i].attempt + 1;
@@ -1004,7 +331,7 @@ static void resubmit_with_descendants(slurm *sl, size_t i, double delay)
 }
 
 /* The failure of a step that Slurm ended, as a type and a message. */
-static void killed_error(const sjob *j, const char **type, zenc_buf *msg)
+static void killed_error(const zenc__sjob *j, const char **type, zenc_buf *msg)
 {
 	const char *s = j->state;
 
@@ -1056,7 +383,7 @@ static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
 {
 	zenc__exec *x = sl->x;
 	zenc__stepstate *ss = &x->steps[i];
-	sjob *j = &sl->st[i];
+	zenc__sjob *j = &sl->st[i];
 	zenc_buf msg = ZENC_BUF_INIT;
 	const char *type;
 	int attempt = j->first_attempt, retry;
@@ -1077,7 +404,7 @@ static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
 		!sl->no_retry && !sl->interrupted && !j->ours);
 	zenc_buf_release(&msg);
 	if (retry) {
-		double wait = ss->delay * pow(ss->backoff, attempt - 1);
+		double wait = zenc__engine_retry_wait(ss, attempt);
 		zenc__info(
 			"Step %s failed on attempt %d; retrying in %.3gs "
 			"as a new Slurm job.",
@@ -1086,7 +413,7 @@ static void settle_failure(slurm *sl, size_t i, const zenc__step_info *si)
 		return;
 	}
 	j->settled = 1;
-	if (!x->keep_going)
+	if (zenc__engine_step_failed(x))
 		stop_pending(sl, OURS_FAILED);
 }
 
@@ -1095,7 +422,7 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 {
 	zenc__exec *x = sl->x;
 	zenc__stepstate *ss = &x->steps[i];
-	sjob *j = &sl->st[i];
+	zenc__sjob *j = &sl->st[i];
 	const zenc__step_info *si = find_step(info, ss->step->name);
 	const char *rs = si ? si->rec.status : NULL;
 	int started;
@@ -1106,33 +433,7 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	    si->rec.attempts >= j->first_attempt) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
-		ss->attempt = si->rec.attempts;
-		ss->started = si->rec.started;
-		ss->ended = si->rec.ended;
-		if (!strcmp(rs, "completed")) {
-			ss->status = ZENC__ST_COMPLETED;
-			if (!x->quiet)
-				zenc__info(
-					"Step %s has finished in %.3fs.",
-					ss->step->name,
-					ss->ended - ss->started);
-			return;
-		}
-		ss->status = !strcmp(rs, "failed") ? ZENC__ST_FAILED
-						   : ZENC__ST_SKIPPED;
-		zenc__error_assign(
-			&ss->error, si->rec.error_type, si->rec.error_message,
-			si->rec.exit_code, si->rec.signal, si->rec.attempts);
-		if (!x->quiet && ss->status == ZENC__ST_FAILED)
-			zenc__log(
-				ZENC_LOG_ERROR, "Step %s failed: %s: %s",
-				ss->step->name,
-				si->rec.error_type ? si->rec.error_type
-						   : "Error",
-				si->rec.error_message ? si->rec.error_message
-						      : "");
-		x->run->failed = 1;
-		if (!x->keep_going)
+		if (zenc__engine_adopt(x, ss, &si->rec))
 			stop_pending(sl, OURS_FAILED);
 		return;
 	}
@@ -1176,7 +477,7 @@ static void stop_pending(slurm *sl, int why)
 	if (why == OURS_FAILED)
 		x->stop = 1;
 	for (i = 0; i < x->p->n_steps; i++) {
-		sjob *j = &sl->st[i];
+		zenc__sjob *j = &sl->st[i];
 		if (j->settled)
 			continue;
 		if (j->need_submit) {
@@ -1187,7 +488,7 @@ static void stop_pending(slurm *sl, int why)
 						   : "the run was interrupted");
 			continue;
 		}
-		if (!j->job || is_final_state(j->state) || j->ours)
+		if (!j->job || zenc__slurm_final_state(j->state) || j->ours)
 			continue;
 		if (why == OURS_FAILED &&
 		    (j->seen_running || strcmp(j->state, "PENDING")))
@@ -1195,14 +496,14 @@ static void stop_pending(slurm *sl, int why)
 		j->ours = why;
 		ids[n++] = j->job;
 	}
-	scancel(ids, n);
+	zenc__slurm_scancel(ids, n);
 	free(ids);
 }
 
 static int cancel_marked(slurm *sl)
 {
 	struct stat st;
-	char *path = zenc__asprintf("%s/%s", sl->x->run_dir, CANCEL_MARK);
+	char *path = zenc__asprintf("%s/%s", sl->x->run_dir, ZENC__SLURM_CANCEL_MARK);
 	int r = stat(path, &st) == 0;
 
 	free(path);
@@ -1237,8 +538,8 @@ static size_t *topo_order(zenc_pipeline *p)
 
 static void slurm_release(slurm *sl)
 {
-	cfg_release(&sl->cfg);
-	strv_free(sl->entry);
+	zenc__slurm_cfg_release(&sl->cfg);
+	zenc__strv_free(sl->entry);
 	free(sl->st);
 	free(sl->topo);
 }
@@ -1255,7 +556,7 @@ static int slurm_init(
 	memset(sl, 0, sizeof(*sl));
 	sl->x = x;
 	sl->o = o;
-	if ((rc = cfg_load(&sl->cfg, x->stack)) < 0)
+	if ((rc = zenc__slurm_cfg_load(&sl->cfg, x->stack)) < 0)
 		return rc;
 	sl->entry = make_entry(m);
 	sl->st = zenc__calloc(x->p->n_steps + 1, sizeof(*sl->st));
@@ -1291,12 +592,12 @@ static void follow(slurm *sl)
 				pending = 1;
 		if (!pending)
 			break;
-		poll_jobs(sl);
+		zenc__slurm_poll_jobs(sl->st, x->p->n_steps);
 		for (i = 0; i < x->p->n_steps; i++) {
-			sjob *j = &sl->st[i];
+			zenc__sjob *j = &sl->st[i];
 			if (j->settled || !j->job)
 				continue;
-			if (j->unknown > MAX_UNKNOWN) {
+			if (j->unknown > ZENC__SLURM_MAX_UNKNOWN) {
 				snprintf(j->state, sizeof(j->state), "LOST");
 				j->unknown = 0;
 			}
@@ -1309,7 +610,7 @@ static void follow(slurm *sl)
 						"(Slurm job %ld).",
 						x->steps[i].step->name, j->job);
 			}
-			if (is_final_state(j->state) ||
+			if (zenc__slurm_final_state(j->state) ||
 			    !strcmp(j->state, "LOST"))
 				ended = 1;
 		}
@@ -1321,9 +622,9 @@ static void follow(slurm *sl)
 					"%s",
 					zenc_error_last());
 			for (t = 0; t < x->p->n_steps; t++) {
-				sjob *j = &sl->st[sl->topo[t]];
+				zenc__sjob *j = &sl->st[sl->topo[t]];
 				if (j->settled || !j->job ||
-				    (!is_final_state(j->state) &&
+				    (!zenc__slurm_final_state(j->state) &&
 				     strcmp(j->state, "LOST")))
 					continue;
 				settle(sl, sl->topo[t], &info);
@@ -1339,8 +640,10 @@ static void follow(slurm *sl)
 			x->run->failed = 1;
 }
 
-int zenc__orchestrate_slurm(
-	zenc__exec *x, const zenc_run_options *o, const zenc__run_mode *m)
+/* Submits the run's steps as Slurm jobs and follows them to the end;
+ * returns 1 when it returned at once after submission (detach). */
+static int slurm_run(zenc__exec *x, const zenc_run_options *o,
+		     const zenc__run_mode *m)
 {
 	slurm sl;
 	size_t i;
@@ -1365,8 +668,8 @@ int zenc__orchestrate_slurm(
 		long job = 0;
 
 		for (k = 0; sl.entry[k]; k++)
-			strv_push(&cmd, &n, &cap, sl.entry[k]);
-		strv_push(&cmd, &n, &cap, "__finish");
+			zenc__strv_push(&cmd, &n, &cap, sl.entry[k]);
+		zenc__strv_push(&cmd, &n, &cap, "__finish");
 		for (i = 0; i < x->p->n_steps; i++) {
 			if (!sl.st[i].job)
 				continue;
@@ -1377,12 +680,12 @@ int zenc__orchestrate_slurm(
 				&jobs, "%s%s=%ld", jobs.len ? "," : "",
 				x->steps[i].step->name, sl.st[i].job);
 		}
-		strv_push(&cmd, &n, &cap, "--slurm-jobs");
-		strv_push(&cmd, &n, &cap, zenc_buf_cstr(&jobs));
+		zenc__strv_push(&cmd, &n, &cap, "--slurm-jobs");
+		zenc__strv_push(&cmd, &n, &cap, zenc_buf_cstr(&jobs));
 		common_args(&sl, &cmd, &n, &cap);
 		name = zenc__asprintf("zenc-%.8s-__finish", x->run->id);
 		comment = zenc__asprintf("%s/__finish", x->run->id);
-		if (sbatch(&sl, name, comment, x->run_dir, dep.ptr, NULL, cmd,
+		if (zenc__slurm_sbatch(&sl.cfg, name, comment, x->run_dir, dep.ptr, NULL, cmd,
 			   &job, &why) < 0) {
 			zenc__log(
 				ZENC_LOG_ERROR,
@@ -1397,7 +700,7 @@ int zenc__orchestrate_slurm(
 		free(name);
 		free(comment);
 		free(ids);
-		strv_free(cmd);
+		zenc__strv_free(cmd);
 		zenc_buf_release(&dep);
 		zenc_buf_release(&jobs);
 		zenc_buf_release(&why);
@@ -1412,7 +715,8 @@ done:
 
 /* ---- inside the jobs */
 
-int zenc__slurm_join(zenc__exec *x, const zenc__run_mode *m)
+/* Joins the run of m->run_id (name, start time from the store). */
+static int join_run(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__run_info info;
 	const zenc__step_info *si;
@@ -1471,7 +775,8 @@ static int load_artifacts(zenc__exec *x, zenc__stepstate *ds)
 	return 0;
 }
 
-int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
+/* Inside a job: runs step m->step of the joined run. */
+static int job_step(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__stepstate *target = NULL;
 	size_t i, d;
@@ -1484,26 +789,19 @@ int zenc__slurm_step(zenc__exec *x, const zenc__run_mode *m)
 		return zenc__error_set(
 			ZENC_ENOTFOUND, "pipeline '%s' has no step '%s'",
 			x->p->name, m->step);
-	/* Every other step counts as done: the local orchestrator then
-	 * runs this one alone, with its supervisor, hooks and retries. */
-	for (i = 0; i < x->p->n_steps; i++)
-		if (&x->steps[i] != target)
-			x->steps[i].status = ZENC__ST_COMPLETED;
 	for (d = 0; d < target->step->n_deps; d++) {
 		zenc__stepstate *ds = &x->steps[target->step->deps[d]->index];
 		if ((rc = load_artifacts(x, ds)) < 0)
 			return rc;
 	}
-	target->attempt = (m->attempt > 0 ? m->attempt : 1) - 1;
-	x->hook_seq = target->attempt * 1000;
-	x->jobs = 1;
-	x->keep_going = 0;
-	x->eager_rows = 1;
-	zenc__orchestrate_local(x);
-	return 0;
+	/* The engine runs it here as on one machine: hooks, deadlines,
+	 * continuations and retries of raised failures. */
+	return zenc__engine_run_one(x, target, m->attempt);
 }
 
-int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
+/* Inside the final job of a detached run: settles what Slurm killed and
+ * ends the run. */
+static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 {
 	zenc__run_info info;
 	const char *p = m->jobs ? m->jobs : "";
@@ -1553,13 +851,7 @@ int zenc__slurm_finish(zenc__exec *x, const zenc__run_mode *m)
 	if (cancel_marked(&sl))
 		sl.interrupted = 1;
 	follow(&sl);
-	zenc__run_hooks(x);
-	if (x->store->run_end(
-		    x->store, x->run->id,
-		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
-		zenc__warn(
-			"could not record the end of the run: %s",
-			zenc_error_last());
+	zenc__engine_end_run(x);
 	zenc__info(
 		"Run %s %s.", x->run->name,
 		x->run->failed ? "failed" : "completed");
@@ -1569,67 +861,24 @@ done:
 	return rc;
 }
 
-/* ---- zenc runs cancel */
-
-int zenc__slurm_cancel_run(const char *run_id, const char *run_dir, size_t *n)
+static int slurm_join(zenc__exec *x, const zenc__run_mode *m)
 {
-	char *sq[] = {"squeue", "-h", "-o", "%i %k", NULL};
-	zenc_buf out = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
-	long *ids = NULL;
-	size_t cap = 0, len = strlen(run_id);
-	char *mark;
-	const char *p;
 	int rc;
 
-	*n = 0;
-	/* First the mark, so that the client (or the last job) knows the
-	 * cancellations that follow are the run's, not one job's. */
-	mark = zenc__asprintf("%s/%s", run_dir, CANCEL_MARK);
-	if (zenc__mkdir_p(run_dir, 0755) < 0 ||
-	    zenc__write_file_atomic(mark, "cancelled\n", 10, 0644) < 0) {
-		rc = zenc__error_set(
-			ZENC_EIO, "cannot write '%s': %s", mark,
-			strerror(errno));
-		goto done;
-	}
-	rc = run_capture(sq, &out, &err);
-	if (rc != 0) {
-		trim(&err);
-		rc = zenc__error_set(
-			ZENC_EUNREACHABLE, "squeue failed: %s",
-			err.len ? err.ptr : "cannot run it");
-		goto done;
-	}
-	for (p = zenc_buf_cstr(&out); *p;) {
-		const char *eol = strchr(p, '\n'), *c;
-		char *end;
-		long id;
-		if (!eol)
-			eol = p + strlen(p);
-		id = strtol(p, &end, 10);
-		c = end;
-		while (*c == ' ')
-			c++;
-		/* The comment is RUN_ID/STEP; the last job stays, to end
-		 * the run. */
-		if (end != p && (size_t)(eol - c) > len + 1 &&
-		    !strncmp(c, run_id, len) && c[len] == '/' &&
-		    strncmp(c + len + 1, "__finish", 8)) {
-			zenc__array_grow(
-				(void **)&ids, &cap, *n + 1, sizeof(*ids));
-			ids[(*n)++] = id;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	rc = 0;
-	if (*n && scancel(ids, *n) < 0)
-		rc = zenc__error_set(
-			ZENC_EUNREACHABLE, "scancel failed for run '%s'",
-			run_id);
-done:
-	free(mark);
-	free(ids);
-	zenc_buf_release(&out);
-	zenc_buf_release(&err);
-	return rc;
+	if ((rc = join_run(x, m)) < 0)
+		return rc;
+	return m->finish ? job_finish(x, m) : job_step(x, m);
 }
+
+/* Its jobs run steps on other nodes; what the client runs itself (the
+ * hooks of a killed job, run-level hooks) is placed by the engine on this
+ * machine. */
+const zenc__orchestrator zenc__orchestrator_slurm = {
+	.version = ZENC__ORCHESTRATOR_VERSION,
+	.name = "slurm",
+	.unit = "Slurm job",
+	.check = zenc__slurm_check,
+	.run = slurm_run,
+	.join = slurm_join,
+	.cancel = zenc__slurm_cancel_run,
+};

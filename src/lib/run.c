@@ -1,6 +1,8 @@
 /*
  * Running a pipeline: set-up of a run (stack, store, parameters, name),
- * the orchestrator, run-level hooks, and the records around them.
+ * the choice of its orchestrator from the table below, and handing the
+ * run to the engine (engine_run.h) or to an orchestrator that places it
+ * elsewhere.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runcfg.h"
+#include "engine_run.h"
 #include "orchestrator.h"
+#include "runcfg.h"
 
 const char *zenc_run_id(const zenc_run *run)
 {
@@ -95,6 +98,47 @@ static void step_settings(zenc__exec *x, zenc__stepstate *ss,
 						 : ZENC__DEFAULT_HOOK_TIMEOUT;
 }
 
+/*
+ * The orchestrators, picked by the flavor of the stack's orchestrator
+ * component.  The first is the default (a stack without one runs
+ * locally); the first that places attempts on this machine (`start`)
+ * places what the engine runs here for a run placed elsewhere.
+ */
+static const zenc__orchestrator *const orchestrators[] = {
+	&zenc__orchestrator_local,
+	&zenc__orchestrator_slurm,
+};
+#define N_ORCHESTRATORS (sizeof(orchestrators) / sizeof(orchestrators[0]))
+
+static int orchestrator_usable(const zenc__orchestrator *o)
+{
+	return o->version >= 1 && o->version <= ZENC__ORCHESTRATOR_VERSION;
+}
+
+const zenc__orchestrator *zenc__orchestrator_for(const char *flavor)
+{
+	size_t i;
+
+	for (i = 0; flavor && i < N_ORCHESTRATORS; i++)
+		if (orchestrator_usable(orchestrators[i]) &&
+		    !strcmp(orchestrators[i]->name, flavor))
+			return orchestrators[i];
+	return orchestrators[0];
+}
+
+static const zenc__orchestrator *placement_for(const zenc__orchestrator *o)
+{
+	size_t i;
+
+	if (o->start)
+		return o;
+	for (i = 0; i < N_ORCHESTRATORS; i++)
+		if (orchestrator_usable(orchestrators[i]) &&
+		    orchestrators[i]->start)
+			return orchestrators[i];
+	return &zenc__orchestrator_local;
+}
+
 static char *default_run_name(const char *pipeline, double t)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -116,13 +160,10 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 {
 	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
 	const zenc_run_options *o = opts ? opts : &defaults;
-	const char *orch;
 	zenc__runcfg *cfg = NULL;
-	zenc__run_record rr;
-	char host[256] = "";
 	zenc__exec x;
 	size_t i;
-	int rc, slurm, detached = 0;
+	int rc, detached = 0;
 
 	*out = NULL;
 	memset(&x, 0, sizeof(x));
@@ -212,33 +253,27 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 		goto fail_env;
 	}
 
-	orch = zenc__stack_orchestrator_flavor(x.stack);
-	slurm = orch && !strcmp(orch, "slurm");
+	x.orch = zenc__orchestrator_for(zenc__stack_orchestrator_flavor(x.stack));
+	x.place = placement_for(x.orch);
 	if (m && m->run_id) {
-		if ((rc = zenc__slurm_join(&x, m)) < 0)
+		if (!x.orch->join) {
+			rc = zenc__error_set(ZENC_ECONFIG,
+					     "the %s orchestrator runs no jobs "
+					     "to join",
+					     x.orch->name);
 			goto fail_env;
-		rc = m->finish ? zenc__slurm_finish(&x, m)
-			       : zenc__slurm_step(&x, m);
-		if (rc < 0)
+		}
+		if ((rc = x.orch->join(&x, m)) < 0)
 			goto fail;
 		goto joined;
 	}
-	if (slurm && (rc = zenc__slurm_check(&x)) < 0)
+	if (x.orch->check && (rc = x.orch->check(&x)) < 0)
 		goto fail_env;
 
-	gethostname(host, sizeof(host) - 1);
-	memset(&rr, 0, sizeof(rr));
-	rr.id = x.run->id;
-	rr.name = x.run->name;
-	rr.pipeline = p->name;
-	rr.status = "running";
-	rr.stack = zenc_stack_name(x.stack);
-	rr.host = host;
 	/* A detached run has no orchestrating process to watch: its last
-	 * Slurm job ends it. */
-	rr.pid = slurm && m && m->detach ? 0 : (long)getpid();
-	rr.started = x.started;
-	if ((rc = x.store->run_begin(x.store, &rr)) < 0)
+	 * job ends it. */
+	detached = x.orch->run && m && m->detach;
+	if ((rc = zenc__engine_begin_run(&x, detached)) < 0)
 		goto fail_env;
 
 	if (!x.quiet)
@@ -247,10 +282,12 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	if (!x.quiet)
 		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
 			   x.run->id, zenc_stack_name(x.stack));
-	if (slurm)
-		detached = zenc__orchestrate_slurm(&x, o, m) == 1;
-	else
-		zenc__orchestrate_local(&x);
+	if (x.orch->run) {
+		detached = x.orch->run(&x, o, m) == 1;
+	} else {
+		detached = 0;
+		zenc__engine_run(&x);
+	}
 	if (detached) {
 		if (!x.quiet)
 			zenc__info("Run %s submitted; 'zenc runs show %s' "
@@ -258,12 +295,7 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 				   x.run->name, x.run->id);
 		goto joined;
 	}
-	zenc__run_hooks(&x);
-	if (x.store->run_end(x.store, x.run->id,
-			     x.run->failed ? "failed" : "completed",
-			     zenc__now()) < 0)
-		zenc__warn("could not record the end of the run: %s",
-			   zenc_error_last());
+	zenc__engine_end_run(&x);
 	if (!x.quiet)
 		zenc__log(x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
 			  "Run %s %s in %.3fs.", x.run->name,

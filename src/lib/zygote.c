@@ -48,7 +48,7 @@
 
 #include "exec.h"
 #include "internal.h"
-#include "orchestrator.h"
+#include "orchestrator_local.h"
 
 /* The largest packet: a step's artifacts past this are not sent, and the
  * zygote is given up (the orchestrator forks from then on). */

@@ -11,7 +11,8 @@
 #include "internal.h"
 #include "store.h"
 
-/* Hook events, in H11 order.  Run-level events come last. */
+/* Hook events, in the order they fire within an attempt.  Run-level
+ * events come last. */
 typedef enum zenc__event {
 	ZENC__ON_START = 0,
 	ZENC__ON_SUCCESS,
@@ -126,7 +127,8 @@ void zenc__hook_list_release(zenc__hook_list *list);
 void zenc__hook_copy(zenc__hook *dst, const zenc_hook *src);
 void zenc__hook_release(zenc__hook *h);
 
-/* The list that applies to a step for an event (H3 precedence). */
+/* The list that applies to a step for an event: the step's own hooks
+ * when it has any for that event, else the pipeline's. */
 const zenc__hook_list *zenc__step_hooks(const zenc_step *s, zenc__event e);
 
 #endif

@@ -3,7 +3,7 @@
  * one attempt, and the step executor that runs wherever an orchestrator
  * placed an attempt.
  *
- * How an attempt runs (H2, H6-H11): the executor walks a cursor through
+ * How an attempt runs (docs/hooks.md): the executor walks a cursor through
  * on_start hooks, the body, the outcome hooks (on_success, on_retry or
  * on_failure) and on_end hooks, reporting every transition as an event.
  * The supervisor consumes the events (directly under isolation "none",
@@ -11,8 +11,8 @@
  * knows where the attempt stands.  When the child dies or is killed, the
  * supervisor records what was running as failed and forks a continuation
  * of itself that resumes the walk at the next position: hooks fire even
- * when the step process is gone (H8), and a dead hook never stops the
- * hooks after it (H11).
+ * when the step process is gone, and a dead hook never stops the hooks
+ * after it.
  */
 #ifndef ZENC_LIB_EXEC_H
 #define ZENC_LIB_EXEC_H
@@ -255,7 +255,8 @@ typedef enum zenc__msg {
 	ZENC__MSG_DONE = 'd'
 } zenc__msg;
 
-/* Walks the attempt's cursor to the end (DESIGN H11 order).  `fd` is the
+/* Walks the attempt's cursor to the end, in the documented hook order
+ * (on_start, body, on_success/on_retry/on_failure, on_end).  `fd` is the
  * pipe to the supervisor, or -1 to report in-process. */
 void zenc__attempt_exec(zenc__attempt *a, int fd);
 
@@ -309,7 +310,8 @@ void zenc__commands_signal(int sig);
 /* "killed by SIGSEGV", "exited with code 3". */
 void zenc__describe_status(zenc_buf *b, int wstatus);
 
-/* The H13 context of a command hook, as environment and JSON. */
+/* What a command hook gets of its step (the run, the step, its
+ * parameters and error), as environment and JSON. */
 void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
 			const zenc__exec *x, const zenc__stepstate *ss,
 			zenc__event ev, int attempt, const zenc__error *err);

@@ -288,8 +288,9 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 					     failed, &e) ||
 				    !strict_applies(a, &c))
 					continue;
-				/* Strict mode (H6): the step fails with
-				 * HookFailed and the failure hooks run. */
+				/* Strict mode: a failed success hook fails
+				 * the step with HookFailed, and the
+				 * failure hooks run. */
 				failed = 1;
 				zenc__error_assign(&e, "HookFailed", NULL, 0,
 						   0, a->attempt);

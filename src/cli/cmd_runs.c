@@ -8,7 +8,6 @@
 #include "cli.h"
 #include "run_json.h"
 #include "lib/store.h"
-#include "lib/internal.h"
 
 static const char usage_runs[] =
 	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"

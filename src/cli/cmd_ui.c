@@ -31,7 +31,6 @@
 #include "lib/dynlib.h"
 #include "lib/stack.h"
 #include "lib/store.h"
-#include "lib/internal.h"
 
 /*
  * libmicrohttpd, loaded when `zenc ui` starts (lib/dynlib.h), so that no

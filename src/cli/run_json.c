@@ -7,7 +7,6 @@
 
 #include "cli.h"
 #include "run_json.h"
-#include "lib/internal.h"
 
 static void put_number_json(zenc_buf *b, double v)
 {

@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "ui.h"
 #include "dag_layout.h"
-#include "lib/internal.h"
 
 /* How much of a step's log the page shows. */
 #define LOG_TAIL_LINES 20

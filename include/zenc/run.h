@@ -56,9 +56,11 @@ ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
  * `prog run [--config FILE] [--run-name NAME] [--param STEP.FIELD=VALUE]...
  * [--stack NAME] [-j N] [--isolation process|none] [--keep-going]
  * [--retries N] [--hook-failure warn|fail] [--quiet]`, `prog validate`,
- * `prog --help`.  Returns the exit code: 0 the run completed, 1 it failed,
- * 2 usage or validation error, 3 environment broken.  Frees nothing: the
- * caller still owns `p`.
+ * `prog --help`.  Returns the exit code: ZENC_EXIT_OK (0) the run
+ * completed, ZENC_EXIT_FAILED (1) it failed, otherwise zenc_exit_status()
+ * of the error: ZENC_EXIT_USAGE (2) for a usage or validation error (an
+ * error in the --config file too), ZENC_EXIT_ENV (3) for a broken
+ * environment.  Frees nothing: the caller still owns `p`.
  */
 ZENC_EXTERN(int) zenc_main(zenc_pipeline *p, int argc, char **argv);
 

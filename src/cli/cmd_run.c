@@ -82,21 +82,6 @@ static int parse_count(const char *s, int *out, int min)
 	return 0;
 }
 
-static int exit_code_of(int rc)
-{
-	switch (rc) {
-	case ZENC_ESTORE:
-	case ZENC_EUNREACHABLE:
-	case ZENC_EIO:
-	case ZENC_ECONFIG:
-		/* The file was checked before the run: what is left is the
-		 * environment (stack, store, artifact folder). */
-		return ZENC_EXIT_ENV;
-	default:
-		return ZENC_EXIT_USAGE;
-	}
-}
-
 int cmd_run(int argc, char **argv)
 {
 	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
@@ -258,7 +243,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
-		code = exit_code_of(rc);
+		code = zenc_exit_status(rc);
 		goto done;
 	}
 	code = zenc_run_failed(run) ? ZENC_EXIT_FAILED : ZENC_EXIT_OK;

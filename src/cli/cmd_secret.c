@@ -278,7 +278,7 @@ static int do_set(int argc, char **argv)
 	}
 	if ((rc = zenc__secret_set(a.name, zenc_buf_cstr(&value))) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	printf("secret '%s' set\n", a.name);
@@ -300,7 +300,7 @@ static int do_list(int argc, char **argv)
 		return rc;
 	if ((rc = zenc__secret_names(&names, &n)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (a.json) {
@@ -334,7 +334,7 @@ static int do_delete(int argc, char **argv)
 		return rc;
 	if ((rc = zenc__secret_delete(a.name)) < 0) {
 		cli_error("%s", zenc_error_last());
-		return cli_exit_code(rc);
+		return zenc_exit_status(rc);
 	}
 	printf("deleted secret '%s'\n", a.name);
 	return ZENC_EXIT_OK;

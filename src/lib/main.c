@@ -68,27 +68,21 @@ static void on_signal(int sig)
 	zenc__interrupted = 1;
 }
 
-/* A configuration file's errors all start with its name ("run.yaml:3:5:
- * ..."): those are usage errors, whatever they mention (a step may be
- * named "stack_x").  Any other ZENC_ECONFIG comes from setting up the
+/* The exit status of a failed run: zenc_exit_status(), except that the
+ * errors of the run configuration file given with --config are usage
+ * errors whatever their code.  Such errors all start with the file's name
+ * ("run.yaml:3:5: ..."), and a step may well be named "stack_x", so the
+ * name is what tells them apart from the ZENC_ECONFIG of setting up the
  * environment (stack, store, artifact folder). */
 static int exit_code_of(int rc, const char *config_path)
 {
 	const char *msg = zenc_error_last();
 	size_t n = config_path ? strlen(config_path) : 0;
 
-	switch (rc) {
-	case ZENC_ESTORE:
-	case ZENC_EUNREACHABLE:
-	case ZENC_EIO:
-		return 3;
-	case ZENC_ECONFIG:
-		if (n && !strncmp(msg, config_path, n) && msg[n] == ':')
-			return 2;
-		return 3;
-	default:
-		return 2;
-	}
+	if (rc == ZENC_ECONFIG && n && !strncmp(msg, config_path, n) &&
+	    msg[n] == ':')
+		return ZENC_EXIT_USAGE;
+	return zenc_exit_status(rc);
 }
 
 static const char *arg_value(int argc, char **argv, int *i, const char *opt)
@@ -147,7 +141,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 
 	if (!p) {
 		fprintf(stderr, "%s: error: no pipeline\n", prog);
-		return 2;
+		return ZENC_EXIT_USAGE;
 	}
 	zenc__termlog_install(0, 0);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -163,7 +157,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		if (zenc_pipeline_validate(p) < 0) {
 			fprintf(stderr, "%s: error: %s\n", prog,
 				zenc_error_last());
-			return 2;
+			return ZENC_EXIT_USAGE;
 		}
 		print_plan(p);
 		return 0;
@@ -181,7 +175,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		fprintf(stderr, "%s: error: unknown command '%s'\n", prog,
 			argv[1]);
 		print_usage(stderr, prog, p);
-		return 2;
+		return ZENC_EXIT_USAGE;
 	}
 	params = calloc((size_t)argc + 1, sizeof(*params));
 	for (; i < argc; i++) {
@@ -260,14 +254,14 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 				fprintf(stderr, "%s: error: unknown option "
 					"'%s'\n", prog, a);
 			fprintf(stderr, "Try '%s --help'.\n", prog);
-			code = 2;
+			code = ZENC_EXIT_USAGE;
 			goto done;
 		}
 		continue;
 bad_value:
 		fprintf(stderr, "%s: error: invalid value '%s' for '%s'\n",
 			prog, v, a);
-		code = 2;
+		code = ZENC_EXIT_USAGE;
 		goto done;
 	}
 	o.params = params;
@@ -275,7 +269,7 @@ bad_value:
 	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
 		fprintf(stderr, "%s: error: %s needs --run-id%s\n", prog,
 			argv[1], m.finish ? "" : " and --step");
-		code = 2;
+		code = ZENC_EXIT_USAGE;
 		goto done;
 	}
 
@@ -298,7 +292,7 @@ bad_value:
 		code = exit_code_of(rc, o.config_path);
 		goto done;
 	}
-	code = zenc_run_failed(run) ? 1 : 0;
+	code = zenc_run_failed(run) ? ZENC_EXIT_FAILED : ZENC_EXIT_OK;
 done:
 	zenc_run_free(run);
 	free(params);

@@ -15,5 +15,6 @@
 #include "zenc/context.h"
 #include "zenc/stack.h"
 #include "zenc/run.h"
+#include "zenc/records.h"
 
 #endif

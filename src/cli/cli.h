@@ -69,13 +69,10 @@ int cmd_alerter_test(const char *kind, int argc, char **argv);
 
 /*
  * cli_store.c: opens the metadata store of stack `stack_name` (NULL: the
- * active stack), the one its runs record into.  0, or the error is printed
- * and the exit code returned: ZENC_EXIT_USAGE for an unknown stack,
- * ZENC_EXIT_ENV otherwise.  `stack_out` (may be NULL) gets the stack, for
- * the caller to free with zenc__stack_free().
+ * active stack), the one its runs record into, for the caller to close
+ * with zenc_store_free().  0, or the error is printed and its exit code
+ * returned (zenc_exit_status()).
  */
-struct zenc__store;
-int cli_open_store(struct zenc__store **out, const char *stack_name,
-		   zenc_stack **stack_out);
+int cli_open_store(zenc_store **out, const char *stack_name);
 
 #endif

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "lib/alerter.h"
 #include "lib/stack.h"
+#include "lib/store.h"
 
 static const char usage_alerts[] =
 	"usage: zenc alerts list [--json] [--status STATUS] [--limit N]"
@@ -31,14 +32,37 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 		message);
 }
 
-/* The active stack's (or `stack_name`'s) metadata store. */
+/* The metadata store of stack `stack_name` (NULL: the active stack) and
+ * the stack itself, for the caller to free.  0, or the error is printed
+ * and its exit code returned. */
+static int open_stack_store(zenc__store **out, const char *stack_name,
+			    zenc_stack **stack_out)
+{
+	zenc_stack *stack = NULL;
+	int rc;
+
+	*out = NULL;
+	*stack_out = NULL;
+	if ((rc = zenc__stack_load(&stack, stack_name)) < 0 ||
+	    (rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
+				   zenc__stack_store_location(stack))) < 0) {
+		cli_error("%s", zenc_error_last());
+		zenc__stack_free(stack);
+		return zenc_exit_status(rc);
+	}
+	*stack_out = stack;
+	return 0;
+}
+
+/* The active stack's (or `stack_name`'s) metadata store, with an
+ * outbox. */
 static int open_store(zenc__store **out, const char *stack_name,
 		      zenc_stack **stack_out)
 {
 	zenc_stack *stack = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(out, stack_name, &stack)) != 0)
+	if ((rc = open_stack_store(out, stack_name, &stack)) != 0)
 		return rc;
 	if (!(*out)->alerts_list || !(*out)->alerts_pending ||
 	    !(*out)->alert_update || !(*out)->alert_claim) {

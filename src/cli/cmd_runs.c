@@ -7,7 +7,6 @@
 
 #include "cli.h"
 #include "run_json.h"
-#include "lib/store.h"
 
 static const char usage_runs[] =
 	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
@@ -112,7 +111,7 @@ struct list_cells {
 	char duration[24];
 };
 
-static void list_text(zenc_buf *b, const zenc__run_list *l)
+static void list_text(zenc_buf *b, const zenc_run_list *l)
 {
 	size_t w_name = 4, w_pipeline = 8, w_status = 6, w_started = 7, i;
 	struct list_cells *cells;
@@ -124,7 +123,7 @@ static void list_text(zenc_buf *b, const zenc__run_list *l)
 	}
 	cells = zenc__calloc(l->n, sizeof(*cells));
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		zenc_buf_clear(&tmp);
 		cli_put_local_time(&tmp, r->started);
@@ -152,7 +151,7 @@ static void list_text(zenc_buf *b, const zenc__run_list *l)
 	put_cell(b, "DURATION", 0, 1);
 	zenc_buf_putc(b, '\n');
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		put_cell(b, r->name ? r->name : "-", w_name, 0);
 		put_cell(b, r->pipeline ? r->pipeline : "-", w_pipeline, 0);
@@ -169,9 +168,9 @@ static int runs_list(int argc, char **argv)
 {
 	static const char *const statuses[] = {
 		"running", "completed", "failed"};
-	zenc__run_filter filter = {0};
-	zenc__run_list list = {0};
-	zenc__store *store = NULL;
+	zenc_run_filter filter = {0};
+	zenc_run_list list = {0};
+	zenc_store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *limit = NULL, *stack = NULL;
 	int json = 0, i, m, rc;
@@ -238,9 +237,9 @@ static int runs_list(int argc, char **argv)
 		filter.limit = (size_t)v;
 	}
 
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->runs_list(store, &filter, &list)) < 0) {
+	if ((rc = zenc_store_runs_list(store, &filter, &list)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
@@ -251,8 +250,8 @@ static int runs_list(int argc, char **argv)
 	rc = write_out(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_list_free(&list);
-	zenc__store_free(store);
+	zenc_run_list_free(&list);
+	zenc_store_free(store);
 	return rc;
 }
 
@@ -287,7 +286,7 @@ static void put_error(
 
 /* `attempt`: say which attempt the hook ran after (the step had several). */
 static void hook_text(
-	zenc_buf *b, const zenc__hook_record *h, int indent, int attempt)
+	zenc_buf *b, const zenc_hook_record *h, int indent, int attempt)
 {
 	zenc_buf_printf(
 		b, "%*s%s %s: %s (", indent, "", h->event ? h->event : "-",
@@ -303,9 +302,9 @@ static void hook_text(
 	zenc_buf_putc(b, '\n');
 }
 
-static void step_text(zenc_buf *b, const zenc__step_info *si)
+static void step_text(zenc_buf *b, const zenc_step_info *si)
 {
-	const zenc__step_record *s = &si->rec;
+	const zenc_step_record *s = &si->rec;
 	size_t i;
 
 	zenc_buf_printf(b, "  %s: %s", s->name, s->status ? s->status : "-");
@@ -327,7 +326,7 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 	}
 	/* The earlier attempts, when there were retries. */
 	for (i = 0; si->n_attempts > 1 && i + 1 < si->n_attempts; i++) {
-		const zenc__attempt_record *a = &si->attempts[i];
+		const zenc_attempt_record *a = &si->attempts[i];
 
 		zenc_buf_printf(
 			b, "    attempt %d: %s", a->attempt,
@@ -342,7 +341,7 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 		zenc_buf_putc(b, '\n');
 	}
 	for (i = 0; i < si->n_artifacts; i++) {
-		const zenc__artifact_record *a = &si->artifacts[i];
+		const zenc_artifact_record *a = &si->artifacts[i];
 
 		zenc_buf_printf(
 			b, "    output %s: %s, %lld bytes\n", a->name,
@@ -352,9 +351,9 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 		hook_text(b, &si->hooks[i], 4, s->attempts > 1);
 }
 
-static void show_text(zenc_buf *b, const zenc__run_info *info)
+static void show_text(zenc_buf *b, const zenc_run_info *info)
 {
-	const zenc__run_record *r = &info->rec;
+	const zenc_run_record *r = &info->rec;
 	size_t i;
 
 	zenc_buf_printf(b, "Run %s: %s\n", r->name, r->status);
@@ -439,8 +438,8 @@ static int parse_run_arg(
 
 static int runs_show(int argc, char **argv)
 {
-	zenc__run_info info = {0};
-	zenc__store *store = NULL;
+	zenc_run_info info = {0};
+	zenc_store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *stack;
 	int json = 0, rc;
@@ -449,9 +448,9 @@ static int runs_show(int argc, char **argv)
 		argc, argv, usage_show, "show", &json, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->run_show(store, run, &info)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, &info)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
@@ -462,15 +461,15 @@ static int runs_show(int argc, char **argv)
 	rc = write_out(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_info_free(&info);
-	zenc__store_free(store);
+	zenc_run_info_free(&info);
+	zenc_store_free(store);
 	return rc;
 }
 
 static int runs_delete(int argc, char **argv)
 {
-	zenc__run_info info = {0};
-	zenc__store *store = NULL;
+	zenc_run_info info = {0};
+	zenc_store *store = NULL;
 	const char *run, *stack;
 	int rc;
 
@@ -478,20 +477,20 @@ static int runs_delete(int argc, char **argv)
 		argc, argv, usage_delete, "delete", NULL, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
-	if ((rc = store->run_show(store, run, &info)) < 0 ||
-	    (rc = store->run_delete(store, info.rec.id)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, &info)) < 0 ||
+	    (rc = zenc_store_run_delete(store, info.rec.id)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
 	printf("Deleted run '%s' (%s).\n", info.rec.name, info.rec.id);
 	rc = ZENC_EXIT_OK;
 done:
-	zenc__run_info_free(&info);
-	zenc__store_free(store);
+	zenc_run_info_free(&info);
+	zenc_store_free(store);
 	return rc;
 }
 

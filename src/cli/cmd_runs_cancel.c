@@ -30,6 +30,28 @@ static const char usage_cancel[] =
 	"    --stack NAME       the stack the run ran on (default: the active\n"
 	"                       stack)\n";
 
+/* The metadata store of stack `stack_name` (NULL: the active stack) and
+ * the stack itself, for the caller to free.  0, or the error is printed
+ * and its exit code returned. */
+static int open_stack_store(zenc__store **out, const char *stack_name,
+			    zenc_stack **stack_out)
+{
+	zenc_stack *stack = NULL;
+	int rc;
+
+	*out = NULL;
+	*stack_out = NULL;
+	if ((rc = zenc__stack_load(&stack, stack_name)) < 0 ||
+	    (rc = zenc__store_open(out, zenc__stack_store_flavor(stack),
+				   zenc__stack_store_location(stack))) < 0) {
+		cli_error("%s", zenc_error_last());
+		zenc__stack_free(stack);
+		return zenc_exit_status(rc);
+	}
+	*stack_out = stack;
+	return 0;
+}
+
 int cmd_runs_cancel(int argc, char **argv)
 {
 	zenc__run_info info = {0};
@@ -62,7 +84,7 @@ int cmd_runs_cancel(int argc, char **argv)
 		fputs(usage_cancel, stderr);
 		return ZENC_EXIT_USAGE;
 	}
-	if ((rc = cli_open_store(&store, stack_name, &stack)) != 0)
+	if ((rc = open_stack_store(&store, stack_name, &stack)) != 0)
 		return rc;
 	if ((rc = store->run_show(store, run, &info)) < 0) {
 		cli_error("%s", zenc_error_last());

@@ -29,8 +29,6 @@
 #include "ui.h"
 #include "run_json.h"
 #include "lib/dynlib.h"
-#include "lib/stack.h"
-#include "lib/store.h"
 
 /*
  * libmicrohttpd, loaded when `zenc ui` starts (lib/dynlib.h), so that no
@@ -190,8 +188,8 @@ struct ui_server {
 	const char *stack; /* NULL: the active stack */
 	const char *token; /* NULL: none needed */
 	int loopback;      /* bound to a loopback address */
-	char *flavor;      /* the store, found when the server starts */
-	char *location;
+	char *store_stack; /* the stack whose store it shows, and where */
+	char *location;    /* that store is, found when the server starts */
 };
 
 struct ui_reply {
@@ -364,12 +362,12 @@ static int status_known(const char *s)
 
 static void serve_runs(
 	struct MHD_Connection *c,
-	zenc__store *store,
+	zenc_store *store,
 	struct ui_reply *r,
 	int json)
 {
-	zenc__run_filter f = {0};
-	zenc__run_list list = {0};
+	zenc_run_filter f = {0};
+	zenc_run_list list = {0};
 	cli_ui_list_view v = {0};
 	size_t page = 1;
 
@@ -403,7 +401,7 @@ static void serve_runs(
 		f.limit = UI_PER_PAGE + 1;
 		f.offset = (page - 1) * UI_PER_PAGE;
 	}
-	if (store->runs_list(store, &f, &list) < 0) {
+	if (zenc_store_runs_list(store, &f, &list) < 0) {
 		reply_error(
 			r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"Internal Server Error", zenc_error_last(), json);
@@ -425,22 +423,22 @@ static void serve_runs(
 	r->type = "text/html; charset=utf-8";
 	cli_ui_runs_page(&r->body, &list, &v);
 done:
-	zenc__run_list_free(&list);
+	zenc_run_list_free(&list);
 }
 
 /* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot, /api/runs/<id>. */
 static void serve_run(
-	zenc__store *store,
+	zenc_store *store,
 	const char *id,
 	const char *what,
 	struct ui_reply *r,
 	int json)
 {
-	zenc__run_info info = {0};
-	zenc__alert_list alerts = {0};
+	zenc_run_info info = {0};
+	zenc_alert_list alerts = {0};
 	int rc, has_alerts;
 
-	if ((rc = store->run_show(store, id, &info)) < 0) {
+	if ((rc = zenc_store_run_show(store, id, &info)) < 0) {
 		if (rc == ZENC_ENOTFOUND)
 			reply_error(
 				r, MHD_HTTP_NOT_FOUND, "Not Found",
@@ -482,8 +480,8 @@ static void serve_run(
 			r, MHD_HTTP_NOT_FOUND, "Not Found", "no such page", 0);
 	}
 done:
-	zenc__alert_list_free(&alerts);
-	zenc__run_info_free(&info);
+	zenc_alert_list_free(&alerts);
+	zenc_run_info_free(&info);
 }
 
 static void route(
@@ -492,7 +490,7 @@ static void route(
 	const char *url,
 	struct ui_reply *r)
 {
-	zenc__store *store = NULL;
+	zenc_store *store = NULL;
 	int json = !strncmp(url, "/api/", 5);
 	char *id = NULL;
 	const char *rest, *slash;
@@ -506,7 +504,7 @@ static void route(
 	}
 	/* Opened for each request: fresh records, and runs whose process
 	 * died are marked failed, as `zenc runs list` does. */
-	if (zenc__store_open(&store, srv->flavor, srv->location) < 0) {
+	if (zenc_store_open(&store, srv->store_stack) < 0) {
 		reply_error(
 			r, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
 			zenc_error_last(), json);
@@ -529,7 +527,7 @@ static void route(
 	serve_run(store, id, slash ? slash + 1 : NULL, r, json);
 done:
 	free(id);
-	zenc__store_free(store);
+	zenc_store_free(store);
 }
 
 static enum MHD_Result handle(
@@ -625,8 +623,7 @@ int cmd_ui(int argc, char **argv)
 	socklen_t sa_len = 0;
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *di;
-	zenc__store *store = NULL;
-	zenc_stack *stack = NULL;
+	zenc_store *store = NULL;
 	unsigned long port = UI_DEFAULT_PORT;
 	sigset_t stop;
 	int i, m, rc = ZENC_EXIT_OK, sig;
@@ -717,12 +714,12 @@ int cmd_ui(int argc, char **argv)
 	}
 
 	/* Opened once up front, so that a broken store says so now. */
-	if ((rc = cli_open_store(&store, srv.stack, &stack)) != 0)
+	if ((rc = cli_open_store(&store, srv.stack)) != 0)
 		goto done;
-	zenc__store_free(store);
+	srv.store_stack = zenc__strdup(zenc_store_stack_name(store));
+	srv.location = zenc__strdup(zenc_store_location(store));
+	zenc_store_free(store);
 	store = NULL;
-	srv.flavor = zenc__strdup(zenc__stack_store_flavor(stack));
-	srv.location = zenc__strdup(zenc__stack_store_location(stack));
 
 	/* The server thread inherits this mask; the main thread waits for
 	 * the signals that stop it. */
@@ -757,9 +754,8 @@ int cmd_ui(int argc, char **argv)
 done:
 	if (d)
 		mhd.MHD_stop_daemon(d);
-	zenc__store_free(store);
-	zenc__stack_free(stack);
-	free(srv.flavor);
+	zenc_store_free(store);
+	free(srv.store_stack);
 	free(srv.location);
 	return rc;
 }
@@ -820,18 +816,18 @@ static int parse_run_cmd(
 /* Loads a run for report and dag, and its alerts when `alerts` is not
  * NULL (*has_alerts 0 when the store has no outbox). */
 static int load_run(
-	zenc__run_info *info,
+	zenc_run_info *info,
 	const char *run,
 	const char *stack,
-	zenc__alert_list *alerts,
+	zenc_alert_list *alerts,
 	int *has_alerts)
 {
-	zenc__store *store = NULL;
+	zenc_store *store = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->run_show(store, run, info)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, info)) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID
 			     ? ZENC_EXIT_USAGE
@@ -846,7 +842,7 @@ static int load_run(
 	}
 	rc = 0;
 done:
-	zenc__store_free(store);
+	zenc_store_free(store);
 	return rc;
 }
 
@@ -863,8 +859,8 @@ static int write_stdout(const zenc_buf *b)
 int cmd_runs_report(int argc, char **argv)
 {
 	static const char *const names[] = {"-o", "--output"};
-	zenc__run_info info = {0};
-	zenc__alert_list alerts = {0};
+	zenc_run_info info = {0};
+	zenc_alert_list alerts = {0};
 	int has_alerts = 0;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *file = NULL, *stack = NULL;
@@ -890,15 +886,15 @@ int cmd_runs_report(int argc, char **argv)
 	}
 done:
 	zenc_buf_release(&out);
-	zenc__alert_list_free(&alerts);
-	zenc__run_info_free(&info);
+	zenc_alert_list_free(&alerts);
+	zenc_run_info_free(&info);
 	return rc;
 }
 
 int cmd_runs_dag(int argc, char **argv)
 {
 	static const char *const names[] = {"--format", NULL};
-	zenc__run_info info = {0};
+	zenc_run_info info = {0};
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *format = "dot", *stack = NULL;
 	int rc;
@@ -920,6 +916,6 @@ int cmd_runs_dag(int argc, char **argv)
 	rc = write_stdout(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_info_free(&info);
+	zenc_run_info_free(&info);
 	return rc;
 }

@@ -1,0 +1,124 @@
+/*
+ * The public face of the metadata store (<zenc/records.h>): a stack's
+ * store opened by name, and what the commands read from it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "stack.h"
+#include "store.h"
+
+struct zenc_store {
+	zenc__store *impl;
+	char *stack;    /* the stack's name */
+	char *location; /* as configured, secrets unresolved */
+};
+
+int zenc_store_open(zenc_store **out, const char *stack)
+{
+	zenc_stack *s = NULL;
+	zenc_store *store;
+	int rc;
+
+	if (!out)
+		return zenc__error_set(ZENC_EINVALID, "no place for the store");
+	*out = NULL;
+	if ((rc = zenc__stack_load(&s, stack)) < 0)
+		return rc;
+	store = zenc__calloc(1, sizeof(*store));
+	if ((rc = zenc__store_open(&store->impl, zenc__stack_store_flavor(s),
+				   zenc__stack_store_location(s))) < 0) {
+		zenc__stack_free(s);
+		free(store);
+		return rc;
+	}
+	store->stack = zenc__strdup(zenc_stack_name(s));
+	store->location = zenc__strdup(zenc__stack_store_location(s));
+	zenc__stack_free(s);
+	*out = store;
+	return 0;
+}
+
+const char *zenc_store_stack_name(const zenc_store *store)
+{
+	return store ? store->stack : NULL;
+}
+
+const char *zenc_store_location(const zenc_store *store)
+{
+	return store ? store->location : NULL;
+}
+
+void zenc_store_free(zenc_store *store)
+{
+	if (!store)
+		return;
+	zenc__store_free(store->impl);
+	free(store->stack);
+	free(store->location);
+	free(store);
+}
+
+int zenc_store_runs_list(zenc_store *store, const zenc_run_filter *filter,
+			 zenc_run_list *out)
+{
+	zenc_run_filter all = {NULL, NULL, 0, 0};
+
+	if (!out)
+		return zenc__error_set(ZENC_EINVALID, "no place for the list");
+	memset(out, 0, sizeof(*out));
+	if (!store)
+		return zenc__error_set(ZENC_EINVALID, "no store");
+	return store->impl->runs_list(store->impl, filter ? filter : &all,
+				      out);
+}
+
+int zenc_store_run_show(zenc_store *store, const char *id_or_name,
+			zenc_run_info *out)
+{
+	if (!out)
+		return zenc__error_set(ZENC_EINVALID, "no place for the run");
+	memset(out, 0, sizeof(*out));
+	if (!store || !id_or_name)
+		return zenc__error_set(ZENC_EINVALID, "no store or no run");
+	return store->impl->run_show(store->impl, id_or_name, out);
+}
+
+int zenc_store_run_delete(zenc_store *store, const char *id_or_name)
+{
+	if (!store || !id_or_name)
+		return zenc__error_set(ZENC_EINVALID, "no store or no run");
+	return store->impl->run_delete(store->impl, id_or_name);
+}
+
+int zenc_store_alerts_list(zenc_store *store, const char *status,
+			   size_t limit, zenc_alert_list *out)
+{
+	if (!out)
+		return zenc__error_set(ZENC_EINVALID, "no place for the list");
+	memset(out, 0, sizeof(*out));
+	if (!store)
+		return zenc__error_set(ZENC_EINVALID, "no store");
+	if (store->impl->version < 2 || !store->impl->alerts_list)
+		return zenc__error_set(
+			ZENC_ESTATE,
+			"the metadata store '%s' keeps no alert outbox",
+			store->impl->flavor ? store->impl->flavor : "?");
+	return store->impl->alerts_list(store->impl, status, limit, out);
+}
+
+void zenc_run_list_free(zenc_run_list *list)
+{
+	zenc__run_list_free(list);
+}
+
+void zenc_run_info_free(zenc_run_info *info)
+{
+	zenc__run_info_free(info);
+}
+
+void zenc_alert_list_free(zenc_alert_list *list)
+{
+	zenc__alert_list_free(list);
+}

@@ -64,6 +64,36 @@ ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
  */
 ZENC_EXTERN(int) zenc_main(zenc_pipeline *p, int argc, char **argv);
 
+
+#define ZENC_MAIN_OPTIONS_VERSION 1
+
+/** How zenc_main_ext() presents itself.  Initialize with
+ *  ZENC_MAIN_OPTIONS_INIT; every field may be left NULL. */
+typedef struct zenc_main_options {
+	unsigned int version;
+	/** The name its messages start with ("NAME: error: ..."); NULL:
+	 *  argv[0]. */
+	const char *prog;
+	/** The command its usage errors point to ("Try 'CMD --help'.");
+	 *  NULL: `prog`. */
+	const char *help_command;
+	/** The NULL-terminated argv that runs this same pipeline again, to
+	 *  which the hidden subcommands of Slurm jobs (`__step ...`) are
+	 *  appended; NULL: /proc/self/exe alone, as for zenc_main(). */
+	const char *const *entry;
+} zenc_main_options;
+
+#define ZENC_MAIN_OPTIONS_INIT {ZENC_MAIN_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/**
+ * zenc_main() for a program that serves the pipeline command line under
+ * another name, as `zenc run FILE` does for a YAML pipeline: the same
+ * arguments, behaviour and exit codes, presented as `opts` says (NULL:
+ * as zenc_main()).  Frees nothing.
+ */
+ZENC_EXTERN(int) zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
+			       const zenc_main_options *opts);
+
 ZENC_END_DECL
 
 #endif

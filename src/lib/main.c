@@ -129,9 +129,19 @@ static void print_plan(zenc_pipeline *p)
 
 int zenc_main(zenc_pipeline *p, int argc, char **argv)
 {
+	return zenc_main_ext(p, argc, argv, NULL);
+}
+
+int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
+		  const zenc_main_options *opts)
+{
 	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
 	zenc__run_mode m;
-	const char *prog = argc > 0 ? argv[0] : "pipeline";
+	const char *prog = opts && opts->prog ? opts->prog
+			   : argc > 0 ? argv[0]
+				      : "pipeline";
+	const char *help = opts && opts->help_command ? opts->help_command
+						      : prog;
 	const char **params = NULL;
 	struct sigaction sa, old_int, old_term;
 	size_t n_params = 0;
@@ -141,6 +151,11 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 
 	if (!p) {
 		fprintf(stderr, "%s: error: no pipeline\n", prog);
+		return ZENC_EXIT_USAGE;
+	}
+	if (opts && opts->version != ZENC_MAIN_OPTIONS_VERSION) {
+		fprintf(stderr, "%s: error: unknown zenc_main_options version "
+			"%u\n", prog, opts->version);
 		return ZENC_EXIT_USAGE;
 	}
 	zenc__termlog_install(0, 0);
@@ -163,6 +178,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
+	m.entry = opts ? opts->entry : NULL;
 	if (argc > 1 && !strcmp(argv[1], "run")) {
 		i = 2;
 	} else if (argc > 1 && (!strcmp(argv[1], "__step") ||
@@ -253,7 +269,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 			else
 				fprintf(stderr, "%s: error: unknown option "
 					"'%s'\n", prog, a);
-			fprintf(stderr, "Try '%s --help'.\n", prog);
+			fprintf(stderr, "Try '%s --help'.\n", help);
 			code = ZENC_EXIT_USAGE;
 			goto done;
 		}

@@ -12,6 +12,7 @@
  * required as well.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +30,9 @@
 #include "cli.h"
 #include "ui.h"
 #include "run_json.h"
-#include "lib/dynlib.h"
 
 /*
- * libmicrohttpd, loaded when `zenc ui` starts (lib/dynlib.h), so that no
+ * libmicrohttpd, loaded when `zenc ui` starts (dlopen), so that no
  * other command loads it: every MHD_* call goes through this table.
  */
 #define MHD_FUNCS(X)                                                           \
@@ -51,19 +52,50 @@ static struct mhd_api {
 #undef MHD_FIELD
 } mhd;
 
-static const zenc__dynsym mhd_syms[] = {
-#define MHD_SYM(name) ZENC__DYNSYM(mhd, name),
-	MHD_FUNCS(MHD_SYM)
-#undef MHD_SYM
+static const char *const mhd_names[] = {
+#define MHD_NAME(name) #name,
+	MHD_FUNCS(MHD_NAME)
+#undef MHD_NAME
+};
+static const size_t mhd_offsets[] = {
+#define MHD_OFFSET(name) offsetof(struct mhd_api, name),
+	MHD_FUNCS(MHD_OFFSET)
+#undef MHD_OFFSET
 };
 
-static zenc__dynlib mhd_lib = ZENC__DYNLIB_INIT("libmicrohttpd",
-	"libmicrohttpd.so.12", "libmicrohttpd12", mhd_syms, &mhd);
+#define MHD_SONAME "libmicrohttpd.so.12"
+static void *mhd_handle;  /* NULL until loaded */
+static char mhd_why[512]; /* why it could not be loaded */
 static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
 
+/* dlopen()s libmicrohttpd and fills `mhd`; on failure `mhd_why` says
+ * why and `mhd` stays zeroed. */
 static void mhd_load_once(void)
 {
-	zenc__dynlib_open(&mhd_lib);
+	const char *e;
+	void *h, *sym;
+	size_t i;
+
+	dlerror();
+	if (!(h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+		e = dlerror();
+		snprintf(mhd_why, sizeof(mhd_why), "%s",
+			 e ? e : "dlopen failed");
+		return;
+	}
+	for (i = 0; i < sizeof(mhd_names) / sizeof(mhd_names[0]); i++) {
+		if (!(sym = dlsym(h, mhd_names[i]))) {
+			snprintf(mhd_why, sizeof(mhd_why),
+				 "no symbol '%s' in it (too old a version?)",
+				 mhd_names[i]);
+			memset(&mhd, 0, sizeof(mhd));
+			dlclose(h);
+			return;
+		}
+		/* POSIX: a function's address fits in a void *. */
+		memcpy((char *)&mhd + mhd_offsets[i], &sym, sizeof(sym));
+	}
+	mhd_handle = h;
 }
 
 #define UI_DEFAULT_PORT 8237
@@ -707,9 +739,10 @@ int cmd_ui(int argc, char **argv)
 	}
 
 	pthread_once(&mhd_once, mhd_load_once);
-	if (!mhd_lib.handle) {
-		zenc__dynlib_error(&mhd_lib, ZENC_ERROR);
-		cli_error("%s", zenc_error_last());
+	if (!mhd_handle) {
+		cli_error("cannot load libmicrohttpd (" MHD_SONAME "): %s; "
+			  "install libmicrohttpd12",
+			  mhd_why);
 		return ZENC_EXIT_ENV;
 	}
 

@@ -16,5 +16,6 @@
 #include "zenc/stack.h"
 #include "zenc/run.h"
 #include "zenc/records.h"
+#include "zenc/secret.h"
 
 #endif

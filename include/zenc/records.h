@@ -223,6 +223,29 @@ ZENC_EXTERN(int) zenc_store_alerts_list(zenc_store *store,
 					const char *status, size_t limit,
 					zenc_alert_list *out);
 
+/** How zenc_store_run_cancel() cancelled a run. */
+typedef struct zenc_run_cancel_info {
+	/** 1: its Slurm jobs were cancelled; 0: its orchestrating process
+	 *  was sent SIGTERM. */
+	int slurm;
+	size_t jobs; /**< the Slurm jobs cancelled */
+	long pid;    /**< the process signalled */
+} zenc_run_cancel_info;
+
+/**
+ * Cancels a running run, found as by zenc_store_run_show(), the way the
+ * stack it ran on says: on a Slurm stack its active jobs are cancelled
+ * and the run is marked for whoever follows it; otherwise its
+ * orchestrating process, which must be on this host, gets SIGTERM and
+ * ends the run as an interrupted one.  `out` (may be NULL) says what was
+ * done.  Returns 0; ZENC_ENOTFOUND for no such run; ZENC_ESTATE for a run
+ * that is not running or runs on another host; ZENC_EIO when the process
+ * cannot be signalled; the errors of Slurm otherwise.
+ */
+ZENC_EXTERN(int) zenc_store_run_cancel(zenc_store *store,
+				       const char *id_or_name,
+				       zenc_run_cancel_info *out);
+
 /** Frees what a list or show call filled in, and zeroes `*list`.  NULL
  *  and a zeroed struct are harmless. */
 ZENC_EXTERN(void) zenc_run_list_free(zenc_run_list *list);

@@ -2,10 +2,14 @@
  * The public face of the metadata store (<zenc/records.h>): a stack's
  * store opened by name, and what the commands read from it.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
+#include "orchestrator.h"
 #include "stack.h"
 #include "store.h"
 
@@ -106,6 +110,72 @@ int zenc_store_alerts_list(zenc_store *store, const char *status,
 			"the metadata store '%s' keeps no alert outbox",
 			store->impl->flavor ? store->impl->flavor : "?");
 	return store->impl->alerts_list(store->impl, status, limit, out);
+}
+
+int zenc_store_run_cancel(zenc_store *store, const char *id_or_name,
+			  zenc_run_cancel_info *out)
+{
+	zenc_run_info info;
+	zenc_stack *stack = NULL;
+	const char *orch;
+	char host[256] = "";
+	char *run_dir = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((rc = zenc_store_run_show(store, id_or_name, &info)) < 0)
+		goto done;
+	if (!info.rec.status || strcmp(info.rec.status, "running")) {
+		rc = zenc__error_set(
+			ZENC_ESTATE, "run '%s' is not running (it %s)",
+			info.rec.name,
+			info.rec.status ? info.rec.status : "has no status");
+		goto done;
+	}
+	/* The stack the run ran on says how to cancel it; the store's own
+	 * when that one is gone. */
+	if (!info.rec.stack ||
+	    zenc__stack_load(&stack, info.rec.stack) < 0) {
+		if ((rc = zenc__stack_load(&stack, store->stack)) < 0)
+			goto done;
+	}
+	orch = zenc__stack_orchestrator_flavor(stack);
+	if (orch && !strcmp(orch, "slurm")) {
+		run_dir = zenc__asprintf(
+			"%s/%s", zenc__stack_artifact_path(stack), info.rec.id);
+		if ((rc = zenc__slurm_cancel_run(info.rec.id, run_dir, &n)) < 0)
+			goto done;
+		if (out) {
+			out->slurm = 1;
+			out->jobs = n;
+		}
+		goto done;
+	}
+	gethostname(host, sizeof(host) - 1);
+	if (info.rec.pid <= 0 || !info.rec.host ||
+	    strcmp(info.rec.host, host)) {
+		rc = zenc__error_set(
+			ZENC_ESTATE,
+			"run '%s' is orchestrated on host '%s'; cancel it "
+			"there",
+			info.rec.name, info.rec.host ? info.rec.host : "?");
+		goto done;
+	}
+	if (kill((pid_t)info.rec.pid, SIGTERM) < 0) {
+		rc = zenc__error_set(
+			ZENC_EIO, "cannot signal process %ld of run '%s': %s",
+			info.rec.pid, info.rec.name, strerror(errno));
+		goto done;
+	}
+	if (out)
+		out->pid = info.rec.pid;
+done:
+	free(run_dir);
+	zenc__stack_free(stack);
+	zenc_run_info_free(&info);
+	return rc;
 }
 
 void zenc_run_list_free(zenc_run_list *list)

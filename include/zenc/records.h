@@ -145,7 +145,9 @@ typedef struct zenc_alert_record {
 	const char *title;
 	const char *dedup_key;   /**< NULL: never de-duplicated */
 	const char *status;
-	const char *alert_json;  /**< the alert, to send it again */
+	/** The alert as a JSON object, to send it again; NULL when what
+	 *  the store holds is not valid JSON. */
+	const char *alert_json;
 	int attempts;            /**< delivery attempts so far */
 	const char *last_error;
 	double updated;
@@ -222,6 +224,20 @@ ZENC_EXTERN(int) zenc_store_run_delete(zenc_store *store,
 ZENC_EXTERN(int) zenc_store_alerts_list(zenc_store *store,
 					const char *status, size_t limit,
 					zenc_alert_list *out);
+
+/** 1 when the store keeps an alert outbox (every built-in flavor does),
+ *  0 when its flavor has none. */
+ZENC_EXTERN(int) zenc_store_has_outbox(const zenc_store *store);
+
+/**
+ * Sends each pending alert of the outbox once more, through the alerter
+ * that queued it, and counts what happened: delivered, still pending,
+ * failed for good (each pointer may be NULL).  Returns 0; ZENC_ESTATE
+ * for a store without an outbox; ZENC_ESTORE.
+ */
+ZENC_EXTERN(int) zenc_store_alerts_flush(zenc_store *store,
+					 size_t *delivered, size_t *pending,
+					 size_t *failed);
 
 /** How zenc_store_run_cancel() cancelled a run. */
 typedef struct zenc_run_cancel_info {

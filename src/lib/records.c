@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerter.h"
 #include "internal.h"
 #include "orchestrator.h"
 #include "stack.h"
@@ -96,20 +97,97 @@ int zenc_store_run_delete(zenc_store *store, const char *id_or_name)
 	return store->impl->run_delete(store->impl, id_or_name);
 }
 
+static int no_outbox(const zenc_store *store)
+{
+	return zenc__error_set(
+		ZENC_ESTATE, "metadata store flavor '%s' has no alert outbox",
+		store->impl->flavor ? store->impl->flavor : "?");
+}
+
 int zenc_store_alerts_list(zenc_store *store, const char *status,
 			   size_t limit, zenc_alert_list *out)
 {
+	size_t i;
+	int rc;
+
 	if (!out)
 		return zenc__error_set(ZENC_EINVALID, "no place for the list");
 	memset(out, 0, sizeof(*out));
 	if (!store)
 		return zenc__error_set(ZENC_EINVALID, "no store");
 	if (store->impl->version < 2 || !store->impl->alerts_list)
-		return zenc__error_set(
-			ZENC_ESTATE,
-			"the metadata store '%s' keeps no alert outbox",
-			store->impl->flavor ? store->impl->flavor : "?");
-	return store->impl->alerts_list(store->impl, status, limit, out);
+		return no_outbox(store);
+	if ((rc = store->impl->alerts_list(store->impl, status, limit, out)) <
+	    0)
+		return rc;
+	for (i = 0; i < out->n; i++)
+		if (!zenc__json_valid(out->alerts[i].alert_json))
+			out->alerts[i].alert_json = NULL;
+	return 0;
+}
+
+int zenc_store_has_outbox(const zenc_store *store)
+{
+	const zenc__store *st = store ? store->impl : NULL;
+
+	return st && st->version >= 2 && st->alerts_list &&
+	       st->alerts_pending && st->alert_update && st->alert_claim;
+}
+
+int zenc_store_alerts_flush(zenc_store *store, size_t *delivered,
+			    size_t *pending, size_t *failed)
+{
+	size_t d = 0, p = 0, f = 0;
+	int rc;
+
+	if (!store)
+		return zenc__error_set(ZENC_EINVALID, "no store");
+	if (!zenc_store_has_outbox(store))
+		return no_outbox(store);
+	rc = zenc__alerts_flush(store->impl, &d, &p, &f);
+	if (delivered)
+		*delivered = d;
+	if (pending)
+		*pending = p;
+	if (failed)
+		*failed = f;
+	return rc;
+}
+
+int zenc_alerter_open(zenc_alerter **out, const char *name)
+{
+	zenc_stack *s = NULL;
+	int rc;
+
+	if (!out || !name)
+		return zenc__error_set(ZENC_EINVALID, "no alerter name");
+	*out = NULL;
+	if ((rc = zenc__stack_load(&s, NULL)) < 0)
+		return rc;
+	rc = zenc__alerter_for_component(out, name,
+					 zenc__stack_store_flavor(s),
+					 zenc__stack_store_location(s));
+	zenc__stack_free(s);
+	return rc;
+}
+
+int zenc_alerter_send_test(zenc_alerter *a, const zenc_alert *alert)
+{
+	zenc__deliver_opts o = {0, 1, 1};
+	zenc__alert_outcome outcome = ZENC__ALERT_FAILED;
+	int rc;
+
+	if (!a || !alert)
+		return zenc__error_set(ZENC_EINVALID, "no alerter or no alert");
+	rc = zenc__alerter_deliver(a, alert, &o, &outcome);
+	if (outcome == ZENC__ALERT_DELIVERED)
+		return 0;
+	if (rc < 0)
+		return rc;
+	/* Not delivered, yet not an error of its own: the last attempt's
+	 * error stands. */
+	return zenc_error_last_code() < 0 ? zenc_error_last_code()
+					  : ZENC_EUNREACHABLE;
 }
 
 int zenc_store_run_cancel(zenc_store *store, const char *id_or_name,

@@ -58,12 +58,11 @@ static const char usage_delete[] =
 	" (default: the\n"
 	"                       active stack)\n";
 
-/* The exit code for a store error: the user's mistake or a broken store. */
+/* Prints a store error and returns its exit code. */
 static int store_exit(int rc)
 {
 	cli_error("%s", zenc_error_last());
-	return rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID ? ZENC_EXIT_USAGE
-							   : ZENC_EXIT_ENV;
+	return zenc_exit_status(rc);
 }
 
 /* Output helpers. */

@@ -862,9 +862,7 @@ static int load_run(
 		return rc;
 	if ((rc = zenc_store_run_show(store, run, info)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID
-			     ? ZENC_EXIT_USAGE
-			     : ZENC_EXIT_ENV;
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (alerts && (*has_alerts = cli_ui_run_alerts(

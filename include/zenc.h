@@ -15,5 +15,7 @@
 #include "zenc/context.h"
 #include "zenc/stack.h"
 #include "zenc/run.h"
+#include "zenc/records.h"
+#include "zenc/secret.h"
 
 #endif

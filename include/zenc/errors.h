@@ -49,6 +49,27 @@ ZENC_EXTERN(const char *) zenc_error_last(void);
 /** The code of the last error on this thread, or 0. */
 ZENC_EXTERN(int) zenc_error_last_code(void);
 
+/** Exit status of a program whose run completed. */
+#define ZENC_EXIT_OK 0
+/** Exit status of a program whose run failed. */
+#define ZENC_EXIT_FAILED 1
+/** Exit status for a usage error, an input that does not validate or a
+ *  refused request. */
+#define ZENC_EXIT_USAGE 2
+/** Exit status for a broken environment: a store, stack or service that
+ *  cannot be used. */
+#define ZENC_EXIT_ENV 3
+
+/**
+ * The exit status that the zenc command and zenc_main() give for a call
+ * that failed with `code`: ZENC_EXIT_USAGE when the request itself was
+ * refused (ZENC_EINVALID, ZENC_ENOTFOUND, ZENC_EEXISTS, ZENC_ETYPE,
+ * ZENC_ECYCLE, ZENC_ESTATE, ZENC_EINUSE), ZENC_EXIT_ENV for every other
+ * negative code (the store, the stack's configuration, I/O, a service,
+ * memory), ZENC_EXIT_OK for 0 or a positive value.  Never fails.
+ */
+ZENC_EXTERN(int) zenc_exit_status(int code);
+
 ZENC_END_DECL
 
 #endif

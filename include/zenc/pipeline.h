@@ -2,6 +2,7 @@
 #define ZENC_PIPELINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "common.h"
 #include "hook.h"
 
@@ -161,6 +162,43 @@ ZENC_EXTERN(int) zenc_pipeline_register_hook(
  * zenc_pipeline_run() validates too.
  */
 ZENC_EXTERN(int) zenc_pipeline_validate(zenc_pipeline *p);
+
+
+/** A pipeline of shell commands read from a YAML file (docs/yaml.md). */
+typedef struct zenc_yaml_pipeline zenc_yaml_pipeline;
+
+/**
+ * Reads and checks the pipeline in the YAML file `path`: its steps become
+ * steps of an ordinary pipeline that runs the commands, with the hooks,
+ * retries, deadlines and outputs the file declares.  `*out` is the
+ * caller's, to free with zenc_yaml_pipeline_free().  Returns 0, or
+ * ZENC_EINVALID, ZENC_ECONFIG, ZENC_EIO for a file that cannot be read
+ * or does not validate (zenc_error_last() names the file, line and
+ * column).
+ */
+ZENC_EXTERN(int) zenc_yaml_pipeline_load(
+	zenc_yaml_pipeline **out, const char *path);
+
+/** The pipeline made from the file, to pass to zenc_pipeline_run() or
+ *  zenc_main(); owned by `yp`, valid until zenc_yaml_pipeline_free(). */
+ZENC_EXTERN(zenc_pipeline *) zenc_yaml_pipeline_get(zenc_yaml_pipeline *yp);
+
+/**
+ * Checks "STEP.KEY=VALUE" assignments (a NULL-terminated list; NULL: none)
+ * as a run would apply them, without running anything.  Returns 0, or
+ * ZENC_EINVALID or ZENC_ETYPE naming the step and key.
+ */
+ZENC_EXTERN(int) zenc_yaml_pipeline_check_params(
+	zenc_yaml_pipeline *yp, const char *const *params);
+
+/** Prints to `f` the steps in an order they can run, with what each runs
+ *  and waits for: the plan of `zenc run --dry-run`. */
+ZENC_EXTERN(void) zenc_yaml_pipeline_print_plan(
+	zenc_yaml_pipeline *yp, FILE *f);
+
+/** Frees the pipeline and closes the hook libraries it opened.  NULL is
+ *  harmless. */
+ZENC_EXTERN(void) zenc_yaml_pipeline_free(zenc_yaml_pipeline *yp);
 
 ZENC_END_DECL
 

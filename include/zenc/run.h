@@ -56,11 +56,43 @@ ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
  * `prog run [--config FILE] [--run-name NAME] [--param STEP.FIELD=VALUE]...
  * [--stack NAME] [-j N] [--isolation process|none] [--keep-going]
  * [--retries N] [--hook-failure warn|fail] [--quiet]`, `prog validate`,
- * `prog --help`.  Returns the exit code: 0 the run completed, 1 it failed,
- * 2 usage or validation error, 3 environment broken.  Frees nothing: the
- * caller still owns `p`.
+ * `prog --help`.  Returns the exit code: ZENC_EXIT_OK (0) the run
+ * completed, ZENC_EXIT_FAILED (1) it failed, otherwise zenc_exit_status()
+ * of the error: ZENC_EXIT_USAGE (2) for a usage or validation error (an
+ * error in the --config file too), ZENC_EXIT_ENV (3) for a broken
+ * environment.  Frees nothing: the caller still owns `p`.
  */
 ZENC_EXTERN(int) zenc_main(zenc_pipeline *p, int argc, char **argv);
+
+
+#define ZENC_MAIN_OPTIONS_VERSION 1
+
+/** How zenc_main_ext() presents itself.  Initialize with
+ *  ZENC_MAIN_OPTIONS_INIT; every field may be left NULL. */
+typedef struct zenc_main_options {
+	unsigned int version;
+	/** The name its messages start with ("NAME: error: ..."); NULL:
+	 *  argv[0]. */
+	const char *prog;
+	/** The command its usage errors point to ("Try 'CMD --help'.");
+	 *  NULL: `prog`. */
+	const char *help_command;
+	/** The NULL-terminated argv that runs this same pipeline again, to
+	 *  which the hidden subcommands of Slurm jobs (`__step ...`) are
+	 *  appended; NULL: /proc/self/exe alone, as for zenc_main(). */
+	const char *const *entry;
+} zenc_main_options;
+
+#define ZENC_MAIN_OPTIONS_INIT {ZENC_MAIN_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/**
+ * zenc_main() for a program that serves the pipeline command line under
+ * another name, as `zenc run FILE` does for a YAML pipeline: the same
+ * arguments, behaviour and exit codes, presented as `opts` says (NULL:
+ * as zenc_main()).  Frees nothing.
+ */
+ZENC_EXTERN(int) zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
+			       const zenc_main_options *opts);
 
 ZENC_END_DECL
 

@@ -109,6 +109,27 @@ typedef struct zenc_alert {
 ZENC_EXTERN(int) zenc_alerter_post_alert(
 	zenc_alerter *a, const zenc_alert *alert);
 
+
+/**
+ * The alerter component `name` of the active stack, as a run would use
+ * it: its alerts are written to the stack's outbox before they are sent.
+ * `*out` is the caller's, to free with zenc_alerter_free()
+ * (<zenc/sys/alerter.h>).  Returns 0; ZENC_ENOTFOUND for an unknown
+ * component; ZENC_EINVALID or ZENC_ECONFIG for one that is not an
+ * alerter or whose settings are wrong; ZENC_EIO, ZENC_ESTORE.
+ */
+ZENC_EXTERN(int) zenc_alerter_open(zenc_alerter **out, const char *name);
+
+/**
+ * Sends `alert` through `a` as `zenc alerter test` does: recorded in the
+ * outbox like any alert, never de-duplicated, tried a few times within a
+ * short budget, and recorded as failed (never left pending) when it could
+ * not be delivered.  Returns 0 when it was delivered, else the error of
+ * the last attempt (zenc_error_last() says why).
+ */
+ZENC_EXTERN(int) zenc_alerter_send_test(zenc_alerter *a,
+					const zenc_alert *alert);
+
 ZENC_END_DECL
 
 #endif

@@ -5,11 +5,8 @@
 #include "zenc.h"
 #include "util/util.h"
 
-/* Exit codes of every command. */
-#define ZENC_EXIT_OK 0
-#define ZENC_EXIT_FAILED 1
-#define ZENC_EXIT_USAGE 2
-#define ZENC_EXIT_ENV 3
+/* Exit codes of every command: ZENC_EXIT_OK and the others of
+ * <zenc/errors.h>, and zenc_exit_status() for a failed library call. */
 
 /* Each command gets argv with argv[0] the command's own name ("runs"). */
 int cmd_runs(int argc, char **argv);
@@ -72,18 +69,10 @@ int cmd_alerter_test(const char *kind, int argc, char **argv);
 
 /*
  * cli_store.c: opens the metadata store of stack `stack_name` (NULL: the
- * active stack), the one its runs record into.  0, or the error is printed
- * and the exit code returned: ZENC_EXIT_USAGE for an unknown stack,
- * ZENC_EXIT_ENV otherwise.  `stack_out` (may be NULL) gets the stack, for
- * the caller to free with zenc__stack_free().
+ * active stack), the one its runs record into, for the caller to close
+ * with zenc_store_free().  0, or the error is printed and its exit code
+ * returned (zenc_exit_status()).
  */
-struct zenc__store;
-int cli_open_store(struct zenc__store **out, const char *stack_name,
-		   zenc_stack **stack_out);
-
-/* The exit code for a failed library call `rc`: ZENC_EXIT_USAGE for a
- * refused request (bad name, flavor or key; unknown, existing or in-use
- * object), ZENC_EXIT_ENV otherwise (unreadable config, I/O). */
-int cli_exit_code(int rc);
+int cli_open_store(zenc_store **out, const char *stack_name);
 
 #endif

@@ -3,7 +3,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "lib/internal.h"
 
 void cli_put_local_time(zenc_buf *b, double t)
 {

@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/alerter.h"
-#include "lib/stack.h"
+#include "zenc/sys/alerter.h"
 
 static const char usage_alerts[] =
 	"usage: zenc alerts list [--json] [--status STATUS] [--limit N]"
@@ -31,32 +30,26 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 		message);
 }
 
-/* The active stack's (or `stack_name`'s) metadata store. */
-static int open_store(zenc__store **out, const char *stack_name,
-		      zenc_stack **stack_out)
+/* The active stack's (or `stack_name`'s) metadata store, with an
+ * outbox. */
+static int open_store(zenc_store **out, const char *stack_name)
 {
-	zenc_stack *stack = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(out, stack_name, &stack)) != 0)
+	if ((rc = cli_open_store(out, stack_name)) != 0)
 		return rc;
-	if (!(*out)->alerts_list || !(*out)->alerts_pending ||
-	    !(*out)->alert_update || !(*out)->alert_claim) {
-		cli_error("metadata store flavor '%s' has no alert outbox",
-			  (*out)->flavor);
-		zenc__store_free(*out);
+	if (!zenc_store_has_outbox(*out)) {
+		/* Says so, in the store's words. */
+		rc = zenc_store_alerts_flush(*out, NULL, NULL, NULL);
+		cli_error("%s", zenc_error_last());
+		zenc_store_free(*out);
 		*out = NULL;
-		zenc__stack_free(stack);
 		return ZENC_EXIT_ENV;
 	}
-	if (stack_out)
-		*stack_out = stack;
-	else
-		zenc__stack_free(stack);
 	return 0;
 }
 
-static void alert_json(zenc_buf *b, const zenc__alert_record *r)
+static void alert_json(zenc_buf *b, const zenc_alert_record *r)
 {
 	zenc_buf_puts(b, "{\"id\":");
 	zenc__json_utf8(b, r->id);
@@ -90,8 +83,7 @@ static void alert_json(zenc_buf *b, const zenc__alert_record *r)
 	zenc_buf_puts(b, ",\"delivered\":");
 	cli_put_json_time(b, r->delivered);
 	zenc_buf_puts(b, ",\"alert\":");
-	zenc_buf_puts(b, zenc__json_valid(r->alert_json) ? r->alert_json
-							 : "null");
+	zenc_buf_puts(b, r->alert_json ? r->alert_json : "null");
 	zenc_buf_putc(b, '}');
 }
 
@@ -99,10 +91,10 @@ static int alerts_list(int argc, char **argv)
 {
 	static const char *const statuses[] = {"pending", "delivered",
 					       "failed", "suppressed", NULL};
-	zenc__alert_list list = {NULL, 0, NULL};
+	zenc_alert_list list = {NULL, 0, NULL};
 	const char *status = NULL, *limit_s = NULL, *stack = NULL;
 	zenc_buf b = ZENC_BUF_INIT;
-	zenc__store *st = NULL;
+	zenc_store *st = NULL;
 	bool json = false;
 	size_t i, limit = 0;
 	int rc, k, ok;
@@ -152,9 +144,9 @@ static int alerts_list(int argc, char **argv)
 		}
 		limit = v;
 	}
-	if ((rc = open_store(&st, stack, NULL)) != 0)
+	if ((rc = open_store(&st, stack)) != 0)
 		return rc;
-	if (st->alerts_list(st, status, limit, &list) < 0) {
+	if (zenc_store_alerts_list(st, status, limit, &list) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = ZENC_EXIT_ENV;
 		goto done;
@@ -178,7 +170,7 @@ static int alerts_list(int argc, char **argv)
 	printf("%-8s  %-20s  %-10s  %-8s  %-12s  %s\n", "ID", "CREATED",
 	       "STATUS", "ATTEMPTS", "ALERTER", "TITLE");
 	for (i = 0; i < list.n; i++) {
-		const zenc__alert_record *r = &list.alerts[i];
+		const zenc_alert_record *r = &list.alerts[i];
 
 		zenc_buf_clear(&b);
 		zenc__time_iso(&b, r->created);
@@ -193,8 +185,8 @@ static int alerts_list(int argc, char **argv)
 			       r->last_error);
 	}
 done:
-	zenc__alert_list_free(&list);
-	zenc__store_free(st);
+	zenc_alert_list_free(&list);
+	zenc_store_free(st);
 	zenc_buf_release(&b);
 	return rc;
 }
@@ -202,7 +194,7 @@ done:
 static int alerts_flush(int argc, char **argv)
 {
 	const char *stack = NULL;
-	zenc__store *st = NULL;
+	zenc_store *st = NULL;
 	size_t delivered, pending, failed;
 	int rc, k, ok;
 
@@ -222,9 +214,9 @@ static int alerts_flush(int argc, char **argv)
 		fputs(usage_alerts, stderr);
 		return ZENC_EXIT_USAGE;
 	}
-	if ((rc = open_store(&st, stack, NULL)) != 0)
+	if ((rc = open_store(&st, stack)) != 0)
 		return rc;
-	if (zenc__alerts_flush(st, &delivered, &pending, &failed) < 0) {
+	if (zenc_store_alerts_flush(st, &delivered, &pending, &failed) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = ZENC_EXIT_ENV;
 		goto done;
@@ -233,7 +225,7 @@ static int alerts_flush(int argc, char **argv)
 	       pending, failed);
 	rc = pending || failed ? ZENC_EXIT_ENV : ZENC_EXIT_OK;
 done:
-	zenc__store_free(st);
+	zenc_store_free(st);
 	return rc;
 }
 
@@ -274,12 +266,9 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 		"Sends one test alert through alerter NAME and says what "
 		"happened:\nexit 0 when it was delivered, 3 when it was "
 		"not.\n";
-	zenc__deliver_opts o = {0, 1, 1};
-	zenc__alert_outcome out;
 	zenc_alert al = ZENC_ALERT_INIT;
-	zenc_stack *stack = NULL;
 	zenc_alerter *a = NULL;
-	zenc__store *st = NULL;
+	zenc_store *st = NULL;
 	zenc_buf title = ZENC_BUF_INIT, msg = ZENC_BUF_INIT;
 	const char *name = NULL;
 	int rc, k;
@@ -304,16 +293,12 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 		return ZENC_EXIT_USAGE;
 	}
 	/* The store is only for the record: opened to check it works. */
-	if ((rc = open_store(&st, NULL, &stack)) != 0)
+	if ((rc = open_store(&st, NULL)) != 0)
 		return rc;
-	zenc__store_free(st);
-	if ((rc = zenc__alerter_for_component(
-		     &a, name, zenc__stack_store_flavor(stack),
-		     zenc__stack_store_location(stack))) < 0) {
+	zenc_store_free(st);
+	if ((rc = zenc_alerter_open(&a, name)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID
-			     ? ZENC_EXIT_USAGE
-			     : ZENC_EXIT_ENV;
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	zenc_buf_printf(&title, "zenc test alert from alerter '%s'", name);
@@ -326,8 +311,7 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 	al.message = msg.ptr;
 	al.event = "test";
 	al.status = "test";
-	rc = zenc__alerter_deliver(a, &al, &o, &out);
-	if (out == ZENC__ALERT_DELIVERED) {
+	if (zenc_alerter_send_test(a, &al) == 0) {
 		printf("test alert delivered through alerter '%s' (flavor "
 		       "%s)\n",
 		       name, a->flavor);
@@ -339,7 +323,6 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 	}
 done:
 	zenc_alerter_free(a);
-	zenc__stack_free(stack);
 	zenc_buf_release(&title);
 	zenc_buf_release(&msg);
 	return rc;

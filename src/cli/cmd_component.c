@@ -239,7 +239,7 @@ static int run_change(const char *kind, const char *verb_name, args *a)
 	zenc__kind_parse(&c.kind, kind);
 	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
 		cli_error("%s", zenc_error_last());
-		return cli_exit_code(rc);
+		return zenc_exit_status(rc);
 	}
 	printf("%s %s '%s'\n",
 	       strcmp(verb_name, "register") == 0 ? "registered"
@@ -418,7 +418,7 @@ static int do_list(const char *kind, int argc, char **argv)
 	zenc__kind_parse(&k, kind);
 	if ((rc = zenc__stacks_read(&cfg)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	cs = zenc__calloc(cfg.ncomponents + 1, sizeof(*cs));
@@ -478,12 +478,12 @@ static int do_describe(const char *kind, int argc, char **argv)
 	zenc__kind_parse(&k, kind);
 	if ((rc = zenc__stacks_read(&cfg)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if ((rc = zenc__stacks_component_find(&cfg, k, a.name, &c)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	f = zenc_flavor_find(kind, c->flavor);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/store.h"
 #include "util/util.h"
 
 static const char usage[] =
@@ -21,7 +20,7 @@ static const char usage[] =
 struct pipeline_row {
 	const char *name;
 	size_t runs, failed;
-	const zenc__run_record *last; /* the newest run */
+	const zenc_run_record *last; /* the newest run */
 };
 
 static void row_json(zenc_buf *b, const struct pipeline_row *r)
@@ -40,11 +39,11 @@ static void row_json(zenc_buf *b, const struct pipeline_row *r)
 
 static int pipelines_list(int argc, char **argv)
 {
-	zenc__run_filter filter = {NULL, NULL, 0, 0};
-	zenc__run_list list = {NULL, 0, NULL};
+	zenc_run_filter filter = {NULL, NULL, 0, 0};
+	zenc_run_list list = {NULL, 0, NULL};
 	struct pipeline_row *rows = NULL;
 	const char *stack = NULL, *v;
-	zenc__store *store = NULL;
+	zenc_store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
 	size_t n_rows = 0, cap = 0, i, j;
 	int json = 0, rc, k;
@@ -65,9 +64,9 @@ static int pipelines_list(int argc, char **argv)
 					       argv[k]);
 		}
 	}
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if (store->runs_list(store, &filter, &list) < 0) {
+	if (zenc_store_runs_list(store, &filter, &list) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = ZENC_EXIT_ENV;
 		goto done;
@@ -75,7 +74,7 @@ static int pipelines_list(int argc, char **argv)
 	/* Runs come newest first, so a pipeline's first run seen is its
 	 * last, and the rows come out newest activity first. */
 	for (i = 0; i < list.n; i++) {
-		const zenc__run_record *r = &list.runs[i];
+		const zenc_run_record *r = &list.runs[i];
 		for (j = 0; j < n_rows; j++)
 			if (!strcmp(rows[j].name, r->pipeline))
 				break;
@@ -116,8 +115,8 @@ static int pipelines_list(int argc, char **argv)
 done:
 	free(rows);
 	zenc_buf_release(&out);
-	zenc__run_list_free(&list);
-	zenc__store_free(store);
+	zenc_run_list_free(&list);
+	zenc_store_free(store);
 	return rc;
 }
 

@@ -7,8 +7,6 @@
 
 #include "cli.h"
 #include "run_json.h"
-#include "lib/store.h"
-#include "lib/internal.h"
 
 static const char usage_runs[] =
 	"usage: zenc runs list [--json] [--pipeline NAME] [--status STATUS]"
@@ -60,12 +58,11 @@ static const char usage_delete[] =
 	" (default: the\n"
 	"                       active stack)\n";
 
-/* The exit code for a store error: the user's mistake or a broken store. */
+/* Prints a store error and returns its exit code. */
 static int store_exit(int rc)
 {
 	cli_error("%s", zenc_error_last());
-	return rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID ? ZENC_EXIT_USAGE
-							   : ZENC_EXIT_ENV;
+	return zenc_exit_status(rc);
 }
 
 /* Output helpers. */
@@ -113,7 +110,7 @@ struct list_cells {
 	char duration[24];
 };
 
-static void list_text(zenc_buf *b, const zenc__run_list *l)
+static void list_text(zenc_buf *b, const zenc_run_list *l)
 {
 	size_t w_name = 4, w_pipeline = 8, w_status = 6, w_started = 7, i;
 	struct list_cells *cells;
@@ -125,7 +122,7 @@ static void list_text(zenc_buf *b, const zenc__run_list *l)
 	}
 	cells = zenc__calloc(l->n, sizeof(*cells));
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		zenc_buf_clear(&tmp);
 		cli_put_local_time(&tmp, r->started);
@@ -153,7 +150,7 @@ static void list_text(zenc_buf *b, const zenc__run_list *l)
 	put_cell(b, "DURATION", 0, 1);
 	zenc_buf_putc(b, '\n');
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		put_cell(b, r->name ? r->name : "-", w_name, 0);
 		put_cell(b, r->pipeline ? r->pipeline : "-", w_pipeline, 0);
@@ -170,9 +167,9 @@ static int runs_list(int argc, char **argv)
 {
 	static const char *const statuses[] = {
 		"running", "completed", "failed"};
-	zenc__run_filter filter = {0};
-	zenc__run_list list = {0};
-	zenc__store *store = NULL;
+	zenc_run_filter filter = {0};
+	zenc_run_list list = {0};
+	zenc_store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *limit = NULL, *stack = NULL;
 	int json = 0, i, m, rc;
@@ -239,9 +236,9 @@ static int runs_list(int argc, char **argv)
 		filter.limit = (size_t)v;
 	}
 
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->runs_list(store, &filter, &list)) < 0) {
+	if ((rc = zenc_store_runs_list(store, &filter, &list)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
@@ -252,8 +249,8 @@ static int runs_list(int argc, char **argv)
 	rc = write_out(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_list_free(&list);
-	zenc__store_free(store);
+	zenc_run_list_free(&list);
+	zenc_store_free(store);
 	return rc;
 }
 
@@ -288,7 +285,7 @@ static void put_error(
 
 /* `attempt`: say which attempt the hook ran after (the step had several). */
 static void hook_text(
-	zenc_buf *b, const zenc__hook_record *h, int indent, int attempt)
+	zenc_buf *b, const zenc_hook_record *h, int indent, int attempt)
 {
 	zenc_buf_printf(
 		b, "%*s%s %s: %s (", indent, "", h->event ? h->event : "-",
@@ -304,9 +301,9 @@ static void hook_text(
 	zenc_buf_putc(b, '\n');
 }
 
-static void step_text(zenc_buf *b, const zenc__step_info *si)
+static void step_text(zenc_buf *b, const zenc_step_info *si)
 {
-	const zenc__step_record *s = &si->rec;
+	const zenc_step_record *s = &si->rec;
 	size_t i;
 
 	zenc_buf_printf(b, "  %s: %s", s->name, s->status ? s->status : "-");
@@ -328,7 +325,7 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 	}
 	/* The earlier attempts, when there were retries. */
 	for (i = 0; si->n_attempts > 1 && i + 1 < si->n_attempts; i++) {
-		const zenc__attempt_record *a = &si->attempts[i];
+		const zenc_attempt_record *a = &si->attempts[i];
 
 		zenc_buf_printf(
 			b, "    attempt %d: %s", a->attempt,
@@ -343,7 +340,7 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 		zenc_buf_putc(b, '\n');
 	}
 	for (i = 0; i < si->n_artifacts; i++) {
-		const zenc__artifact_record *a = &si->artifacts[i];
+		const zenc_artifact_record *a = &si->artifacts[i];
 
 		zenc_buf_printf(
 			b, "    output %s: %s, %lld bytes\n", a->name,
@@ -353,9 +350,9 @@ static void step_text(zenc_buf *b, const zenc__step_info *si)
 		hook_text(b, &si->hooks[i], 4, s->attempts > 1);
 }
 
-static void show_text(zenc_buf *b, const zenc__run_info *info)
+static void show_text(zenc_buf *b, const zenc_run_info *info)
 {
-	const zenc__run_record *r = &info->rec;
+	const zenc_run_record *r = &info->rec;
 	size_t i;
 
 	zenc_buf_printf(b, "Run %s: %s\n", r->name, r->status);
@@ -440,8 +437,8 @@ static int parse_run_arg(
 
 static int runs_show(int argc, char **argv)
 {
-	zenc__run_info info = {0};
-	zenc__store *store = NULL;
+	zenc_run_info info = {0};
+	zenc_store *store = NULL;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *stack;
 	int json = 0, rc;
@@ -450,9 +447,9 @@ static int runs_show(int argc, char **argv)
 		argc, argv, usage_show, "show", &json, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->run_show(store, run, &info)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, &info)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
@@ -463,15 +460,15 @@ static int runs_show(int argc, char **argv)
 	rc = write_out(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_info_free(&info);
-	zenc__store_free(store);
+	zenc_run_info_free(&info);
+	zenc_store_free(store);
 	return rc;
 }
 
 static int runs_delete(int argc, char **argv)
 {
-	zenc__run_info info = {0};
-	zenc__store *store = NULL;
+	zenc_run_info info = {0};
+	zenc_store *store = NULL;
 	const char *run, *stack;
 	int rc;
 
@@ -479,20 +476,20 @@ static int runs_delete(int argc, char **argv)
 		argc, argv, usage_delete, "delete", NULL, &stack, &run);
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
-	if ((rc = store->run_show(store, run, &info)) < 0 ||
-	    (rc = store->run_delete(store, info.rec.id)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, &info)) < 0 ||
+	    (rc = zenc_store_run_delete(store, info.rec.id)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
 	printf("Deleted run '%s' (%s).\n", info.rec.name, info.rec.id);
 	rc = ZENC_EXIT_OK;
 done:
-	zenc__run_info_free(&info);
-	zenc__store_free(store);
+	zenc_run_info_free(&info);
+	zenc_store_free(store);
 	return rc;
 }
 

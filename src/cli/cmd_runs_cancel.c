@@ -7,17 +7,11 @@
  * run on the local orchestrator of this machine gets SIGTERM, as Ctrl-C
  * would.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "lib/store.h"
-#include "lib/stack.h"
-#include "lib/orchestrator.h"
 
 static const char usage_cancel[] =
 	"usage: zenc runs cancel RUN [--stack NAME]\n"
@@ -32,14 +26,10 @@ static const char usage_cancel[] =
 
 int cmd_runs_cancel(int argc, char **argv)
 {
-	zenc__run_info info = {0};
-	zenc__store *store = NULL;
-	zenc_stack *stack = NULL;
+	zenc_run_info info = {0};
+	zenc_run_cancel_info how;
+	zenc_store *store = NULL;
 	const char *run = NULL, *stack_name = NULL;
-	const zenc__orchestrator *orch;
-	char host[256] = "";
-	char *run_dir = NULL;
-	size_t n = 0;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -63,67 +53,25 @@ int cmd_runs_cancel(int argc, char **argv)
 		fputs(usage_cancel, stderr);
 		return ZENC_EXIT_USAGE;
 	}
-	if ((rc = cli_open_store(&store, stack_name, &stack)) != 0)
+	if ((rc = cli_open_store(&store, stack_name)) != 0)
 		return rc;
-	if ((rc = store->run_show(store, run, &info)) < 0) {
+	/* Found first for its name and id, which the messages show. */
+	if ((rc = zenc_store_run_show(store, run, &info)) < 0 ||
+	    (rc = zenc_store_run_cancel(store, info.rec.id, &how)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = rc == ZENC_ENOTFOUND ? ZENC_EXIT_USAGE : ZENC_EXIT_ENV;
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
-	if (strcmp(info.rec.status, "running")) {
-		cli_error(
-			"run '%s' is not running (it %s)", info.rec.name,
-			info.rec.status);
-		rc = ZENC_EXIT_USAGE;
-		goto done;
-	}
-	/* The stack the run ran on says how to cancel it. */
-	if (info.rec.stack && strcmp(info.rec.stack, zenc_stack_name(stack))) {
-		zenc_stack *own = NULL;
-		if (zenc__stack_load(&own, info.rec.stack) == 0) {
-			zenc__stack_free(stack);
-			stack = own;
-		}
-	}
-	orch = zenc__orchestrator_for(zenc__stack_orchestrator_flavor(stack));
-	if (orch->cancel) {
-		run_dir = zenc__asprintf(
-			"%s/%s", zenc__stack_artifact_path(stack), info.rec.id);
-		if (orch->cancel(info.rec.id, run_dir, &n) < 0) {
-			cli_error("%s", zenc_error_last());
-			rc = ZENC_EXIT_ENV;
-			goto done;
-		}
-		printf("Cancelled %zu %s%s of run '%s' (%s).\n", n,
-		       orch->unit ? orch->unit : "job", n == 1 ? "" : "s",
-		       info.rec.name, info.rec.id);
-		rc = ZENC_EXIT_OK;
-		goto done;
-	}
-	gethostname(host, sizeof(host) - 1);
-	if (info.rec.pid <= 0 || !info.rec.host ||
-	    strcmp(info.rec.host, host)) {
-		cli_error(
-			"run '%s' is orchestrated on host '%s'; cancel it "
-			"there",
-			info.rec.name, info.rec.host ? info.rec.host : "?");
-		rc = ZENC_EXIT_USAGE;
-		goto done;
-	}
-	if (kill((pid_t)info.rec.pid, SIGTERM) < 0) {
-		cli_error(
-			"cannot signal process %ld of run '%s': %s",
-			info.rec.pid, info.rec.name, strerror(errno));
-		rc = ZENC_EXIT_ENV;
-		goto done;
-	}
-	printf("Sent SIGTERM to process %ld of run '%s' (%s).\n", info.rec.pid,
-	       info.rec.name, info.rec.id);
+	if (how.unit)
+		printf("Cancelled %zu %s%s of run '%s' (%s).\n", how.jobs,
+		       how.unit, how.jobs == 1 ? "" : "s", info.rec.name,
+		       info.rec.id);
+	else
+		printf("Sent SIGTERM to process %ld of run '%s' (%s).\n",
+		       how.pid, info.rec.name, info.rec.id);
 	rc = ZENC_EXIT_OK;
 done:
-	free(run_dir);
-	zenc__run_info_free(&info);
-	zenc__store_free(store);
-	zenc__stack_free(stack);
+	zenc_run_info_free(&info);
+	zenc_store_free(store);
 	return rc;
 }

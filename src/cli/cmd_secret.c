@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "lib/stack.h"
 
 static const char *const usages[][2] = {
 	{"set", "zenc secret set NAME [--value VALUE]"},
@@ -250,7 +249,7 @@ static int do_set(int argc, char **argv)
 
 	if ((rc = start(&a, argc, argv, "value", true)) >= 0)
 		return rc;
-	if ((rc = zenc__secret_check_name(a.name)) < 0) {
+	if ((rc = zenc_secret_check_name(a.name)) < 0) {
 		cli_error("%s", zenc_error_last());
 		return ZENC_EXIT_USAGE;
 	}
@@ -276,9 +275,9 @@ static int do_set(int argc, char **argv)
 		rc = ZENC_EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = zenc__secret_set(a.name, zenc_buf_cstr(&value))) < 0) {
+	if ((rc = zenc_secret_set(a.name, zenc_buf_cstr(&value))) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	printf("secret '%s' set\n", a.name);
@@ -298,9 +297,9 @@ static int do_list(int argc, char **argv)
 
 	if ((rc = start(&a, argc, argv, "json", false)) >= 0)
 		return rc;
-	if ((rc = zenc__secret_names(&names, &n)) < 0) {
+	if ((rc = zenc_secret_names(&names, &n)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (a.json) {
@@ -318,9 +317,7 @@ static int do_list(int argc, char **argv)
 	}
 	rc = ZENC_EXIT_OK;
 done:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	zenc_secret_names_free(names, n);
 	zenc_buf_release(&b);
 	return rc;
 }
@@ -332,9 +329,9 @@ static int do_delete(int argc, char **argv)
 
 	if ((rc = start(&a, argc, argv, "", true)) >= 0)
 		return rc;
-	if ((rc = zenc__secret_delete(a.name)) < 0) {
+	if ((rc = zenc_secret_delete(a.name)) < 0) {
 		cli_error("%s", zenc_error_last());
-		return cli_exit_code(rc);
+		return zenc_exit_status(rc);
 	}
 	printf("deleted secret '%s'\n", a.name);
 	return ZENC_EXIT_OK;

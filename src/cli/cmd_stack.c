@@ -15,20 +15,6 @@
 #include "cli.h"
 #include "lib/stack.h"
 
-int cli_exit_code(int rc)
-{
-	switch (rc) {
-	case ZENC_EINVALID:
-	case ZENC_ENOTFOUND:
-	case ZENC_EEXISTS:
-	case ZENC_EINUSE:
-	case ZENC_ESTATE:
-		return ZENC_EXIT_USAGE;
-	default:
-		return ZENC_EXIT_ENV;
-	}
-}
-
 static const char usage_register[] =
 	"zenc stack register NAME [-o ORCHESTRATOR] [-a ARTIFACT_STORE]\n"
 	"                           [-m METADATA_STORE] [-al ALERTER] [--set]";
@@ -207,7 +193,7 @@ static int run_change(const char *verb, const args *a)
 
 	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
 		cli_error("%s", zenc_error_last());
-		return cli_exit_code(rc);
+		return zenc_exit_status(rc);
 	}
 	if (strcmp(verb, "set") == 0)
 		printf("active stack: '%s'\n", a->name);
@@ -304,7 +290,7 @@ static int read_config(zenc__stacks *cfg)
 
 	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
-		return cli_exit_code(rc);
+		return zenc_exit_status(rc);
 	}
 	return -1;
 }
@@ -392,7 +378,7 @@ static int do_describe(int argc, char **argv)
 	rc = zenc__stacks_stack_find(&cfg, a.name ? a.name : cfg.active, &s);
 	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = cli_exit_code(rc);
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (a.json) {

@@ -12,6 +12,7 @@
  * required as well.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +30,9 @@
 #include "cli.h"
 #include "ui.h"
 #include "run_json.h"
-#include "lib/dynlib.h"
-#include "lib/stack.h"
-#include "lib/store.h"
-#include "lib/internal.h"
 
 /*
- * libmicrohttpd, loaded when `zenc ui` starts (lib/dynlib.h), so that no
+ * libmicrohttpd, loaded when `zenc ui` starts (dlopen), so that no
  * other command loads it: every MHD_* call goes through this table.
  */
 #define MHD_FUNCS(X)                                                           \
@@ -54,19 +52,50 @@ static struct mhd_api {
 #undef MHD_FIELD
 } mhd;
 
-static const zenc__dynsym mhd_syms[] = {
-#define MHD_SYM(name) ZENC__DYNSYM(mhd, name),
-	MHD_FUNCS(MHD_SYM)
-#undef MHD_SYM
+static const char *const mhd_names[] = {
+#define MHD_NAME(name) #name,
+	MHD_FUNCS(MHD_NAME)
+#undef MHD_NAME
+};
+static const size_t mhd_offsets[] = {
+#define MHD_OFFSET(name) offsetof(struct mhd_api, name),
+	MHD_FUNCS(MHD_OFFSET)
+#undef MHD_OFFSET
 };
 
-static zenc__dynlib mhd_lib = ZENC__DYNLIB_INIT("libmicrohttpd",
-	"libmicrohttpd.so.12", "libmicrohttpd12", mhd_syms, &mhd);
+#define MHD_SONAME "libmicrohttpd.so.12"
+static void *mhd_handle;  /* NULL until loaded */
+static char mhd_why[512]; /* why it could not be loaded */
 static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
 
+/* dlopen()s libmicrohttpd and fills `mhd`; on failure `mhd_why` says
+ * why and `mhd` stays zeroed. */
 static void mhd_load_once(void)
 {
-	zenc__dynlib_open(&mhd_lib);
+	const char *e;
+	void *h, *sym;
+	size_t i;
+
+	dlerror();
+	if (!(h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+		e = dlerror();
+		snprintf(mhd_why, sizeof(mhd_why), "%s",
+			 e ? e : "dlopen failed");
+		return;
+	}
+	for (i = 0; i < sizeof(mhd_names) / sizeof(mhd_names[0]); i++) {
+		if (!(sym = dlsym(h, mhd_names[i]))) {
+			snprintf(mhd_why, sizeof(mhd_why),
+				 "no symbol '%s' in it (too old a version?)",
+				 mhd_names[i]);
+			memset(&mhd, 0, sizeof(mhd));
+			dlclose(h);
+			return;
+		}
+		/* POSIX: a function's address fits in a void *. */
+		memcpy((char *)&mhd + mhd_offsets[i], &sym, sizeof(sym));
+	}
+	mhd_handle = h;
 }
 
 #define UI_DEFAULT_PORT 8237
@@ -191,8 +220,8 @@ struct ui_server {
 	const char *stack; /* NULL: the active stack */
 	const char *token; /* NULL: none needed */
 	int loopback;      /* bound to a loopback address */
-	char *flavor;      /* the store, found when the server starts */
-	char *location;
+	char *store_stack; /* the stack whose store it shows, and where */
+	char *location;    /* that store is, found when the server starts */
 };
 
 struct ui_reply {
@@ -365,12 +394,12 @@ static int status_known(const char *s)
 
 static void serve_runs(
 	struct MHD_Connection *c,
-	zenc__store *store,
+	zenc_store *store,
 	struct ui_reply *r,
 	int json)
 {
-	zenc__run_filter f = {0};
-	zenc__run_list list = {0};
+	zenc_run_filter f = {0};
+	zenc_run_list list = {0};
 	cli_ui_list_view v = {0};
 	size_t page = 1;
 
@@ -404,7 +433,7 @@ static void serve_runs(
 		f.limit = UI_PER_PAGE + 1;
 		f.offset = (page - 1) * UI_PER_PAGE;
 	}
-	if (store->runs_list(store, &f, &list) < 0) {
+	if (zenc_store_runs_list(store, &f, &list) < 0) {
 		reply_error(
 			r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"Internal Server Error", zenc_error_last(), json);
@@ -426,22 +455,22 @@ static void serve_runs(
 	r->type = "text/html; charset=utf-8";
 	cli_ui_runs_page(&r->body, &list, &v);
 done:
-	zenc__run_list_free(&list);
+	zenc_run_list_free(&list);
 }
 
 /* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot, /api/runs/<id>. */
 static void serve_run(
-	zenc__store *store,
+	zenc_store *store,
 	const char *id,
 	const char *what,
 	struct ui_reply *r,
 	int json)
 {
-	zenc__run_info info = {0};
-	zenc__alert_list alerts = {0};
+	zenc_run_info info = {0};
+	zenc_alert_list alerts = {0};
 	int rc, has_alerts;
 
-	if ((rc = store->run_show(store, id, &info)) < 0) {
+	if ((rc = zenc_store_run_show(store, id, &info)) < 0) {
 		if (rc == ZENC_ENOTFOUND)
 			reply_error(
 				r, MHD_HTTP_NOT_FOUND, "Not Found",
@@ -483,8 +512,8 @@ static void serve_run(
 			r, MHD_HTTP_NOT_FOUND, "Not Found", "no such page", 0);
 	}
 done:
-	zenc__alert_list_free(&alerts);
-	zenc__run_info_free(&info);
+	zenc_alert_list_free(&alerts);
+	zenc_run_info_free(&info);
 }
 
 static void route(
@@ -493,7 +522,7 @@ static void route(
 	const char *url,
 	struct ui_reply *r)
 {
-	zenc__store *store = NULL;
+	zenc_store *store = NULL;
 	int json = !strncmp(url, "/api/", 5);
 	char *id = NULL;
 	const char *rest, *slash;
@@ -507,7 +536,7 @@ static void route(
 	}
 	/* Opened for each request: fresh records, and runs whose process
 	 * died are marked failed, as `zenc runs list` does. */
-	if (zenc__store_open(&store, srv->flavor, srv->location) < 0) {
+	if (zenc_store_open(&store, srv->store_stack) < 0) {
 		reply_error(
 			r, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable",
 			zenc_error_last(), json);
@@ -530,7 +559,7 @@ static void route(
 	serve_run(store, id, slash ? slash + 1 : NULL, r, json);
 done:
 	free(id);
-	zenc__store_free(store);
+	zenc_store_free(store);
 }
 
 static enum MHD_Result handle(
@@ -626,8 +655,7 @@ int cmd_ui(int argc, char **argv)
 	socklen_t sa_len = 0;
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *di;
-	zenc__store *store = NULL;
-	zenc_stack *stack = NULL;
+	zenc_store *store = NULL;
 	unsigned long port = UI_DEFAULT_PORT;
 	sigset_t stop;
 	int i, m, rc = ZENC_EXIT_OK, sig;
@@ -711,19 +739,20 @@ int cmd_ui(int argc, char **argv)
 	}
 
 	pthread_once(&mhd_once, mhd_load_once);
-	if (!mhd_lib.handle) {
-		zenc__dynlib_error(&mhd_lib, ZENC_ERROR);
-		cli_error("%s", zenc_error_last());
+	if (!mhd_handle) {
+		cli_error("cannot load libmicrohttpd (" MHD_SONAME "): %s; "
+			  "install libmicrohttpd12",
+			  mhd_why);
 		return ZENC_EXIT_ENV;
 	}
 
 	/* Opened once up front, so that a broken store says so now. */
-	if ((rc = cli_open_store(&store, srv.stack, &stack)) != 0)
+	if ((rc = cli_open_store(&store, srv.stack)) != 0)
 		goto done;
-	zenc__store_free(store);
+	srv.store_stack = zenc__strdup(zenc_store_stack_name(store));
+	srv.location = zenc__strdup(zenc_store_location(store));
+	zenc_store_free(store);
 	store = NULL;
-	srv.flavor = zenc__strdup(zenc__stack_store_flavor(stack));
-	srv.location = zenc__strdup(zenc__stack_store_location(stack));
 
 	/* The server thread inherits this mask; the main thread waits for
 	 * the signals that stop it. */
@@ -758,9 +787,8 @@ int cmd_ui(int argc, char **argv)
 done:
 	if (d)
 		mhd.MHD_stop_daemon(d);
-	zenc__store_free(store);
-	zenc__stack_free(stack);
-	free(srv.flavor);
+	zenc_store_free(store);
+	free(srv.store_stack);
 	free(srv.location);
 	return rc;
 }
@@ -821,22 +849,20 @@ static int parse_run_cmd(
 /* Loads a run for report and dag, and its alerts when `alerts` is not
  * NULL (*has_alerts 0 when the store has no outbox). */
 static int load_run(
-	zenc__run_info *info,
+	zenc_run_info *info,
 	const char *run,
 	const char *stack,
-	zenc__alert_list *alerts,
+	zenc_alert_list *alerts,
 	int *has_alerts)
 {
-	zenc__store *store = NULL;
+	zenc_store *store = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(&store, stack, NULL)) != 0)
+	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
-	if ((rc = store->run_show(store, run, info)) < 0) {
+	if ((rc = zenc_store_run_show(store, run, info)) < 0) {
 		cli_error("%s", zenc_error_last());
-		rc = rc == ZENC_ENOTFOUND || rc == ZENC_EINVALID
-			     ? ZENC_EXIT_USAGE
-			     : ZENC_EXIT_ENV;
+		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (alerts && (*has_alerts = cli_ui_run_alerts(
@@ -847,7 +873,7 @@ static int load_run(
 	}
 	rc = 0;
 done:
-	zenc__store_free(store);
+	zenc_store_free(store);
 	return rc;
 }
 
@@ -864,8 +890,8 @@ static int write_stdout(const zenc_buf *b)
 int cmd_runs_report(int argc, char **argv)
 {
 	static const char *const names[] = {"-o", "--output"};
-	zenc__run_info info = {0};
-	zenc__alert_list alerts = {0};
+	zenc_run_info info = {0};
+	zenc_alert_list alerts = {0};
 	int has_alerts = 0;
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *file = NULL, *stack = NULL;
@@ -891,15 +917,15 @@ int cmd_runs_report(int argc, char **argv)
 	}
 done:
 	zenc_buf_release(&out);
-	zenc__alert_list_free(&alerts);
-	zenc__run_info_free(&info);
+	zenc_alert_list_free(&alerts);
+	zenc_run_info_free(&info);
 	return rc;
 }
 
 int cmd_runs_dag(int argc, char **argv)
 {
 	static const char *const names[] = {"--format", NULL};
-	zenc__run_info info = {0};
+	zenc_run_info info = {0};
 	zenc_buf out = ZENC_BUF_INIT;
 	const char *run, *format = "dot", *stack = NULL;
 	int rc;
@@ -921,6 +947,6 @@ int cmd_runs_dag(int argc, char **argv)
 	rc = write_stdout(&out);
 done:
 	zenc_buf_release(&out);
-	zenc__run_info_free(&info);
+	zenc_run_info_free(&info);
 	return rc;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "dag_layout.h"
-#include "lib/internal.h"
+#include "util/util.h"
 
 /* The working graph: the nodes given, then one dummy node for each layer
  * a long edge crosses, and the "proper" edges that join consecutive

@@ -7,7 +7,6 @@
 
 #include "cli.h"
 #include "run_json.h"
-#include "lib/internal.h"
 
 static void put_number_json(zenc_buf *b, double v)
 {
@@ -26,13 +25,13 @@ static void put_span_json(zenc_buf *b, double start, double end)
 		put_number_json(b, end - start);
 }
 
-void cli_run_list_json(zenc_buf *b, const zenc__run_list *l)
+void cli_run_list_json(zenc_buf *b, const zenc_run_list *l)
 {
 	size_t i;
 
 	zenc_buf_putc(b, '[');
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		zenc_buf_puts(b, i ? ",\n {\"id\": " : "\n {\"id\": ");
 		zenc_json_str(b, r->id);
@@ -51,7 +50,7 @@ void cli_run_list_json(zenc_buf *b, const zenc__run_list *l)
 	zenc_buf_puts(b, l->n ? "\n]\n" : "]\n");
 }
 
-static void hook_json(zenc_buf *b, const zenc__hook_record *h)
+static void hook_json(zenc_buf *b, const zenc_hook_record *h)
 {
 	zenc_buf_puts(b, "{\"event\": ");
 	zenc_json_str(b, h->event);
@@ -68,7 +67,7 @@ static void hook_json(zenc_buf *b, const zenc__hook_record *h)
 	zenc_buf_putc(b, '}');
 }
 
-static void hooks_json(zenc_buf *b, const zenc__hook_record *h, size_t n)
+static void hooks_json(zenc_buf *b, const zenc_hook_record *h, size_t n)
 {
 	size_t i;
 
@@ -81,9 +80,9 @@ static void hooks_json(zenc_buf *b, const zenc__hook_record *h, size_t n)
 	zenc_buf_putc(b, ']');
 }
 
-static void step_json(zenc_buf *b, const zenc__step_info *si)
+static void step_json(zenc_buf *b, const zenc_step_info *si)
 {
-	const zenc__step_record *s = &si->rec;
+	const zenc_step_record *s = &si->rec;
 	size_t i;
 
 	zenc_buf_puts(b, "{\"name\": ");
@@ -117,7 +116,7 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 
 	zenc_buf_puts(b, ",\n   \"outputs\": [");
 	for (i = 0; i < si->n_artifacts; i++) {
-		const zenc__artifact_record *a = &si->artifacts[i];
+		const zenc_artifact_record *a = &si->artifacts[i];
 
 		zenc_buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
 		zenc_json_str(b, a->name);
@@ -133,7 +132,7 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 	}
 	zenc_buf_puts(b, "],\n   \"attempt_history\": [");
 	for (i = 0; i < si->n_attempts; i++) {
-		const zenc__attempt_record *a = &si->attempts[i];
+		const zenc_attempt_record *a = &si->attempts[i];
 
 		zenc_buf_printf(
 			b, "%s{\"attempt\": %d, \"status\": ", i ? ", " : "",
@@ -156,9 +155,9 @@ static void step_json(zenc_buf *b, const zenc__step_info *si)
 	zenc_buf_putc(b, '}');
 }
 
-void cli_run_json(zenc_buf *b, const zenc__run_info *info)
+void cli_run_json(zenc_buf *b, const zenc_run_info *info)
 {
-	const zenc__run_record *r = &info->rec;
+	const zenc_run_record *r = &info->rec;
 	size_t i;
 
 	zenc_buf_puts(b, "{\"id\": ");

@@ -4,11 +4,10 @@
 
 #include "zenc.h"
 #include "util/util.h"
-#include "lib/store.h"
 
 /* A JSON array of runs, newest first, and a newline. */
-void cli_run_list_json(zenc_buf *b, const zenc__run_list *l);
+void cli_run_list_json(zenc_buf *b, const zenc_run_list *l);
 /* A JSON object of a run: its steps, attempts, outputs and hook runs. */
-void cli_run_json(zenc_buf *b, const zenc__run_info *info);
+void cli_run_json(zenc_buf *b, const zenc_run_info *info);
 
 #endif

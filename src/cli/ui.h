@@ -12,7 +12,6 @@
 
 #include "zenc.h"
 #include "util/util.h"
-#include "lib/store.h"
 
 /* Appends `s` escaped for HTML text and attribute values (and XML);
  * NULL appends nothing. */
@@ -31,15 +30,15 @@ void cli_ui_url_escape(zenc_buf *b, const char *s);
  * no outbox; else the run's alerts only, see cli_ui_run_alerts()). */
 void cli_ui_run_page(
 	zenc_buf *b,
-	const zenc__run_info *info,
-	const zenc__alert_list *alerts,
+	const zenc_run_info *info,
+	const zenc_alert_list *alerts,
 	unsigned flags);
 
 /* The alerts about run `run_id` from `store`'s outbox, into `out` (freed
- * with zenc__alert_list_free()).  Returns 1 when the store has an outbox,
+ * with zenc_alert_list_free()).  Returns 1 when the store has an outbox,
  * 0 when it has none (an older store flavor), or a negative error code. */
 int cli_ui_run_alerts(
-	zenc__store *store, const char *run_id, zenc__alert_list *out);
+	zenc_store *store, const char *run_id, zenc_alert_list *out);
 
 /* What the runs list shows: a filter and a page of it. */
 typedef struct cli_ui_list_view {
@@ -52,7 +51,7 @@ typedef struct cli_ui_list_view {
 
 /* The runs list page: `l` holds this page's runs, newest first. */
 void cli_ui_runs_page(
-	zenc_buf *b, const zenc__run_list *l, const cli_ui_list_view *v);
+	zenc_buf *b, const zenc_run_list *l, const cli_ui_list_view *v);
 
 /* A small page for an HTTP error: "404 Not Found" and what is wrong. */
 void cli_ui_error_page(
@@ -66,9 +65,9 @@ void cli_ui_error_page(
  * file; without it the SVG is for inlining in a page, and its steps link
  * to "#step-N" there.
  */
-void cli_ui_dag_svg(zenc_buf *b, const zenc__run_info *info, int standalone);
+void cli_ui_dag_svg(zenc_buf *b, const zenc_run_info *info, int standalone);
 /* The run's DAG in Graphviz's dot language, with the same colours. */
-void cli_ui_dag_dot(zenc_buf *b, const zenc__run_info *info);
+void cli_ui_dag_dot(zenc_buf *b, const zenc_run_info *info);
 
 /* The status colours: fill and text colour of a step or run status (an
  * unknown status is drawn as pending). */

@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "ui.h"
 #include "dag_layout.h"
-#include "lib/internal.h"
 
 /* How much of a step's log the page shows. */
 #define LOG_TAIL_LINES 20
@@ -271,7 +270,7 @@ static void add_edge(const char *name, void *payload)
 }
 
 /* The edges of a run's DAG; the caller frees *out. */
-static size_t run_edges(const zenc__run_info *info, cli_dag_edge **out)
+static size_t run_edges(const zenc_run_info *info, cli_dag_edge **out)
 {
 	struct edge_walk w = {0};
 	struct name_index *index;
@@ -324,7 +323,7 @@ static size_t utf8_len(const char *s)
 	return n;
 }
 
-void cli_ui_dag_svg(zenc_buf *b, const zenc__run_info *info, int standalone)
+void cli_ui_dag_svg(zenc_buf *b, const zenc_run_info *info, int standalone)
 {
 	cli_dag_opts o = CLI_DAG_OPTS_INIT;
 	cli_dag_layout l = CLI_DAG_LAYOUT_INIT;
@@ -394,7 +393,7 @@ void cli_ui_dag_svg(zenc_buf *b, const zenc__run_info *info, int standalone)
 	}
 	zenc_buf_puts(b, "</g>\n<g class=\"nodes\">\n");
 	for (i = 0; i < info->n_steps; i++) {
-		const zenc__step_record *s = &info->steps[i].rec;
+		const zenc_step_record *s = &info->steps[i].rec;
 		const char *name = s->name ? s->name : "";
 		const char *status = s->status ? s->status : "pending";
 		const char *fill = cli_ui_status_fill(status);
@@ -459,7 +458,7 @@ static void dot_str(zenc_buf *b, const char *s)
 	zenc_buf_putc(b, '"');
 }
 
-void cli_ui_dag_dot(zenc_buf *b, const zenc__run_info *info)
+void cli_ui_dag_dot(zenc_buf *b, const zenc_run_info *info)
 {
 	cli_dag_edge *edges = NULL;
 	zenc_buf tip = ZENC_BUF_INIT;
@@ -474,7 +473,7 @@ void cli_ui_dag_dot(zenc_buf *b, const zenc__run_info *info)
 		b, ";\n\tnode [shape=box, style=\"rounded,filled\", "
 		   "fontname=\"Helvetica\"];\n");
 	for (i = 0; i < info->n_steps; i++) {
-		const zenc__step_record *s = &info->steps[i].rec;
+		const zenc_step_record *s = &info->steps[i].rec;
 		const char *status = s->status ? s->status : "pending";
 
 		zenc_buf_clear(&tip);
@@ -613,7 +612,7 @@ static void runs_link(
 }
 
 void cli_ui_runs_page(
-	zenc_buf *b, const zenc__run_list *l, const cli_ui_list_view *v)
+	zenc_buf *b, const zenc_run_list *l, const cli_ui_list_view *v)
 {
 	static const char *const statuses[] = {
 		"running", "completed", "failed"};
@@ -647,7 +646,7 @@ void cli_ui_runs_page(
 			   "<th>Duration</th><th>Id</th></tr>\n");
 	}
 	for (i = 0; i < l->n; i++) {
-		const zenc__run_record *r = &l->runs[i];
+		const zenc_run_record *r = &l->runs[i];
 
 		zenc_buf_puts(b, "<tr class=\"run\" data-run=\"");
 		cli_ui_escape(b, r->id);
@@ -742,7 +741,7 @@ done:
 }
 
 static void hooks_table(
-	zenc_buf *b, const zenc__hook_record *h, size_t n, int with_attempt)
+	zenc_buf *b, const zenc_hook_record *h, size_t n, int with_attempt)
 {
 	size_t i;
 
@@ -771,9 +770,9 @@ static void hooks_table(
 	zenc_buf_puts(b, "</table>\n");
 }
 
-static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
+static void step_section(zenc_buf *b, const zenc_step_info *si, size_t i)
 {
-	const zenc__step_record *s = &si->rec;
+	const zenc_step_record *s = &si->rec;
 	zenc_buf err = ZENC_BUF_INIT;
 	size_t k;
 
@@ -806,7 +805,7 @@ static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
 			   "<th>Status</th><th>Started</th><th>Duration</th>"
 			   "<th>Error</th></tr>\n");
 		for (k = 0; k < si->n_attempts; k++) {
-			const zenc__attempt_record *a = &si->attempts[k];
+			const zenc_attempt_record *a = &si->attempts[k];
 
 			zenc_buf_printf(b, "<tr><td>%d</td><td>", a->attempt);
 			badge(b, a->status);
@@ -835,7 +834,7 @@ static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
 			   "<tr><th>Name</th><th>Type</th><th>Size</th>"
 			   "<th>Checksum</th><th>URI</th></tr>\n");
 		for (k = 0; k < si->n_artifacts; k++) {
-			const zenc__artifact_record *a = &si->artifacts[k];
+			const zenc_artifact_record *a = &si->artifacts[k];
 
 			zenc_buf_puts(b, "<tr><td>");
 			cli_ui_escape(b, a->name);
@@ -865,18 +864,15 @@ static void step_section(zenc_buf *b, const zenc__step_info *si, size_t i)
 }
 
 int cli_ui_run_alerts(
-	zenc__store *store, const char *run_id, zenc__alert_list *out)
+	zenc_store *store, const char *run_id, zenc_alert_list *out)
 {
 	size_t i, k = 0;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (store->version < 2 || !store->alerts_list)
-		return 0;
 	/* The outbox is listed whole and filtered here: the store has no
 	 * query by run. */
-	if ((rc = store->alerts_list(store, NULL, 0, out)) < 0)
-		return rc;
+	if ((rc = zenc_store_alerts_list(store, NULL, 0, out)) < 0)
+		return rc == ZENC_ESTATE ? 0 : rc;
 	for (i = 0; i < out->n; i++)
 		if (out->alerts[i].run_id && run_id &&
 		    !strcmp(out->alerts[i].run_id, run_id))
@@ -900,7 +896,7 @@ static const char *alert_colour_status(const char *status)
 	return "pending";
 }
 
-static void alerts_section(zenc_buf *b, const zenc__alert_list *l)
+static void alerts_section(zenc_buf *b, const zenc_alert_list *l)
 {
 	size_t delivered = 0, pending = 0, other = 0, i;
 
@@ -927,7 +923,7 @@ static void alerts_section(zenc_buf *b, const zenc__alert_list *l)
 		   "<th>Attempts</th><th>Delivered</th><th>Last error</th>"
 		   "</tr>\n");
 	for (i = 0; i < l->n; i++) {
-		const zenc__alert_record *a = &l->alerts[i];
+		const zenc_alert_record *a = &l->alerts[i];
 		const char *cs = alert_colour_status(a->status);
 
 		zenc_buf_puts(b, "<tr class=\"alert\"><td>");
@@ -963,13 +959,13 @@ static void alerts_section(zenc_buf *b, const zenc__alert_list *l)
 
 void cli_ui_run_page(
 	zenc_buf *b,
-	const zenc__run_info *info,
-	const zenc__alert_list *alerts,
+	const zenc_run_info *info,
+	const zenc_alert_list *alerts,
 	unsigned flags)
 {
 	static const char *const statuses[] = {
 		"completed", "failed", "running", "skipped", "pending"};
-	const zenc__run_record *r = &info->rec;
+	const zenc_run_record *r = &info->rec;
 	int running = r->status && !strcmp(r->status, "running");
 	zenc_buf title = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
 	size_t counts[5] = {0}, i, k;
@@ -1032,7 +1028,7 @@ void cli_ui_run_page(
 		   "<th>Status</th><th>Attempts</th><th>Started</th>"
 		   "<th>Duration</th><th>Hook runs</th><th>Error</th></tr>\n");
 	for (i = 0; i < info->n_steps; i++) {
-		const zenc__step_record *s = &info->steps[i].rec;
+		const zenc_step_record *s = &info->steps[i].rec;
 
 		zenc_buf_printf(b, "<tr><td><a href=\"#step-%zu\">", i);
 		cli_ui_escape(b, s->name);

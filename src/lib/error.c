@@ -41,6 +41,22 @@ int zenc_error_last_code(void)
 	return last_code;
 }
 
+int zenc_exit_status(int code)
+{
+	switch (code) {
+	case ZENC_EINVALID:
+	case ZENC_ENOTFOUND:
+	case ZENC_EEXISTS:
+	case ZENC_ETYPE:
+	case ZENC_ECYCLE:
+	case ZENC_ESTATE:
+	case ZENC_EINUSE:
+		return ZENC_EXIT_USAGE;
+	default:
+		return code < 0 ? ZENC_EXIT_ENV : ZENC_EXIT_OK;
+	}
+}
+
 int zenc__error_set(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -68,27 +68,21 @@ static void on_signal(int sig)
 	zenc__interrupted = 1;
 }
 
-/* A configuration file's errors all start with its name ("run.yaml:3:5:
- * ..."): those are usage errors, whatever they mention (a step may be
- * named "stack_x").  Any other ZENC_ECONFIG comes from setting up the
+/* The exit status of a failed run: zenc_exit_status(), except that the
+ * errors of the run configuration file given with --config are usage
+ * errors whatever their code.  Such errors all start with the file's name
+ * ("run.yaml:3:5: ..."), and a step may well be named "stack_x", so the
+ * name is what tells them apart from the ZENC_ECONFIG of setting up the
  * environment (stack, store, artifact folder). */
 static int exit_code_of(int rc, const char *config_path)
 {
 	const char *msg = zenc_error_last();
 	size_t n = config_path ? strlen(config_path) : 0;
 
-	switch (rc) {
-	case ZENC_ESTORE:
-	case ZENC_EUNREACHABLE:
-	case ZENC_EIO:
-		return 3;
-	case ZENC_ECONFIG:
-		if (n && !strncmp(msg, config_path, n) && msg[n] == ':')
-			return 2;
-		return 3;
-	default:
-		return 2;
-	}
+	if (rc == ZENC_ECONFIG && n && !strncmp(msg, config_path, n) &&
+	    msg[n] == ':')
+		return ZENC_EXIT_USAGE;
+	return zenc_exit_status(rc);
 }
 
 static const char *arg_value(int argc, char **argv, int *i, const char *opt)
@@ -135,9 +129,19 @@ static void print_plan(zenc_pipeline *p)
 
 int zenc_main(zenc_pipeline *p, int argc, char **argv)
 {
+	return zenc_main_ext(p, argc, argv, NULL);
+}
+
+int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
+		  const zenc_main_options *opts)
+{
 	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
 	zenc__run_mode m;
-	const char *prog = argc > 0 ? argv[0] : "pipeline";
+	const char *prog = opts && opts->prog ? opts->prog
+			   : argc > 0 ? argv[0]
+				      : "pipeline";
+	const char *help = opts && opts->help_command ? opts->help_command
+						      : prog;
 	const char **params = NULL;
 	struct sigaction sa, old_int, old_term;
 	size_t n_params = 0;
@@ -147,7 +151,12 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 
 	if (!p) {
 		fprintf(stderr, "%s: error: no pipeline\n", prog);
-		return 2;
+		return ZENC_EXIT_USAGE;
+	}
+	if (opts && opts->version != ZENC_MAIN_OPTIONS_VERSION) {
+		fprintf(stderr, "%s: error: unknown zenc_main_options version "
+			"%u\n", prog, opts->version);
+		return ZENC_EXIT_USAGE;
 	}
 	zenc__termlog_install(0, 0);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -163,12 +172,13 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		if (zenc_pipeline_validate(p) < 0) {
 			fprintf(stderr, "%s: error: %s\n", prog,
 				zenc_error_last());
-			return 2;
+			return ZENC_EXIT_USAGE;
 		}
 		print_plan(p);
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
+	m.entry = opts ? opts->entry : NULL;
 	if (argc > 1 && !strcmp(argv[1], "run")) {
 		i = 2;
 	} else if (argc > 1 && (!strcmp(argv[1], "__step") ||
@@ -181,7 +191,7 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 		fprintf(stderr, "%s: error: unknown command '%s'\n", prog,
 			argv[1]);
 		print_usage(stderr, prog, p);
-		return 2;
+		return ZENC_EXIT_USAGE;
 	}
 	params = calloc((size_t)argc + 1, sizeof(*params));
 	for (; i < argc; i++) {
@@ -259,15 +269,15 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 			else
 				fprintf(stderr, "%s: error: unknown option "
 					"'%s'\n", prog, a);
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			code = 2;
+			fprintf(stderr, "Try '%s --help'.\n", help);
+			code = ZENC_EXIT_USAGE;
 			goto done;
 		}
 		continue;
 bad_value:
 		fprintf(stderr, "%s: error: invalid value '%s' for '%s'\n",
 			prog, v, a);
-		code = 2;
+		code = ZENC_EXIT_USAGE;
 		goto done;
 	}
 	o.params = params;
@@ -275,7 +285,7 @@ bad_value:
 	if (m.step && (!m.run_id || (!m.finish && !*m.step))) {
 		fprintf(stderr, "%s: error: %s needs --run-id%s\n", prog,
 			argv[1], m.finish ? "" : " and --step");
-		code = 2;
+		code = ZENC_EXIT_USAGE;
 		goto done;
 	}
 
@@ -298,7 +308,7 @@ bad_value:
 		code = exit_code_of(rc, o.config_path);
 		goto done;
 	}
-	code = zenc_run_failed(run) ? 1 : 0;
+	code = zenc_run_failed(run) ? ZENC_EXIT_FAILED : ZENC_EXIT_OK;
 done:
 	zenc_run_free(run);
 	free(params);

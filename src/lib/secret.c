@@ -309,3 +309,43 @@ done:
 	secrets_release(&s);
 	return rc;
 }
+
+/*
+ * The public calls (<zenc/secret.h>).
+ */
+
+int zenc_secret_check_name(const char *name)
+{
+	return zenc__secret_check_name(name);
+}
+
+int zenc_secret_set(const char *name, const char *value)
+{
+	if (!value)
+		return zenc__error_set(ZENC_EINVALID, "no value for secret '%s'",
+				       name ? name : "");
+	return zenc__secret_set(name, value);
+}
+
+int zenc_secret_delete(const char *name)
+{
+	return zenc__secret_delete(name);
+}
+
+int zenc_secret_names(char ***out, size_t *n)
+{
+	if (!out || !n)
+		return zenc__error_set(ZENC_EINVALID, "no place for the names");
+	return zenc__secret_names(out, n);
+}
+
+void zenc_secret_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	if (!names)
+		return;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

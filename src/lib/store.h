@@ -12,134 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct zenc__run_record {
-	const char *id;       /* UUID */
-	const char *name;
-	const char *pipeline;
-	const char *status;   /* "running", "completed", "failed" */
-	const char *stack;
-	const char *host;     /* host name of the orchestrating process */
-	long pid;             /* pid of the orchestrating process */
-	double started;
-	double ended;
-} zenc__run_record;
+#include "zenc/records.h"
 
-typedef struct zenc__attempt_record {
-	int attempt;
-	const char *status;   /* "completed", "failed" */
-	double started;
-	double ended;
-	const char *error_type;    /* NULL when none */
-	const char *error_message;
-	int exit_code;
-	int signal;
-} zenc__attempt_record;
-
-typedef struct zenc__step_record {
-	const char *run_id;
-	const char *name;
-	const char *status;   /* "pending", "running", "completed", "failed",
-	                         "skipped" */
-	int attempts;         /* attempts made so far */
-	double started;
-	double ended;
-	const char *error_type;    /* NULL when none */
-	const char *error_message;
-	int exit_code;
-	int signal;
-	const char *params_json;   /* a JSON object, or NULL */
-	const char *log_uri;       /* the step's log in the artifact store */
-	const char *upstream_json; /* a JSON array of the steps it runs after */
-} zenc__step_record;
-
-typedef struct zenc__artifact_record {
-	const char *run_id;
-	const char *step;
-	const char *name;
-	const char *type;     /* zenc_type_name() */
-	const char *uri;      /* a path under the artifact store */
-	int64_t size;
-	const char *checksum; /* hex */
-} zenc__artifact_record;
-
-typedef struct zenc__hook_record {
-	const char *run_id;
-	const char *step;     /* NULL for run-level hooks */
-	const char *event;    /* "on_success", "on_run_failure", ... */
-	const char *hook;     /* the recorded hook name */
-	int attempt;          /* 0 for run-level hooks */
-	const char *status;   /* "completed", "failed", "timeout" */
-	const char *error;    /* NULL when none */
-	double started;
-	double duration;      /* seconds */
-	int seq;              /* order within the run, increasing */
-} zenc__hook_record;
-
+/* The records are those of <zenc/records.h>, under the names the library
+ * has always used for them. */
+typedef zenc_run_record zenc__run_record;
+typedef zenc_attempt_record zenc__attempt_record;
+typedef zenc_step_record zenc__step_record;
+typedef zenc_artifact_record zenc__artifact_record;
+typedef zenc_hook_record zenc__hook_record;
 /* What zenc__store_run_show() returns: one run and all of it.  Owned by the
  * caller, freed with zenc__run_info_free(). */
-typedef struct zenc__step_info {
-	zenc__step_record rec;
-	zenc__attempt_record *attempts;
-	size_t n_attempts;
-	zenc__artifact_record *artifacts;
-	size_t n_artifacts;
-	zenc__hook_record *hooks;
-	size_t n_hooks;
-} zenc__step_info;
-
-typedef struct zenc__run_info {
-	zenc__run_record rec;
-	zenc__step_info *steps; /* in the order the steps were first recorded */
-	size_t n_steps;
-	zenc__hook_record *run_hooks;
-	size_t n_run_hooks;
-	void *arena;            /* the flavor's allocation; do not touch */
-} zenc__run_info;
-
-typedef struct zenc__run_list {
-	zenc__run_record *runs; /* newest first */
-	size_t n;
-	void *arena;
-} zenc__run_list;
-
-typedef struct zenc__run_filter {
-	const char *pipeline; /* NULL: any */
-	const char *status;   /* NULL: any */
-	size_t limit;         /* 0: no limit */
-	size_t offset;
-} zenc__run_filter;
-
-/* One alert of the outbox.  Every alert is written here before it is
- * sent; `status` is "pending" (not delivered yet), "delivered", "failed"
- * (refused for good) or "suppressed" (dedup_window, only_on_change).  No
- * field ever holds a secret. */
-typedef struct zenc__alert_record {
-	const char *id;          /* UUID */
-	double created;
-	const char *alerter;     /* the component's name, or NULL */
-	const char *flavor;
-	const char *run_id;      /* NULL when not about a run */
-	const char *pipeline;
-	const char *step;
-	const char *event;       /* "on_failure", "test", ... */
-	const char *step_status; /* the step's: "failed", "completed" */
-	const char *error_type;
-	const char *title;
-	const char *dedup_key;   /* NULL: never de-duplicated */
-	const char *status;
-	const char *alert_json;  /* the alert, to send it again */
-	int attempts;            /* delivery attempts so far */
-	const char *last_error;
-	double updated;
-	double delivered;
-	double lease_until;      /* someone is sending it until then */
-} zenc__alert_record;
-
-typedef struct zenc__alert_list {
-	zenc__alert_record *alerts;
-	size_t n;
-	void *arena;
-} zenc__alert_list;
+typedef zenc_step_info zenc__step_info;
+typedef zenc_run_info zenc__run_info;
+typedef zenc_run_list zenc__run_list;
+typedef zenc_run_filter zenc__run_filter;
+/* One alert of the outbox (see zenc_alert_record). */
+typedef zenc_alert_record zenc__alert_record;
+typedef zenc_alert_list zenc__alert_list;
 
 void zenc__alert_list_free(zenc__alert_list *list);
 

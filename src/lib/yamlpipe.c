@@ -1264,3 +1264,53 @@ void zenc__yamlpipe_free(zenc__yamlpipe *yp)
 	free(yp->path);
 	free(yp);
 }
+
+/*
+ * The public face of a YAML pipeline (<zenc/pipeline.h>).
+ */
+
+struct zenc_yaml_pipeline {
+	zenc__yamlpipe *yp;
+};
+
+int zenc_yaml_pipeline_load(zenc_yaml_pipeline **out, const char *path)
+{
+	zenc__yamlpipe *yp = NULL;
+	int rc;
+
+	if (!out || !path)
+		return zenc__error_set(ZENC_EINVALID, "no pipeline file");
+	*out = NULL;
+	if ((rc = zenc__yamlpipe_load(&yp, path)) < 0)
+		return rc;
+	*out = zenc__calloc(1, sizeof(**out));
+	(*out)->yp = yp;
+	return 0;
+}
+
+zenc_pipeline *zenc_yaml_pipeline_get(zenc_yaml_pipeline *yp)
+{
+	return yp ? zenc__yamlpipe_pipeline(yp->yp) : NULL;
+}
+
+int zenc_yaml_pipeline_check_params(
+	zenc_yaml_pipeline *yp, const char *const *params)
+{
+	if (!yp)
+		return zenc__error_set(ZENC_EINVALID, "no pipeline");
+	return zenc__yamlpipe_check_params(yp->yp, params);
+}
+
+void zenc_yaml_pipeline_print_plan(zenc_yaml_pipeline *yp, FILE *f)
+{
+	if (yp && f)
+		zenc__yamlpipe_print_plan(yp->yp, f);
+}
+
+void zenc_yaml_pipeline_free(zenc_yaml_pipeline *yp)
+{
+	if (!yp)
+		return;
+	zenc__yamlpipe_free(yp->yp);
+	free(yp);
+}

@@ -204,17 +204,15 @@ static void payload(zenc_buf *b, const zenc_alert *al, const char *channel)
 
 /* A Web API call: `method` with a JSON body (or GET with `query`).
  * Checks {"ok": true}; the parsed response goes to *resp_out when asked
- * (in `arena`). */
+ * (the caller json_decref()s it). */
 static int api_call(slack_alerter *s, const char *method, const char *body,
-		    const char *query, double timeout, void *arena,
-		    zenc__jval **resp_out)
+		    const char *query, double timeout, json_t **resp_out)
 {
 	zenc_buf token = ZENC_BUF_INIT, auth = ZENC_BUF_INIT;
 	zenc_buf url = ZENC_BUF_INIT, resp = ZENC_BUF_INIT;
 	const char *hdrs[3];
 	zenc__http_req req;
-	zenc__jval *r = NULL;
-	zenc__arena *own = NULL;
+	json_t *r = NULL;
 	const char *err;
 	long status;
 	int rc;
@@ -240,17 +238,13 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 	req.method = body ? NULL : "GET";
 	if ((rc = zenc__http_post(&req, &resp, &status)) < 0)
 		goto done;
-	if (!arena)
-		arena = own = zenc__arena_new();
-	if (zenc__json_parse(&r, zenc_buf_cstr(&resp), arena) < 0) {
+	if (zenc__json_parse(&r, zenc_buf_cstr(&resp)) < 0) {
 		rc = zenc__error_set(ZENC_EUNREACHABLE,
 				     "slack %s: the answer is not JSON",
 				     method);
 		goto done;
 	}
-	if (!(zenc__json_get(r, "ok") &&
-	      zenc__json_get(r, "ok")->type == ZENC__J_BOOL &&
-	      zenc__json_get(r, "ok")->num)) {
+	if (!json_is_true(json_object_get(r, "ok"))) {
 		err = zenc__json_get_str(r, "error");
 		/* Slack's error codes are fixed words ("invalid_auth",
 		 * "channel_not_found"), never an echo of the request. */
@@ -261,14 +255,16 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 				     err ? err : "no error given");
 		goto done;
 	}
-	if (resp_out)
+	if (resp_out) {
 		*resp_out = r;
+		r = NULL;
+	}
 done:
 	zenc__alerter_secret_release(&token);
 	zenc__alerter_secret_release(&auth);
 	zenc__alerter_secret_release(&url);
 	zenc_buf_release(&resp);
-	zenc__arena_free(own);
+	json_decref(r);
 	return rc;
 }
 
@@ -296,7 +292,7 @@ static int slack_post(zenc_alerter *self, const zenc_alert *al)
 		}
 		payload(&body, al, channel);
 		rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			      al->timeout, NULL, NULL);
+			      al->timeout, NULL);
 		goto done;
 	}
 	/* Incoming webhooks post to their own channel; a channel in the
@@ -346,11 +342,11 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	slack_alerter *s = (slack_alerter *)self;
 	double deadline = zenc__monotonic() + al->timeout, left, nap;
 	const zenc__curl_api *c = NULL;
-	zenc__arena *arena = zenc__arena_new();
 	zenc_buf body = ZENC_BUF_INIT, query = ZENC_BUF_INIT;
 	const char *channel = channel_for(s, al), *ts, *chan_id;
-	zenc__jval *r = NULL;
-	const zenc__jval *msgs;
+	/* The posted message (its ts and channel are used to the end),
+	 * and the latest page of the history. */
+	json_t *posted = NULL, *hist = NULL, *msgs;
 	char *e1 = NULL, *e2 = NULL;
 	size_t i;
 	int rc, ans, last = 0;
@@ -365,10 +361,10 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	}
 	payload(&body, al, channel);
 	if ((rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			   al->timeout, arena, &r)) < 0)
+			   al->timeout, &posted)) < 0)
 		goto done;
-	ts = zenc__json_get_str(r, "ts");
-	chan_id = zenc__json_get_str(r, "channel");
+	ts = zenc__json_get_str(posted, "ts");
+	chan_id = zenc__json_get_str(posted, "channel");
 	if (!ts || !chan_id) {
 		rc = zenc__error_set(ZENC_EUNREACHABLE,
 				     "slack chat.postMessage: no ts in the "
@@ -400,17 +396,18 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 		left = deadline - zenc__monotonic();
 		if (left <= 0)
 			continue;
+		json_decref(hist);
+		hist = NULL;
 		if ((rc = api_call(s, "conversations.history", NULL,
-				   query.ptr, left, arena, &r)) < 0)
+				   query.ptr, left, &hist)) < 0)
 			goto done;
-		msgs = zenc__json_get(r, "messages");
+		msgs = json_object_get(hist, "messages");
 		/* Newest first: the latest answer wins. */
-		for (i = 0; msgs && msgs->type == ZENC__J_ARRAY && i < msgs->n;
-		     i++) {
-			const char *text =
-				zenc__json_get_str(msgs->items[i], "text");
-			const char *mts =
-				zenc__json_get_str(msgs->items[i], "ts");
+		for (i = 0; i < json_array_size(msgs); i++) {
+			const char *text = zenc__json_get_str(
+				json_array_get(msgs, i), "text");
+			const char *mts = zenc__json_get_str(
+				json_array_get(msgs, i), "ts");
 
 			if (!text || (mts && !strcmp(mts, ts)))
 				continue;
@@ -428,7 +425,8 @@ done:
 	}
 	zenc_buf_release(&body);
 	zenc_buf_release(&query);
-	zenc__arena_free(arena);
+	json_decref(posted);
+	json_decref(hist);
 	return rc;
 }
 

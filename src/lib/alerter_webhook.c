@@ -131,39 +131,38 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 static int header_lines(char ***out, bool *has_ctype, const char *json,
 			const char *name)
 {
-	zenc__arena *arena = zenc__arena_new();
-	zenc__jval *o;
+	json_t *o = NULL, *v;
+	const char *key;
 	char **lines = NULL;
-	size_t i;
+	size_t i = 0;
 	int rc = 0;
 
 	*out = NULL;
 	*has_ctype = false;
 	if (!json || !*json)
 		goto done;
-	if (zenc__json_parse(&o, json, arena) < 0 ||
-	    o->type != ZENC__J_OBJECT) {
+	if (zenc__json_parse(&o, json) < 0 || !json_is_object(o)) {
 		rc = zenc__error_set(ZENC_EINVALID,
 				     "alerter '%s': headers is not a JSON "
 				     "object of strings",
 				     name);
 		goto done;
 	}
-	lines = zenc__calloc(o->n + 1, sizeof(*lines));
-	for (i = 0; i < o->n; i++) {
-		const zenc__jval *v = o->items[i];
+	lines = zenc__calloc(json_object_size(o) + 1, sizeof(*lines));
+	json_object_foreach(o, key, v) {
+		const char *value = json_string_value(v);
 
-		if (v->type != ZENC__J_STRING || !*o->keys[i] ||
-		    strpbrk(o->keys[i], "\r\n: ") || strpbrk(v->str, "\r\n")) {
+		if (!value || !*key || strpbrk(key, "\r\n: ") ||
+		    strpbrk(value, "\r\n")) {
 			rc = zenc__error_set(ZENC_EINVALID,
 					     "alerter '%s': header %zu is not "
 					     "a valid name and string value",
 					     name, i + 1);
 			goto done;
 		}
-		if (!strcasecmp(o->keys[i], "content-type"))
+		if (!strcasecmp(key, "content-type"))
 			*has_ctype = true;
-		lines[i] = zenc__asprintf("%s: %s", o->keys[i], v->str);
+		lines[i++] = zenc__asprintf("%s: %s", key, value);
 	}
 	*out = lines;
 	lines = NULL;
@@ -175,7 +174,7 @@ done:
 		}
 		free(lines);
 	}
-	zenc__arena_free(arena);
+	json_decref(o);
 	return rc;
 }
 

@@ -839,10 +839,37 @@ const char *zenc__json_get_str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get((json_t *)obj, key));
 }
 
-/* Writes `v` compactly; a value that cannot be written becomes null. */
-static void json_write(zenc_buf *b, const json_t *v)
+json_t *zenc__json_str(const char *s)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	zenc_buf b = ZENC_BUF_INIT;
+	json_t *v;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	/* Not UTF-8 (a step's error may hold any bytes): the escaping
+	 * writer replaces each bad sequence with U+FFFD, and what it wrote
+	 * is a JSON string jansson takes. */
+	zenc__json_utf8(&b, s);
+	v = json_loads(b.ptr, JSON_DECODE_ANY, NULL);
+	zenc_buf_release(&b);
+	return v ? v : json_null();
+}
+
+json_t *zenc__json_or_null(const char *text)
+{
+	json_t *v;
+
+	if (!text || zenc__json_parse(&v, text) < 0)
+		return json_null();
+	return v;
+}
+
+void zenc__json_dump(zenc_buf *b, const json_t *v)
+{
+	/* jansson writes an object's keys in the order they were set. */
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
 	zenc_buf_puts(b, s ? s : "null");
 	free(s);
@@ -852,19 +879,9 @@ static void json_write(zenc_buf *b, const json_t *v)
  * The alert as JSON, and back.
  */
 
-static void put_key(zenc_buf *b, const char *key, bool *first)
-{
-	if (!*first)
-		zenc_buf_putc(b, ',');
-	*first = false;
-	zenc__json_utf8(b, key);
-	zenc_buf_putc(b, ':');
-}
-
 void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 {
-	json_t *params = NULL;
-	bool first = true;
+	json_t *o = json_object(), *fields = json_array();
 	size_t i;
 
 	/* The string fields, in the order the JSON has always had. */
@@ -884,41 +901,27 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 		{"error_message", al->error_message},
 	};
 
-	zenc_buf_putc(b, '{');
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		put_key(b, text[i].key, &first);
-		zenc__json_utf8(b, text[i].value);
-	}
-	put_key(b, "exit_code", &first);
-	zenc_buf_printf(b, "%d", al->exit_code);
-	put_key(b, "signal", &first);
-	zenc_buf_printf(b, "%d", al->signal);
-	put_key(b, "attempt", &first);
-	zenc_buf_printf(b, "%d", al->attempt);
-	put_key(b, "duration", &first);
-	zenc_buf_printf(b, "%.6f", isfinite(al->duration) ? al->duration : 0);
-	put_key(b, "url", &first);
-	zenc__json_utf8(b, al->url);
-	put_key(b, "channel", &first);
-	zenc__json_utf8(b, al->channel);
-	put_key(b, "params", &first);
-	if (al->params_json && zenc__json_parse(&params, al->params_json) == 0)
-		json_write(b, params);
-	else
-		zenc_buf_puts(b, "null");
-	put_key(b, "fields", &first);
-	zenc_buf_putc(b, '[');
-	for (i = 0; al->fields && i < al->n_fields; i++) {
-		if (i)
-			zenc_buf_putc(b, ',');
-		zenc_buf_puts(b, "{\"key\":");
-		zenc__json_utf8(b, al->fields[i].key);
-		zenc_buf_puts(b, ",\"value\":");
-		zenc__json_utf8(b, al->fields[i].value);
-		zenc_buf_putc(b, '}');
-	}
-	zenc_buf_puts(b, "]}");
-	json_decref(params);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		json_object_set_new(o, text[i].key,
+				    zenc__json_str(text[i].value));
+	json_object_set_new(o, "exit_code", json_integer(al->exit_code));
+	json_object_set_new(o, "signal", json_integer(al->signal));
+	json_object_set_new(o, "attempt", json_integer(al->attempt));
+	json_object_set_new(o, "duration", json_real(isfinite(al->duration)
+							     ? al->duration
+							     : 0));
+	json_object_set_new(o, "url", zenc__json_str(al->url));
+	json_object_set_new(o, "channel", zenc__json_str(al->channel));
+	json_object_set_new(o, "params", zenc__json_or_null(al->params_json));
+	for (i = 0; al->fields && i < al->n_fields; i++)
+		json_array_append_new(
+			fields, json_pack("{s:o,s:o}", "key",
+					  zenc__json_str(al->fields[i].key),
+					  "value",
+					  zenc__json_str(al->fields[i].value)));
+	json_object_set_new(o, "fields", fields);
+	zenc__json_dump(b, o);
+	json_decref(o);
 }
 
 /* The string member `key` of `o`, copied into `arena`: the parsed
@@ -973,7 +976,7 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;
 
-		json_write(&b, v);
+		zenc__json_dump(&b, v);
 		out->params_json = zenc__arena_strdup(arena, b.ptr);
 		zenc_buf_release(&b);
 	}

@@ -128,6 +128,13 @@ bool zenc__json_valid(const char *text);
 /* The string member `key` of an object, or NULL (also when `obj` is
  * not an object). */
 const char *zenc__json_get_str(const json_t *obj, const char *key);
+/* `s` as a new JSON string, null for NULL; bytes that are not UTF-8
+ * become U+FFFD rather than failing. */
+json_t *zenc__json_str(const char *s);
+/* `text` parsed, or null when it is NULL or not JSON. */
+json_t *zenc__json_or_null(const char *text);
+/* Appends `v` as compact JSON ("null" for NULL). */
+void zenc__json_dump(zenc_buf *b, const json_t *v);
 
 /* A secret-resolved config value: resolve with zenc__alerter_resolve(),
  * then always zenc__alerter_secret_release() (wipes it). */

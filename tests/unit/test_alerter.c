@@ -330,6 +330,10 @@ static void test_json_parser(void **state)
 			 ZENC_EINVALID);
 	assert_true(zenc__json_valid("7"));
 	assert_false(zenc__json_valid(NULL));
+	/* A step's error may hold any bytes: written, not refused. */
+	v = zenc__json_str("a\xff" "b");
+	assert_string_equal(json_string_value(v), "a\xef\xbf\xbd" "b");
+	json_decref(v);
 }
 
 static void test_url_redact(void **state)

@@ -55,42 +55,48 @@ static void mrkdwn(zenc_buf *b, const char *s, size_t max)
 }
 
 /* A JSON string of mrkdwn text. */
-static void json_mrkdwn(zenc_buf *b, const char *s, size_t max)
+static json_t *json_mrkdwn(const char *s, size_t max)
 {
 	zenc_buf t = ZENC_BUF_INIT;
+	json_t *v;
 
 	mrkdwn(&t, s, max);
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	v = zenc__json_str(zenc_buf_cstr(&t));
 	zenc_buf_release(&t);
+	return v;
 }
 
-static void field(zenc_buf *b, size_t *n, const char *label, const char *v)
+/* A fact, in the section *fields belongs to; a section holds at most
+ * 10 fields, so the eleventh starts another. */
+static void field(json_t *blocks, json_t **fields, const char *label,
+		  const char *v)
 {
 	zenc_buf t = ZENC_BUF_INIT;
 
 	if (!v || !*v)
 		return;
-	/* A section holds at most 10 fields: start another. */
-	if (*n && *n % 10 == 0)
-		zenc_buf_puts(b, "]},{\"type\":\"section\",\"fields\":[");
-	else if (*n)
-		zenc_buf_putc(b, ',');
+	if (!*fields || json_array_size(*fields) == 10) {
+		*fields = json_array();
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:o}", "type", "section",
+						"fields", *fields));
+	}
 	zenc_buf_puts(&t, "*");
 	mrkdwn(&t, label, 100);
 	zenc_buf_puts(&t, "*\n");
 	mrkdwn(&t, v, 1900);
-	zenc_buf_puts(b, "{\"type\":\"mrkdwn\",\"text\":");
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
-	zenc_buf_putc(b, '}');
+	json_array_append_new(*fields,
+			      json_pack("{s:s,s:o}", "type", "mrkdwn", "text",
+					zenc__json_str(zenc_buf_cstr(&t))));
 	zenc_buf_release(&t);
-	(*n)++;
 }
 
-static void blocks(zenc_buf *b, const zenc_alert *al)
+static json_t *blocks_of(const zenc_alert *al)
 {
 	bool failed = al->status && !strcmp(al->status, "failed");
 	zenc_buf t = ZENC_BUF_INIT, num = ZENC_BUF_INIT;
-	size_t n = 0, i;
+	json_t *blocks = json_array(), *fields = NULL;
+	size_t i;
 
 	/* Header: plain text, at most 150 characters. */
 	zenc_buf_puts(&t, failed ? "\xe2\x9d\x8c " /* ❌ */
@@ -98,10 +104,11 @@ static void blocks(zenc_buf *b, const zenc_alert *al)
 				  ? "\xe2\x9c\x85 " /* ✅ */
 				  : "");
 	zenc__utf8_truncate(&t, al->title ? al->title : "zenc alert", 140);
-	zenc_buf_puts(b, "[{\"type\":\"header\",\"text\":{\"type\":"
-			 "\"plain_text\",\"text\":");
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
-	zenc_buf_puts(b, ",\"emoji\":true}}");
+	json_array_append_new(blocks,
+			      json_pack("{s:s,s:{s:s,s:o,s:b}}", "type",
+					"header", "text", "type", "plain_text",
+					"text", zenc__json_str(zenc_buf_cstr(&t)),
+					"emoji", 1));
 
 	/* The message, or the error. */
 	zenc_buf_clear(&t);
@@ -111,68 +118,69 @@ static void blocks(zenc_buf *b, const zenc_alert *al)
 	} else if (al->message) {
 		zenc_buf_puts(&t, al->message);
 	}
-	if (t.len) {
-		zenc_buf_puts(b, ",{\"type\":\"section\",\"text\":{\"type\":"
-				 "\"mrkdwn\",\"text\":");
-		json_mrkdwn(b, t.ptr, 2900);
-		zenc_buf_puts(b, "}}");
-	}
+	if (t.len)
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:{s:s,s:o}}", "type",
+						"section", "text", "type",
+						"mrkdwn", "text",
+						json_mrkdwn(t.ptr, 2900)));
 
-	zenc_buf_puts(b, ",{\"type\":\"section\",\"fields\":[");
-	field(b, &n, "Pipeline", al->pipeline);
-	field(b, &n, "Step", al->step);
-	field(b, &n, "Run", al->run_name);
-	field(b, &n, "Status", al->status);
+	field(blocks, &fields, "Pipeline", al->pipeline);
+	field(blocks, &fields, "Step", al->step);
+	field(blocks, &fields, "Run", al->run_name);
+	field(blocks, &fields, "Status", al->status);
 	if (al->attempt) {
 		zenc_buf_printf(&num, "%d", al->attempt);
-		field(b, &n, "Attempt", num.ptr);
+		field(blocks, &fields, "Attempt", num.ptr);
 	}
 	if (al->duration > 0) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%.3fs", al->duration);
-		field(b, &n, "Duration", num.ptr);
+		field(blocks, &fields, "Duration", num.ptr);
 	}
 	if (al->exit_code) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%d", al->exit_code);
-		field(b, &n, "Exit code", num.ptr);
+		field(blocks, &fields, "Exit code", num.ptr);
 	}
 	if (al->signal) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%d", al->signal);
-		field(b, &n, "Signal", num.ptr);
+		field(blocks, &fields, "Signal", num.ptr);
 	}
 	for (i = 0; al->fields && i < al->n_fields; i++)
-		field(b, &n, al->fields[i].key, al->fields[i].value);
-	if (!n)
-		field(b, &n, "Alert", al->event ? al->event : "message");
-	zenc_buf_puts(b, "]}");
+		field(blocks, &fields, al->fields[i].key, al->fields[i].value);
+	/* Slack wants a fields section to hold something. */
+	if (!fields)
+		field(blocks, &fields, "Alert",
+		      al->event ? al->event : "message");
 
 	if (al->run_id) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
-		zenc_buf_puts(b, ",{\"type\":\"context\",\"elements\":[{"
-				 "\"type\":\"mrkdwn\",\"text\":");
-		json_mrkdwn(b, t.ptr, 2900);
-		zenc_buf_puts(b, "}]}");
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:[{s:s,s:o}]}", "type",
+						"context", "elements", "type",
+						"mrkdwn", "text",
+						json_mrkdwn(t.ptr, 2900)));
 	}
-	if (al->url) {
-		zenc_buf_puts(b, ",{\"type\":\"actions\",\"elements\":[{"
-				 "\"type\":\"button\",\"text\":{\"type\":"
-				 "\"plain_text\",\"text\":\"Open run\"},"
-				 "\"url\":");
-		zenc__json_utf8(b, al->url);
-		zenc_buf_puts(b, "}]}");
-	}
-	zenc_buf_putc(b, ']');
+	if (al->url)
+		json_array_append_new(
+			blocks,
+			json_pack("{s:s,s:[{s:s,s:{s:s,s:s},s:o}]}", "type",
+				  "actions", "elements", "type", "button",
+				  "text", "type", "plain_text", "text",
+				  "Open run", "url", zenc__json_str(al->url)));
 	zenc_buf_release(&t);
 	zenc_buf_release(&num);
+	return blocks;
 }
 
 /* The plain-text fallback that notifications show. */
-static void fallback(zenc_buf *b, const zenc_alert *al)
+static json_t *fallback(const zenc_alert *al)
 {
 	zenc_buf t = ZENC_BUF_INIT;
+	json_t *v;
 
 	if (al->error_type)
 		zenc_buf_printf(&t, "%s: %s: %s",
@@ -183,23 +191,21 @@ static void fallback(zenc_buf *b, const zenc_alert *al)
 		zenc_buf_puts(&t, al->message  ? al->message
 				  : al->title ? al->title
 					      : "zenc alert");
-	json_mrkdwn(b, t.ptr, 3000);
+	v = json_mrkdwn(t.ptr, 3000);
 	zenc_buf_release(&t);
+	return v;
 }
 
 static void payload(zenc_buf *b, const zenc_alert *al, const char *channel)
 {
-	zenc_buf_putc(b, '{');
-	if (channel) {
-		zenc_buf_puts(b, "\"channel\":");
-		zenc__json_utf8(b, channel);
-		zenc_buf_putc(b, ',');
-	}
-	zenc_buf_puts(b, "\"text\":");
-	fallback(b, al);
-	zenc_buf_puts(b, ",\"blocks\":");
-	blocks(b, al);
-	zenc_buf_putc(b, '}');
+	json_t *o = json_object();
+
+	if (channel)
+		json_object_set_new(o, "channel", zenc__json_str(channel));
+	json_object_set_new(o, "text", fallback(al));
+	json_object_set_new(o, "blocks", blocks_of(al));
+	zenc__json_dump(b, o);
+	json_decref(o);
 }
 
 /* A Web API call: `method` with a JSON body (or GET with `query`).

@@ -803,9 +803,9 @@ int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
 }
 
 /*
- * JSON: parsed by jansson.  What the outbox keeps and what receivers
- * answer is read with duplicate keys refused, so that no reader can see
- * another value than the one that was checked.
+ * JSON, read and written with jansson.  What the outbox keeps and what
+ * receivers answer is read with duplicate keys refused, so that no
+ * reader can see another value than the one that was checked.
  */
 
 int zenc__json_parse(json_t **out, const char *text)

@@ -8,7 +8,7 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev
-libcurl4-openssl-dev libmicrohttpd-dev libpq-dev"
+libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev"
 if [ "${1:-}" = "--test" ]; then
 	# The suite's services and tools: the HTTP receiver and the SMTP sink
 	# (python3, aiosmtpd), PostgreSQL 15, a single-node Slurm, the

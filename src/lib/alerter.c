@@ -803,369 +803,85 @@ int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
 }
 
 /*
- * JSON writing.
+ * JSON, read and written with jansson.  What the outbox keeps and what
+ * receivers answer is read with duplicate keys refused, so that no
+ * reader can see another value than the one that was checked.
  */
 
-/*
- * JSON parsing: a small recursive-descent parser into an arena.
- */
-
-typedef struct jparser {
-	const char *s;
-	size_t i;
-	zenc__arena *a;
-	int depth;
-} jparser;
-
-static void jws(jparser *p)
+int zenc__json_parse(json_t **out, const char *text)
 {
-	while (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
-	       p->s[p->i] == '\n' || p->s[p->i] == '\r')
-		p->i++;
-}
+	json_error_t jerr;
 
-static int jfail(jparser *p)
-{
-	return zenc__error_set(ZENC_EINVALID, "invalid JSON at offset %zu",
-			       p->i);
-}
-
-static int hex4(const char *s, unsigned int *out)
-{
-	unsigned int v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned int)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned int)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned int)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static void put_utf8(zenc_buf *b, unsigned int cp)
-{
-	char u[4];
-
-	if (cp < 0x80) {
-		zenc_buf_putc(b, (char)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		zenc_buf_put(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		zenc_buf_put(b, u, 3);
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		zenc_buf_put(b, u, 4);
-	}
-}
-
-static int jstring(jparser *p, char **out)
-{
-	zenc_buf b = ZENC_BUF_INIT;
-	unsigned int cp, lo;
-	int rc = 0;
-	char c;
-
-	p->i++; /* the opening quote */
-	for (;;) {
-		c = p->s[p->i];
-		if (c == '"')
-			break;
-		if (!c || (unsigned char)c < 0x20) {
-			rc = jfail(p);
-			goto done;
-		}
-		if (c != '\\') {
-			zenc_buf_putc(&b, c);
-			p->i++;
-			continue;
-		}
-		c = p->s[++p->i];
-		p->i++;
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			zenc_buf_putc(&b, c);
-			break;
-		case 'b':
-			zenc_buf_putc(&b, '\b');
-			break;
-		case 'f':
-			zenc_buf_putc(&b, '\f');
-			break;
-		case 'n':
-			zenc_buf_putc(&b, '\n');
-			break;
-		case 'r':
-			zenc_buf_putc(&b, '\r');
-			break;
-		case 't':
-			zenc_buf_putc(&b, '\t');
-			break;
-		case 'u':
-			if (hex4(p->s + p->i, &cp) < 0) {
-				rc = jfail(p);
-				goto done;
-			}
-			p->i += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff &&
-			    p->s[p->i] == '\\' && p->s[p->i + 1] == 'u' &&
-			    hex4(p->s + p->i + 2, &lo) == 0 && lo >= 0xdc00 &&
-			    lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-				p->i += 6;
-			} else if (cp >= 0xd800 && cp <= 0xdfff) {
-				cp = 0xfffd;
-			}
-			put_utf8(&b, cp);
-			break;
-		default:
-			rc = jfail(p);
-			goto done;
-		}
-	}
-	p->i++;
-	*out = zenc__arena_strndup(p->a, b.ptr ? b.ptr : "", b.len);
-done:
-	zenc_buf_release(&b);
-	return rc;
-}
-
-static int jvalue(jparser *p, zenc__jval **out);
-
-/* Appends to a growing array kept on the heap, then moved. */
-static int jcontainer(jparser *p, zenc__jval *v, char close)
-{
-	zenc__jval **items = NULL;
-	char **keys = NULL;
-	size_t n = 0, cap = 0, kcap = 0;
-	int rc = 0;
-
-	p->i++;
-	jws(p);
-	if (p->s[p->i] == close) {
-		p->i++;
-		goto done;
-	}
-	for (;;) {
-		char *key = NULL;
-		zenc__jval *item;
-
-		jws(p);
-		if (close == '}') {
-			if (p->s[p->i] != '"') {
-				rc = jfail(p);
-				goto done;
-			}
-			if ((rc = jstring(p, &key)) < 0)
-				goto done;
-			jws(p);
-			if (p->s[p->i] != ':') {
-				rc = jfail(p);
-				goto done;
-			}
-			p->i++;
-		}
-		if ((rc = jvalue(p, &item)) < 0)
-			goto done;
-		zenc__array_grow((void **)&items, &cap, n + 1, sizeof(*items));
-		if (close == '}')
-			zenc__array_grow((void **)&keys, &kcap, n + 1,
-					 sizeof(*keys));
-		items[n] = item;
-		if (close == '}')
-			keys[n] = key;
-		n++;
-		jws(p);
-		if (p->s[p->i] == ',') {
-			p->i++;
-			continue;
-		}
-		if (p->s[p->i] == close) {
-			p->i++;
-			break;
-		}
-		rc = jfail(p);
-		goto done;
-	}
-done:
-	if (rc == 0) {
-		v->n = n;
-		v->items = n ? zenc__arena_memdup(p->a, items,
-						  n * sizeof(*items))
-			     : NULL;
-		v->keys = n && keys ? zenc__arena_memdup(p->a, keys,
-							 n * sizeof(*keys))
-				    : NULL;
-	}
-	free(items);
-	free(keys);
-	return rc;
-}
-
-static int jvalue(jparser *p, zenc__jval **out)
-{
-	zenc__jval *v = zenc__arena_alloc(p->a, sizeof(*v));
-	const char *s;
-	char *end;
-	int rc = 0;
-
-	jws(p);
-	s = p->s + p->i;
-	if (++p->depth > 64)
-		return jfail(p);
-	if (*s == '{') {
-		v->type = ZENC__J_OBJECT;
-		rc = jcontainer(p, v, '}');
-	} else if (*s == '[') {
-		v->type = ZENC__J_ARRAY;
-		rc = jcontainer(p, v, ']');
-	} else if (*s == '"') {
-		v->type = ZENC__J_STRING;
-		rc = jstring(p, &v->str);
-	} else if (!strncmp(s, "true", 4)) {
-		v->type = ZENC__J_BOOL;
-		v->num = 1;
-		p->i += 4;
-	} else if (!strncmp(s, "false", 5)) {
-		v->type = ZENC__J_BOOL;
-		p->i += 5;
-	} else if (!strncmp(s, "null", 4)) {
-		v->type = ZENC__J_NULL;
-		p->i += 4;
-	} else if (*s == '-' || (*s >= '0' && *s <= '9')) {
-		v->type = ZENC__J_NUMBER;
-		v->num = strtod(s, &end);
-		if (end == s)
-			rc = jfail(p);
-		p->i += (size_t)(end - s);
-	} else {
-		rc = jfail(p);
-	}
-	p->depth--;
-	*out = v;
-	return rc;
-}
-
-int zenc__json_parse(zenc__jval **out, const char *text, void *arena)
-{
-	jparser p = {text, 0, arena, 0};
-	int rc;
-
-	*out = NULL;
-	if ((rc = jvalue(&p, out)) < 0)
-		return rc;
-	jws(&p);
-	if (p.s[p.i])
-		return jfail(&p);
+	*out = json_loads(text ? text : "",
+			  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!*out)
+		/* jansson's message may quote the text, which may hold a
+		 * secret: only where it went wrong is said. */
+		return zenc__error_set(ZENC_EINVALID,
+				       "invalid JSON at offset %d",
+				       jerr.position);
 	return 0;
 }
 
 bool zenc__json_valid(const char *text)
 {
-	zenc__arena *arena;
-	zenc__jval *v;
-	bool ok;
+	json_t *v;
 
-	if (!text)
+	if (!text || zenc__json_parse(&v, text) < 0)
 		return false;
-	arena = zenc__arena_new();
-	ok = zenc__json_parse(&v, text, arena) == 0;
-	zenc__arena_free(arena);
-	return ok;
+	json_decref(v);
+	return true;
 }
 
-const zenc__jval *zenc__json_get(const zenc__jval *obj, const char *key)
+const char *zenc__json_get_str(const json_t *obj, const char *key)
 {
-	size_t i;
-
-	if (!obj || obj->type != ZENC__J_OBJECT)
-		return NULL;
-	for (i = 0; i < obj->n; i++)
-		if (!strcmp(obj->keys[i], key))
-			return obj->items[i];
-	return NULL;
+	/* json_object_get() takes a non-const object, yet only reads it. */
+	return json_string_value(json_object_get((json_t *)obj, key));
 }
 
-const char *zenc__json_get_str(const zenc__jval *obj, const char *key)
+json_t *zenc__json_str(const char *s)
 {
-	const zenc__jval *v = zenc__json_get(obj, key);
+	zenc_buf b = ZENC_BUF_INIT;
+	json_t *v;
 
-	return v && v->type == ZENC__J_STRING ? v->str : NULL;
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	/* Not UTF-8 (a step's error may hold any bytes): the escaping
+	 * writer replaces each bad sequence with U+FFFD, and what it wrote
+	 * is a JSON string jansson takes. */
+	zenc__json_utf8(&b, s);
+	v = json_loads(b.ptr, JSON_DECODE_ANY, NULL);
+	zenc_buf_release(&b);
+	return v ? v : json_null();
 }
 
-/* Writes a parsed value back as JSON. */
-static void json_write(zenc_buf *b, const zenc__jval *v)
+json_t *zenc__json_or_null(const char *text)
 {
-	size_t i;
+	json_t *v;
 
-	switch (v->type) {
-	case ZENC__J_NULL:
-		zenc_buf_puts(b, "null");
-		break;
-	case ZENC__J_BOOL:
-		zenc_buf_puts(b, v->num ? "true" : "false");
-		break;
-	case ZENC__J_NUMBER:
-		zenc_buf_printf(b, "%.17g", v->num);
-		break;
-	case ZENC__J_STRING:
-		zenc__json_utf8(b, v->str);
-		break;
-	case ZENC__J_ARRAY:
-	case ZENC__J_OBJECT:
-		zenc_buf_putc(b, v->type == ZENC__J_ARRAY ? '[' : '{');
-		for (i = 0; i < v->n; i++) {
-			if (i)
-				zenc_buf_putc(b, ',');
-			if (v->type == ZENC__J_OBJECT) {
-				zenc__json_utf8(b, v->keys[i]);
-				zenc_buf_putc(b, ':');
-			}
-			json_write(b, v->items[i]);
-		}
-		zenc_buf_putc(b, v->type == ZENC__J_ARRAY ? ']' : '}');
-		break;
-	}
+	if (!text || zenc__json_parse(&v, text) < 0)
+		return json_null();
+	return v;
+}
+
+void zenc__json_dump(zenc_buf *b, const json_t *v)
+{
+	/* jansson writes an object's keys in the order they were set. */
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	zenc_buf_puts(b, s ? s : "null");
+	free(s);
 }
 
 /*
  * The alert as JSON, and back.
  */
 
-static void put_key(zenc_buf *b, const char *key, bool *first)
-{
-	if (!*first)
-		zenc_buf_putc(b, ',');
-	*first = false;
-	zenc__json_utf8(b, key);
-	zenc_buf_putc(b, ':');
-}
-
 void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 {
-	zenc__arena *arena = zenc__arena_new();
-	zenc__jval *params = NULL;
-	bool first = true;
+	json_t *o = json_object(), *fields = json_array();
 	size_t i;
 
 	/* The string fields, in the order the JSON has always had. */
@@ -1185,104 +901,103 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 		{"error_message", al->error_message},
 	};
 
-	zenc_buf_putc(b, '{');
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		put_key(b, text[i].key, &first);
-		zenc__json_utf8(b, text[i].value);
-	}
-	put_key(b, "exit_code", &first);
-	zenc_buf_printf(b, "%d", al->exit_code);
-	put_key(b, "signal", &first);
-	zenc_buf_printf(b, "%d", al->signal);
-	put_key(b, "attempt", &first);
-	zenc_buf_printf(b, "%d", al->attempt);
-	put_key(b, "duration", &first);
-	zenc_buf_printf(b, "%.6f", isfinite(al->duration) ? al->duration : 0);
-	put_key(b, "url", &first);
-	zenc__json_utf8(b, al->url);
-	put_key(b, "channel", &first);
-	zenc__json_utf8(b, al->channel);
-	put_key(b, "params", &first);
-	if (al->params_json &&
-	    zenc__json_parse(&params, al->params_json, arena) == 0)
-		json_write(b, params);
-	else
-		zenc_buf_puts(b, "null");
-	put_key(b, "fields", &first);
-	zenc_buf_putc(b, '[');
-	for (i = 0; al->fields && i < al->n_fields; i++) {
-		if (i)
-			zenc_buf_putc(b, ',');
-		zenc_buf_puts(b, "{\"key\":");
-		zenc__json_utf8(b, al->fields[i].key);
-		zenc_buf_puts(b, ",\"value\":");
-		zenc__json_utf8(b, al->fields[i].value);
-		zenc_buf_putc(b, '}');
-	}
-	zenc_buf_puts(b, "]}");
-	zenc__arena_free(arena);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		json_object_set_new(o, text[i].key,
+				    zenc__json_str(text[i].value));
+	json_object_set_new(o, "exit_code", json_integer(al->exit_code));
+	json_object_set_new(o, "signal", json_integer(al->signal));
+	json_object_set_new(o, "attempt", json_integer(al->attempt));
+	json_object_set_new(o, "duration", json_real(isfinite(al->duration)
+							     ? al->duration
+							     : 0));
+	json_object_set_new(o, "url", zenc__json_str(al->url));
+	json_object_set_new(o, "channel", zenc__json_str(al->channel));
+	json_object_set_new(o, "params", zenc__json_or_null(al->params_json));
+	for (i = 0; al->fields && i < al->n_fields; i++)
+		json_array_append_new(
+			fields, json_pack("{s:o,s:o}", "key",
+					  zenc__json_str(al->fields[i].key),
+					  "value",
+					  zenc__json_str(al->fields[i].value)));
+	json_object_set_new(o, "fields", fields);
+	zenc__json_dump(b, o);
+	json_decref(o);
 }
 
-static int get_int(const zenc__jval *o, const char *key)
+/* The string member `key` of `o`, copied into `arena`: the parsed
+ * document goes away before the alert does. */
+static const char *arena_str(void *arena, const json_t *o, const char *key)
 {
-	const zenc__jval *v = zenc__json_get(o, key);
+	const char *s = zenc__json_get_str(o, key);
 
-	return v && v->type == ZENC__J_NUMBER ? (int)v->num : 0;
+	return s ? zenc__arena_strdup(arena, s) : NULL;
+}
+
+static int get_int(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get((json_t *)o, key);
+
+	return json_is_number(v) ? (int)json_number_value(v) : 0;
 }
 
 int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 {
 	zenc_alert init = ZENC_ALERT_INIT;
-	const zenc__jval *f, *v;
-	zenc__jval *o;
+	json_t *o = NULL, *f, *v;
 	zenc_alert_field *fields;
 	size_t i, n = 0;
 	int rc;
 
 	*out = init;
-	if ((rc = zenc__json_parse(&o, json, arena)) < 0)
+	if ((rc = zenc__json_parse(&o, json)) < 0)
 		return rc;
-	if (o->type != ZENC__J_OBJECT)
-		return zenc__error_set(ZENC_EINVALID, "alert is not an object");
-	out->title = zenc__json_get_str(o, "title");
-	out->message = zenc__json_get_str(o, "message");
-	out->event = zenc__json_get_str(o, "event");
-	out->pipeline = zenc__json_get_str(o, "pipeline");
-	out->run_name = zenc__json_get_str(o, "run_name");
-	out->run_id = zenc__json_get_str(o, "run_id");
-	out->step = zenc__json_get_str(o, "step");
-	out->status = zenc__json_get_str(o, "status");
-	out->error_type = zenc__json_get_str(o, "error_type");
-	out->error_message = zenc__json_get_str(o, "error_message");
+	if (!json_is_object(o)) {
+		rc = zenc__error_set(ZENC_EINVALID, "alert is not an object");
+		goto done;
+	}
+	out->title = arena_str(arena, o, "title");
+	out->message = arena_str(arena, o, "message");
+	out->event = arena_str(arena, o, "event");
+	out->pipeline = arena_str(arena, o, "pipeline");
+	out->run_name = arena_str(arena, o, "run_name");
+	out->run_id = arena_str(arena, o, "run_id");
+	out->step = arena_str(arena, o, "step");
+	out->status = arena_str(arena, o, "status");
+	out->error_type = arena_str(arena, o, "error_type");
+	out->error_message = arena_str(arena, o, "error_message");
 	out->exit_code = get_int(o, "exit_code");
 	out->signal = get_int(o, "signal");
 	out->attempt = get_int(o, "attempt");
-	v = zenc__json_get(o, "duration");
-	out->duration = v && v->type == ZENC__J_NUMBER ? v->num : 0;
-	out->url = zenc__json_get_str(o, "url");
-	out->channel = zenc__json_get_str(o, "channel");
-	v = zenc__json_get(o, "params");
-	if (v && v->type == ZENC__J_OBJECT) {
+	v = json_object_get(o, "duration");
+	out->duration = json_is_number(v) ? json_number_value(v) : 0;
+	out->url = arena_str(arena, o, "url");
+	out->channel = arena_str(arena, o, "channel");
+	v = json_object_get(o, "params");
+	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;
 
-		json_write(&b, v);
+		zenc__json_dump(&b, v);
 		out->params_json = zenc__arena_strdup(arena, b.ptr);
 		zenc_buf_release(&b);
 	}
-	f = zenc__json_get(o, "fields");
-	if (f && f->type == ZENC__J_ARRAY && f->n) {
-		fields = zenc__arena_alloc(arena, f->n * sizeof(*fields));
-		for (i = 0; i < f->n; i++) {
-			fields[n].key = zenc__json_get_str(f->items[i], "key");
-			fields[n].value =
-				zenc__json_get_str(f->items[i], "value");
+	f = json_object_get(o, "fields");
+	if (json_is_array(f) && json_array_size(f)) {
+		fields = zenc__arena_alloc(arena, json_array_size(f) *
+							  sizeof(*fields));
+		for (i = 0; i < json_array_size(f); i++) {
+			fields[n].key = arena_str(arena, json_array_get(f, i),
+						  "key");
+			fields[n].value = arena_str(
+				arena, json_array_get(f, i), "value");
 			if (fields[n].key)
 				n++;
 		}
 		out->fields = fields;
 		out->n_fields = n;
 	}
-	return 0;
+done:
+	json_decref(o);
+	return rc;
 }
 
 /*

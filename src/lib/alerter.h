@@ -6,6 +6,8 @@
 #ifndef ZENC_LIB_ALERTER_H
 #define ZENC_LIB_ALERTER_H
 
+#include <jansson.h>
+
 #include "internal.h"
 #include "store.h"
 #include "zenc/sys/alerter.h"
@@ -117,37 +119,22 @@ double zenc__alerter_take_retry_after(void);
  * Helpers shared by the flavors.
  */
 
-/* A parsed JSON value (a tiny DOM, for headers, responses and the
- * outbox).  All of it lives in one arena. */
-typedef enum zenc__jtype {
-	ZENC__J_NULL = 0,
-	ZENC__J_BOOL,
-	ZENC__J_NUMBER,
-	ZENC__J_STRING,
-	ZENC__J_ARRAY,
-	ZENC__J_OBJECT
-} zenc__jtype;
-
-typedef struct zenc__jval zenc__jval;
-struct zenc__jval {
-	zenc__jtype type;
-	double num;          /* number, bool */
-	char *str;           /* string */
-	char **keys;         /* object: keys[i] names items[i] */
-	zenc__jval **items;  /* array, object */
-	size_t n;
-};
-
-/* Parses `text` into a value allocated in `arena` (zenc__arena *).
- * ZENC_EINVALID "invalid JSON at offset N" (never quoting the text,
- * which may hold a secret). */
-int zenc__json_parse(zenc__jval **out, const char *text, void *arena);
-/* The member `key` of an object, or NULL. */
-const zenc__jval *zenc__json_get(const zenc__jval *obj, const char *key);
+/* Parses `text` (one JSON value of any kind, duplicate keys refused)
+ * with jansson; the caller json_decref()s it.  ZENC_EINVALID "invalid
+ * JSON at offset N" (never quoting the text, which may hold a secret). */
+int zenc__json_parse(json_t **out, const char *text);
 /* True when `text` is one valid JSON value (false for NULL). */
 bool zenc__json_valid(const char *text);
-/* The string member `key`, or NULL. */
-const char *zenc__json_get_str(const zenc__jval *obj, const char *key);
+/* The string member `key` of an object, or NULL (also when `obj` is
+ * not an object). */
+const char *zenc__json_get_str(const json_t *obj, const char *key);
+/* `s` as a new JSON string, null for NULL; bytes that are not UTF-8
+ * become U+FFFD rather than failing. */
+json_t *zenc__json_str(const char *s);
+/* `text` parsed, or null when it is NULL or not JSON. */
+json_t *zenc__json_or_null(const char *text);
+/* Appends `v` as compact JSON ("null" for NULL). */
+void zenc__json_dump(zenc_buf *b, const json_t *v);
 
 /* A secret-resolved config value: resolve with zenc__alerter_resolve(),
  * then always zenc__alerter_secret_release() (wipes it). */

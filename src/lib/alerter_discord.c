@@ -16,99 +16,97 @@ typedef struct discord_alerter {
 	char *webhook_url;
 } discord_alerter;
 
-static void json_cut(zenc_buf *b, const char *s, size_t max)
+/* `s` cut to `max` bytes on a character boundary: Discord refuses a
+ * whole message whose parts are over their limits. */
+static json_t *cut(const char *s, size_t max)
 {
 	zenc_buf t = ZENC_BUF_INIT;
+	json_t *v;
 
 	zenc__utf8_truncate(&t, s, max);
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	v = zenc__json_str(zenc_buf_cstr(&t));
 	zenc_buf_release(&t);
+	return v;
 }
 
-static void field(zenc_buf *b, size_t *n, const char *name, const char *v,
+static void field(json_t *fields, const char *name, const char *v,
 		  bool inline_)
 {
 	/* At most 25 fields; a value may not be empty. */
-	if (!v || !*v || *n >= 25)
+	if (!v || !*v || json_array_size(fields) >= 25)
 		return;
-	if (*n)
-		zenc_buf_putc(b, ',');
-	zenc_buf_puts(b, "{\"name\":");
-	json_cut(b, name, 256);
-	zenc_buf_puts(b, ",\"value\":");
-	json_cut(b, v, 1024);
-	zenc_buf_printf(b, ",\"inline\":%s}", inline_ ? "true" : "false");
-	(*n)++;
+	json_array_append_new(fields,
+			      json_pack("{s:o,s:o,s:b}", "name",
+					cut(name, 256), "value", cut(v, 1024),
+					"inline", inline_));
 }
 
 static void body_of(zenc_buf *b, const zenc_alert *al)
 {
 	bool failed = al->status && !strcmp(al->status, "failed");
 	bool ok = al->status && !strcmp(al->status, "completed");
+	const char *title = al->title ? al->title : "zenc alert";
 	zenc_buf t = ZENC_BUF_INIT;
-	size_t n = 0, i;
+	json_t *embed, *fields = json_array(), *body;
+	size_t i;
 
-	zenc_buf_puts(b, "{\"content\":");
-	json_cut(b, al->title ? al->title : "zenc alert", 2000);
-	zenc_buf_puts(b, ",\"allowed_mentions\":{\"parse\":[]}");
-	zenc_buf_puts(b, ",\"embeds\":[{\"title\":");
-	json_cut(b, al->title ? al->title : "zenc alert", 256);
+	embed = json_pack("{s:o}", "title", cut(title, 256));
 	if (al->error_type)
 		zenc_buf_printf(&t, "%s: %s", al->error_type,
 				al->error_message ? al->error_message : "");
 	else if (al->message)
 		zenc_buf_puts(&t, al->message);
-	if (t.len) {
-		zenc_buf_puts(b, ",\"description\":");
-		json_cut(b, t.ptr, 4096);
-	}
+	if (t.len)
+		json_object_set_new(embed, "description", cut(t.ptr, 4096));
 	/* Red, green, or Discord's blurple. */
-	zenc_buf_printf(b, ",\"color\":%d",
-			failed ? 0xe01e5a : ok ? 0x2eb67d : 0x5865f2);
-	if (al->url) {
-		zenc_buf_puts(b, ",\"url\":");
-		zenc__json_utf8(b, al->url);
-	}
+	json_object_set_new(embed, "color",
+			    json_integer(failed ? 0xe01e5a
+					 : ok   ? 0x2eb67d
+						: 0x5865f2));
+	if (al->url)
+		json_object_set_new(embed, "url", zenc__json_str(al->url));
 	zenc_buf_clear(&t);
 	zenc__time_iso(&t, zenc__now());
-	zenc_buf_puts(b, ",\"timestamp\":");
-	zenc__json_utf8(b, t.ptr);
-	zenc_buf_puts(b, ",\"fields\":[");
-	field(b, &n, "Pipeline", al->pipeline, true);
-	field(b, &n, "Step", al->step, true);
-	field(b, &n, "Status", al->status, true);
-	field(b, &n, "Run", al->run_name, false);
+	json_object_set_new(embed, "timestamp", zenc__json_str(t.ptr));
+	field(fields, "Pipeline", al->pipeline, true);
+	field(fields, "Step", al->step, true);
+	field(fields, "Status", al->status, true);
+	field(fields, "Run", al->run_name, false);
 	if (al->attempt) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "%d", al->attempt);
-		field(b, &n, "Attempt", t.ptr, true);
+		field(fields, "Attempt", t.ptr, true);
 	}
 	if (al->duration > 0) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "%.3fs", al->duration);
-		field(b, &n, "Duration", t.ptr, true);
+		field(fields, "Duration", t.ptr, true);
 	}
 	if (al->exit_code) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "%d", al->exit_code);
-		field(b, &n, "Exit code", t.ptr, true);
+		field(fields, "Exit code", t.ptr, true);
 	}
 	if (al->signal) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "%d", al->signal);
-		field(b, &n, "Signal", t.ptr, true);
+		field(fields, "Signal", t.ptr, true);
 	}
 	for (i = 0; al->fields && i < al->n_fields; i++)
-		field(b, &n, al->fields[i].key, al->fields[i].value, true);
-	zenc_buf_puts(b, "]");
+		field(fields, al->fields[i].key, al->fields[i].value, true);
+	json_object_set_new(embed, "fields", fields);
 	if (al->run_id) {
-		zenc_buf_puts(b, ",\"footer\":{\"text\":");
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
-		json_cut(b, t.ptr, 2048);
-		zenc_buf_putc(b, '}');
+		json_object_set_new(embed, "footer",
+				    json_pack("{s:o}", "text",
+					      cut(t.ptr, 2048)));
 	}
-	zenc_buf_puts(b, "}]}");
+	/* No @everyone nor role mention from a step's message. */
+	body = json_pack("{s:o,s:{s:[]},s:[o]}", "content", cut(title, 2000),
+			 "allowed_mentions", "parse", "embeds", embed);
+	zenc__json_dump(b, body);
+	json_decref(body);
 	zenc_buf_release(&t);
 }
 

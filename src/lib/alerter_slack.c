@@ -55,42 +55,48 @@ static void mrkdwn(zenc_buf *b, const char *s, size_t max)
 }
 
 /* A JSON string of mrkdwn text. */
-static void json_mrkdwn(zenc_buf *b, const char *s, size_t max)
+static json_t *json_mrkdwn(const char *s, size_t max)
 {
 	zenc_buf t = ZENC_BUF_INIT;
+	json_t *v;
 
 	mrkdwn(&t, s, max);
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
+	v = zenc__json_str(zenc_buf_cstr(&t));
 	zenc_buf_release(&t);
+	return v;
 }
 
-static void field(zenc_buf *b, size_t *n, const char *label, const char *v)
+/* A fact, in the section *fields belongs to; a section holds at most
+ * 10 fields, so the eleventh starts another. */
+static void field(json_t *blocks, json_t **fields, const char *label,
+		  const char *v)
 {
 	zenc_buf t = ZENC_BUF_INIT;
 
 	if (!v || !*v)
 		return;
-	/* A section holds at most 10 fields: start another. */
-	if (*n && *n % 10 == 0)
-		zenc_buf_puts(b, "]},{\"type\":\"section\",\"fields\":[");
-	else if (*n)
-		zenc_buf_putc(b, ',');
+	if (!*fields || json_array_size(*fields) == 10) {
+		*fields = json_array();
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:o}", "type", "section",
+						"fields", *fields));
+	}
 	zenc_buf_puts(&t, "*");
 	mrkdwn(&t, label, 100);
 	zenc_buf_puts(&t, "*\n");
 	mrkdwn(&t, v, 1900);
-	zenc_buf_puts(b, "{\"type\":\"mrkdwn\",\"text\":");
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
-	zenc_buf_putc(b, '}');
+	json_array_append_new(*fields,
+			      json_pack("{s:s,s:o}", "type", "mrkdwn", "text",
+					zenc__json_str(zenc_buf_cstr(&t))));
 	zenc_buf_release(&t);
-	(*n)++;
 }
 
-static void blocks(zenc_buf *b, const zenc_alert *al)
+static json_t *blocks_of(const zenc_alert *al)
 {
 	bool failed = al->status && !strcmp(al->status, "failed");
 	zenc_buf t = ZENC_BUF_INIT, num = ZENC_BUF_INIT;
-	size_t n = 0, i;
+	json_t *blocks = json_array(), *fields = NULL;
+	size_t i;
 
 	/* Header: plain text, at most 150 characters. */
 	zenc_buf_puts(&t, failed ? "\xe2\x9d\x8c " /* ❌ */
@@ -98,10 +104,11 @@ static void blocks(zenc_buf *b, const zenc_alert *al)
 				  ? "\xe2\x9c\x85 " /* ✅ */
 				  : "");
 	zenc__utf8_truncate(&t, al->title ? al->title : "zenc alert", 140);
-	zenc_buf_puts(b, "[{\"type\":\"header\",\"text\":{\"type\":"
-			 "\"plain_text\",\"text\":");
-	zenc__json_utf8(b, zenc_buf_cstr(&t));
-	zenc_buf_puts(b, ",\"emoji\":true}}");
+	json_array_append_new(blocks,
+			      json_pack("{s:s,s:{s:s,s:o,s:b}}", "type",
+					"header", "text", "type", "plain_text",
+					"text", zenc__json_str(zenc_buf_cstr(&t)),
+					"emoji", 1));
 
 	/* The message, or the error. */
 	zenc_buf_clear(&t);
@@ -111,68 +118,69 @@ static void blocks(zenc_buf *b, const zenc_alert *al)
 	} else if (al->message) {
 		zenc_buf_puts(&t, al->message);
 	}
-	if (t.len) {
-		zenc_buf_puts(b, ",{\"type\":\"section\",\"text\":{\"type\":"
-				 "\"mrkdwn\",\"text\":");
-		json_mrkdwn(b, t.ptr, 2900);
-		zenc_buf_puts(b, "}}");
-	}
+	if (t.len)
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:{s:s,s:o}}", "type",
+						"section", "text", "type",
+						"mrkdwn", "text",
+						json_mrkdwn(t.ptr, 2900)));
 
-	zenc_buf_puts(b, ",{\"type\":\"section\",\"fields\":[");
-	field(b, &n, "Pipeline", al->pipeline);
-	field(b, &n, "Step", al->step);
-	field(b, &n, "Run", al->run_name);
-	field(b, &n, "Status", al->status);
+	field(blocks, &fields, "Pipeline", al->pipeline);
+	field(blocks, &fields, "Step", al->step);
+	field(blocks, &fields, "Run", al->run_name);
+	field(blocks, &fields, "Status", al->status);
 	if (al->attempt) {
 		zenc_buf_printf(&num, "%d", al->attempt);
-		field(b, &n, "Attempt", num.ptr);
+		field(blocks, &fields, "Attempt", num.ptr);
 	}
 	if (al->duration > 0) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%.3fs", al->duration);
-		field(b, &n, "Duration", num.ptr);
+		field(blocks, &fields, "Duration", num.ptr);
 	}
 	if (al->exit_code) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%d", al->exit_code);
-		field(b, &n, "Exit code", num.ptr);
+		field(blocks, &fields, "Exit code", num.ptr);
 	}
 	if (al->signal) {
 		zenc_buf_clear(&num);
 		zenc_buf_printf(&num, "%d", al->signal);
-		field(b, &n, "Signal", num.ptr);
+		field(blocks, &fields, "Signal", num.ptr);
 	}
 	for (i = 0; al->fields && i < al->n_fields; i++)
-		field(b, &n, al->fields[i].key, al->fields[i].value);
-	if (!n)
-		field(b, &n, "Alert", al->event ? al->event : "message");
-	zenc_buf_puts(b, "]}");
+		field(blocks, &fields, al->fields[i].key, al->fields[i].value);
+	/* Slack wants a fields section to hold something. */
+	if (!fields)
+		field(blocks, &fields, "Alert",
+		      al->event ? al->event : "message");
 
 	if (al->run_id) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
-		zenc_buf_puts(b, ",{\"type\":\"context\",\"elements\":[{"
-				 "\"type\":\"mrkdwn\",\"text\":");
-		json_mrkdwn(b, t.ptr, 2900);
-		zenc_buf_puts(b, "}]}");
+		json_array_append_new(blocks,
+				      json_pack("{s:s,s:[{s:s,s:o}]}", "type",
+						"context", "elements", "type",
+						"mrkdwn", "text",
+						json_mrkdwn(t.ptr, 2900)));
 	}
-	if (al->url) {
-		zenc_buf_puts(b, ",{\"type\":\"actions\",\"elements\":[{"
-				 "\"type\":\"button\",\"text\":{\"type\":"
-				 "\"plain_text\",\"text\":\"Open run\"},"
-				 "\"url\":");
-		zenc__json_utf8(b, al->url);
-		zenc_buf_puts(b, "}]}");
-	}
-	zenc_buf_putc(b, ']');
+	if (al->url)
+		json_array_append_new(
+			blocks,
+			json_pack("{s:s,s:[{s:s,s:{s:s,s:s},s:o}]}", "type",
+				  "actions", "elements", "type", "button",
+				  "text", "type", "plain_text", "text",
+				  "Open run", "url", zenc__json_str(al->url)));
 	zenc_buf_release(&t);
 	zenc_buf_release(&num);
+	return blocks;
 }
 
 /* The plain-text fallback that notifications show. */
-static void fallback(zenc_buf *b, const zenc_alert *al)
+static json_t *fallback(const zenc_alert *al)
 {
 	zenc_buf t = ZENC_BUF_INIT;
+	json_t *v;
 
 	if (al->error_type)
 		zenc_buf_printf(&t, "%s: %s: %s",
@@ -183,38 +191,34 @@ static void fallback(zenc_buf *b, const zenc_alert *al)
 		zenc_buf_puts(&t, al->message  ? al->message
 				  : al->title ? al->title
 					      : "zenc alert");
-	json_mrkdwn(b, t.ptr, 3000);
+	v = json_mrkdwn(t.ptr, 3000);
 	zenc_buf_release(&t);
+	return v;
 }
 
 static void payload(zenc_buf *b, const zenc_alert *al, const char *channel)
 {
-	zenc_buf_putc(b, '{');
-	if (channel) {
-		zenc_buf_puts(b, "\"channel\":");
-		zenc__json_utf8(b, channel);
-		zenc_buf_putc(b, ',');
-	}
-	zenc_buf_puts(b, "\"text\":");
-	fallback(b, al);
-	zenc_buf_puts(b, ",\"blocks\":");
-	blocks(b, al);
-	zenc_buf_putc(b, '}');
+	json_t *o = json_object();
+
+	if (channel)
+		json_object_set_new(o, "channel", zenc__json_str(channel));
+	json_object_set_new(o, "text", fallback(al));
+	json_object_set_new(o, "blocks", blocks_of(al));
+	zenc__json_dump(b, o);
+	json_decref(o);
 }
 
 /* A Web API call: `method` with a JSON body (or GET with `query`).
  * Checks {"ok": true}; the parsed response goes to *resp_out when asked
- * (in `arena`). */
+ * (the caller json_decref()s it). */
 static int api_call(slack_alerter *s, const char *method, const char *body,
-		    const char *query, double timeout, void *arena,
-		    zenc__jval **resp_out)
+		    const char *query, double timeout, json_t **resp_out)
 {
 	zenc_buf token = ZENC_BUF_INIT, auth = ZENC_BUF_INIT;
 	zenc_buf url = ZENC_BUF_INIT, resp = ZENC_BUF_INIT;
 	const char *hdrs[3];
 	zenc__http_req req;
-	zenc__jval *r = NULL;
-	zenc__arena *own = NULL;
+	json_t *r = NULL;
 	const char *err;
 	long status;
 	int rc;
@@ -240,17 +244,13 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 	req.method = body ? NULL : "GET";
 	if ((rc = zenc__http_post(&req, &resp, &status)) < 0)
 		goto done;
-	if (!arena)
-		arena = own = zenc__arena_new();
-	if (zenc__json_parse(&r, zenc_buf_cstr(&resp), arena) < 0) {
+	if (zenc__json_parse(&r, zenc_buf_cstr(&resp)) < 0) {
 		rc = zenc__error_set(ZENC_EUNREACHABLE,
 				     "slack %s: the answer is not JSON",
 				     method);
 		goto done;
 	}
-	if (!(zenc__json_get(r, "ok") &&
-	      zenc__json_get(r, "ok")->type == ZENC__J_BOOL &&
-	      zenc__json_get(r, "ok")->num)) {
+	if (!json_is_true(json_object_get(r, "ok"))) {
 		err = zenc__json_get_str(r, "error");
 		/* Slack's error codes are fixed words ("invalid_auth",
 		 * "channel_not_found"), never an echo of the request. */
@@ -261,14 +261,16 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 				     err ? err : "no error given");
 		goto done;
 	}
-	if (resp_out)
+	if (resp_out) {
 		*resp_out = r;
+		r = NULL;
+	}
 done:
 	zenc__alerter_secret_release(&token);
 	zenc__alerter_secret_release(&auth);
 	zenc__alerter_secret_release(&url);
 	zenc_buf_release(&resp);
-	zenc__arena_free(own);
+	json_decref(r);
 	return rc;
 }
 
@@ -296,7 +298,7 @@ static int slack_post(zenc_alerter *self, const zenc_alert *al)
 		}
 		payload(&body, al, channel);
 		rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			      al->timeout, NULL, NULL);
+			      al->timeout, NULL);
 		goto done;
 	}
 	/* Incoming webhooks post to their own channel; a channel in the
@@ -346,11 +348,11 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	slack_alerter *s = (slack_alerter *)self;
 	double deadline = zenc__monotonic() + al->timeout, left, nap;
 	const zenc__curl_api *c = NULL;
-	zenc__arena *arena = zenc__arena_new();
 	zenc_buf body = ZENC_BUF_INIT, query = ZENC_BUF_INIT;
 	const char *channel = channel_for(s, al), *ts, *chan_id;
-	zenc__jval *r = NULL;
-	const zenc__jval *msgs;
+	/* The posted message (its ts and channel are used to the end),
+	 * and the latest page of the history. */
+	json_t *posted = NULL, *hist = NULL, *msgs;
 	char *e1 = NULL, *e2 = NULL;
 	size_t i;
 	int rc, ans, last = 0;
@@ -365,10 +367,10 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	}
 	payload(&body, al, channel);
 	if ((rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			   al->timeout, arena, &r)) < 0)
+			   al->timeout, &posted)) < 0)
 		goto done;
-	ts = zenc__json_get_str(r, "ts");
-	chan_id = zenc__json_get_str(r, "channel");
+	ts = zenc__json_get_str(posted, "ts");
+	chan_id = zenc__json_get_str(posted, "channel");
 	if (!ts || !chan_id) {
 		rc = zenc__error_set(ZENC_EUNREACHABLE,
 				     "slack chat.postMessage: no ts in the "
@@ -400,17 +402,18 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 		left = deadline - zenc__monotonic();
 		if (left <= 0)
 			continue;
+		json_decref(hist);
+		hist = NULL;
 		if ((rc = api_call(s, "conversations.history", NULL,
-				   query.ptr, left, arena, &r)) < 0)
+				   query.ptr, left, &hist)) < 0)
 			goto done;
-		msgs = zenc__json_get(r, "messages");
+		msgs = json_object_get(hist, "messages");
 		/* Newest first: the latest answer wins. */
-		for (i = 0; msgs && msgs->type == ZENC__J_ARRAY && i < msgs->n;
-		     i++) {
-			const char *text =
-				zenc__json_get_str(msgs->items[i], "text");
-			const char *mts =
-				zenc__json_get_str(msgs->items[i], "ts");
+		for (i = 0; i < json_array_size(msgs); i++) {
+			const char *text = zenc__json_get_str(
+				json_array_get(msgs, i), "text");
+			const char *mts = zenc__json_get_str(
+				json_array_get(msgs, i), "ts");
 
 			if (!text || (mts && !strcmp(mts, ts)))
 				continue;
@@ -428,7 +431,8 @@ done:
 	}
 	zenc_buf_release(&body);
 	zenc_buf_release(&query);
-	zenc__arena_free(arena);
+	json_decref(posted);
+	json_decref(hist);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
  * {{secret.T}}"}); it is resolved and parsed at each post and never
  * logged.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,35 +96,28 @@ static void render_template(zenc_buf *b, const char *t, const zenc_alert *al)
 
 static void default_body(zenc_buf *b, const zenc_alert *al)
 {
-	zenc_buf_puts(b, "{\"message\":");
-	zenc__json_utf8(b, al->message ? al->message : al->title);
-	zenc_buf_puts(b, ",\"title\":");
-	zenc__json_utf8(b, al->title);
-	zenc_buf_puts(b, ",\"pipeline\":");
-	zenc__json_utf8(b, al->pipeline);
-	zenc_buf_puts(b, ",\"run\":");
-	zenc__json_utf8(b, al->run_name);
-	zenc_buf_puts(b, ",\"run_id\":");
-	zenc__json_utf8(b, al->run_id);
-	zenc_buf_puts(b, ",\"step\":");
-	zenc__json_utf8(b, al->step);
-	zenc_buf_puts(b, ",\"status\":");
-	zenc__json_utf8(b, al->status);
-	zenc_buf_puts(b, ",\"event\":");
-	zenc__json_utf8(b, al->event);
-	zenc_buf_puts(b, ",\"error_type\":");
-	zenc__json_utf8(b, al->error_type);
-	zenc_buf_puts(b, ",\"error_message\":");
-	zenc__json_utf8(b, al->error_message);
-	zenc_buf_printf(b, ",\"exit_code\":%d,\"signal\":%d,\"attempt\":%d",
-			al->exit_code, al->signal, al->attempt);
-	zenc_buf_printf(b, ",\"duration\":%.6f", al->duration);
-	zenc_buf_puts(b, ",\"url\":");
-	zenc__json_utf8(b, al->url);
-	zenc_buf_puts(b, ",\"params\":");
-	zenc_buf_puts(b, zenc__json_valid(al->params_json) ? al->params_json
-							  : "null");
-	zenc_buf_putc(b, '}');
+	json_t *o = json_pack(
+		"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+		"s:i,s:i,s:i,s:f,s:o,s:o}",
+		"message", zenc__json_str(al->message ? al->message : al->title),
+		"title", zenc__json_str(al->title),
+		"pipeline", zenc__json_str(al->pipeline),
+		"run", zenc__json_str(al->run_name),
+		"run_id", zenc__json_str(al->run_id),
+		"step", zenc__json_str(al->step),
+		"status", zenc__json_str(al->status),
+		"event", zenc__json_str(al->event),
+		"error_type", zenc__json_str(al->error_type),
+		"error_message", zenc__json_str(al->error_message),
+		"exit_code", al->exit_code,
+		"signal", al->signal,
+		"attempt", al->attempt,
+		"duration", isfinite(al->duration) ? al->duration : 0.0,
+		"url", zenc__json_str(al->url),
+		"params", zenc__json_or_null(al->params_json));
+
+	zenc__json_dump(b, o);
+	json_decref(o);
 }
 
 /* Header lines from the resolved `headers` object.  A value with a line
@@ -131,39 +125,38 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 static int header_lines(char ***out, bool *has_ctype, const char *json,
 			const char *name)
 {
-	zenc__arena *arena = zenc__arena_new();
-	zenc__jval *o;
+	json_t *o = NULL, *v;
+	const char *key;
 	char **lines = NULL;
-	size_t i;
+	size_t i = 0;
 	int rc = 0;
 
 	*out = NULL;
 	*has_ctype = false;
 	if (!json || !*json)
 		goto done;
-	if (zenc__json_parse(&o, json, arena) < 0 ||
-	    o->type != ZENC__J_OBJECT) {
+	if (zenc__json_parse(&o, json) < 0 || !json_is_object(o)) {
 		rc = zenc__error_set(ZENC_EINVALID,
 				     "alerter '%s': headers is not a JSON "
 				     "object of strings",
 				     name);
 		goto done;
 	}
-	lines = zenc__calloc(o->n + 1, sizeof(*lines));
-	for (i = 0; i < o->n; i++) {
-		const zenc__jval *v = o->items[i];
+	lines = zenc__calloc(json_object_size(o) + 1, sizeof(*lines));
+	json_object_foreach(o, key, v) {
+		const char *value = json_string_value(v);
 
-		if (v->type != ZENC__J_STRING || !*o->keys[i] ||
-		    strpbrk(o->keys[i], "\r\n: ") || strpbrk(v->str, "\r\n")) {
+		if (!value || !*key || strpbrk(key, "\r\n: ") ||
+		    strpbrk(value, "\r\n")) {
 			rc = zenc__error_set(ZENC_EINVALID,
 					     "alerter '%s': header %zu is not "
 					     "a valid name and string value",
 					     name, i + 1);
 			goto done;
 		}
-		if (!strcasecmp(o->keys[i], "content-type"))
+		if (!strcasecmp(key, "content-type"))
 			*has_ctype = true;
-		lines[i] = zenc__asprintf("%s: %s", o->keys[i], v->str);
+		lines[i++] = zenc__asprintf("%s: %s", key, value);
 	}
 	*out = lines;
 	lines = NULL;
@@ -175,7 +168,7 @@ done:
 		}
 		free(lines);
 	}
-	zenc__arena_free(arena);
+	json_decref(o);
 	return rc;
 }
 

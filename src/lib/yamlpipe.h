@@ -29,4 +29,21 @@ void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f);
 /* Frees the pipeline and closes its hook libraries.  NULL is harmless. */
 void zenc__yamlpipe_free(zenc__yamlpipe *yp);
 
+/* What a YAML step runs: the payload of each of its zenc_steps, read by
+ * zenc__yamlpipe_step(). */
+typedef struct zenc__ystep {
+	char *shell;
+	char **argv;
+	char **env; /* "NAME=value", NULL-terminated */
+	size_t n_env;
+	char *dir;
+	zenc_param *fields; /* NULL-terminated, or NULL */
+	size_t n_fields;
+	char **owned; /* field names and default strings */
+	size_t n_owned, cap_owned;
+} zenc__ystep;
+
+/* The body of every YAML step (yamlstep.c): runs the payload's command. */
+int zenc__yamlpipe_step(zenc_step_context *ctx);
+
 #endif

@@ -32,8 +32,8 @@ static void on_ok(zenc_step_context *ctx)
 	hook_calls++;
 }
 
-static void on_fail(zenc_step_context *ctx, const void *params,
-		    const zenc_exception *err)
+static void on_fail(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	const char *path = getenv("BENCH_FAIL_LOG");
 	FILE *f = path ? fopen(path, "a") : stderr;
@@ -67,8 +67,9 @@ static int failing(zenc_step_context *ctx)
 	int64_t v = 0;
 
 	zenc_input_int(ctx, "x", &v);
-	return zenc_raise(ctx, "BenchError", "step %s fails on purpose (x=%lld)",
-			  zenc_ctx_step_name(ctx), (long long)v);
+	return zenc_raise(
+		ctx, "BenchError", "step %s fails on purpose (x=%lld)",
+		zenc_ctx_step_name(ctx), (long long)v);
 }
 
 static int join(zenc_step_context *ctx)
@@ -83,8 +84,12 @@ static void die(const char *what)
 	exit(3);
 }
 
-static zenc_step *add(zenc_pipeline *p, const char *name, zenc_step_fn fn,
-		      int hooks, int failure_hook)
+static zenc_step *add(
+	zenc_pipeline *p,
+	const char *name,
+	zenc_step_fn fn,
+	int hooks,
+	int failure_hook)
 {
 	zenc_step *s;
 	int i;
@@ -129,7 +134,9 @@ int main(int argc, char **argv)
 		for (i = 1; i <= n; i++) {
 			snprintf(name, sizeof(name), "s%ld", i);
 			s = add(p, name,
-				i == fail_at ? failing : i == 1 ? first : next,
+				i == fail_at ? failing
+				: i == 1     ? first
+					     : next,
 				hooks, is_fail);
 			if (zenc_step_add_output(s, "x", ZENC_INT) < 0)
 				die("output");

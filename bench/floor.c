@@ -52,25 +52,28 @@ static void db_open(const char *path)
 {
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die("open");
-	if (sqlite3_exec(db,
-			 "PRAGMA journal_mode = WAL;"
-			 "PRAGMA synchronous = NORMAL;"
-			 "CREATE TABLE IF NOT EXISTS steps (run TEXT, name TEXT,"
-			 " status TEXT, started REAL, ended REAL, value INTEGER);"
-			 "CREATE TABLE IF NOT EXISTS hooks (run TEXT, step TEXT,"
-			 " event TEXT, hook TEXT, status TEXT, started REAL);",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+		    db,
+		    "PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = NORMAL;"
+		    "CREATE TABLE IF NOT EXISTS steps (run TEXT, name TEXT,"
+		    " status TEXT, started REAL, ended REAL, value INTEGER);"
+		    "CREATE TABLE IF NOT EXISTS hooks (run TEXT, step TEXT,"
+		    " event TEXT, hook TEXT, status TEXT, started REAL);",
+		    NULL, NULL, NULL) != SQLITE_OK)
 		die("schema");
 	if (sqlite3_prepare_v2(db, "BEGIN", -1, &st_begin, NULL) ||
 	    sqlite3_prepare_v2(db, "COMMIT", -1, &st_commit, NULL) ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT INTO steps VALUES (?1, ?2, 'completed',"
-			       " ?3, ?4, ?5)",
-			       -1, &st_step, NULL) ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT INTO hooks VALUES (?1, ?2, 'on_success',"
-			       " 'on_ok', 'completed', ?3)",
-			       -1, &st_hook, NULL))
+	    sqlite3_prepare_v2(
+		    db,
+		    "INSERT INTO steps VALUES (?1, ?2, 'completed',"
+		    " ?3, ?4, ?5)",
+		    -1, &st_step, NULL) ||
+	    sqlite3_prepare_v2(
+		    db,
+		    "INSERT INTO hooks VALUES (?1, ?2, 'on_success',"
+		    " 'on_ok', 'completed', ?3)",
+		    -1, &st_hook, NULL))
 		die("prepare");
 }
 
@@ -115,7 +118,8 @@ static void write_output(long i, long v)
 	snprintf(path, sizeof(path), "%s/x", dir);
 	len = snprintf(buf, sizeof(buf), "%ld", v);
 	if (mkdir(dir, 0755) < 0 ||
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) <
+		    0) {
 		perror(dir);
 		exit(1);
 	}
@@ -186,8 +190,9 @@ int main(int argc, char **argv)
 		}
 		snprintf(art_dir, sizeof(art_dir), "%s.art", argv[3]);
 		mkdir(art_dir, 0755);
-		snprintf(art_dir, sizeof(art_dir), "%s.art/%ld", argv[3],
-			 (long)getpid());
+		snprintf(
+			art_dir, sizeof(art_dir), "%s.art/%ld", argv[3],
+			(long)getpid());
 		if (mkdir(art_dir, 0755) < 0) {
 			perror(art_dir);
 			return 1;

@@ -34,7 +34,7 @@ static void exec(const char *sql)
 /* The id of copy k: an odd multiplier makes k -> 32 bits a bijection, so
  * ids are unique and their prefixes spread like random UUIDs'. */
 #define NEW_ID                                                                 \
-	"printf('%08x-%04x-4%03x-8%03x-%012x', (seq.k * 2654435761) % "       \
+	"printf('%08x-%04x-4%03x-8%03x-%012x', (seq.k * 2654435761) % "        \
 	"4294967296, seq.k % 65536, seq.k % 4096, (seq.k * 7) % 4096, seq.k)"
 
 /* INSERT INTO table SELECT ... FROM table, seq: one copy of the template's
@@ -58,22 +58,26 @@ static void copy_table(const char *table, const char *key, const char *tid)
 		else if (!strcmp(table, "runs") && !strcmp(c, "name")) {
 			snprintf(buf, sizeof(buf), "name || '-copy-' || seq.k");
 			e = buf;
-		} else if (!strcmp(table, "runs") &&
-			   (!strcmp(c, "started") || !strcmp(c, "ended"))) {
+		} else if (
+			!strcmp(table, "runs") &&
+			(!strcmp(c, "started") || !strcmp(c, "ended"))) {
 			snprintf(buf, sizeof(buf), "%s - seq.k * 10.0", c);
 			e = buf;
 		}
-		snprintf(cols + strlen(cols), sizeof(cols) - strlen(cols),
-			 "%s\"%s\"", *cols ? ", " : "", c);
-		snprintf(exprs + strlen(exprs), sizeof(exprs) - strlen(exprs),
-			 "%s%s", *exprs ? ", " : "", e);
+		snprintf(
+			cols + strlen(cols), sizeof(cols) - strlen(cols),
+			"%s\"%s\"", *cols ? ", " : "", c);
+		snprintf(
+			exprs + strlen(exprs), sizeof(exprs) - strlen(exprs),
+			"%s%s", *exprs ? ", " : "", e);
 	}
 	sqlite3_finalize(st);
 	if (!*cols)
 		return; /* no such table in this schema */
-	q = sqlite3_mprintf("INSERT INTO %s (%s) SELECT %s FROM %s, seq"
-			    " WHERE %s.%s = %Q",
-			    table, cols, exprs, table, table, key, tid);
+	q = sqlite3_mprintf(
+		"INSERT INTO %s (%s) SELECT %s FROM %s, seq"
+		" WHERE %s.%s = %Q",
+		table, cols, exprs, table, table, key, tid);
 	exec(q);
 	sqlite3_free(q);
 }
@@ -87,7 +91,8 @@ int main(int argc, char **argv)
 	char *q;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: populate_store DB TEMPLATE_RUN_ID COUNT\n");
+		fprintf(stderr,
+			"usage: populate_store DB TEMPLATE_RUN_ID COUNT\n");
 		return 2;
 	}
 	count = strtol(argv[3], NULL, 10);
@@ -104,10 +109,11 @@ int main(int argc, char **argv)
 
 	exec("BEGIN");
 	exec("CREATE TEMP TABLE seq (k INTEGER PRIMARY KEY)");
-	q = sqlite3_mprintf("WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL"
-			    " SELECT k + 1 FROM c WHERE k < %ld)"
-			    " INSERT INTO seq SELECT k FROM c",
-			    count - 1);
+	q = sqlite3_mprintf(
+		"WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL"
+		" SELECT k + 1 FROM c WHERE k < %ld)"
+		" INSERT INTO seq SELECT k FROM c",
+		count - 1);
 	exec(q);
 	sqlite3_free(q);
 	copy_table("runs", "id", argv[2]);
@@ -115,8 +121,8 @@ int main(int argc, char **argv)
 		copy_table(children[i], "run_id", argv[2]);
 	exec("COMMIT");
 
-	q = sqlite3_mprintf("SELECT %s FROM seq WHERE k = %ld", NEW_ID,
-			    count / 2);
+	q = sqlite3_mprintf(
+		"SELECT %s FROM seq WHERE k = %ld", NEW_ID, count / 2);
 	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
 		die("middle id");

@@ -41,8 +41,7 @@ int main(int argc, char **argv)
 
 	zenc_pipeline_new(&p, "failure_success_hooks");
 
-	zenc_pipeline_add_step(&s, p, "my_successful_step",
-			       my_successful_step);
+	zenc_pipeline_add_step(&s, p, "my_successful_step", my_successful_step);
 	zenc_step_add_output(s, "first_num", ZENC_INT);
 	zenc_step_on_success(s, ZENC_HOOK(on_success));
 

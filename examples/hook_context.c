@@ -18,8 +18,8 @@ static const zenc_param my_parameters_fields[] = {
 	ZENC_PARAM_END,
 };
 
-static void on_failure(zenc_step_context *ctx, const void *params,
-		       const zenc_exception *err)
+static void on_failure(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	const my_parameters *p = params;
 
@@ -44,8 +44,8 @@ int main(int argc, char **argv)
 
 	zenc_pipeline_new(&p, "my_pipeline");
 	zenc_pipeline_add_step(&s, p, "my_step", my_step);
-	zenc_step_set_params(s, "MyParameters", my_parameters_fields,
-			     sizeof(my_parameters));
+	zenc_step_set_params(
+		s, "MyParameters", my_parameters_fields, sizeof(my_parameters));
 	zenc_step_on_failure(s, ZENC_HOOK(on_failure));
 	rc = zenc_main(p, argc, argv);
 	zenc_pipeline_free(p);

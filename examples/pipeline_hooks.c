@@ -23,8 +23,8 @@ static void pipeline_on_success(zenc_step_context *ctx)
 	printf("[pipeline hook] %s succeeded\n", zenc_ctx_step_name(ctx));
 }
 
-static void evaluate_on_failure(zenc_step_context *ctx, const void *params,
-				const zenc_exception *err)
+static void evaluate_on_failure(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	(void)params;
 	printf("[step hook] %s failed: %s: %s\n", zenc_ctx_step_name(ctx),
@@ -50,8 +50,9 @@ static int evaluate(zenc_step_context *ctx)
 
 	zenc_input_double(ctx, "accuracy", &accuracy);
 	if (accuracy < 0.9)
-		return zenc_raise(ctx, "ValueError",
-				  "accuracy %.2f is below 0.90", accuracy);
+		return zenc_raise(
+			ctx, "ValueError", "accuracy %.2f is below 0.90",
+			accuracy);
 	return 0;
 }
 

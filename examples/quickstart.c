@@ -72,8 +72,8 @@ static int train(zenc_step_context *ctx)
 	int64_t rows;
 
 	if (zenc_ctx_attempt(ctx) == 1)
-		return zenc_raise(ctx, "ConnectionError",
-				  "feature store timed out");
+		return zenc_raise(
+			ctx, "ConnectionError", "feature store timed out");
 	zenc_input_int(ctx, "rows", &rows);
 	return zenc_output_double(
 		ctx, "accuracy",
@@ -88,9 +88,10 @@ static int evaluate(zenc_step_context *ctx)
 
 	zenc_input_double(ctx, "accuracy", &accuracy);
 	if (accuracy < p->threshold)
-		return zenc_raise(ctx, "ValueError",
-				  "accuracy %.3f is below the threshold %.3f",
-				  accuracy, p->threshold);
+		return zenc_raise(
+			ctx, "ValueError",
+			"accuracy %.3f is below the threshold %.3f", accuracy,
+			p->threshold);
 	return zenc_output_bool(ctx, "approved", true);
 }
 
@@ -107,17 +108,16 @@ static void on_success(zenc_step_context *ctx)
 	       zenc_ctx_step_name(ctx), zenc_ctx_attempt(ctx));
 }
 
-static void on_retry(zenc_step_context *ctx, const void *params,
-		     const zenc_exception *err)
+static void on_retry(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	(void)params;
 	printf("  [on_retry] %s attempt %d failed with %s: %s; retrying\n",
-	       zenc_ctx_step_name(ctx), err->attempt, err->type,
-	       err->message);
+	       zenc_ctx_step_name(ctx), err->attempt, err->type, err->message);
 }
 
-static void evaluate_failed(zenc_step_context *ctx, const void *params,
-			    const zenc_exception *err)
+static void evaluate_failed(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	const evaluate_params *p = params;
 
@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 	zenc_pipeline_on_run_success(p, ZENC_HOOK(run_completed));
 
 	zenc_pipeline_add_step(&load, p, "load_data", load_data);
-	zenc_step_set_params(load, "LoadParams", load_fields,
-			     sizeof(load_params));
+	zenc_step_set_params(
+		load, "LoadParams", load_fields, sizeof(load_params));
 	zenc_step_add_output(load, "rows", ZENC_INT);
 
 	zenc_pipeline_add_step(&cl, p, "clean", clean);
@@ -161,15 +161,15 @@ int main(int argc, char **argv)
 	zenc_step_add_output(cl, "rows", ZENC_INT);
 
 	zenc_pipeline_add_step(&tr, p, "train", train);
-	zenc_step_set_params(tr, "TrainParams", train_fields,
-			     sizeof(train_params));
+	zenc_step_set_params(
+		tr, "TrainParams", train_fields, sizeof(train_params));
 	zenc_step_add_input(tr, "rows", cl, "rows");
 	zenc_step_add_output(tr, "accuracy", ZENC_DOUBLE);
 	zenc_step_set_retry(tr, 2, 0.2, 2.0);
 
 	zenc_pipeline_add_step(&ev, p, "evaluate", evaluate);
-	zenc_step_set_params(ev, "EvaluateParams", evaluate_fields,
-			     sizeof(evaluate_params));
+	zenc_step_set_params(
+		ev, "EvaluateParams", evaluate_fields, sizeof(evaluate_params));
 	zenc_step_add_input(ev, "accuracy", tr, "accuracy");
 	zenc_step_add_output(ev, "approved", ZENC_BOOL);
 	zenc_step_on_failure(ev, ZENC_HOOK(evaluate_failed));

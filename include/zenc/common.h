@@ -76,8 +76,8 @@ typedef void (*zenc_log_cb)(
  * itself never prints; zenc_main() installs a printer to standard error.
  * Pass NULL to silence.  Not thread-safe against concurrent logging.
  */
-ZENC_EXTERN(void) zenc_log_set(zenc_log_level level, zenc_log_cb cb,
-			       void *payload);
+ZENC_EXTERN(void)
+zenc_log_set(zenc_log_level level, zenc_log_cb cb, void *payload);
 
 ZENC_END_DECL
 

@@ -20,8 +20,8 @@ ZENC_EXTERN(const void *) zenc_ctx_params(const zenc_step_context *ctx);
 ZENC_EXTERN(const char *) zenc_ctx_hook_event(const zenc_step_context *ctx);
 /** The step's error while failure or retry hooks run (and end hooks after
  *  a failed attempt), else NULL. */
-ZENC_EXTERN(const zenc_exception *) zenc_ctx_error(
-	const zenc_step_context *ctx);
+ZENC_EXTERN(const zenc_exception *)
+zenc_ctx_error(const zenc_step_context *ctx);
 /** The stack the run uses; never NULL. */
 ZENC_EXTERN(zenc_stack *) zenc_ctx_active_stack(const zenc_step_context *ctx);
 
@@ -31,36 +31,39 @@ ZENC_EXTERN(zenc_stack *) zenc_ctx_active_stack(const zenc_step_context *ctx);
  * non-zero code, so a body writes `return zenc_raise(ctx, ...)`.  `ctx` may
  * be NULL inside a hook that takes no context: the current one is used.
  */
-ZENC_EXTERN(int) zenc_raise(zenc_step_context *ctx, const char *type,
-			    const char *fmt, ...) ZENC_FORMAT(3, 4);
+ZENC_EXTERN(int)
+zenc_raise(zenc_step_context *ctx, const char *type, const char *fmt, ...)
+	ZENC_FORMAT(3, 4);
 
 /* Outputs: set each declared output once; the value is copied and stored in
  * the artifact store when the body returns 0.  Return 0, ZENC_ENOTFOUND for
  * an undeclared name, ZENC_ETYPE for the wrong type. */
-ZENC_EXTERN(int) zenc_output_int(
-	zenc_step_context *ctx, const char *name, int64_t v);
-ZENC_EXTERN(int) zenc_output_double(
-	zenc_step_context *ctx, const char *name, double v);
-ZENC_EXTERN(int) zenc_output_string(
-	zenc_step_context *ctx, const char *name, const char *v);
-ZENC_EXTERN(int) zenc_output_bool(
-	zenc_step_context *ctx, const char *name, bool v);
-ZENC_EXTERN(int) zenc_output_bytes(
+ZENC_EXTERN(int)
+zenc_output_int(zenc_step_context *ctx, const char *name, int64_t v);
+ZENC_EXTERN(int)
+zenc_output_double(zenc_step_context *ctx, const char *name, double v);
+ZENC_EXTERN(int)
+zenc_output_string(zenc_step_context *ctx, const char *name, const char *v);
+ZENC_EXTERN(int)
+zenc_output_bool(zenc_step_context *ctx, const char *name, bool v);
+ZENC_EXTERN(int)
+zenc_output_bytes(
 	zenc_step_context *ctx, const char *name, const void *p, size_t n);
 
 /* Inputs: read an input wired with zenc_step_add_input().  Strings and bytes
  * borrow from the context.  Return 0, ZENC_ENOTFOUND, ZENC_ETYPE, or
  * ZENC_EIO when the artifact is missing or its checksum does not match. */
-ZENC_EXTERN(int) zenc_input_int(
-	zenc_step_context *ctx, const char *name, int64_t *out);
-ZENC_EXTERN(int) zenc_input_double(
-	zenc_step_context *ctx, const char *name, double *out);
-ZENC_EXTERN(int) zenc_input_bool(
-	zenc_step_context *ctx, const char *name, bool *out);
-ZENC_EXTERN(int) zenc_input_string(
-	zenc_step_context *ctx, const char *name, const char **out);
-ZENC_EXTERN(int) zenc_input_bytes(zenc_step_context *ctx, const char *name,
-				  const void **p, size_t *n);
+ZENC_EXTERN(int)
+zenc_input_int(zenc_step_context *ctx, const char *name, int64_t *out);
+ZENC_EXTERN(int)
+zenc_input_double(zenc_step_context *ctx, const char *name, double *out);
+ZENC_EXTERN(int)
+zenc_input_bool(zenc_step_context *ctx, const char *name, bool *out);
+ZENC_EXTERN(int)
+zenc_input_string(zenc_step_context *ctx, const char *name, const char **out);
+ZENC_EXTERN(int)
+zenc_input_bytes(
+	zenc_step_context *ctx, const char *name, const void **p, size_t *n);
 
 ZENC_END_DECL
 

@@ -26,14 +26,14 @@ typedef struct zenc_exception {
 /** The signature a hook was registered with (set by ZENC_HOOK). */
 typedef enum zenc_hook_kind {
 	ZENC_HOOK_NONE = 0,
-	ZENC_HOOK_VOID = 1,       /**< void h(void) */
-	ZENC_HOOK_CTX = 2,        /**< void h(zenc_step_context *) */
-	ZENC_HOOK_CTX_PARAMS = 3, /**< void h(ctx, const void *params) */
+	ZENC_HOOK_VOID = 1,           /**< void h(void) */
+	ZENC_HOOK_CTX = 2,            /**< void h(zenc_step_context *) */
+	ZENC_HOOK_CTX_PARAMS = 3,     /**< void h(ctx, const void *params) */
 	ZENC_HOOK_CTX_PARAMS_ERR = 4, /**< void h(ctx, params, err) */
-	ZENC_HOOK_ERR = 5,        /**< void h(const zenc_exception *) */
-	ZENC_HOOK_RUN = 6,        /**< void h(const zenc_run *) */
-	ZENC_HOOK_COMMAND = 7,    /**< a shell command or argv */
-	ZENC_HOOK_BUILTIN = 8     /**< a built-in hook named in config */
+	ZENC_HOOK_ERR = 5,            /**< void h(const zenc_exception *) */
+	ZENC_HOOK_RUN = 6,            /**< void h(const zenc_run *) */
+	ZENC_HOOK_COMMAND = 7,        /**< a shell command or argv */
+	ZENC_HOOK_BUILTIN = 8         /**< a built-in hook named in config */
 } zenc_hook_kind;
 
 typedef void (*zenc_hook_void_fn)(void);
@@ -62,10 +62,10 @@ typedef struct zenc_hook {
 
 ZENC_EXTERN(zenc_hook) zenc_hook_void(zenc_hook_void_fn fn, const char *name);
 ZENC_EXTERN(zenc_hook) zenc_hook_ctx(zenc_hook_ctx_fn fn, const char *name);
-ZENC_EXTERN(zenc_hook) zenc_hook_ctx_params(
-	zenc_hook_ctx_params_fn fn, const char *name);
-ZENC_EXTERN(zenc_hook) zenc_hook_ctx_params_err(
-	zenc_hook_ctx_params_err_fn fn, const char *name);
+ZENC_EXTERN(zenc_hook)
+zenc_hook_ctx_params(zenc_hook_ctx_params_fn fn, const char *name);
+ZENC_EXTERN(zenc_hook)
+zenc_hook_ctx_params_err(zenc_hook_ctx_params_err_fn fn, const char *name);
 ZENC_EXTERN(zenc_hook) zenc_hook_err(zenc_hook_err_fn fn, const char *name);
 ZENC_EXTERN(zenc_hook) zenc_hook_run(zenc_hook_run_fn fn, const char *name);
 
@@ -120,19 +120,20 @@ ZENC_BEGIN_DECL
  * name.  In C99, call zenc_hook_ctx() and friends directly.
  */
 #define ZENC_HOOK(fn)                                                          \
-	_Generic((fn),                                                         \
-		zenc_hook_void_fn: zenc_hook_void,                             \
-		zenc_hook_ctx_fn: zenc_hook_ctx,                               \
-		zenc_hook_ctx_params_fn: zenc_hook_ctx_params,                 \
-		zenc_hook_ctx_params_err_fn: zenc_hook_ctx_params_err,         \
-		zenc_hook_err_fn: zenc_hook_err,                               \
-		zenc_hook_run_fn: zenc_hook_run)((fn), #fn)
+	_Generic((fn), zenc_hook_void_fn                                       \
+		 : zenc_hook_void, zenc_hook_ctx_fn                            \
+		 : zenc_hook_ctx, zenc_hook_ctx_params_fn                      \
+		 : zenc_hook_ctx_params, zenc_hook_ctx_params_err_fn           \
+		 : zenc_hook_ctx_params_err, zenc_hook_err_fn                  \
+		 : zenc_hook_err, zenc_hook_run_fn                             \
+		 : zenc_hook_run)((fn), #fn)
 #endif
 
 /** The hook failure mode of a pipeline (docs/hooks.md, "Failing hooks"). */
 typedef enum zenc_hook_failure {
-	ZENC_HOOK_FAILURE_WARN = 0, /**< record and log; the step's outcome stands */
-	ZENC_HOOK_FAILURE_FAIL = 1  /**< a failing success hook fails the step */
+	ZENC_HOOK_FAILURE_WARN =
+		0, /**< record and log; the step's outcome stands */
+	ZENC_HOOK_FAILURE_FAIL = 1 /**< a failing success hook fails the step */
 } zenc_hook_failure;
 
 ZENC_END_DECL

@@ -25,14 +25,26 @@ typedef struct zenc_param {
 } zenc_param;
 
 #define ZENC_PARAM_INT(T, field, def)                                          \
-	{#field, ZENC_INT, offsetof(T, field), (def), 0.0, 0, NULL}
+	{                                                                      \
+#field, ZENC_INT, offsetof(T, field), (def), 0.0, 0, NULL      \
+	}
 #define ZENC_PARAM_DOUBLE(T, field, def)                                       \
-	{#field, ZENC_DOUBLE, offsetof(T, field), 0, (def), 0, NULL}
+	{                                                                      \
+#field, ZENC_DOUBLE, offsetof(T, field), 0, (def), 0, NULL     \
+	}
 #define ZENC_PARAM_BOOL(T, field, def)                                         \
-	{#field, ZENC_BOOL, offsetof(T, field), 0, 0.0, (def) ? 1 : 0, NULL}
+	{                                                                      \
+#field, ZENC_BOOL, offsetof(T, field), 0, 0.0, (def) ? 1 : 0,  \
+			NULL                                                   \
+	}
 #define ZENC_PARAM_STRING(T, field, def)                                       \
-	{#field, ZENC_STRING, offsetof(T, field), 0, 0.0, 0, (def)}
-#define ZENC_PARAM_END {NULL, (zenc_type)0, 0, 0, 0.0, 0, NULL}
+	{                                                                      \
+#field, ZENC_STRING, offsetof(T, field), 0, 0.0, 0, (def)      \
+	}
+#define ZENC_PARAM_END                                                         \
+	{                                                                      \
+		NULL, (zenc_type)0, 0, 0, 0.0, 0, NULL                         \
+	}
 
 /**
  * Creates an empty pipeline named `name` (copied).  The caller owns
@@ -52,35 +64,41 @@ ZENC_EXTERN(const char *) zenc_pipeline_name(const zenc_pipeline *p);
  * pipeline.  Names are checked when the pipeline is validated: a duplicate
  * name is reported then (and ZENC_EEXISTS is returned here at once).
  */
-ZENC_EXTERN(int) zenc_pipeline_add_step(
+ZENC_EXTERN(int)
+zenc_pipeline_add_step(
 	zenc_step **out, zenc_pipeline *p, const char *name, zenc_step_fn fn);
 
 /** Finds a step by name, or NULL. */
-ZENC_EXTERN(zenc_step *) zenc_pipeline_find_step(
-	zenc_pipeline *p, const char *name);
+ZENC_EXTERN(zenc_step *)
+zenc_pipeline_find_step(zenc_pipeline *p, const char *name);
 
 /** The step's name. */
 ZENC_EXTERN(const char *) zenc_step_name(const zenc_step *s);
 
 /** Declares a typed output the body must set (else MissingOutput). */
-ZENC_EXTERN(int) zenc_step_add_output(
-	zenc_step *s, const char *name, zenc_type type);
+ZENC_EXTERN(int)
+zenc_step_add_output(zenc_step *s, const char *name, zenc_type type);
 
 /**
  * Declares input `name`, wired to output `output` of step `from`; this is
  * also a DAG edge.  `from` may be NULL with `output` of the form
  * "step.output", resolved at validation.
  */
-ZENC_EXTERN(int) zenc_step_add_input(
+ZENC_EXTERN(int)
+zenc_step_add_input(
 	zenc_step *s, const char *name, zenc_step *from, const char *output);
 
 /**
  * Like zenc_step_add_input(), declaring the type the step reads; a
  * different upstream type is a validation error (ZENC_ETYPE).
  */
-ZENC_EXTERN(int) zenc_step_add_input_typed(zenc_step *s, const char *name,
-					   zenc_type type, zenc_step *from,
-					   const char *output);
+ZENC_EXTERN(int)
+zenc_step_add_input_typed(
+	zenc_step *s,
+	const char *name,
+	zenc_type type,
+	zenc_step *from,
+	const char *output);
 
 /** Orders `s` after `upstream` without passing data. */
 ZENC_EXTERN(int) zenc_step_after(zenc_step *s, zenc_step *upstream);
@@ -94,15 +112,19 @@ ZENC_EXTERN(int) zenc_step_after_name(zenc_step *s, const char *upstream);
  * outlive the pipeline (it usually is static).  Defaults come from the
  * table; run configuration and `--param STEP.FIELD=VALUE` override them.
  */
-ZENC_EXTERN(int) zenc_step_set_params(zenc_step *s, const char *type_name,
-				      const zenc_param *fields,
-				      size_t struct_size);
+ZENC_EXTERN(int)
+zenc_step_set_params(
+	zenc_step *s,
+	const char *type_name,
+	const zenc_param *fields,
+	size_t struct_size);
 
 /**
  * Retries: up to `max_retries` more attempts after a failed one;
  * the wait before attempt k+1 is delay_s * backoff^(k-1) seconds.
  */
-ZENC_EXTERN(int) zenc_step_set_retry(
+ZENC_EXTERN(int)
+zenc_step_set_retry(
 	zenc_step *s, int max_retries, double delay_s, double backoff);
 
 /** A wall-clock limit for each attempt of the step body; 0: none. */
@@ -138,23 +160,24 @@ ZENC_EXTERN(int) zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h);
 
 /** Retry defaults for every step; a step's own setting wins. */
-ZENC_EXTERN(int) zenc_pipeline_set_retry(
+ZENC_EXTERN(int)
+zenc_pipeline_set_retry(
 	zenc_pipeline *p, int max_retries, double delay_s, double backoff);
 
 /** The default hook deadline for every step and run-level hook. */
-ZENC_EXTERN(int) zenc_pipeline_set_hook_timeout(
-	zenc_pipeline *p, double seconds);
+ZENC_EXTERN(int)
+zenc_pipeline_set_hook_timeout(zenc_pipeline *p, double seconds);
 
 /** What a failing success hook does to its step; default WARN. */
-ZENC_EXTERN(int) zenc_pipeline_set_hook_failure(
-	zenc_pipeline *p, zenc_hook_failure mode);
+ZENC_EXTERN(int)
+zenc_pipeline_set_hook_failure(zenc_pipeline *p, zenc_hook_failure mode);
 
 /**
  * Registers `fn` under `name` so that run configuration files can name it
  * as a hook (`on_failure: notify`).  The name is copied.
  */
-ZENC_EXTERN(int) zenc_pipeline_register_hook(
-	zenc_pipeline *p, const char *name, zenc_hook h);
+ZENC_EXTERN(int)
+zenc_pipeline_register_hook(zenc_pipeline *p, const char *name, zenc_hook h);
 
 /**
  * Checks the DAG: unknown steps or outputs, type mismatches, duplicate
@@ -162,7 +185,6 @@ ZENC_EXTERN(int) zenc_pipeline_register_hook(
  * zenc_pipeline_run() validates too.
  */
 ZENC_EXTERN(int) zenc_pipeline_validate(zenc_pipeline *p);
-
 
 /** A pipeline of shell commands read from a YAML file (docs/yaml.md). */
 typedef struct zenc_yaml_pipeline zenc_yaml_pipeline;
@@ -176,8 +198,8 @@ typedef struct zenc_yaml_pipeline zenc_yaml_pipeline;
  * or does not validate (zenc_error_last() names the file, line and
  * column).
  */
-ZENC_EXTERN(int) zenc_yaml_pipeline_load(
-	zenc_yaml_pipeline **out, const char *path);
+ZENC_EXTERN(int)
+zenc_yaml_pipeline_load(zenc_yaml_pipeline **out, const char *path);
 
 /** The pipeline made from the file, to pass to zenc_pipeline_run() or
  *  zenc_main(); owned by `yp`, valid until zenc_yaml_pipeline_free(). */
@@ -188,13 +210,14 @@ ZENC_EXTERN(zenc_pipeline *) zenc_yaml_pipeline_get(zenc_yaml_pipeline *yp);
  * as a run would apply them, without running anything.  Returns 0, or
  * ZENC_EINVALID or ZENC_ETYPE naming the step and key.
  */
-ZENC_EXTERN(int) zenc_yaml_pipeline_check_params(
+ZENC_EXTERN(int)
+zenc_yaml_pipeline_check_params(
 	zenc_yaml_pipeline *yp, const char *const *params);
 
 /** Prints to `f` the steps in an order they can run, with what each runs
  *  and waits for: the plan of `zenc run --dry-run`. */
-ZENC_EXTERN(void) zenc_yaml_pipeline_print_plan(
-	zenc_yaml_pipeline *yp, FILE *f);
+ZENC_EXTERN(void)
+zenc_yaml_pipeline_print_plan(zenc_yaml_pipeline *yp, FILE *f);
 
 /** Frees the pipeline and closes the hook libraries it opened.  NULL is
  *  harmless. */

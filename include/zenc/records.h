@@ -23,24 +23,24 @@ typedef struct zenc_store zenc_store;
 
 /** One run. */
 typedef struct zenc_run_record {
-	const char *id;       /**< UUID */
+	const char *id; /**< UUID */
 	const char *name;
 	const char *pipeline;
-	const char *status;   /**< "running", "completed", "failed" */
+	const char *status; /**< "running", "completed", "failed" */
 	const char *stack;
-	const char *host;     /**< host name of the orchestrating process */
-	long pid;             /**< pid of the orchestrating process */
+	const char *host; /**< host name of the orchestrating process */
+	long pid;         /**< pid of the orchestrating process */
 	double started;
 	double ended;
 } zenc_run_record;
 
 /** One attempt of a step. */
 typedef struct zenc_attempt_record {
-	int attempt;               /**< 1-based */
-	const char *status;        /**< "completed", "failed" */
+	int attempt;        /**< 1-based */
+	const char *status; /**< "completed", "failed" */
 	double started;
 	double ended;
-	const char *error_type;    /**< NULL when none */
+	const char *error_type; /**< NULL when none */
 	const char *error_message;
 	int exit_code;
 	int signal;
@@ -52,10 +52,10 @@ typedef struct zenc_step_record {
 	const char *name;
 	/** "pending", "running", "completed", "failed", "skipped" */
 	const char *status;
-	int attempts;              /**< attempts made so far */
+	int attempts; /**< attempts made so far */
 	double started;
 	double ended;
-	const char *error_type;    /**< NULL when none */
+	const char *error_type; /**< NULL when none */
 	const char *error_message;
 	int exit_code;
 	int signal;
@@ -69,8 +69,8 @@ typedef struct zenc_artifact_record {
 	const char *run_id;
 	const char *step;
 	const char *name;
-	const char *type;     /**< zenc_type_name() */
-	const char *uri;      /**< a path under the artifact store */
+	const char *type; /**< zenc_type_name() */
+	const char *uri;  /**< a path under the artifact store */
 	int64_t size;
 	const char *checksum; /**< hex */
 } zenc_artifact_record;
@@ -78,15 +78,15 @@ typedef struct zenc_artifact_record {
 /** One hook run. */
 typedef struct zenc_hook_record {
 	const char *run_id;
-	const char *step;     /**< NULL for run-level hooks */
-	const char *event;    /**< "on_success", "on_run_failure", ... */
-	const char *hook;     /**< the recorded hook name */
-	int attempt;          /**< 0 for run-level hooks */
-	const char *status;   /**< "completed", "failed", "timeout" */
-	const char *error;    /**< NULL when none */
+	const char *step;   /**< NULL for run-level hooks */
+	const char *event;  /**< "on_success", "on_run_failure", ... */
+	const char *hook;   /**< the recorded hook name */
+	int attempt;        /**< 0 for run-level hooks */
+	const char *status; /**< "completed", "failed", "timeout" */
+	const char *error;  /**< NULL when none */
 	double started;
-	double duration;      /**< seconds */
-	int seq;              /**< order within the run, increasing */
+	double duration; /**< seconds */
+	int seq;         /**< order within the run, increasing */
 } zenc_hook_record;
 
 /** A step and all that it recorded. */
@@ -107,14 +107,14 @@ typedef struct zenc_run_info {
 	size_t n_steps;
 	zenc_hook_record *run_hooks;
 	size_t n_run_hooks;
-	void *arena;           /**< the library's allocation; do not touch */
+	void *arena; /**< the library's allocation; do not touch */
 } zenc_run_info;
 
 /** Runs, as zenc_store_runs_list() fills it in. */
 typedef struct zenc_run_list {
 	zenc_run_record *runs; /**< newest first */
 	size_t n;
-	void *arena;           /**< the library's allocation; do not touch */
+	void *arena; /**< the library's allocation; do not touch */
 } zenc_run_list;
 
 /** Which runs zenc_store_runs_list() lists; all zero: every run. */
@@ -132,34 +132,34 @@ typedef struct zenc_run_filter {
  * field ever holds a secret.
  */
 typedef struct zenc_alert_record {
-	const char *id;          /**< UUID */
+	const char *id; /**< UUID */
 	double created;
-	const char *alerter;     /**< the component's name, or NULL */
+	const char *alerter; /**< the component's name, or NULL */
 	const char *flavor;
-	const char *run_id;      /**< NULL when not about a run */
+	const char *run_id; /**< NULL when not about a run */
 	const char *pipeline;
 	const char *step;
 	const char *event;       /**< "on_failure", "test", ... */
 	const char *step_status; /**< the step's: "failed", "completed" */
 	const char *error_type;
 	const char *title;
-	const char *dedup_key;   /**< NULL: never de-duplicated */
+	const char *dedup_key; /**< NULL: never de-duplicated */
 	const char *status;
 	/** The alert as a JSON object, to send it again; NULL when what
 	 *  the store holds is not valid JSON. */
 	const char *alert_json;
-	int attempts;            /**< delivery attempts so far */
+	int attempts; /**< delivery attempts so far */
 	const char *last_error;
 	double updated;
 	double delivered;
-	double lease_until;      /**< someone is sending it until then */
+	double lease_until; /**< someone is sending it until then */
 } zenc_alert_record;
 
 /** Alerts, as zenc_store_alerts_list() fills it in. */
 typedef struct zenc_alert_list {
 	zenc_alert_record *alerts;
 	size_t n;
-	void *arena;             /**< the library's allocation; do not touch */
+	void *arena; /**< the library's allocation; do not touch */
 } zenc_alert_list;
 
 /**
@@ -192,9 +192,9 @@ ZENC_EXTERN(void) zenc_store_free(zenc_store *store);
  * into `*out`, which the caller frees with zenc_run_list_free(), also
  * after an error.  Returns 0 or ZENC_ESTORE.
  */
-ZENC_EXTERN(int) zenc_store_runs_list(zenc_store *store,
-				      const zenc_run_filter *filter,
-				      zenc_run_list *out);
+ZENC_EXTERN(int)
+zenc_store_runs_list(
+	zenc_store *store, const zenc_run_filter *filter, zenc_run_list *out);
 
 /**
  * Reads one run, found by id, by name or by a unique prefix of its id,
@@ -203,16 +203,16 @@ ZENC_EXTERN(int) zenc_store_runs_list(zenc_store *store,
  * Returns 0; ZENC_ENOTFOUND for no such run; ZENC_EINVALID for a prefix
  * or name that several runs share; ZENC_ESTORE.
  */
-ZENC_EXTERN(int) zenc_store_run_show(zenc_store *store,
-				     const char *id_or_name,
-				     zenc_run_info *out);
+ZENC_EXTERN(int)
+zenc_store_run_show(
+	zenc_store *store, const char *id_or_name, zenc_run_info *out);
 
 /**
  * Deletes a run and all its records (not its artifacts), found as by
  * zenc_store_run_show().  Returns 0, or an error as that function does.
  */
-ZENC_EXTERN(int) zenc_store_run_delete(zenc_store *store,
-				       const char *id_or_name);
+ZENC_EXTERN(int)
+zenc_store_run_delete(zenc_store *store, const char *id_or_name);
 
 /**
  * Lists the alerts of the outbox whose status is `status` (NULL: any),
@@ -221,9 +221,12 @@ ZENC_EXTERN(int) zenc_store_run_delete(zenc_store *store,
  * Returns 0; ZENC_ESTATE for a store whose flavor has no outbox;
  * ZENC_ESTORE.
  */
-ZENC_EXTERN(int) zenc_store_alerts_list(zenc_store *store,
-					const char *status, size_t limit,
-					zenc_alert_list *out);
+ZENC_EXTERN(int)
+zenc_store_alerts_list(
+	zenc_store *store,
+	const char *status,
+	size_t limit,
+	zenc_alert_list *out);
 
 /** 1 when the store keeps an alert outbox (every built-in flavor does),
  *  0 when its flavor has none. */
@@ -235,9 +238,9 @@ ZENC_EXTERN(int) zenc_store_has_outbox(const zenc_store *store);
  * failed for good (each pointer may be NULL).  Returns 0; ZENC_ESTATE
  * for a store without an outbox; ZENC_ESTORE.
  */
-ZENC_EXTERN(int) zenc_store_alerts_flush(zenc_store *store,
-					 size_t *delivered, size_t *pending,
-					 size_t *failed);
+ZENC_EXTERN(int)
+zenc_store_alerts_flush(
+	zenc_store *store, size_t *delivered, size_t *pending, size_t *failed);
 
 /** How zenc_store_run_cancel() cancelled a run. */
 typedef struct zenc_run_cancel_info {
@@ -260,9 +263,9 @@ typedef struct zenc_run_cancel_info {
  * that is not running or runs on another host; ZENC_EIO when the process
  * cannot be signalled; the errors of Slurm otherwise.
  */
-ZENC_EXTERN(int) zenc_store_run_cancel(zenc_store *store,
-				       const char *id_or_name,
-				       zenc_run_cancel_info *out);
+ZENC_EXTERN(int)
+zenc_store_run_cancel(
+	zenc_store *store, const char *id_or_name, zenc_run_cancel_info *out);
 
 /** Frees what a list or show call filled in, and zeroes `*list`.  NULL
  *  and a zeroed struct are harmless. */

@@ -6,8 +6,9 @@
 ZENC_BEGIN_DECL
 
 typedef enum zenc_isolation {
-	ZENC_ISOLATION_PROCESS = 0, /**< each step in a forked child (default) */
-	ZENC_ISOLATION_NONE = 1     /**< everything in the calling process */
+	ZENC_ISOLATION_PROCESS =
+		0,              /**< each step in a forked child (default) */
+	ZENC_ISOLATION_NONE = 1 /**< everything in the calling process */
 } zenc_isolation;
 
 #define ZENC_RUN_OPTIONS_VERSION 1
@@ -15,21 +16,24 @@ typedef enum zenc_isolation {
 /** Options of one run.  Initialize with ZENC_RUN_OPTIONS_INIT. */
 typedef struct zenc_run_options {
 	unsigned int version;
-	const char *run_name;    /**< NULL: "{pipeline}-{date}-{time}" */
-	int jobs;                /**< parallel steps; 0: the number of cores */
+	const char *run_name; /**< NULL: "{pipeline}-{date}-{time}" */
+	int jobs;             /**< parallel steps; 0: the number of cores */
 	zenc_isolation isolation;
-	int keep_going;          /**< run what does not depend on a failure */
-	const char *stack;       /**< stack name; NULL: the active stack */
-	int retries;             /**< -1: as configured; else default retries */
-	int hook_failure;        /**< -1: as configured; else a zenc_hook_failure */
-	const char *const *params; /**< NULL-terminated "step.field=value" list */
+	int keep_going;    /**< run what does not depend on a failure */
+	const char *stack; /**< stack name; NULL: the active stack */
+	int retries;       /**< -1: as configured; else default retries */
+	int hook_failure;  /**< -1: as configured; else a zenc_hook_failure */
+	const char *const
+		*params;         /**< NULL-terminated "step.field=value" list */
 	const char *config_path; /**< a run configuration YAML file, or NULL */
 	int quiet;               /**< no terminal log of the run */
 } zenc_run_options;
 
 #define ZENC_RUN_OPTIONS_INIT                                                  \
-	{ZENC_RUN_OPTIONS_VERSION, NULL, 0, ZENC_ISOLATION_PROCESS, 0, NULL,  \
-	 -1, -1, NULL, NULL, 0}
+	{                                                                      \
+		ZENC_RUN_OPTIONS_VERSION, NULL, 0, ZENC_ISOLATION_PROCESS, 0,  \
+			NULL, -1, -1, NULL, NULL, 0                            \
+	}
 
 /**
  * Validates and runs the pipeline on the stack, recording everything in the
@@ -39,8 +43,9 @@ typedef struct zenc_run_options {
  * pipeline or options that do not validate; ZENC_ESTORE or ZENC_ECONFIG when
  * the store or stack is unusable.
  */
-ZENC_EXTERN(int) zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
-				   const zenc_run_options *opts);
+ZENC_EXTERN(int)
+zenc_pipeline_run(
+	zenc_run **out, zenc_pipeline *p, const zenc_run_options *opts);
 
 /** Frees a run returned by zenc_pipeline_run().  NULL is harmless. */
 ZENC_EXTERN(void) zenc_run_free(zenc_run *run);
@@ -64,7 +69,6 @@ ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
  */
 ZENC_EXTERN(int) zenc_main(zenc_pipeline *p, int argc, char **argv);
 
-
 #define ZENC_MAIN_OPTIONS_VERSION 1
 
 /** How zenc_main_ext() presents itself.  Initialize with
@@ -83,7 +87,10 @@ typedef struct zenc_main_options {
 	const char *const *entry;
 } zenc_main_options;
 
-#define ZENC_MAIN_OPTIONS_INIT {ZENC_MAIN_OPTIONS_VERSION, NULL, NULL, NULL}
+#define ZENC_MAIN_OPTIONS_INIT                                                 \
+	{                                                                      \
+		ZENC_MAIN_OPTIONS_VERSION, NULL, NULL, NULL                    \
+	}
 
 /**
  * zenc_main() for a program that serves the pipeline command line under
@@ -91,8 +98,9 @@ typedef struct zenc_main_options {
  * arguments, behaviour and exit codes, presented as `opts` says (NULL:
  * as zenc_main()).  Frees nothing.
  */
-ZENC_EXTERN(int) zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
-			       const zenc_main_options *opts);
+ZENC_EXTERN(int)
+zenc_main_ext(
+	zenc_pipeline *p, int argc, char **argv, const zenc_main_options *opts);
 
 ZENC_END_DECL
 

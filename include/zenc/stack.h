@@ -24,12 +24,13 @@ ZENC_EXTERN(int) zenc_alerter_post(zenc_alerter *a, const char *message);
  * through the active stack's alerter.  With no alerter: a warning, and the
  * hook run counts as completed.
  */
-ZENC_EXTERN(void) zenc_alerter_success_hook(
-	zenc_step_context *ctx, const void *params);
+ZENC_EXTERN(void)
+zenc_alerter_success_hook(zenc_step_context *ctx, const void *params);
 
 /** The standard failure hook: as above, with the error's type and
  *  message. */
-ZENC_EXTERN(void) zenc_alerter_failure_hook(
+ZENC_EXTERN(void)
+zenc_alerter_failure_hook(
 	zenc_step_context *ctx, const void *params, const zenc_exception *err);
 
 /** The version of zenc_alert this header describes. */
@@ -106,9 +107,8 @@ typedef struct zenc_alert {
  * ZENC_EUNREACHABLE when the service refused it for good (bad URL, token
  * or request) or when it could neither be sent nor queued.
  */
-ZENC_EXTERN(int) zenc_alerter_post_alert(
-	zenc_alerter *a, const zenc_alert *alert);
-
+ZENC_EXTERN(int)
+zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert);
 
 /**
  * The alerter component `name` of the active stack, as a run would use
@@ -127,8 +127,8 @@ ZENC_EXTERN(int) zenc_alerter_open(zenc_alerter **out, const char *name);
  * not be delivered.  Returns 0 when it was delivered, else the error of
  * the last attempt (zenc_error_last() says why).
  */
-ZENC_EXTERN(int) zenc_alerter_send_test(zenc_alerter *a,
-					const zenc_alert *alert);
+ZENC_EXTERN(int)
+zenc_alerter_send_test(zenc_alerter *a, const zenc_alert *alert);
 
 ZENC_END_DECL
 

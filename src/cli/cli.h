@@ -44,8 +44,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
  * (and *i past the value), 0 when argv[*i] is another argument, -1 when
  * the value is missing.
  */
-int cli_opt_value(int argc, char **argv, int *i, const char *name,
-		  const char **out);
+int cli_opt_value(
+	int argc, char **argv, int *i, const char *name, const char **out);
 
 /* cli_format.c: a local time "2024-05-01 12:00:00", a duration "1.250s",
  * "2m05s", "1h02m05s", and the duration from `start` to `end`; "-" for

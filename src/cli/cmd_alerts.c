@@ -89,8 +89,8 @@ static void alert_json(zenc_buf *b, const zenc_alert_record *r)
 
 static int alerts_list(int argc, char **argv)
 {
-	static const char *const statuses[] = {"pending", "delivered",
-					       "failed", "suppressed", NULL};
+	static const char *const statuses[] = {
+		"pending", "delivered", "failed", "suppressed", NULL};
 	zenc_alert_list list = {NULL, 0, NULL};
 	const char *status = NULL, *limit_s = NULL, *stack = NULL;
 	zenc_buf b = ZENC_BUF_INIT;
@@ -107,15 +107,15 @@ static int alerts_list(int argc, char **argv)
 		}
 		if (!strcmp(argv[k], "--json")) {
 			json = true;
-		} else if ((ok = cli_opt_value(argc, argv, &k, "--status",
-					       &status)) ||
-			   (ok = cli_opt_value(argc, argv, &k, "--limit",
-					       &limit_s)) ||
-			   (ok = cli_opt_value(argc, argv, &k, "--stack",
-					       &stack))) {
+		} else if (
+			(ok = cli_opt_value(
+				 argc, argv, &k, "--status", &status)) ||
+			(ok = cli_opt_value(
+				 argc, argv, &k, "--limit", &limit_s)) ||
+			(ok = cli_opt_value(
+				 argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
-				cli_error("option '%s' needs a value",
-					  argv[k]);
+				cli_error("option '%s' needs a value", argv[k]);
 				fputs(usage_alerts, stderr);
 				return ZENC_EXIT_USAGE;
 			}
@@ -129,9 +129,10 @@ static int alerts_list(int argc, char **argv)
 		for (i = 0; statuses[i] && strcmp(statuses[i], status); i++)
 			;
 		if (!statuses[i]) {
-			cli_error("unknown status '%s' (known: pending, "
-				  "delivered, failed, suppressed)",
-				  status);
+			cli_error(
+				"unknown status '%s' (known: pending, "
+				"delivered, failed, suppressed)",
+				status);
 			return ZENC_EXIT_USAGE;
 		}
 	}
@@ -176,13 +177,11 @@ static int alerts_list(int argc, char **argv)
 		zenc__time_iso(&b, r->created);
 		if (b.len > 19)
 			b.ptr[19] = '\0';
-		printf("%-8.8s  %-20s  %-10s  %-8d  %-12s  %s\n", r->id,
-		       b.ptr, r->status, r->attempts,
-		       r->alerter ? r->alerter : "-",
+		printf("%-8.8s  %-20s  %-10s  %-8d  %-12s  %s\n", r->id, b.ptr,
+		       r->status, r->attempts, r->alerter ? r->alerter : "-",
 		       r->title ? r->title : "");
 		if (r->last_error && strcmp(r->status, "delivered"))
-			printf("%-8s  last error: %s\n", "",
-			       r->last_error);
+			printf("%-8s  last error: %s\n", "", r->last_error);
 	}
 done:
 	zenc_alert_list_free(&list);
@@ -302,11 +301,12 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 		goto done;
 	}
 	zenc_buf_printf(&title, "zenc test alert from alerter '%s'", name);
-	zenc_buf_printf(&msg,
-			"This is a test alert, sent by 'zenc alerter test "
-			"%s'. If you read it, alerts of stacks that use this "
-			"alerter reach you.",
-			name);
+	zenc_buf_printf(
+		&msg,
+		"This is a test alert, sent by 'zenc alerter test "
+		"%s'. If you read it, alerts of stacks that use this "
+		"alerter reach you.",
+		name);
 	al.title = title.ptr;
 	al.message = msg.ptr;
 	al.event = "test";
@@ -317,8 +317,9 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 		       name, a->flavor);
 		rc = ZENC_EXIT_OK;
 	} else {
-		cli_error("test alert not delivered through alerter '%s': %s",
-			  name, zenc_error_last());
+		cli_error(
+			"test alert not delivered through alerter '%s': %s",
+			name, zenc_error_last());
 		rc = ZENC_EXIT_ENV;
 	}
 done:

@@ -27,8 +27,9 @@ static void row_json(zenc_buf *b, const struct pipeline_row *r)
 {
 	zenc_buf_puts(b, "{\"pipeline\": ");
 	zenc_json_str(b, r->name);
-	zenc_buf_printf(b, ", \"runs\": %zu, \"failed\": %zu, \"last_run\": ",
-			r->runs, r->failed);
+	zenc_buf_printf(
+		b, ", \"runs\": %zu, \"failed\": %zu, \"last_run\": ", r->runs,
+		r->failed);
 	zenc_json_str(b, r->last->name);
 	zenc_buf_puts(b, ", \"last_status\": ");
 	zenc_json_str(b, r->last->status);
@@ -54,14 +55,15 @@ static int pipelines_list(int argc, char **argv)
 			return ZENC_EXIT_OK;
 		} else if (!strcmp(argv[k], "--json")) {
 			json = 1;
-		} else if ((rc = cli_opt_value(argc, argv, &k, "--stack", &v))) {
+		} else if ((rc = cli_opt_value(
+				    argc, argv, &k, "--stack", &v))) {
 			if (rc < 0)
-				return cli_usage_error(usage,
-						       "'--stack' needs a value");
+				return cli_usage_error(
+					usage, "'--stack' needs a value");
 			stack = v;
 		} else {
-			return cli_usage_error(usage, "unknown argument '%s'",
-					       argv[k]);
+			return cli_usage_error(
+				usage, "unknown argument '%s'", argv[k]);
 		}
 	}
 	if ((rc = cli_open_store(&store, stack)) != 0)
@@ -79,8 +81,9 @@ static int pipelines_list(int argc, char **argv)
 			if (!strcmp(rows[j].name, r->pipeline))
 				break;
 		if (j == n_rows) {
-			zenc__array_grow((void **)&rows, &cap, n_rows + 1,
-					 sizeof(*rows));
+			zenc__array_grow(
+				(void **)&rows, &cap, n_rows + 1,
+				sizeof(*rows));
 			rows[n_rows].name = r->pipeline;
 			rows[n_rows].runs = rows[n_rows].failed = 0;
 			rows[n_rows].last = r;
@@ -100,12 +103,14 @@ static int pipelines_list(int argc, char **argv)
 	} else if (n_rows == 0) {
 		zenc_buf_puts(&out, "No pipelines.\n");
 	} else {
-		zenc_buf_printf(&out, "%-24s %6s %7s  %-10s %s\n", "PIPELINE",
-				"RUNS", "FAILED", "LAST", "LAST STARTED");
+		zenc_buf_printf(
+			&out, "%-24s %6s %7s  %-10s %s\n", "PIPELINE", "RUNS",
+			"FAILED", "LAST", "LAST STARTED");
 		for (j = 0; j < n_rows; j++) {
-			zenc_buf_printf(&out, "%-24s %6zu %7zu  %-10s ",
-					rows[j].name, rows[j].runs,
-					rows[j].failed, rows[j].last->status);
+			zenc_buf_printf(
+				&out, "%-24s %6zu %7zu  %-10s ", rows[j].name,
+				rows[j].runs, rows[j].failed,
+				rows[j].last->status);
 			cli_put_local_time(&out, rows[j].last->started);
 			zenc_buf_putc(&out, '\n');
 		}

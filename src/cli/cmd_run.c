@@ -45,9 +45,9 @@ static const char usage_text[] =
 /* The options of the run that take a value, as zenc_main() reads them:
  * their values are not the FILE. */
 static const char *const value_opts[] = {
-	"--run-name", "--param", "--stack", "--jobs", "-j", "--isolation",
-	"--hook-failure", "--retries", "--config", "--run-id", "--step",
-	"--attempt", "--slurm-jobs", NULL};
+	"--run-name",  "--param",        "--stack",      "--jobs",   "-j",
+	"--isolation", "--hook-failure", "--retries",    "--config", "--run-id",
+	"--step",      "--attempt",      "--slurm-jobs", NULL};
 
 static int takes_value(const char *a)
 {
@@ -102,8 +102,9 @@ int cmd_run(int argc, char **argv)
 					params[n_params++] = argv[i + 1];
 				args[n_args++] = argv[++i];
 			}
-		} else if (file && !mode && (!strcmp(a, "__step") ||
-					     !strcmp(a, "__finish"))) {
+		} else if (
+			file && !mode &&
+			(!strcmp(a, "__step") || !strcmp(a, "__finish"))) {
 			/* Hidden: what the jobs of a Slurm run execute. */
 			mode = a;
 			args[1] = argv[i];

@@ -409,9 +409,10 @@ static int parse_run_arg(
 			dashdash = 1;
 		else if (!dashdash && json && !strcmp(a, "--json"))
 			*json = 1;
-		else if (!dashdash &&
-			 (m = cli_opt_value(argc, argv, &i, "--stack",
-					    stack)) < 0)
+		else if (
+			!dashdash &&
+			(m = cli_opt_value(argc, argv, &i, "--stack", stack)) <
+				0)
 			return cli_usage_error(
 				usage, "option '%s' needs a value", a);
 		else if (!dashdash && m)
@@ -443,8 +444,7 @@ static int runs_show(int argc, char **argv)
 	const char *run, *stack;
 	int json = 0, rc;
 
-	rc = parse_run_arg(
-		argc, argv, usage_show, "show", &json, &stack, &run);
+	rc = parse_run_arg(argc, argv, usage_show, "show", &json, &stack, &run);
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_open_store(&store, stack)) != 0)
@@ -520,7 +520,7 @@ int cmd_runs(int argc, char **argv)
 		return cmd_runs_cancel(argc - 1, argv + 1);
 	{
 		static const char *const names[] = {
-			"list", "ls",     "show",   "describe", "delete",
+			"list",   "ls",  "show",   "describe", "delete",
 			"report", "dag", "cancel", NULL};
 
 		if (!cli_unknown_command("zenc runs", sub, names))

@@ -195,8 +195,8 @@ static int read_tty_line(zenc_buf *b, const char *name)
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	fprintf(stderr, "value of secret '%s' (not echoed; end with Enter): ",
-		name);
+	fprintf(stderr,
+		"value of secret '%s' (not echoed; end with Enter): ", name);
 	fflush(stderr);
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
 		rc = -1;

@@ -79,15 +79,17 @@ static void mhd_load_once(void)
 	dlerror();
 	if (!(h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL))) {
 		e = dlerror();
-		snprintf(mhd_why, sizeof(mhd_why), "%s",
-			 e ? e : "dlopen failed");
+		snprintf(
+			mhd_why, sizeof(mhd_why), "%s",
+			e ? e : "dlopen failed");
 		return;
 	}
 	for (i = 0; i < sizeof(mhd_names) / sizeof(mhd_names[0]); i++) {
 		if (!(sym = dlsym(h, mhd_names[i]))) {
-			snprintf(mhd_why, sizeof(mhd_why),
-				 "no symbol '%s' in it (too old a version?)",
-				 mhd_names[i]);
+			snprintf(
+				mhd_why, sizeof(mhd_why),
+				"no symbol '%s' in it (too old a version?)",
+				mhd_names[i]);
 			memset(&mhd, 0, sizeof(mhd));
 			dlclose(h);
 			return;
@@ -740,9 +742,10 @@ int cmd_ui(int argc, char **argv)
 
 	pthread_once(&mhd_once, mhd_load_once);
 	if (!mhd_handle) {
-		cli_error("cannot load libmicrohttpd (" MHD_SONAME "): %s; "
-			  "install libmicrohttpd12",
-			  mhd_why);
+		cli_error(
+			"cannot load libmicrohttpd (" MHD_SONAME "): %s; "
+			"install libmicrohttpd12",
+			mhd_why);
 		return ZENC_EXIT_ENV;
 	}
 

@@ -63,17 +63,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: zenc <command> [<args>]\n\ncommands:\n");
 	for (i = 0; i < NBUILTINS; i++)
 		fprintf(f, "  %-16s %s\n", builtins[i].name, builtins[i].help);
-	fprintf(f,
-		"\n'zenc <command> --help' tells more about a command; "
-		"'zenc --version' and\n'zenc <command> --version' print "
-		"zenc's version.\n"
-		"Pipeline programs built with zenc_main() take 'run', "
-		"'validate', '--help'\nand '--version'.\n\n"
-		"Environment: ZENC_HOME (configuration, default "
-		"~/.config/zenc), ZENC_DATA\n"
-		"(records and artifacts, default ~/.local/share/zenc).\n"
-		"Exit status: 0 ok, 1 a run failed, 2 usage error, 3 "
-		"environment or stack error.\n");
+	fprintf(f, "\n'zenc <command> --help' tells more about a command; "
+		   "'zenc --version' and\n'zenc <command> --version' print "
+		   "zenc's version.\n"
+		   "Pipeline programs built with zenc_main() take 'run', "
+		   "'validate', '--help'\nand '--version'.\n\n"
+		   "Environment: ZENC_HOME (configuration, default "
+		   "~/.config/zenc), ZENC_DATA\n"
+		   "(records and artifacts, default ~/.local/share/zenc).\n"
+		   "Exit status: 0 ok, 1 a run failed, 2 usage error, 3 "
+		   "environment or stack error.\n");
 }
 
 void cli_error(const char *fmt, ...)
@@ -119,8 +118,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 	return ZENC_EXIT_USAGE;
 }
 
-int cli_opt_value(int argc, char **argv, int *i, const char *name,
-		  const char **out)
+int cli_opt_value(
+	int argc, char **argv, int *i, const char *name, const char **out)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);

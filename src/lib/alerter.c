@@ -64,8 +64,8 @@ double zenc__alerter_take_retry_after(void)
  * Config.
  */
 
-const char *zenc__alerter_config_get(const zenc__alerter_config *c,
-				     const char *key)
+const char *zenc__alerter_config_get(
+	const zenc__alerter_config *c, const char *key)
 {
 	size_t i;
 
@@ -94,8 +94,9 @@ static int parse_bool(const char *v, int *out)
 	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") ||
 	    !strcmp(v, "on"))
 		*out = 1;
-	else if (!strcmp(v, "false") || !strcmp(v, "no") ||
-		 !strcmp(v, "0") || !strcmp(v, "off") || !*v)
+	else if (
+		!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") ||
+		!strcmp(v, "off") || !*v)
 		*out = 0;
 	else
 		return -1;
@@ -111,23 +112,26 @@ static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
 	o->timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
 	if ((v = zenc__alerter_config_get(c, "timeout")) &&
 	    (zenc__parse_duration(v, &o->timeout) < 0 || o->timeout <= 0))
-		return zenc__error_set(ZENC_EINVALID,
-				       "invalid timeout '%s' for alerter '%s' "
-				       "(a duration such as 10s or 500ms)",
-				       v, c->name ? c->name : c->flavor);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid timeout '%s' for alerter '%s' "
+			"(a duration such as 10s or 500ms)",
+			v, c->name ? c->name : c->flavor);
 	if ((v = zenc__alerter_config_get(c, "dedup_window")) &&
 	    (zenc__parse_duration(v, &o->dedup_window) < 0 ||
 	     o->dedup_window < 0))
-		return zenc__error_set(ZENC_EINVALID,
-				       "invalid dedup_window '%s' for alerter "
-				       "'%s' (a duration such as 10m)",
-				       v, c->name ? c->name : c->flavor);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid dedup_window '%s' for alerter "
+			"'%s' (a duration such as 10m)",
+			v, c->name ? c->name : c->flavor);
 	if ((v = zenc__alerter_config_get(c, "only_on_change")) &&
 	    parse_bool(v, &o->only_on_change) < 0)
-		return zenc__error_set(ZENC_EINVALID,
-				       "invalid only_on_change '%s' for "
-				       "alerter '%s' (true or false)",
-				       v, c->name ? c->name : c->flavor);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid only_on_change '%s' for "
+			"alerter '%s' (true or false)",
+			v, c->name ? c->name : c->flavor);
 	v = zenc__alerter_config_get(c, "dashboard_url");
 	o->dashboard_url = v && *v ? v : NULL;
 	return 0;
@@ -139,8 +143,8 @@ static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
 
 /* An alerter flavor's code from outside (a plugin, or a program that
  * registered it): its own keys only, secrets resolved, wiped after. */
-static int create_external(zenc_alerter **out, const zenc_flavor *f,
-			   const zenc__alerter_config *c)
+static int create_external(
+	zenc_alerter **out, const zenc_flavor *f, const zenc__alerter_config *c)
 {
 	const char **keys = zenc__calloc(c->n + 1, sizeof(*keys));
 	const char **values = zenc__calloc(c->n + 1, sizeof(*values));
@@ -165,18 +169,21 @@ static int create_external(zenc_alerter **out, const zenc_flavor *f,
 	zenc__error_clear();
 	rc = f->new_alerter(&a, keys, values, n);
 	if (rc < 0 && !*zenc_error_last())
-		zenc__error_set(rc, "alerter flavor '%s' could not make an "
-				    "alerter: %s",
-				f->name, zenc_strerror(rc));
+		zenc__error_set(
+			rc,
+			"alerter flavor '%s' could not make an "
+			"alerter: %s",
+			f->name, zenc_strerror(rc));
 	if (rc >= 0 && (!a || a->version < 1 || !a->post || !a->free)) {
 		if (a && a->free)
 			a->free(a);
 		a = NULL;
-		rc = zenc__error_set(ZENC_EINVALID,
-				     "alerter flavor '%s' made no usable "
-				     "alerter (version, post and free are "
-				     "required)",
-				     f->name);
+		rc = zenc__error_set(
+			ZENC_EINVALID,
+			"alerter flavor '%s' made no usable "
+			"alerter (version, post and free are "
+			"required)",
+			f->name);
 	}
 	if (rc > 0)
 		rc = 0;
@@ -212,15 +219,19 @@ static int create_impl(zenc_alerter **out, const zenc__alerter_config *c)
 	if (f->new_alerter)
 		return create_external(out, f, c);
 	/* A flavor registered with keys but no code. */
-	return zenc__error_set(ZENC_ENOTFOUND,
-			       "alerter flavor '%s' has no implementation in "
-			       "this program",
-			       c->flavor);
+	return zenc__error_set(
+		ZENC_ENOTFOUND,
+		"alerter flavor '%s' has no implementation in "
+		"this program",
+		c->flavor);
 }
 
-int zenc_alerter_new(zenc_alerter **out, const char *flavor,
-		     const char *const *keys, const char *const *values,
-		     size_t n)
+int zenc_alerter_new(
+	zenc_alerter **out,
+	const char *flavor,
+	const char *const *keys,
+	const char *const *values,
+	size_t n)
 {
 	zenc__alerter_config c = {NULL, flavor, keys, values, n};
 
@@ -251,8 +262,8 @@ typedef struct core_alerter {
 
 static int core_post(zenc_alerter *self, const zenc_alert *alert);
 
-static int core_ask(zenc_alerter *self, const zenc_alert *alert,
-		    int *approved_out)
+static int core_ask(
+	zenc_alerter *self, const zenc_alert *alert, int *approved_out)
 {
 	core_alerter *c = (core_alerter *)self;
 
@@ -276,9 +287,13 @@ bool zenc__alerter_is_wrapped(const zenc_alerter *a)
 	return a && a->post == core_post;
 }
 
-int zenc__alerter_wrap(zenc_alerter **out, zenc_alerter *impl,
-		       const char *name, const zenc__alerter_opts *o,
-		       const char *store_flavor, const char *store_location)
+int zenc__alerter_wrap(
+	zenc_alerter **out,
+	zenc_alerter *impl,
+	const char *name,
+	const zenc__alerter_opts *o,
+	const char *store_flavor,
+	const char *store_location)
 {
 	core_alerter *c = zenc__calloc(1, sizeof(*c));
 
@@ -305,8 +320,11 @@ int zenc__alerter_wrap(zenc_alerter **out, zenc_alerter *impl,
 	return 0;
 }
 
-static int wrap_config(zenc_alerter **out, const zenc__alerter_config *cfg,
-		       const char *store_flavor, const char *store_location)
+static int wrap_config(
+	zenc_alerter **out,
+	const zenc__alerter_config *cfg,
+	const char *store_flavor,
+	const char *store_location)
 {
 	zenc__alerter_opts o;
 	zenc_alerter *impl;
@@ -316,8 +334,8 @@ static int wrap_config(zenc_alerter **out, const zenc__alerter_config *cfg,
 	if ((rc = create_impl(&impl, cfg)) < 0)
 		return rc;
 	read_opts(&o, cfg);
-	return zenc__alerter_wrap(out, impl, cfg->name, &o, store_flavor,
-				  store_location);
+	return zenc__alerter_wrap(
+		out, impl, cfg->name, &o, store_flavor, store_location);
 }
 
 int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
@@ -327,17 +345,20 @@ int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
-	if ((rc = zenc__stack_alerter_config(stack, &c.flavor, &c.keys,
-					     &c.values, &c.n)) < 0)
+	if ((rc = zenc__stack_alerter_config(
+		     stack, &c.flavor, &c.keys, &c.values, &c.n)) < 0)
 		return rc;
 	c.name = zenc__stack_component_name(stack, "alerter");
-	return wrap_config(out, &c, zenc__stack_store_flavor(stack),
-			   zenc__stack_store_location(stack));
+	return wrap_config(
+		out, &c, zenc__stack_store_flavor(stack),
+		zenc__stack_store_location(stack));
 }
 
-int zenc__alerter_for_component(zenc_alerter **out, const char *name,
-				const char *store_flavor,
-				const char *store_location)
+int zenc__alerter_for_component(
+	zenc_alerter **out,
+	const char *name,
+	const char *store_flavor,
+	const char *store_location)
 {
 	zenc__stacks cfg = ZENC__STACKS_INIT;
 	zenc__component *comp;
@@ -347,8 +368,8 @@ int zenc__alerter_for_component(zenc_alerter **out, const char *name,
 	*out = NULL;
 	if ((rc = zenc__stacks_read(&cfg)) < 0)
 		return rc;
-	if ((rc = zenc__stacks_component_find(&cfg, ZENC__KIND_ALERTER, name,
-					      &comp)) < 0)
+	if ((rc = zenc__stacks_component_find(
+		     &cfg, ZENC__KIND_ALERTER, name, &comp)) < 0)
 		goto done;
 	c.name = comp->name;
 	c.flavor = comp->flavor;
@@ -446,9 +467,13 @@ static double backoff(int n)
  * the outcome; *attempts grows by the attempts made, *err holds the last
  * error.
  */
-static zenc__alert_outcome send_tries(core_alerter *c, zenc_alert *al,
-				      double budget, int max_tries,
-				      int *attempts, zenc_buf *err)
+static zenc__alert_outcome send_tries(
+	core_alerter *c,
+	zenc_alert *al,
+	double budget,
+	int max_tries,
+	int *attempts,
+	zenc_buf *err)
 {
 	double deadline = zenc__monotonic() + budget, left, wait, ra;
 	int try, rc;
@@ -478,8 +503,9 @@ static zenc__alert_outcome send_tries(core_alerter *c, zenc_alert *al,
 		if (try == max_tries ||
 		    zenc__monotonic() + wait + 0.1 >= deadline)
 			break;
-		zenc__debug("alert attempt %d failed (%s); retrying in %.2fs",
-			    try, zenc_buf_cstr(err), wait);
+		zenc__debug(
+			"alert attempt %d failed (%s); retrying in %.2fs", try,
+			zenc_buf_cstr(err), wait);
 		zenc__sleep(wait);
 	}
 	return ZENC__ALERT_PENDING;
@@ -491,11 +517,11 @@ static char *dedup_key(const char *alerter, const zenc_alert *al)
 {
 	if (!al->pipeline)
 		return NULL;
-	return zenc__asprintf("%s\x1f%s\x1f%s\x1f%s\x1f%s",
-			      alerter ? alerter : "", al->pipeline,
-			      al->step ? al->step : "",
-			      al->status ? al->status : "",
-			      al->error_type ? al->error_type : "");
+	return zenc__asprintf(
+		"%s\x1f%s\x1f%s\x1f%s\x1f%s", alerter ? alerter : "",
+		al->pipeline, al->step ? al->step : "",
+		al->status ? al->status : "",
+		al->error_type ? al->error_type : "");
 }
 
 static bool is_failure(const zenc_alert *al)
@@ -505,8 +531,8 @@ static bool is_failure(const zenc_alert *al)
 }
 
 /* Why an alert is held back, or NULL to send it. */
-static const char *suppress_reason(core_alerter *c, zenc__store *st,
-				   const zenc_alert *al, const char *key)
+static const char *suppress_reason(
+	core_alerter *c, zenc__store *st, const zenc_alert *al, const char *key)
 {
 	char last[32];
 	int n;
@@ -514,13 +540,14 @@ static const char *suppress_reason(core_alerter *c, zenc__store *st,
 	if (!st)
 		return NULL;
 	if (c->o.dedup_window > 0 && key &&
-	    st->alerts_recent(st, key, zenc__now() - c->o.dedup_window,
-			      &n) == 0 &&
+	    st->alerts_recent(st, key, zenc__now() - c->o.dedup_window, &n) ==
+		    0 &&
 	    n > 0)
 		return "dedup_window";
 	if (c->o.only_on_change && al->pipeline && al->step && al->run_id &&
-	    st->step_last_status(st, al->pipeline, al->step, al->run_id,
-				 last, sizeof(last)) == 0) {
+	    st->step_last_status(
+		    st, al->pipeline, al->step, al->run_id, last,
+		    sizeof(last)) == 0) {
 		bool prev_failed = !strcmp(last, "failed");
 
 		if (is_failure(al) ? prev_failed : !prev_failed)
@@ -531,13 +558,16 @@ static const char *suppress_reason(core_alerter *c, zenc__store *st,
 
 static void warn_store(const char *what)
 {
-	zenc__warn("alert outbox unavailable (%s): %s; sending without it",
-		   what, zenc_error_last());
+	zenc__warn(
+		"alert outbox unavailable (%s): %s; sending without it", what,
+		zenc_error_last());
 }
 
-int zenc__alerter_deliver(zenc_alerter *a, const zenc_alert *alert,
-			  const zenc__deliver_opts *o,
-			  zenc__alert_outcome *outcome)
+int zenc__alerter_deliver(
+	zenc_alerter *a,
+	const zenc_alert *alert,
+	const zenc__deliver_opts *o,
+	zenc__alert_outcome *outcome)
 {
 	core_alerter *c = (core_alerter *)a;
 	zenc__deliver_opts dflt = {0, 0, 0};
@@ -628,32 +658,35 @@ int zenc__alerter_deliver(zenc_alerter *a, const zenc_alert *alert,
 	*outcome = send_tries(c, &al, budget, max_tries, &attempts, &err);
 	if (*outcome == ZENC__ALERT_PENDING && o->test)
 		*outcome = ZENC__ALERT_FAILED;
-	if (st && st->alert_update(st, id, zenc__alert_outcome_name(*outcome),
-				   attempts, err.len ? err.ptr : NULL,
-				   0) < 0)
-		zenc__warn("could not record the alert's delivery: %s",
-			   zenc_error_last());
+	if (st && st->alert_update(
+			  st, id, zenc__alert_outcome_name(*outcome), attempts,
+			  err.len ? err.ptr : NULL, 0) < 0)
+		zenc__warn(
+			"could not record the alert's delivery: %s",
+			zenc_error_last());
 	switch (*outcome) {
 	case ZENC__ALERT_DELIVERED:
 		break;
 	case ZENC__ALERT_PENDING:
 		if (st) {
-			zenc__warn("alert '%s' not delivered after %d "
-				   "attempt%s (%s); kept pending for 'zenc "
-				   "alerts flush'",
-				   al.title, attempts, attempts == 1 ? "" : "s",
-				   zenc_buf_cstr(&err));
+			zenc__warn(
+				"alert '%s' not delivered after %d "
+				"attempt%s (%s); kept pending for 'zenc "
+				"alerts flush'",
+				al.title, attempts, attempts == 1 ? "" : "s",
+				zenc_buf_cstr(&err));
 			break;
 		}
 		/* Not kept anywhere: it is lost, and that is an error. */
-		rc = zenc__error_set(ZENC_EUNREACHABLE,
-				     "alert not delivered and no outbox: %s",
-				     zenc_buf_cstr(&err));
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE,
+			"alert not delivered and no outbox: %s",
+			zenc_buf_cstr(&err));
 		*outcome = ZENC__ALERT_FAILED;
 		break;
 	default:
-		rc = zenc__error_set(ZENC_EUNREACHABLE, "%s",
-				     zenc_buf_cstr(&err));
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE, "%s", zenc_buf_cstr(&err));
 		break;
 	}
 done:
@@ -678,17 +711,17 @@ int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
 	zenc_alert copy;
 
 	if (!a) {
-		zenc__warn("no alerter; not posting: %s",
-			   alert && alert->title     ? alert->title
-			   : alert && alert->message ? alert->message
-						     : "");
+		zenc__warn(
+			"no alerter; not posting: %s",
+			alert && alert->title     ? alert->title
+			: alert && alert->message ? alert->message
+						  : "");
 		return zenc__error_set(ZENC_ENOTFOUND, "no alerter");
 	}
-	if (!alert || alert->version < 1 ||
-	    alert->version > ZENC_ALERT_VERSION)
-		return zenc__error_set(ZENC_EINVALID,
-				       "unsupported alert struct version %u",
-				       alert ? alert->version : 0);
+	if (!alert || alert->version < 1 || alert->version > ZENC_ALERT_VERSION)
+		return zenc__error_set(
+			ZENC_EINVALID, "unsupported alert struct version %u",
+			alert ? alert->version : 0);
 	if (zenc__alerter_is_wrapped(a))
 		return a->post(a, alert);
 	/* A bare flavor object: one attempt, no outbox. */
@@ -707,21 +740,24 @@ int zenc__alerter_post_text(zenc_alerter *a, const char *message)
 	return zenc_alerter_post_alert(a, &al);
 }
 
-int zenc_alerter_ask(zenc_alerter *a, const zenc_alert *alert, double timeout,
-		     int *approved_out)
+int zenc_alerter_ask(
+	zenc_alerter *a,
+	const zenc_alert *alert,
+	double timeout,
+	int *approved_out)
 {
 	zenc_alert copy;
 
 	if (!a)
 		return zenc__error_set(ZENC_ENOTFOUND, "no alerter");
 	if (!alert || !approved_out || timeout <= 0)
-		return zenc__error_set(ZENC_EINVALID,
-				       "ask needs an alert, an answer and a "
+		return zenc__error_set(
+			ZENC_EINVALID, "ask needs an alert, an answer and a "
 				       "timeout > 0");
 	if (!a->ask || !(a->caps & ZENC_ALERTER_CAP_ASK))
-		return zenc__error_set(ZENC_ESTATE,
-				       "alerter flavor '%s' cannot ask",
-				       a->flavor);
+		return zenc__error_set(
+			ZENC_ESTATE, "alerter flavor '%s' cannot ask",
+			a->flavor);
 	copy = *alert;
 	copy.timeout = timeout;
 	return a->ask(a, &copy, approved_out);
@@ -731,8 +767,8 @@ int zenc_alerter_ask(zenc_alerter *a, const zenc_alert *alert, double timeout,
  * Flush: each pending alert once, through the component that first
  * took it (as configured now).
  */
-int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
-		       size_t *failed)
+int zenc__alerts_flush(
+	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
 {
 	zenc__alert_list list = {NULL, 0, NULL};
 	zenc_alerter *a = NULL;
@@ -757,37 +793,41 @@ int zenc__alerts_flush(zenc__store *st, size_t *delivered, size_t *pending,
 			a = NULL;
 			a_name = r->alerter;
 			if (r->alerter &&
-			    zenc__alerter_for_component(&a, r->alerter, NULL,
-							NULL) < 0)
+			    zenc__alerter_for_component(
+				    &a, r->alerter, NULL, NULL) < 0)
 				a = NULL;
 		}
 		if (!a) {
-			zenc_buf_printf(&err, "%s",
-					r->alerter ? zenc_error_last()
-						   : "no alerter recorded");
-		} else if (zenc__alert_from_json(&al, r->alert_json, arena) <
-			   0) {
-			zenc_buf_printf(&err, "unreadable alert record: %s",
-					zenc_error_last());
+			zenc_buf_printf(
+				&err, "%s",
+				r->alerter ? zenc_error_last()
+					   : "no alerter recorded");
+		} else if (
+			zenc__alert_from_json(&al, r->alert_json, arena) < 0) {
+			zenc_buf_printf(
+				&err, "unreadable alert record: %s",
+				zenc_error_last());
 		} else {
 			c = (core_alerter *)a;
-			if (st->alert_claim(st, r->id, zenc__now(),
-					    zenc__now() + c->o.timeout + 5,
-					    &claimed) < 0 ||
+			if (st->alert_claim(
+				    st, r->id, zenc__now(),
+				    zenc__now() + c->o.timeout + 5,
+				    &claimed) < 0 ||
 			    !claimed) {
 				/* Someone else is sending it. */
 				zenc__arena_free(arena);
 				zenc_buf_release(&err);
 				continue;
 			}
-			out = send_tries(c, &al, c->o.timeout, 1, &attempts,
-					 &err);
+			out = send_tries(
+				c, &al, c->o.timeout, 1, &attempts, &err);
 		}
-		if (st->alert_update(st, r->id, zenc__alert_outcome_name(out),
-				     attempts, err.len ? err.ptr : NULL,
-				     0) < 0)
-			zenc__warn("could not record alert '%s': %s", r->id,
-				   zenc_error_last());
+		if (st->alert_update(
+			    st, r->id, zenc__alert_outcome_name(out), attempts,
+			    err.len ? err.ptr : NULL, 0) < 0)
+			zenc__warn(
+				"could not record alert '%s': %s", r->id,
+				zenc_error_last());
 		if (out == ZENC__ALERT_DELIVERED)
 			(*delivered)++;
 		else if (out == ZENC__ALERT_PENDING)
@@ -812,14 +852,15 @@ int zenc__json_parse(json_t **out, const char *text)
 {
 	json_error_t jerr;
 
-	*out = json_loads(text ? text : "",
-			  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	*out = json_loads(
+		text ? text : "", JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+		&jerr);
 	if (!*out)
 		/* jansson's message may quote the text, which may hold a
 		 * secret: only where it went wrong is said. */
-		return zenc__error_set(ZENC_EINVALID,
-				       "invalid JSON at offset %d",
-				       jerr.position);
+		return zenc__error_set(
+			ZENC_EINVALID, "invalid JSON at offset %d",
+			jerr.position);
 	return 0;
 }
 
@@ -902,23 +943,24 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 	};
 
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		json_object_set_new(o, text[i].key,
-				    zenc__json_str(text[i].value));
+		json_object_set_new(
+			o, text[i].key, zenc__json_str(text[i].value));
 	json_object_set_new(o, "exit_code", json_integer(al->exit_code));
 	json_object_set_new(o, "signal", json_integer(al->signal));
 	json_object_set_new(o, "attempt", json_integer(al->attempt));
-	json_object_set_new(o, "duration", json_real(isfinite(al->duration)
-							     ? al->duration
-							     : 0));
+	json_object_set_new(
+		o, "duration",
+		json_real(isfinite(al->duration) ? al->duration : 0));
 	json_object_set_new(o, "url", zenc__json_str(al->url));
 	json_object_set_new(o, "channel", zenc__json_str(al->channel));
 	json_object_set_new(o, "params", zenc__json_or_null(al->params_json));
 	for (i = 0; al->fields && i < al->n_fields; i++)
 		json_array_append_new(
-			fields, json_pack("{s:o,s:o}", "key",
-					  zenc__json_str(al->fields[i].key),
-					  "value",
-					  zenc__json_str(al->fields[i].value)));
+			fields,
+			json_pack(
+				"{s:o,s:o}", "key",
+				zenc__json_str(al->fields[i].key), "value",
+				zenc__json_str(al->fields[i].value)));
 	json_object_set_new(o, "fields", fields);
 	zenc__json_dump(b, o);
 	json_decref(o);
@@ -982,13 +1024,13 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	}
 	f = json_object_get(o, "fields");
 	if (json_is_array(f) && json_array_size(f)) {
-		fields = zenc__arena_alloc(arena, json_array_size(f) *
-							  sizeof(*fields));
+		fields = zenc__arena_alloc(
+			arena, json_array_size(f) * sizeof(*fields));
 		for (i = 0; i < json_array_size(f); i++) {
-			fields[n].key = arena_str(arena, json_array_get(f, i),
-						  "key");
-			fields[n].value = arena_str(
-				arena, json_array_get(f, i), "value");
+			fields[n].key =
+				arena_str(arena, json_array_get(f, i), "key");
+			fields[n].value =
+				arena_str(arena, json_array_get(f, i), "value");
 			if (fields[n].key)
 				n++;
 		}
@@ -1080,9 +1122,10 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *payload)
 	size_t len = size * n;
 
 	if (b && b->len < MAX_RESPONSE)
-		zenc_buf_put(b, ptr,
-			     len < MAX_RESPONSE - b->len ? len
-							 : MAX_RESPONSE - b->len);
+		zenc_buf_put(
+			b, ptr,
+			len < MAX_RESPONSE - b->len ? len
+						    : MAX_RESPONSE - b->len);
 	return len;
 }
 
@@ -1152,11 +1195,11 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 		    ra > 0)
 			zenc_alerter_set_retry_after((double)ra);
 	}
-	rc = zenc__error_set(*status == 429 || *status >= 500
-				     ? ZENC_EUNREACHABLE
-				     : ZENC_EINVALID,
-			     "%s '%s' answered HTTP %ld", req->what,
-			     zenc_buf_cstr(&where), *status);
+	rc = zenc__error_set(
+		*status == 429 || *status >= 500 ? ZENC_EUNREACHABLE
+						 : ZENC_EINVALID,
+		"%s '%s' answered HTTP %ld", req->what, zenc_buf_cstr(&where),
+		*status);
 done:
 	c->slist_free_all(hdrs);
 	if (curl)
@@ -1165,9 +1208,12 @@ done:
 	return rc;
 }
 
-int zenc__http_post_body(const char *url, const char *const *headers,
-			 const zenc_buf *body, double timeout,
-			 const char *what)
+int zenc__http_post_body(
+	const char *url,
+	const char *const *headers,
+	const zenc_buf *body,
+	double timeout,
+	const char *what)
 {
 	zenc__http_req req;
 	long status;

@@ -22,8 +22,8 @@ typedef struct zenc__alerter_config {
 } zenc__alerter_config;
 
 /* The value of `key`, or NULL when it is not set. */
-const char *zenc__alerter_config_get(const zenc__alerter_config *c,
-				     const char *key);
+const char *zenc__alerter_config_get(
+	const zenc__alerter_config *c, const char *key);
 /* 0 when every key is one of the flavor's (from the registry), else
  * ZENC_EINVALID "unknown config key ...". */
 int zenc__alerter_config_check(const zenc__alerter_config *c);
@@ -31,18 +31,17 @@ int zenc__alerter_config_check(const zenc__alerter_config *c);
 /* The built-in flavors' constructors: each checks its keys, copies what
  * it needs (unresolved: secrets are resolved at each use) and refuses a
  * config it can never use (ZENC_EINVALID). */
-int zenc__alerter_log_create(zenc_alerter **out,
-			     const zenc__alerter_config *c);
-int zenc__alerter_webhook_create(zenc_alerter **out,
-				 const zenc__alerter_config *c);
-int zenc__alerter_slack_create(zenc_alerter **out,
-			       const zenc__alerter_config *c);
-int zenc__alerter_discord_create(zenc_alerter **out,
-				 const zenc__alerter_config *c);
-int zenc__alerter_email_create(zenc_alerter **out,
-			       const zenc__alerter_config *c);
-int zenc__alerter_command_create(zenc_alerter **out,
-				 const zenc__alerter_config *c);
+int zenc__alerter_log_create(zenc_alerter **out, const zenc__alerter_config *c);
+int zenc__alerter_webhook_create(
+	zenc_alerter **out, const zenc__alerter_config *c);
+int zenc__alerter_slack_create(
+	zenc_alerter **out, const zenc__alerter_config *c);
+int zenc__alerter_discord_create(
+	zenc_alerter **out, const zenc__alerter_config *c);
+int zenc__alerter_email_create(
+	zenc_alerter **out, const zenc__alerter_config *c);
+int zenc__alerter_command_create(
+	zenc_alerter **out, const zenc__alerter_config *c);
 
 /*
  * The delivery core.
@@ -63,47 +62,55 @@ typedef struct zenc__alerter_opts {
 int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack);
 /* The alerter component `name` from $ZENC_HOME/config, wrapped by the
  * core with the outbox in `store_flavor`/`store_location`. */
-int zenc__alerter_for_component(zenc_alerter **out, const char *name,
-				const char *store_flavor,
-				const char *store_location);
+int zenc__alerter_for_component(
+	zenc_alerter **out,
+	const char *name,
+	const char *store_flavor,
+	const char *store_location);
 /* Wraps `impl` (taken over, freed with the result) in the core: what
  * the two above do after creating the flavor's object; unit tests wrap
  * fakes with it.  `name` is the component's name for the outbox; `o`
  * NULL takes the defaults; a NULL store location means no outbox. */
-int zenc__alerter_wrap(zenc_alerter **out, zenc_alerter *impl,
-		       const char *name, const zenc__alerter_opts *o,
-		       const char *store_flavor, const char *store_location);
+int zenc__alerter_wrap(
+	zenc_alerter **out,
+	zenc_alerter *impl,
+	const char *name,
+	const zenc__alerter_opts *o,
+	const char *store_flavor,
+	const char *store_location);
 /* True for an alerter that zenc__alerter_wrap() made. */
 bool zenc__alerter_is_wrapped(const zenc_alerter *a);
 
 typedef enum zenc__alert_outcome {
 	ZENC__ALERT_DELIVERED = 0,
-	ZENC__ALERT_PENDING,    /* kept in the outbox for a later flush */
-	ZENC__ALERT_FAILED,     /* refused for good */
-	ZENC__ALERT_SUPPRESSED  /* dedup_window or only_on_change */
+	ZENC__ALERT_PENDING,   /* kept in the outbox for a later flush */
+	ZENC__ALERT_FAILED,    /* refused for good */
+	ZENC__ALERT_SUPPRESSED /* dedup_window or only_on_change */
 } zenc__alert_outcome;
 
 const char *zenc__alert_outcome_name(zenc__alert_outcome o);
 
 typedef struct zenc__deliver_opts {
-	double budget;  /* seconds for all attempts; 0: 30 s */
-	int max_tries;  /* 0: 5 */
-	int test;       /* `zenc alerter test`: no dedup, and a failure is
-	                   "failed", not kept pending */
+	double budget; /* seconds for all attempts; 0: 30 s */
+	int max_tries; /* 0: 5 */
+	int test;      /* `zenc alerter test`: no dedup, and a failure is
+			  "failed", not kept pending */
 } zenc__deliver_opts;
 
 /* Records `alert` in the outbox, applies dedup, sends it with retries
  * within the budget and records the outcome.  Returns 0 unless the
  * alert was lost (no outbox and not delivered) or refused for good;
  * *outcome says which.  zenc_error_last() has the last error. */
-int zenc__alerter_deliver(zenc_alerter *a, const zenc_alert *alert,
-			  const zenc__deliver_opts *o,
-			  zenc__alert_outcome *outcome);
+int zenc__alerter_deliver(
+	zenc_alerter *a,
+	const zenc_alert *alert,
+	const zenc__deliver_opts *o,
+	zenc__alert_outcome *outcome);
 
 /* Re-sends each pending alert of `store` once.  Counts what happened;
  * returns 0, or a store error. */
-int zenc__alerts_flush(zenc__store *store, size_t *delivered,
-		       size_t *pending, size_t *failed);
+int zenc__alerts_flush(
+	zenc__store *store, size_t *delivered, size_t *pending, size_t *failed);
 
 /* The alert as the JSON object the outbox keeps and the command flavor
  * writes to standard input. */
@@ -147,24 +154,26 @@ void zenc__url_redact(zenc_buf *b, const char *url);
 
 /* One HTTP POST with libcurl. */
 typedef struct zenc__http_req {
-	const char *url;         /* resolved; never put in a message */
+	const char *url;            /* resolved; never put in a message */
 	const char *const *headers; /* "Name: value", NULL-terminated */
 	const char *body;
 	size_t body_len;
-	double timeout;          /* seconds */
-	const char *what;        /* "webhook", "slack" for messages */
-	const char *method;      /* NULL: POST; "GET" */
+	double timeout;     /* seconds */
+	const char *what;   /* "webhook", "slack" for messages */
+	const char *method; /* NULL: POST; "GET" */
 } zenc__http_req;
 
 /* Performs the request; the response body goes to `resp` (may be NULL),
  * the status to *status.  Returns 0 for 2xx; ZENC_EUNREACHABLE for no
  * connection, a timeout, 5xx and 429 (with the Retry-After noted); and
  * ZENC_EINVALID for other statuses.  Messages name the URL redacted. */
-int zenc__http_post(const zenc__http_req *req, zenc_buf *resp,
-		    long *status);
+int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status);
 /* zenc__http_post() of `body` to `url`, the response not wanted. */
-int zenc__http_post_body(const char *url, const char *const *headers,
-			 const zenc_buf *body, double timeout,
-			 const char *what);
+int zenc__http_post_body(
+	const char *url,
+	const char *const *headers,
+	const zenc_buf *body,
+	double timeout,
+	const char *what);
 
 #endif

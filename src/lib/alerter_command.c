@@ -27,27 +27,29 @@ static int command_post(zenc_alerter *self, const zenc_alert *al)
 	if ((rc = zenc__alerter_resolve(&cmd, c->command)) < 0)
 		goto done;
 	zenc__alert_json(&json, al);
-	if (zenc__command_run(cmd.ptr, NULL, NULL, json.ptr, json.len, NULL,
-			      -1, al->timeout, 1, &wstatus, &timed_out,
-			      &err) < 0) {
-		rc = zenc__error_set(ZENC_EINVALID,
-				     "alerter '%s': cannot run its command: "
-				     "%s",
-				     c->name, zenc_buf_cstr(&err));
+	if (zenc__command_run(
+		    cmd.ptr, NULL, NULL, json.ptr, json.len, NULL, -1,
+		    al->timeout, 1, &wstatus, &timed_out, &err) < 0) {
+		rc = zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s': cannot run its command: "
+			"%s",
+			c->name, zenc_buf_cstr(&err));
 	} else if (timed_out) {
-		rc = zenc__error_set(ZENC_ETIMEOUT,
-				     "alerter '%s': command timed out after "
-				     "%gs",
-				     c->name, al->timeout);
+		rc = zenc__error_set(
+			ZENC_ETIMEOUT,
+			"alerter '%s': command timed out after "
+			"%gs",
+			c->name, al->timeout);
 	} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
 		zenc_buf_clear(&err);
 		zenc__describe_status(&err, wstatus);
-		rc = zenc__error_set(WIFEXITED(wstatus) &&
-						     WEXITSTATUS(wstatus) >= 126
-					     ? ZENC_EINVALID
-					     : ZENC_EUNREACHABLE,
-				     "alerter '%s': command %s", c->name,
-				     zenc_buf_cstr(&err));
+		rc = zenc__error_set(
+			WIFEXITED(wstatus) && WEXITSTATUS(wstatus) >= 126
+				? ZENC_EINVALID
+				: ZENC_EUNREACHABLE,
+			"alerter '%s': command %s", c->name,
+			zenc_buf_cstr(&err));
 	}
 done:
 	zenc__alerter_secret_release(&cmd);
@@ -65,18 +67,19 @@ static void command_free(zenc_alerter *self)
 	free(c);
 }
 
-int zenc__alerter_command_create(zenc_alerter **out,
-				 const zenc__alerter_config *c)
+int zenc__alerter_command_create(
+	zenc_alerter **out, const zenc__alerter_config *c)
 {
 	const char *cmd = zenc__alerter_config_get(c, "command");
 	command_alerter *a;
 
 	*out = NULL;
 	if (!cmd || !*cmd)
-		return zenc__error_set(ZENC_EINVALID,
-				       "alerter '%s' of flavor 'command' needs "
-				       "a command",
-				       c->name ? c->name : "command");
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s' of flavor 'command' needs "
+			"a command",
+			c->name ? c->name : "command");
 	a = zenc__calloc(1, sizeof(*a));
 	a->base.version = ZENC_ALERTER_VERSION;
 	a->base.flavor = "command";

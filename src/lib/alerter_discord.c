@@ -29,16 +29,15 @@ static json_t *cut(const char *s, size_t max)
 	return v;
 }
 
-static void field(json_t *fields, const char *name, const char *v,
-		  bool inline_)
+static void field(json_t *fields, const char *name, const char *v, bool inline_)
 {
 	/* At most 25 fields; a value may not be empty. */
 	if (!v || !*v || json_array_size(fields) >= 25)
 		return;
-	json_array_append_new(fields,
-			      json_pack("{s:o,s:o,s:b}", "name",
-					cut(name, 256), "value", cut(v, 1024),
-					"inline", inline_));
+	json_array_append_new(
+		fields, json_pack(
+				"{s:o,s:o,s:b}", "name", cut(name, 256),
+				"value", cut(v, 1024), "inline", inline_));
 }
 
 static void body_of(zenc_buf *b, const zenc_alert *al)
@@ -52,17 +51,20 @@ static void body_of(zenc_buf *b, const zenc_alert *al)
 
 	embed = json_pack("{s:o}", "title", cut(title, 256));
 	if (al->error_type)
-		zenc_buf_printf(&t, "%s: %s", al->error_type,
-				al->error_message ? al->error_message : "");
+		zenc_buf_printf(
+			&t, "%s: %s", al->error_type,
+			al->error_message ? al->error_message : "");
 	else if (al->message)
 		zenc_buf_puts(&t, al->message);
 	if (t.len)
 		json_object_set_new(embed, "description", cut(t.ptr, 4096));
 	/* Red, green, or Discord's blurple. */
-	json_object_set_new(embed, "color",
-			    json_integer(failed ? 0xe01e5a
-					 : ok   ? 0x2eb67d
-						: 0x5865f2));
+	json_object_set_new(
+		embed, "color",
+		json_integer(
+			failed ? 0xe01e5a
+			: ok   ? 0x2eb67d
+			       : 0x5865f2));
 	if (al->url)
 		json_object_set_new(embed, "url", zenc__json_str(al->url));
 	zenc_buf_clear(&t);
@@ -98,13 +100,14 @@ static void body_of(zenc_buf *b, const zenc_alert *al)
 	if (al->run_id) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
-		json_object_set_new(embed, "footer",
-				    json_pack("{s:o}", "text",
-					      cut(t.ptr, 2048)));
+		json_object_set_new(
+			embed, "footer",
+			json_pack("{s:o}", "text", cut(t.ptr, 2048)));
 	}
 	/* No @everyone nor role mention from a step's message. */
-	body = json_pack("{s:o,s:{s:[]},s:[o]}", "content", cut(title, 2000),
-			 "allowed_mentions", "parse", "embeds", embed);
+	body = json_pack(
+		"{s:o,s:{s:[]},s:[o]}", "content", cut(title, 2000),
+		"allowed_mentions", "parse", "embeds", embed);
 	zenc__json_dump(b, body);
 	json_decref(body);
 	zenc_buf_release(&t);
@@ -136,18 +139,19 @@ static void discord_free(zenc_alerter *self)
 	free(d);
 }
 
-int zenc__alerter_discord_create(zenc_alerter **out,
-				 const zenc__alerter_config *c)
+int zenc__alerter_discord_create(
+	zenc_alerter **out, const zenc__alerter_config *c)
 {
 	const char *url = zenc__alerter_config_get(c, "webhook_url");
 	discord_alerter *d;
 
 	*out = NULL;
 	if (!url || !*url)
-		return zenc__error_set(ZENC_EINVALID,
-				       "alerter '%s' of flavor 'discord' needs "
-				       "a webhook_url",
-				       c->name ? c->name : "discord");
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s' of flavor 'discord' needs "
+			"a webhook_url",
+			c->name ? c->name : "discord");
 	d = zenc__calloc(1, sizeof(*d));
 	d->base.version = ZENC_ALERTER_VERSION;
 	d->base.flavor = "discord";

@@ -128,9 +128,10 @@ static void rfc5322_date(zenc_buf *b, double now)
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	zenc_buf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-			days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-			tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	zenc_buf_printf(
+		b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+		tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+		tm.tm_min, tm.tm_sec);
 }
 
 /* A body line, CRLF-ended; lines longer than SMTP allows are wrapped. */
@@ -197,10 +198,11 @@ static void message(zenc_buf *b, const email_alerter *e, const zenc_alert *al)
 	subject(b, t.ptr);
 	zenc_buf_printf(b, "\r\nMessage-ID: <%s@", id);
 	header_text(b, host);
-	zenc_buf_puts(b, ">\r\nMIME-Version: 1.0\r\n"
-			 "Content-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Transfer-Encoding: 8bit\r\n"
-			 "X-Mailer: zenc/" ZENC_VERSION "\r\n\r\n");
+	zenc_buf_puts(
+		b, ">\r\nMIME-Version: 1.0\r\n"
+		   "Content-Type: text/plain; charset=utf-8\r\n"
+		   "Content-Transfer-Encoding: 8bit\r\n"
+		   "X-Mailer: zenc/" ZENC_VERSION "\r\n\r\n");
 	if (al->message)
 		body_text(b, al->message);
 	zenc_buf_puts(b, "\r\n");
@@ -211,8 +213,9 @@ static void message(zenc_buf *b, const email_alerter *e, const zenc_alert *al)
 	kv(b, "Status", al->status);
 	if (al->error_type) {
 		zenc_buf_clear(&t);
-		zenc_buf_printf(&t, "%s: %s", al->error_type,
-				al->error_message ? al->error_message : "");
+		zenc_buf_printf(
+			&t, "%s: %s", al->error_type,
+			al->error_message ? al->error_message : "");
 		kv(b, "Error", t.ptr);
 	}
 	zenc_buf_clear(&t);
@@ -379,8 +382,8 @@ static void email_free(zenc_alerter *self)
 	free(e);
 }
 
-int zenc__alerter_email_create(zenc_alerter **out,
-			       const zenc__alerter_config *c)
+int zenc__alerter_email_create(
+	zenc_alerter **out, const zenc__alerter_config *c)
 {
 	const char *name = c->name ? c->name : "email";
 	const char *url = zenc__alerter_config_get(c, "smtp_url");
@@ -393,19 +396,21 @@ int zenc__alerter_email_create(zenc_alerter **out,
 
 	*out = NULL;
 	if (!url || !*url || !from || !*from || !to || !*to)
-		return zenc__error_set(ZENC_EINVALID,
-				       "alerter '%s' of flavor 'email' needs "
-				       "smtp_url, from and to",
-				       name);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s' of flavor 'email' needs "
+			"smtp_url, from and to",
+			name);
 	if (ssl && !strcmp(ssl, "none"))
 		use_ssl = CURLUSESSL_NONE;
 	else if (ssl && !strcmp(ssl, "required"))
 		use_ssl = CURLUSESSL_ALL;
 	else if (ssl && *ssl && strcmp(ssl, "try"))
-		return zenc__error_set(ZENC_EINVALID,
-				       "alerter '%s': invalid use_ssl '%s' "
-				       "(none, try or required)",
-				       name, ssl);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s': invalid use_ssl '%s' "
+			"(none, try or required)",
+			name, ssl);
 	e = zenc__calloc(1, sizeof(*e));
 	e->base.version = ZENC_ALERTER_VERSION;
 	e->base.flavor = "email";

@@ -19,21 +19,23 @@ static int log_post(zenc_alerter *self, const zenc_alert *al)
 	if (al->message && (!al->title || strcmp(al->message, al->title)))
 		zenc_buf_printf(&b, "\n  %s", al->message);
 	if (al->pipeline)
-		zenc_buf_printf(&b, "\n  pipeline %s, run %s, step %s",
-				al->pipeline,
-				al->run_name ? al->run_name : "-",
-				al->step ? al->step : "-");
+		zenc_buf_printf(
+			&b, "\n  pipeline %s, run %s, step %s", al->pipeline,
+			al->run_name ? al->run_name : "-",
+			al->step ? al->step : "-");
 	if (al->error_type)
-		zenc_buf_printf(&b, "\n  error %s: %s", al->error_type,
-				al->error_message ? al->error_message : "");
+		zenc_buf_printf(
+			&b, "\n  error %s: %s", al->error_type,
+			al->error_message ? al->error_message : "");
 	for (i = 0; al->fields && i < al->n_fields; i++)
-		zenc_buf_printf(&b, "\n  %s: %s", al->fields[i].key,
-				al->fields[i].value ? al->fields[i].value
-						    : "");
+		zenc_buf_printf(
+			&b, "\n  %s: %s", al->fields[i].key,
+			al->fields[i].value ? al->fields[i].value : "");
 	if (al->url)
 		zenc_buf_printf(&b, "\n  %s", al->url);
-	zenc__log(failed ? ZENC_LOG_WARN : ZENC_LOG_INFO, "%s",
-		  zenc_buf_cstr(&b));
+	zenc__log(
+		failed ? ZENC_LOG_WARN : ZENC_LOG_INFO, "%s",
+		zenc_buf_cstr(&b));
 	zenc_buf_release(&b);
 	return 0;
 }
@@ -43,8 +45,7 @@ static void log_free(zenc_alerter *self)
 	free(self);
 }
 
-int zenc__alerter_log_create(zenc_alerter **out,
-			     const zenc__alerter_config *c)
+int zenc__alerter_log_create(zenc_alerter **out, const zenc__alerter_config *c)
 {
 	zenc_alerter *a;
 

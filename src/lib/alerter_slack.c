@@ -68,8 +68,8 @@ static json_t *json_mrkdwn(const char *s, size_t max)
 
 /* A fact, in the section *fields belongs to; a section holds at most
  * 10 fields, so the eleventh starts another. */
-static void field(json_t *blocks, json_t **fields, const char *label,
-		  const char *v)
+static void field(
+	json_t *blocks, json_t **fields, const char *label, const char *v)
 {
 	zenc_buf t = ZENC_BUF_INIT;
 
@@ -77,17 +77,19 @@ static void field(json_t *blocks, json_t **fields, const char *label,
 		return;
 	if (!*fields || json_array_size(*fields) == 10) {
 		*fields = json_array();
-		json_array_append_new(blocks,
-				      json_pack("{s:s,s:o}", "type", "section",
-						"fields", *fields));
+		json_array_append_new(
+			blocks, json_pack(
+					"{s:s,s:o}", "type", "section",
+					"fields", *fields));
 	}
 	zenc_buf_puts(&t, "*");
 	mrkdwn(&t, label, 100);
 	zenc_buf_puts(&t, "*\n");
 	mrkdwn(&t, v, 1900);
-	json_array_append_new(*fields,
-			      json_pack("{s:s,s:o}", "type", "mrkdwn", "text",
-					zenc__json_str(zenc_buf_cstr(&t))));
+	json_array_append_new(
+		*fields, json_pack(
+				 "{s:s,s:o}", "type", "mrkdwn", "text",
+				 zenc__json_str(zenc_buf_cstr(&t))));
 	zenc_buf_release(&t);
 }
 
@@ -99,31 +101,33 @@ static json_t *blocks_of(const zenc_alert *al)
 	size_t i;
 
 	/* Header: plain text, at most 150 characters. */
-	zenc_buf_puts(&t, failed ? "\xe2\x9d\x8c " /* ❌ */
-			  : al->status && !strcmp(al->status, "completed")
-				  ? "\xe2\x9c\x85 " /* ✅ */
-				  : "");
+	zenc_buf_puts(
+		&t, failed ? "\xe2\x9d\x8c " /* ❌ */
+		    : al->status && !strcmp(al->status, "completed")
+			    ? "\xe2\x9c\x85 " /* ✅ */
+			    : "");
 	zenc__utf8_truncate(&t, al->title ? al->title : "zenc alert", 140);
-	json_array_append_new(blocks,
-			      json_pack("{s:s,s:{s:s,s:o,s:b}}", "type",
-					"header", "text", "type", "plain_text",
-					"text", zenc__json_str(zenc_buf_cstr(&t)),
-					"emoji", 1));
+	json_array_append_new(
+		blocks, json_pack(
+				"{s:s,s:{s:s,s:o,s:b}}", "type", "header",
+				"text", "type", "plain_text", "text",
+				zenc__json_str(zenc_buf_cstr(&t)), "emoji", 1));
 
 	/* The message, or the error. */
 	zenc_buf_clear(&t);
 	if (al->error_type) {
-		zenc_buf_printf(&t, "%s: %s", al->error_type,
-				al->error_message ? al->error_message : "");
+		zenc_buf_printf(
+			&t, "%s: %s", al->error_type,
+			al->error_message ? al->error_message : "");
 	} else if (al->message) {
 		zenc_buf_puts(&t, al->message);
 	}
 	if (t.len)
-		json_array_append_new(blocks,
-				      json_pack("{s:s,s:{s:s,s:o}}", "type",
-						"section", "text", "type",
-						"mrkdwn", "text",
-						json_mrkdwn(t.ptr, 2900)));
+		json_array_append_new(
+			blocks, json_pack(
+					"{s:s,s:{s:s,s:o}}", "type", "section",
+					"text", "type", "mrkdwn", "text",
+					json_mrkdwn(t.ptr, 2900)));
 
 	field(blocks, &fields, "Pipeline", al->pipeline);
 	field(blocks, &fields, "Step", al->step);
@@ -158,19 +162,20 @@ static json_t *blocks_of(const zenc_alert *al)
 	if (al->run_id) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
-		json_array_append_new(blocks,
-				      json_pack("{s:s,s:[{s:s,s:o}]}", "type",
-						"context", "elements", "type",
-						"mrkdwn", "text",
-						json_mrkdwn(t.ptr, 2900)));
+		json_array_append_new(
+			blocks, json_pack(
+					"{s:s,s:[{s:s,s:o}]}", "type",
+					"context", "elements", "type", "mrkdwn",
+					"text", json_mrkdwn(t.ptr, 2900)));
 	}
 	if (al->url)
 		json_array_append_new(
 			blocks,
-			json_pack("{s:s,s:[{s:s,s:{s:s,s:s},s:o}]}", "type",
-				  "actions", "elements", "type", "button",
-				  "text", "type", "plain_text", "text",
-				  "Open run", "url", zenc__json_str(al->url)));
+			json_pack(
+				"{s:s,s:[{s:s,s:{s:s,s:s},s:o}]}", "type",
+				"actions", "elements", "type", "button", "text",
+				"type", "plain_text", "text", "Open run", "url",
+				zenc__json_str(al->url)));
 	zenc_buf_release(&t);
 	zenc_buf_release(&num);
 	return blocks;
@@ -183,14 +188,15 @@ static json_t *fallback(const zenc_alert *al)
 	json_t *v;
 
 	if (al->error_type)
-		zenc_buf_printf(&t, "%s: %s: %s",
-				al->title ? al->title : "zenc alert",
-				al->error_type,
-				al->error_message ? al->error_message : "");
+		zenc_buf_printf(
+			&t, "%s: %s: %s", al->title ? al->title : "zenc alert",
+			al->error_type,
+			al->error_message ? al->error_message : "");
 	else
-		zenc_buf_puts(&t, al->message  ? al->message
-				  : al->title ? al->title
-					      : "zenc alert");
+		zenc_buf_puts(
+			&t, al->message ? al->message
+			    : al->title ? al->title
+					: "zenc alert");
 	v = json_mrkdwn(t.ptr, 3000);
 	zenc_buf_release(&t);
 	return v;
@@ -211,8 +217,13 @@ static void payload(zenc_buf *b, const zenc_alert *al, const char *channel)
 /* A Web API call: `method` with a JSON body (or GET with `query`).
  * Checks {"ok": true}; the parsed response goes to *resp_out when asked
  * (the caller json_decref()s it). */
-static int api_call(slack_alerter *s, const char *method, const char *body,
-		    const char *query, double timeout, json_t **resp_out)
+static int api_call(
+	slack_alerter *s,
+	const char *method,
+	const char *body,
+	const char *query,
+	double timeout,
+	json_t **resp_out)
 {
 	zenc_buf token = ZENC_BUF_INIT, auth = ZENC_BUF_INIT;
 	zenc_buf url = ZENC_BUF_INIT, resp = ZENC_BUF_INIT;
@@ -228,8 +239,8 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 		goto done;
 	while (url.len && url.ptr[url.len - 1] == '/')
 		url.ptr[--url.len] = '\0';
-	zenc_buf_printf(&url, "/%s%s%s", method, query ? "?" : "",
-			query ? query : "");
+	zenc_buf_printf(
+		&url, "/%s%s%s", method, query ? "?" : "", query ? query : "");
 	zenc_buf_printf(&auth, "Authorization: Bearer %s", token.ptr);
 	hdrs[0] = "Content-Type: application/json; charset=utf-8";
 	hdrs[1] = auth.ptr;
@@ -245,20 +256,20 @@ static int api_call(slack_alerter *s, const char *method, const char *body,
 	if ((rc = zenc__http_post(&req, &resp, &status)) < 0)
 		goto done;
 	if (zenc__json_parse(&r, zenc_buf_cstr(&resp)) < 0) {
-		rc = zenc__error_set(ZENC_EUNREACHABLE,
-				     "slack %s: the answer is not JSON",
-				     method);
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE, "slack %s: the answer is not JSON",
+			method);
 		goto done;
 	}
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		err = zenc__json_get_str(r, "error");
 		/* Slack's error codes are fixed words ("invalid_auth",
 		 * "channel_not_found"), never an echo of the request. */
-		rc = zenc__error_set(err && !strcmp(err, "ratelimited")
-					     ? ZENC_EUNREACHABLE
-					     : ZENC_EINVALID,
-				     "slack %s failed: %s", method,
-				     err ? err : "no error given");
+		rc = zenc__error_set(
+			err && !strcmp(err, "ratelimited") ? ZENC_EUNREACHABLE
+							   : ZENC_EINVALID,
+			"slack %s failed: %s", method,
+			err ? err : "no error given");
 		goto done;
 	}
 	if (resp_out) {
@@ -289,16 +300,18 @@ static int slack_post(zenc_alerter *self, const zenc_alert *al)
 
 	if (s->token) {
 		if (!channel) {
-			rc = zenc__error_set(ZENC_EINVALID,
-					     "alerter '%s': no channel (set "
-					     "channel, or the step parameter "
-					     "alert_channel)",
-					     s->name);
+			rc = zenc__error_set(
+				ZENC_EINVALID,
+				"alerter '%s': no channel (set "
+				"channel, or the step parameter "
+				"alert_channel)",
+				s->name);
 			goto done;
 		}
 		payload(&body, al, channel);
-		rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			      al->timeout, NULL);
+		rc = api_call(
+			s, "chat.postMessage", body.ptr, NULL, al->timeout,
+			NULL);
 		goto done;
 	}
 	/* Incoming webhooks post to their own channel; a channel in the
@@ -342,8 +355,8 @@ static int answer_of(const char *text)
 	return -1;
 }
 
-static int slack_ask(zenc_alerter *self, const zenc_alert *al,
-		     int *approved_out)
+static int slack_ask(
+	zenc_alerter *self, const zenc_alert *al, int *approved_out)
 {
 	slack_alerter *s = (slack_alerter *)self;
 	double deadline = zenc__monotonic() + al->timeout, left, nap;
@@ -359,22 +372,25 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 
 	*approved_out = 0;
 	if (!s->token || !channel) {
-		rc = zenc__error_set(ZENC_ESTATE,
-				     "alerter '%s': asking needs a token and "
-				     "a channel",
-				     s->name);
+		rc = zenc__error_set(
+			ZENC_ESTATE,
+			"alerter '%s': asking needs a token and "
+			"a channel",
+			s->name);
 		goto done;
 	}
 	payload(&body, al, channel);
-	if ((rc = api_call(s, "chat.postMessage", body.ptr, NULL,
-			   al->timeout, &posted)) < 0)
+	if ((rc = api_call(
+		     s, "chat.postMessage", body.ptr, NULL, al->timeout,
+		     &posted)) < 0)
 		goto done;
 	ts = zenc__json_get_str(posted, "ts");
 	chan_id = zenc__json_get_str(posted, "channel");
 	if (!ts || !chan_id) {
-		rc = zenc__error_set(ZENC_EUNREACHABLE,
-				     "slack chat.postMessage: no ts in the "
-				     "answer");
+		rc = zenc__error_set(
+			ZENC_EUNREACHABLE,
+			"slack chat.postMessage: no ts in the "
+			"answer");
 		goto done;
 	}
 	if (!(c = zenc__curl())) {
@@ -387,9 +403,9 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 	for (;;) {
 		left = deadline - zenc__monotonic();
 		if (left <= 0 || last) {
-			rc = zenc__error_set(ZENC_ETIMEOUT,
-					     "no answer in slack within %gs",
-					     al->timeout);
+			rc = zenc__error_set(
+				ZENC_ETIMEOUT, "no answer in slack within %gs",
+				al->timeout);
 			goto done;
 		}
 		/* Every 2 s, and a last look half a second before the
@@ -404,8 +420,9 @@ static int slack_ask(zenc_alerter *self, const zenc_alert *al,
 			continue;
 		json_decref(hist);
 		hist = NULL;
-		if ((rc = api_call(s, "conversations.history", NULL,
-				   query.ptr, left, &hist)) < 0)
+		if ((rc = api_call(
+			     s, "conversations.history", NULL, query.ptr, left,
+			     &hist)) < 0)
 			goto done;
 		msgs = json_object_get(hist, "messages");
 		/* Newest first: the latest answer wins. */
@@ -455,8 +472,8 @@ static char *dup_set(const zenc__alerter_config *c, const char *key)
 	return v && *v ? zenc__strdup(v) : NULL;
 }
 
-int zenc__alerter_slack_create(zenc_alerter **out,
-			       const zenc__alerter_config *c)
+int zenc__alerter_slack_create(
+	zenc_alerter **out, const zenc__alerter_config *c)
 {
 	slack_alerter *s;
 
@@ -478,10 +495,11 @@ int zenc__alerter_slack_create(zenc_alerter **out,
 		s->base.ask = slack_ask;
 	}
 	if (!s->webhook_url && !s->token) {
-		int rc = zenc__error_set(ZENC_EINVALID,
-					 "alerter '%s' of flavor 'slack' needs "
-					 "webhook_url, or token and channel",
-					 s->name);
+		int rc = zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s' of flavor 'slack' needs "
+			"webhook_url, or token and channel",
+			s->name);
 		slack_free(&s->base);
 		return rc;
 	}

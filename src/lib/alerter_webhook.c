@@ -24,10 +24,9 @@ typedef struct webhook_alerter {
 } webhook_alerter;
 
 static const char *const placeholders[] = {
-	"pipeline", "run",   "run_id",  "step",     "status",
-	"error_type", "error_message", "url", "message", "title",
-	"attempt", "event", "exit_code", "signal", "duration",
-	NULL};
+	"pipeline",      "run",    "run_id",   "step",  "status",  "error_type",
+	"error_message", "url",    "message",  "title", "attempt", "event",
+	"exit_code",     "signal", "duration", NULL};
 
 /* The length of a placeholder name at `p` (after '{'), or 0. */
 static size_t placeholder_at(const char *p)
@@ -39,8 +38,8 @@ static size_t placeholder_at(const char *p)
 	return n && p[n] == '}' ? n : 0;
 }
 
-static void put_value(zenc_buf *b, const zenc_alert *al, const char *name,
-		      size_t n)
+static void put_value(
+	zenc_buf *b, const zenc_alert *al, const char *name, size_t n)
 {
 #define IS(s) (n == strlen(s) && !strncmp(name, s, n))
 	const char *v = NULL;
@@ -99,22 +98,20 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 	json_t *o = json_pack(
 		"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
 		"s:i,s:i,s:i,s:f,s:o,s:o}",
-		"message", zenc__json_str(al->message ? al->message : al->title),
-		"title", zenc__json_str(al->title),
-		"pipeline", zenc__json_str(al->pipeline),
-		"run", zenc__json_str(al->run_name),
-		"run_id", zenc__json_str(al->run_id),
-		"step", zenc__json_str(al->step),
-		"status", zenc__json_str(al->status),
-		"event", zenc__json_str(al->event),
-		"error_type", zenc__json_str(al->error_type),
-		"error_message", zenc__json_str(al->error_message),
-		"exit_code", al->exit_code,
-		"signal", al->signal,
-		"attempt", al->attempt,
-		"duration", isfinite(al->duration) ? al->duration : 0.0,
-		"url", zenc__json_str(al->url),
-		"params", zenc__json_or_null(al->params_json));
+		"message",
+		zenc__json_str(al->message ? al->message : al->title), "title",
+		zenc__json_str(al->title), "pipeline",
+		zenc__json_str(al->pipeline), "run",
+		zenc__json_str(al->run_name), "run_id",
+		zenc__json_str(al->run_id), "step", zenc__json_str(al->step),
+		"status", zenc__json_str(al->status), "event",
+		zenc__json_str(al->event), "error_type",
+		zenc__json_str(al->error_type), "error_message",
+		zenc__json_str(al->error_message), "exit_code", al->exit_code,
+		"signal", al->signal, "attempt", al->attempt, "duration",
+		isfinite(al->duration) ? al->duration : 0.0, "url",
+		zenc__json_str(al->url), "params",
+		zenc__json_or_null(al->params_json));
 
 	zenc__json_dump(b, o);
 	json_decref(o);
@@ -122,8 +119,8 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 
 /* Header lines from the resolved `headers` object.  A value with a line
  * break would smuggle a header in: refused. */
-static int header_lines(char ***out, bool *has_ctype, const char *json,
-			const char *name)
+static int header_lines(
+	char ***out, bool *has_ctype, const char *json, const char *name)
 {
 	json_t *o = NULL, *v;
 	const char *key;
@@ -136,22 +133,25 @@ static int header_lines(char ***out, bool *has_ctype, const char *json,
 	if (!json || !*json)
 		goto done;
 	if (zenc__json_parse(&o, json) < 0 || !json_is_object(o)) {
-		rc = zenc__error_set(ZENC_EINVALID,
-				     "alerter '%s': headers is not a JSON "
-				     "object of strings",
-				     name);
+		rc = zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s': headers is not a JSON "
+			"object of strings",
+			name);
 		goto done;
 	}
 	lines = zenc__calloc(json_object_size(o) + 1, sizeof(*lines));
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		const char *value = json_string_value(v);
 
 		if (!value || !*key || strpbrk(key, "\r\n: ") ||
 		    strpbrk(value, "\r\n")) {
-			rc = zenc__error_set(ZENC_EINVALID,
-					     "alerter '%s': header %zu is not "
-					     "a valid name and string value",
-					     name, i + 1);
+			rc = zenc__error_set(
+				ZENC_EINVALID,
+				"alerter '%s': header %zu is not "
+				"a valid name and string value",
+				name, i + 1);
 			goto done;
 		}
 		if (!strcasecmp(key, "content-type"))
@@ -260,8 +260,8 @@ static int check_template(const char *t, const char *name)
 	return 0;
 }
 
-int zenc__alerter_webhook_create(zenc_alerter **out,
-				 const zenc__alerter_config *c)
+int zenc__alerter_webhook_create(
+	zenc_alerter **out, const zenc__alerter_config *c)
 {
 	const char *name = c->name ? c->name : "webhook";
 	const char *url = zenc__alerter_config_get(c, "url");
@@ -271,10 +271,11 @@ int zenc__alerter_webhook_create(zenc_alerter **out,
 
 	*out = NULL;
 	if (!url || !*url)
-		return zenc__error_set(ZENC_EINVALID,
-				       "alerter '%s' of flavor 'webhook' needs "
-				       "a url",
-				       name);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"alerter '%s' of flavor 'webhook' needs "
+			"a url",
+			name);
 	if (tmpl && (rc = check_template(tmpl, name)) < 0)
 		return rc;
 	w = zenc__calloc(1, sizeof(*w));

@@ -31,8 +31,7 @@ void zenc__describe_status(zenc_buf *b, int wstatus)
 		else
 			zenc_buf_printf(b, "killed by signal %d", sig);
 	} else if (WIFEXITED(wstatus)) {
-		zenc_buf_printf(b, "exited with code %d",
-				WEXITSTATUS(wstatus));
+		zenc_buf_printf(b, "exited with code %d", WEXITSTATUS(wstatus));
 	} else {
 		zenc_buf_printf(b, "ended with status %d", wstatus);
 	}
@@ -113,8 +112,9 @@ static size_t n_live_groups, cap_live_groups;
 static void live_add(pid_t pid)
 {
 	pthread_mutex_lock(&live_lock);
-	zenc__array_grow((void **)&live_groups, &cap_live_groups,
-			 n_live_groups + 1, sizeof(*live_groups));
+	zenc__array_grow(
+		(void **)&live_groups, &cap_live_groups, n_live_groups + 1,
+		sizeof(*live_groups));
 	live_groups[n_live_groups++] = pid;
 	pthread_mutex_unlock(&live_lock);
 }
@@ -202,10 +202,19 @@ static char **merged_env(char *const *add)
 	return out;
 }
 
-int zenc__command_run(const char *shell, char *const *argv, char *const *env,
-		      const char *input, size_t input_len, const char *dir,
-		      int out_fd, double timeout, int own_group, int *wstatus,
-		      int *timed_out, zenc_buf *err)
+int zenc__command_run(
+	const char *shell,
+	char *const *argv,
+	char *const *env,
+	const char *input,
+	size_t input_len,
+	const char *dir,
+	int out_fd,
+	double timeout,
+	int own_group,
+	int *wstatus,
+	int *timed_out,
+	zenc_buf *err)
 {
 	char *const sh_argv[] = {"/bin/sh", "-c", (char *)shell, NULL};
 	char *const *av = shell ? sh_argv : argv;
@@ -221,8 +230,9 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 	*timed_out = 0;
 	*wstatus = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		zenc_buf_printf(err, "cannot create a socket pair: %s",
-				strerror(errno));
+		zenc_buf_printf(
+			err, "cannot create a socket pair: %s",
+			strerror(errno));
 		return -1;
 	}
 	/* posix_spawn (vfork underneath) costs far less than fork() of a big
@@ -255,9 +265,10 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 	free(envp);
 	close(sv[1]);
 	if (rc != 0) {
-		zenc_buf_printf(err, "cannot run '%s'%s%s: %s",
-				shell ? "/bin/sh" : av[0], dir ? " in " : "",
-				dir ? dir : "", strerror(rc));
+		zenc_buf_printf(
+			err, "cannot run '%s'%s%s: %s",
+			shell ? "/bin/sh" : av[0], dir ? " in " : "",
+			dir ? dir : "", strerror(rc));
 		close(sv[0]);
 		return -1;
 	}
@@ -295,17 +306,27 @@ int zenc__command_run(const char *shell, char *const *argv, char *const *env,
 	return 0;
 }
 
-static void add_env(char ***env, size_t *n, size_t *cap, const char *name,
-		    const char *value)
+static void add_env(
+	char ***env,
+	size_t *n,
+	size_t *cap,
+	const char *name,
+	const char *value)
 {
 	zenc__array_grow((void **)env, cap, *n + 2, sizeof(char *));
 	(*env)[(*n)++] = zenc__asprintf("%s=%s", name, value ? value : "");
 	(*env)[*n] = NULL;
 }
 
-void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
-			const zenc__exec *x, const zenc__stepstate *ss,
-			zenc__event ev, int attempt, const zenc__error *err)
+void zenc__hook_context(
+	zenc_buf *json,
+	char ***env,
+	size_t *n_env,
+	const zenc__exec *x,
+	const zenc__stepstate *ss,
+	zenc__event ev,
+	int attempt,
+	const zenc__error *err)
 {
 	const char *status;
 	size_t cap = 0;
@@ -326,8 +347,7 @@ void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
 	add_env(env, n_env, &cap, "ZENC_PIPELINE_NAME", x->p->name);
 	add_env(env, n_env, &cap, "ZENC_RUN_NAME", x->run->name);
 	add_env(env, n_env, &cap, "ZENC_RUN_ID", x->run->id);
-	add_env(env, n_env, &cap, "ZENC_STEP_NAME",
-		ss ? ss->step->name : "");
+	add_env(env, n_env, &cap, "ZENC_STEP_NAME", ss ? ss->step->name : "");
 	add_env(env, n_env, &cap, "ZENC_HOOK_EVENT", zenc__event_name(ev));
 	add_env(env, n_env, &cap, "ZENC_STATUS", status);
 	snprintf(num, sizeof(num), "%d", attempt);
@@ -360,8 +380,9 @@ void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
 		zenc_json_str(json, err->type);
 		zenc_buf_puts(json, ",\"message\":");
 		zenc_json_str(json, err->message ? err->message : "");
-		zenc_buf_printf(json, ",\"exit_code\":%d,\"signal\":%d}",
-				err->exit_code, err->signal);
+		zenc_buf_printf(
+			json, ",\"exit_code\":%d,\"signal\":%d}",
+			err->exit_code, err->signal);
 	} else {
 		zenc_buf_puts(json, "null");
 	}

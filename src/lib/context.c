@@ -29,8 +29,13 @@ void zenc__error_release(zenc__error *e)
 	memset(e, 0, sizeof(*e));
 }
 
-void zenc__error_assign(zenc__error *e, const char *type, const char *message,
-			int exit_code, int sig, int attempt)
+void zenc__error_assign(
+	zenc__error *e,
+	const char *type,
+	const char *message,
+	int exit_code,
+	int sig,
+	int attempt)
 {
 	char *t = zenc__strdup(type), *m = zenc__strdup(message);
 
@@ -51,10 +56,10 @@ void zenc__ctx_init(zenc_step_context *ctx, zenc__attempt *a)
 	ctx->step = a->ss ? a->ss->step : NULL;
 	ctx->attempt = a->attempt;
 	if (ctx->step) {
-		ctx->outs = zenc__calloc(ctx->step->n_outputs + 1,
-					 sizeof(*ctx->outs));
-		ctx->ins = zenc__calloc(ctx->step->n_inputs + 1,
-					sizeof(*ctx->ins));
+		ctx->outs = zenc__calloc(
+			ctx->step->n_outputs + 1, sizeof(*ctx->outs));
+		ctx->ins = zenc__calloc(
+			ctx->step->n_inputs + 1, sizeof(*ctx->ins));
 	}
 }
 
@@ -134,32 +139,37 @@ int zenc_raise(zenc_step_context *ctx, const char *type, const char *fmt, ...)
 	if (!type || !*type)
 		type = "Error";
 	if (!ctx) {
-		zenc__warn("zenc_raise() outside a step or hook: %s: %s", type,
-			   zenc_buf_cstr(&msg));
+		zenc__warn(
+			"zenc_raise() outside a step or hook: %s: %s", type,
+			zenc_buf_cstr(&msg));
 	} else if (ctx->in_hook) {
 		/* A hook's error is the hook's: it never replaces the step's
 		 * (docs/hooks.md, "Failing hooks"). */
 		ctx->hook_raised = 1;
 		free(ctx->hook_err);
-		ctx->hook_err = zenc__asprintf("%s: %s", type,
-					       zenc_buf_cstr(&msg));
+		ctx->hook_err =
+			zenc__asprintf("%s: %s", type, zenc_buf_cstr(&msg));
 	} else {
 		ctx->raised = 1;
-		zenc__error_assign(&ctx->raise, type, zenc_buf_cstr(&msg), 0, 0,
-				   ctx->attempt);
+		zenc__error_assign(
+			&ctx->raise, type, zenc_buf_cstr(&msg), 0, 0,
+			ctx->attempt);
 	}
 	zenc_buf_release(&msg);
 	return -1;
 }
 
-static int find_output(zenc_step_context *ctx, const char *name,
-		       zenc_type type, zenc__value **out)
+static int find_output(
+	zenc_step_context *ctx,
+	const char *name,
+	zenc_type type,
+	zenc__value **out)
 {
 	size_t i;
 
 	if (!ctx || !ctx->step || ctx->in_hook)
-		return zenc__error_set(ZENC_ESTATE,
-				       "outputs can only be set by a step body");
+		return zenc__error_set(
+			ZENC_ESTATE, "outputs can only be set by a step body");
 	for (i = 0; i < ctx->step->n_outputs; i++) {
 		if (strcmp(ctx->step->outputs[i].name, name))
 			continue;
@@ -174,8 +184,9 @@ static int find_output(zenc_step_context *ctx, const char *name,
 		(*out)->set = 1;
 		return 0;
 	}
-	return zenc__error_set(ZENC_ENOTFOUND, "step '%s' has no output '%s'",
-			       ctx->step->name, name);
+	return zenc__error_set(
+		ZENC_ENOTFOUND, "step '%s' has no output '%s'", ctx->step->name,
+		name);
 }
 
 int zenc_output_int(zenc_step_context *ctx, const char *name, int64_t v)
@@ -205,8 +216,7 @@ int zenc_output_bool(zenc_step_context *ctx, const char *name, bool v)
 	return rc;
 }
 
-int zenc_output_string(zenc_step_context *ctx, const char *name,
-		       const char *v)
+int zenc_output_string(zenc_step_context *ctx, const char *name, const char *v)
 {
 	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_STRING, &o);
@@ -215,8 +225,8 @@ int zenc_output_string(zenc_step_context *ctx, const char *name,
 	return rc;
 }
 
-int zenc_output_bytes(zenc_step_context *ctx, const char *name,
-		      const void *p, size_t n)
+int zenc_output_bytes(
+	zenc_step_context *ctx, const char *name, const void *p, size_t n)
 {
 	zenc__value *o = NULL;
 	int rc = find_output(ctx, name, ZENC_BYTES, &o);
@@ -233,8 +243,8 @@ void zenc__artifact_release(zenc__artifact *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
-			    size_t *n)
+int zenc__ctx_store_outputs(
+	zenc_step_context *ctx, zenc__artifact **arts, size_t *n)
 {
 	zenc_step *s = ctx->step;
 	char *dir = NULL;
@@ -245,8 +255,9 @@ int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
 	*n = 0;
 	for (i = 0; i < s->n_outputs; i++) {
 		if (!ctx->outs[i].set) {
-			zenc__error_assign(&ctx->raise, "MissingOutput", NULL,
-					   0, 0, ctx->attempt);
+			zenc__error_assign(
+				&ctx->raise, "MissingOutput", NULL, 0, 0,
+				ctx->attempt);
 			free(ctx->raise.message);
 			ctx->raise.message = zenc__asprintf(
 				"step '%s' returned without setting output "
@@ -259,8 +270,8 @@ int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
 		return 0;
 	dir = zenc__asprintf("%s/%s", ctx->x->run_dir, s->name);
 	if (zenc__mkdir_p(dir, 0755) < 0) {
-		zenc__error_assign(&ctx->raise, "ArtifactError", NULL, 0, 0,
-				   ctx->attempt);
+		zenc__error_assign(
+			&ctx->raise, "ArtifactError", NULL, 0, 0, ctx->attempt);
 		ctx->raise.message = zenc__asprintf(
 			"cannot create '%s': %s", dir, strerror(errno));
 		goto done;
@@ -275,10 +286,11 @@ int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
 		a->size = (int64_t)d->len;
 		zenc__checksum(a->checksum, d->ptr ? d->ptr : "", d->len);
 		*n = i + 1;
-		if (zenc__write_file_atomic(a->uri, d->ptr ? d->ptr : "",
-					    d->len, 0644) < 0) {
-			zenc__error_assign(&ctx->raise, "ArtifactError", NULL,
-					   0, 0, ctx->attempt);
+		if (zenc__write_file_atomic(
+			    a->uri, d->ptr ? d->ptr : "", d->len, 0644) < 0) {
+			zenc__error_assign(
+				&ctx->raise, "ArtifactError", NULL, 0, 0,
+				ctx->attempt);
 			ctx->raise.message = zenc__asprintf(
 				"cannot write '%s': %s", a->uri,
 				strerror(errno));
@@ -292,8 +304,11 @@ done:
 }
 
 /* Reads input `name` into its value slot, checking type and checksum. */
-static int load_input(zenc_step_context *ctx, const char *name,
-		      zenc_type type, zenc__value **out)
+static int load_input(
+	zenc_step_context *ctx,
+	const char *name,
+	zenc_type type,
+	zenc__value **out)
 {
 	zenc__input *in = NULL;
 	zenc__stepstate *up;
@@ -302,8 +317,8 @@ static int load_input(zenc_step_context *ctx, const char *name,
 	size_t i;
 
 	if (!ctx || !ctx->step)
-		return zenc__error_set(ZENC_ESTATE,
-				       "inputs can only be read in a step");
+		return zenc__error_set(
+			ZENC_ESTATE, "inputs can only be read in a step");
 	for (i = 0; i < ctx->step->n_inputs; i++) {
 		if (!strcmp(ctx->step->inputs[i].name, name)) {
 			in = &ctx->step->inputs[i];
@@ -311,15 +326,14 @@ static int load_input(zenc_step_context *ctx, const char *name,
 		}
 	}
 	if (!in)
-		return zenc__error_set(ZENC_ENOTFOUND,
-				       "step '%s' has no input '%s'",
-				       ctx->step->name, name);
+		return zenc__error_set(
+			ZENC_ENOTFOUND, "step '%s' has no input '%s'",
+			ctx->step->name, name);
 	if (in->type != type)
-		return zenc__error_set(ZENC_ETYPE,
-				       "input '%s.%s' is %s, not %s",
-				       ctx->step->name, name,
-				       zenc_type_name(in->type),
-				       zenc_type_name(type));
+		return zenc__error_set(
+			ZENC_ETYPE, "input '%s.%s' is %s, not %s",
+			ctx->step->name, name, zenc_type_name(in->type),
+			zenc_type_name(type));
 	*out = &ctx->ins[i];
 	if ((*out)->set)
 		return 0;
@@ -328,22 +342,23 @@ static int load_input(zenc_step_context *ctx, const char *name,
 		if (!strcmp(up->arts[i].name, in->from_output))
 			art = &up->arts[i];
 	if (!art)
-		return zenc__error_set(ZENC_EIO,
-				       "input '%s.%s': no artifact for '%s.%s'",
-				       ctx->step->name, name, up->step->name,
-				       in->from_output);
+		return zenc__error_set(
+			ZENC_EIO, "input '%s.%s': no artifact for '%s.%s'",
+			ctx->step->name, name, up->step->name, in->from_output);
 	if (zenc__read_file(&(*out)->data, art->uri) < 0)
-		return zenc__error_set(ZENC_EIO, "input '%s.%s': cannot read "
-				       "'%s': %s",
-				       ctx->step->name, name, art->uri,
-				       strerror(errno));
+		return zenc__error_set(
+			ZENC_EIO,
+			"input '%s.%s': cannot read "
+			"'%s': %s",
+			ctx->step->name, name, art->uri, strerror(errno));
 	zenc__checksum(sum, (*out)->data.ptr, (*out)->data.len);
 	if (strcmp(sum, art->checksum)) {
 		zenc_buf_release(&(*out)->data);
-		return zenc__error_set(ZENC_EIO,
-				       "input '%s.%s': checksum mismatch in "
-				       "'%s'",
-				       ctx->step->name, name, art->uri);
+		return zenc__error_set(
+			ZENC_EIO,
+			"input '%s.%s': checksum mismatch in "
+			"'%s'",
+			ctx->step->name, name, art->uri);
 	}
 	(*out)->set = 1;
 	return 0;
@@ -359,8 +374,8 @@ int zenc_input_int(zenc_step_context *ctx, const char *name, int64_t *out)
 	errno = 0;
 	*out = (int64_t)strtoll(zenc_buf_cstr(&v->data), &end, 10);
 	if (errno || *end)
-		return zenc__error_set(ZENC_EIO, "input '%s' is not an int",
-				       name);
+		return zenc__error_set(
+			ZENC_EIO, "input '%s' is not an int", name);
 	return 0;
 }
 
@@ -373,8 +388,8 @@ int zenc_input_double(zenc_step_context *ctx, const char *name, double *out)
 		return rc;
 	*out = strtod(zenc_buf_cstr(&v->data), &end);
 	if (*end)
-		return zenc__error_set(ZENC_EIO, "input '%s' is not a double",
-				       name);
+		return zenc__error_set(
+			ZENC_EIO, "input '%s' is not a double", name);
 	return 0;
 }
 
@@ -388,8 +403,8 @@ int zenc_input_bool(zenc_step_context *ctx, const char *name, bool *out)
 	return 0;
 }
 
-int zenc_input_string(zenc_step_context *ctx, const char *name,
-		      const char **out)
+int zenc_input_string(
+	zenc_step_context *ctx, const char *name, const char **out)
 {
 	zenc__value *v;
 	int rc = load_input(ctx, name, ZENC_STRING, &v);
@@ -398,8 +413,8 @@ int zenc_input_string(zenc_step_context *ctx, const char *name,
 	return rc;
 }
 
-int zenc_input_bytes(zenc_step_context *ctx, const char *name,
-		     const void **p, size_t *n)
+int zenc_input_bytes(
+	zenc_step_context *ctx, const char *name, const void **p, size_t *n)
 {
 	zenc__value *v;
 	int rc = load_input(ctx, name, ZENC_BYTES, &v);
@@ -410,8 +425,13 @@ int zenc_input_bytes(zenc_step_context *ctx, const char *name,
 	return rc;
 }
 
-int zenc__raise_status(zenc_step_context *ctx, const char *type, int exit_code,
-		       int sig, const char *fmt, ...)
+int zenc__raise_status(
+	zenc_step_context *ctx,
+	const char *type,
+	int exit_code,
+	int sig,
+	const char *fmt,
+	...)
 {
 	zenc_buf msg = ZENC_BUF_INIT;
 	va_list ap;
@@ -461,8 +481,8 @@ void *zenc__ctx_step_payload(const zenc_step_context *ctx)
 	return ctx->step ? ctx->step->fn_payload : NULL;
 }
 
-void zenc__step_set_payload(zenc_step *s, void *payload,
-			    void (*payload_free)(void *payload))
+void zenc__step_set_payload(
+	zenc_step *s, void *payload, void (*payload_free)(void *payload))
 {
 	if (s->payload_free)
 		s->payload_free(s->fn_payload);

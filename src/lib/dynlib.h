@@ -30,23 +30,27 @@ typedef struct zenc__dynsym {
 /* The symbol `name` into the field `member` of the struct `table`, and
  * the symbol named as the field. */
 #define ZENC__DYNSYM_AS(table, member, name)                                   \
-	{ name, offsetof(__typeof__(table), member) }
+	{                                                                      \
+		name, offsetof(__typeof__(table), member)                      \
+	}
 #define ZENC__DYNSYM(table, member) ZENC__DYNSYM_AS(table, member, #member)
 
 typedef struct zenc__dynlib {
-	const char *what;         /* "libcurl", for messages */
-	const char *soname;       /* "libcurl.so.4" */
-	const char *package;      /* the Debian package that has it */
+	const char *what;    /* "libcurl", for messages */
+	const char *soname;  /* "libcurl.so.4" */
+	const char *package; /* the Debian package that has it */
 	const zenc__dynsym *syms;
 	size_t nsyms;
-	void *table;              /* gets the function pointers */
-	void *handle;             /* NULL until loaded */
-	char why[512];            /* why it could not be loaded */
+	void *table;   /* gets the function pointers */
+	void *handle;  /* NULL until loaded */
+	char why[512]; /* why it could not be loaded */
 } zenc__dynlib;
 
 #define ZENC__DYNLIB_INIT(what, soname, package, syms, table)                  \
-	{ what, soname, package, syms, sizeof(syms) / sizeof((syms)[0]),       \
-	  table, NULL, "" }
+	{                                                                      \
+		what, soname, package, syms, sizeof(syms) / sizeof((syms)[0]), \
+			table, NULL, ""                                        \
+	}
 
 /* dlopen()s the library (RTLD_NOW | RTLD_LOCAL) and fills its table.
  * Call it once per process (from a pthread_once init function).  Returns

@@ -40,8 +40,8 @@ static const char *status_name(zenc__step_status s)
 	return "unknown";
 }
 
-static void fill_step_record(zenc__step_record *r, zenc__exec *x,
-			     zenc__stepstate *ss)
+static void fill_step_record(
+	zenc__step_record *r, zenc__exec *x, zenc__stepstate *ss)
 {
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
@@ -89,8 +89,9 @@ static void record_step(zenc__exec *x, zenc__stepstate *ss)
  */
 void zenc__engine_owe_row(zenc__exec *x, zenc__stepstate *ss)
 {
-	zenc__array_grow((void **)&x->owed, &x->cap_owed, x->n_owed + 1,
-			 sizeof(*x->owed));
+	zenc__array_grow(
+		(void **)&x->owed, &x->cap_owed, x->n_owed + 1,
+		sizeof(*x->owed));
 	x->owed[x->n_owed++] = ss;
 }
 
@@ -231,8 +232,8 @@ static void ended_row(zenc__exec *x, zenc__stepstate *ss)
 	}
 }
 
-static void fill_hook_records(zenc__exec *x, zenc__attempt *a,
-			      zenc__hook_record **out)
+static void fill_hook_records(
+	zenc__exec *x, zenc__attempt *a, zenc__hook_record **out)
 {
 	size_t i;
 
@@ -264,8 +265,8 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	size_t i;
 
 	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
-	log = zenc__asprintf("%s/%s/log.%d", x->run_dir, ss->step->name,
-			     a->attempt);
+	log = zenc__asprintf(
+		"%s/%s/log.%d", x->run_dir, ss->step->name, a->attempt);
 	if (stat(log, &st) == 0) {
 		free(ss->log_uri);
 		ss->log_uri = log;
@@ -295,9 +296,9 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		arts[i].checksum = a->arts[i].checksum;
 	}
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, arts,
-			       a->failed ? 0 : a->n_arts, hooks,
-			       a->n_hooks) < 0)
+	if (x->store->step_end(
+		    x->store, &r, &att, arts, a->failed ? 0 : a->n_arts, hooks,
+		    a->n_hooks) < 0)
 		store_warn("a step attempt");
 	free(arts);
 	free(hooks);
@@ -329,26 +330,28 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		if (x->place->completed)
 			x->place->completed(x, ss);
 		if (!x->quiet)
-			zenc__info("Step %s has finished in %.3fs.",
-				   ss->step->name, ss->ended - ss->started);
+			zenc__info(
+				"Step %s has finished in %.3fs.",
+				ss->step->name, ss->ended - ss->started);
 	} else if (!a->last && !zenc__interrupted) {
 		double wait = zenc__engine_retry_wait(ss, a->attempt);
 		ss->status = ZENC__ST_WAITING;
 		ss->wake = zenc__monotonic() + wait;
-		zenc__error_assign(&ss->error, a->err.type, a->err.message,
-				   a->err.exit_code, a->err.signal,
-				   a->attempt);
+		zenc__error_assign(
+			&ss->error, a->err.type, a->err.message,
+			a->err.exit_code, a->err.signal, a->attempt);
 		record_attempt(x, a);
-		zenc__info("Step %s failed on attempt %d (%s: %s); retrying "
-			   "in %.3gs.",
-			   ss->step->name, a->attempt, a->err.type,
-			   a->err.message, wait);
+		zenc__info(
+			"Step %s failed on attempt %d (%s: %s); retrying "
+			"in %.3gs.",
+			ss->step->name, a->attempt, a->err.type, a->err.message,
+			wait);
 	} else {
 		ss->status = ZENC__ST_FAILED;
 		ss->ended = a->ended;
-		zenc__error_assign(&ss->error, a->err.type, a->err.message,
-				   a->err.exit_code, a->err.signal,
-				   a->attempt);
+		zenc__error_assign(
+			&ss->error, a->err.type, a->err.message,
+			a->err.exit_code, a->err.signal, a->attempt);
 		record_attempt(x, a);
 		zenc__engine_step_failed(x);
 	}
@@ -371,8 +374,8 @@ zenc__attempt *zenc__engine_new_attempt(zenc__exec *x, zenc__stepstate *ss)
 	return a;
 }
 
-void zenc__engine_skip(zenc__exec *x, zenc__stepstate *ss, const char *why,
-		       int now)
+void zenc__engine_skip(
+	zenc__exec *x, zenc__stepstate *ss, const char *why, int now)
 {
 	ss->status = ZENC__ST_SKIPPED;
 	if (!x->quiet)
@@ -395,9 +398,13 @@ static int lost_hook_seq(int attempt)
 	return attempt * 1000 - 100;
 }
 
-int zenc__engine_attempt_lost(zenc__exec *x, zenc__stepstate *ss,
-			      int attempt, const char *type, const char *msg,
-			      int retry_ok)
+int zenc__engine_attempt_lost(
+	zenc__exec *x,
+	zenc__stepstate *ss,
+	int attempt,
+	const char *type,
+	const char *msg,
+	int retry_ok)
 {
 	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
 	zenc__attempt_record att;
@@ -442,8 +449,8 @@ int zenc__engine_attempt_lost(zenc__exec *x, zenc__stepstate *ss,
 	att.error_type = type;
 	att.error_message = msg;
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks,
-			       a->n_hooks) < 0)
+	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
+	    0)
 		store_warn("a step attempt");
 	free(hooks);
 	zenc__attempt_free(a);
@@ -458,8 +465,8 @@ int zenc__engine_step_failed(zenc__exec *x)
 	return !x->keep_going;
 }
 
-int zenc__engine_adopt(zenc__exec *x, zenc__stepstate *ss,
-		       const zenc__step_record *r)
+int zenc__engine_adopt(
+	zenc__exec *x, zenc__stepstate *ss, const zenc__step_record *r)
 {
 	ss->attempt = r->attempts;
 	ss->started = r->started;
@@ -467,18 +474,21 @@ int zenc__engine_adopt(zenc__exec *x, zenc__stepstate *ss,
 	if (!strcmp(r->status, "completed")) {
 		ss->status = ZENC__ST_COMPLETED;
 		if (!x->quiet)
-			zenc__info("Step %s has finished in %.3fs.",
-				   ss->step->name, ss->ended - ss->started);
+			zenc__info(
+				"Step %s has finished in %.3fs.",
+				ss->step->name, ss->ended - ss->started);
 		return 0;
 	}
 	ss->status = !strcmp(r->status, "failed") ? ZENC__ST_FAILED
 						  : ZENC__ST_SKIPPED;
-	zenc__error_assign(&ss->error, r->error_type, r->error_message,
-			   r->exit_code, r->signal, r->attempts);
+	zenc__error_assign(
+		&ss->error, r->error_type, r->error_message, r->exit_code,
+		r->signal, r->attempts);
 	if (!x->quiet && ss->status == ZENC__ST_FAILED)
-		zenc__log(ZENC_LOG_ERROR, "Step %s failed: %s: %s",
-			  ss->step->name, r->error_type ? r->error_type : "Error",
-			  r->error_message ? r->error_message : "");
+		zenc__log(
+			ZENC_LOG_ERROR, "Step %s failed: %s: %s",
+			ss->step->name, r->error_type ? r->error_type : "Error",
+			r->error_message ? r->error_message : "");
 	/* A skipped step fails the run as a failed one does. */
 	return zenc__engine_step_failed(x);
 }
@@ -506,8 +516,8 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 /* The run-level hooks for the run's outcome, recorded together. */
 static void run_hooks(zenc__exec *x)
 {
-	zenc__event ev = x->run->failed ? ZENC__ON_RUN_FAILURE
-					: ZENC__ON_RUN_SUCCESS;
+	zenc__event ev =
+		x->run->failed ? ZENC__ON_RUN_FAILURE : ZENC__ON_RUN_SUCCESS;
 	zenc__hook_record *recs;
 	zenc__attempt *a;
 
@@ -527,9 +537,10 @@ static void run_hooks(zenc__exec *x)
 void zenc__engine_end_run(zenc__exec *x)
 {
 	run_hooks(x);
-	if (x->store->run_end(x->store, x->run->id,
-			      x->run->failed ? "failed" : "completed",
-			      zenc__now()) < 0)
-		zenc__warn("could not record the end of the run: %s",
-			   zenc_error_last());
+	if (x->store->run_end(
+		    x->store, x->run->id,
+		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
+		zenc__warn(
+			"could not record the end of the run: %s",
+			zenc_error_last());
 }

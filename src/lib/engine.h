@@ -30,11 +30,11 @@ int zenc__event_parse(zenc__event *out, const char *name);
 /* A registered hook: a copy of the user's zenc_hook that owns its strings.
  * Hooks from configuration may also be "builtin" names or dlopen'd. */
 typedef struct zenc__hook {
-	zenc_hook h;      /* name, command and argv point into owned memory */
+	zenc_hook h; /* name, command and argv point into owned memory */
 	char *name;
 	char *command;
 	char **argv;
-	char *dir;        /* working folder for command hooks, or NULL */
+	char *dir; /* working folder for command hooks, or NULL */
 } zenc__hook;
 
 typedef struct zenc__hook_list {
@@ -49,15 +49,15 @@ typedef struct zenc__output {
 
 typedef struct zenc__input {
 	char *name;
-	char *from_step;   /* resolved at validation */
+	char *from_step; /* resolved at validation */
 	char *from_output;
 	struct zenc_step *from;
-	zenc_type type;    /* the upstream output's type, after validation */
+	zenc_type type;     /* the upstream output's type, after validation */
 	zenc_type declared; /* 0, or the type the step declared it reads */
 } zenc__input;
 
 typedef struct zenc__retry {
-	int set;           /* 1 when configured at this level */
+	int set; /* 1 when configured at this level */
 	int max_retries;
 	double delay;
 	double backoff;
@@ -68,7 +68,7 @@ struct zenc_step {
 	size_t index;
 	char *name;
 	zenc_step_fn fn;
-	void *fn_payload;        /* for steps that are not plain C functions */
+	void *fn_payload; /* for steps that are not plain C functions */
 	/* The body only runs a command and touches no global state, so the
 	 * orchestrator may run it (and its command hooks) in a thread
 	 * instead of a forked child. */
@@ -78,7 +78,7 @@ struct zenc_step {
 	size_t n_outputs, cap_outputs;
 	zenc__input *inputs;
 	size_t n_inputs, cap_inputs;
-	char **after;            /* upstream step names */
+	char **after; /* upstream step names */
 	size_t n_after, cap_after;
 	/* Parameters. */
 	char *params_type;
@@ -106,16 +106,16 @@ struct zenc_pipeline {
 	size_t n_steps, cap_steps;
 	zenc__hook_list hooks[ZENC__EVENT_COUNT];
 	zenc__retry retry;
-	double hook_timeout;     /* 0: default 30 s */
+	double hook_timeout; /* 0: default 30 s */
 	zenc_hook_failure hook_failure;
-	zenc__named_hook *named;  /* zenc_pipeline_register_hook() */
+	zenc__named_hook *named; /* zenc_pipeline_register_hook() */
 	size_t n_named, cap_named;
 	int validated;
 	/* Step names, hashed: slots hold index + 1 (0: empty), open
 	 * addressing, at most half full. */
 	size_t *name_slots;
 	size_t n_slots;
-	int duplicate;           /* a duplicate step name was added */
+	int duplicate; /* a duplicate step name was added */
 	char *duplicate_name;
 };
 

@@ -28,13 +28,12 @@ int zenc__engine_run(zenc__exec *x);
 /* A job that runs one step of a run placed elsewhere: step `ss` runs
  * alone, from attempt `first_attempt` (1-based), with its hooks,
  * deadlines and retries; every other step counts as completed. */
-int zenc__engine_run_one(zenc__exec *x, zenc__stepstate *ss,
-			 int first_attempt);
+int zenc__engine_run_one(zenc__exec *x, zenc__stepstate *ss, int first_attempt);
 
 /* Step `ss` will not run (`why` is logged); with `now`, its row is
  * written at once, otherwise with the next batch of rows. */
-void zenc__engine_skip(zenc__exec *x, zenc__stepstate *ss, const char *why,
-		       int now);
+void zenc__engine_skip(
+	zenc__exec *x, zenc__stepstate *ss, const char *why, int now);
 
 /* Attempt `attempt` of step `ss` ended where no supervisor saw it (a
  * cluster killed its job, or it could not be placed): runs its on_retry
@@ -42,15 +41,19 @@ void zenc__engine_skip(zenc__exec *x, zenc__stepstate *ss, const char *why,
  * records the failed attempt.  `retry_ok`: a retry is allowed.  Returns
  * 1 when the step will be retried (it is left waiting), 0 when it
  * failed. */
-int zenc__engine_attempt_lost(zenc__exec *x, zenc__stepstate *ss,
-			      int attempt, const char *type, const char *msg,
-			      int retry_ok);
+int zenc__engine_attempt_lost(
+	zenc__exec *x,
+	zenc__stepstate *ss,
+	int attempt,
+	const char *type,
+	const char *msg,
+	int retry_ok);
 
 /* Step `ss` ended in a job that recorded its outcome itself (`r`, read
  * back from the store): the run's view of the step follows it.  Returns
  * 1 when it failed and nothing new may start (see below). */
-int zenc__engine_adopt(zenc__exec *x, zenc__stepstate *ss,
-		       const zenc__step_record *r);
+int zenc__engine_adopt(
+	zenc__exec *x, zenc__stepstate *ss, const zenc__step_record *r);
 
 /* A step failed for good: so does the run, and unless the run keeps
  * going after a failure, nothing new starts (x->stop).  Returns 1 in that
@@ -96,8 +99,8 @@ int zenc__engine_start(zenc__exec *x, zenc__attempt *a);
 /* Polls the live attempts once, for at most `max_wait` seconds: reads
  * their events, enforces deadlines and memory limits.  An attempt whose
  * process ended is marked with term_sent == -1. */
-void zenc__engine_supervise(zenc__attempt **live, size_t n_live,
-			    double max_wait);
+void zenc__engine_supervise(
+	zenc__attempt **live, size_t n_live, double max_wait);
 /* The process of `a` ended: reaps it and starts the continuation when
  * the attempt is not done; a->done once it is.  *n_cont counts the
  * continuations (bounded). */

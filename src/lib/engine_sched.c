@@ -24,8 +24,9 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		if (!x->quiet)
 			zenc__info("Step %s has started.", ss->step->name);
 	} else if (!x->quiet) {
-		zenc__info("Step %s has started (attempt %d of %d).",
-			   ss->step->name, ss->attempt, ss->max_retries + 1);
+		zenc__info(
+			"Step %s has started (attempt %d of %d).",
+			ss->step->name, ss->attempt, ss->max_retries + 1);
 	}
 	zenc__engine_started_row(x, ss);
 	a = zenc__engine_new_attempt(x, ss);
@@ -38,8 +39,9 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		zenc__engine_finish_attempt(x, a);
 		return;
 	default:
-		zenc__error_assign(&a->err, "SpawnError", zenc_error_last(), 0,
-				   0, a->attempt);
+		zenc__error_assign(
+			&a->err, "SpawnError", zenc_error_last(), 0, 0,
+			a->attempt);
 		a->failed = 1;
 		a->last = 1;
 		zenc__engine_finish_attempt(x, a);
@@ -59,7 +61,7 @@ struct sched {
 	zenc__attempt **live;
 	size_t n_live, cap_live;
 	size_t *waiting, n_waiting;
-	size_t *stack;             /* scratch for skipping descendants */
+	size_t *stack; /* scratch for skipping descendants */
 	int *conts;
 };
 
@@ -159,8 +161,8 @@ static void skip_descendants(zenc__exec *x, struct sched *sc, size_t root)
 			size_t d = sc->dep_idx[k];
 			if (x->steps[d].status != ZENC__ST_PENDING)
 				continue;
-			zenc__engine_skip(x, &x->steps[d],
-					  "an upstream step failed", 0);
+			zenc__engine_skip(
+				x, &x->steps[d], "an upstream step failed", 0);
 			sc->stack[top++] = d;
 		}
 	}
@@ -191,8 +193,9 @@ static void settle(zenc__exec *x, struct sched *sc, size_t i)
 	case ZENC__ST_RUNNING:
 		/* Placed somewhere that reports on a pipe: supervised. */
 		if (ss->cur && ss->cur->fd >= 0) {
-			zenc__array_grow((void **)&sc->live, &sc->cap_live,
-					 sc->n_live + 1, sizeof(*sc->live));
+			zenc__array_grow(
+				(void **)&sc->live, &sc->cap_live,
+				sc->n_live + 1, sizeof(*sc->live));
 			sc->live[sc->n_live++] = ss->cur;
 		}
 		break;
@@ -235,16 +238,18 @@ static void run_steps(zenc__exec *x)
 				zenc__stepstate *ss = &x->steps[s];
 				ss->status = ZENC__ST_FAILED;
 				ss->ended = zenc__now();
-				zenc__error_assign(&ss->error, "Cancelled",
-						   "the run was interrupted", 0,
-						   0, ss->attempt);
+				zenc__error_assign(
+					&ss->error, "Cancelled",
+					"the run was interrupted", 0, 0,
+					ss->attempt);
 				zenc__engine_owe_row(x, ss);
 				sc.waiting[i] = sc.waiting[--sc.n_waiting];
 				settle(x, &sc, s);
 				continue;
 			}
 			if (x->steps[s].wake > now || !has_slot(x)) {
-				if (next_wake < 0 || x->steps[s].wake < next_wake)
+				if (next_wake < 0 ||
+				    x->steps[s].wake < next_wake)
 					next_wake = x->steps[s].wake;
 				i++;
 				continue;
@@ -263,12 +268,16 @@ static void run_steps(zenc__exec *x)
 		}
 		if (sc.n_live == 0) {
 			if (sc.n_waiting > 0) {
-				/* Only retries are due: sleep until the first. */
+				/* Only retries are due: sleep until the first.
+				 */
 				double w = next_wake - zenc__monotonic();
 				if (next_wake < 0) {
 					for (i = 0; i < sc.n_waiting; i++) {
-						double t = x->steps[sc.waiting[i]].wake;
-						if (next_wake < 0 || t < next_wake)
+						double t =
+							x->steps[sc.waiting[i]]
+								.wake;
+						if (next_wake < 0 ||
+						    t < next_wake)
 							next_wake = t;
 					}
 					w = next_wake - zenc__monotonic();
@@ -322,11 +331,11 @@ static void run_steps(zenc__exec *x)
 	}
 	for (i = 0; i < x->p->n_steps; i++) {
 		if (x->steps[i].status == ZENC__ST_PENDING)
-			zenc__engine_skip(x, &x->steps[i],
-					  zenc__interrupted
-						  ? "the run was interrupted"
+			zenc__engine_skip(
+				x, &x->steps[i],
+				zenc__interrupted ? "the run was interrupted"
 						  : "the run failed",
-					  0);
+				0);
 	}
 	zenc__engine_pay_rows(x);
 	sched_release(&sc);
@@ -346,8 +355,8 @@ int zenc__engine_run(zenc__exec *x)
 	return 0;
 }
 
-int zenc__engine_run_one(zenc__exec *x, zenc__stepstate *target,
-			 int first_attempt)
+int zenc__engine_run_one(
+	zenc__exec *x, zenc__stepstate *target, int first_attempt)
 {
 	size_t i;
 

@@ -112,8 +112,9 @@ static size_t resident_bytes(pid_t pid, int depth)
 
 	if (depth >= 4)
 		return total;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
+	snprintf(
+		path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		(int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return total;
@@ -159,9 +160,10 @@ void zenc__engine_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 	if (!a->done && !over) {
 		zenc__attempt_died(a, wstatus);
 		if (++*n_cont > MAX_CONTINUATIONS) {
-			zenc__warn("giving up on the hooks of %s: every "
-				   "continuation died",
-				   a->ss ? a->ss->step->name : "the run");
+			zenc__warn(
+				"giving up on the hooks of %s: every "
+				"continuation died",
+				a->ss ? a->ss->step->name : "the run");
 			a->cur.phase = ZENC__PH_DONE;
 		}
 		if (a->cur.phase != ZENC__PH_DONE &&
@@ -172,8 +174,8 @@ void zenc__engine_ended(zenc__exec *x, zenc__attempt *a, int *n_cont)
 }
 
 /* Polls the live children once, for at most `max_wait` seconds. */
-void zenc__engine_supervise(zenc__attempt **live, size_t n_live,
-			    double max_wait)
+void zenc__engine_supervise(
+	zenc__attempt **live, size_t n_live, double max_wait)
 {
 	struct pollfd *pfds = zenc__calloc(n_live + 1, sizeof(*pfds));
 	double now = zenc__monotonic(), wait = max_wait;

@@ -109,8 +109,8 @@ const char *zenc_version(void)
 	return ZENC_VERSION;
 }
 
-static const char *const type_names[] = {NULL,     "int",    "double",
-					 "bool",   "string", "bytes"};
+static const char *const type_names[] = {NULL,   "int",    "double",
+					 "bool", "string", "bytes"};
 
 const char *zenc_type_name(zenc_type t)
 {
@@ -137,8 +137,9 @@ int zenc_type_parse(zenc_type *out, const char *name)
 					: ZENC_BOOL;
 		return 0;
 	}
-	return zenc__error_set(ZENC_EINVALID,
-			       "unknown type '%s' (known: int, double, bool, "
-			       "string, bytes)",
-			       name);
+	return zenc__error_set(
+		ZENC_EINVALID,
+		"unknown type '%s' (known: int, double, bool, "
+		"string, bytes)",
+		name);
 }

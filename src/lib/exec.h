@@ -55,8 +55,13 @@ typedef struct zenc__error {
 } zenc__error;
 
 void zenc__error_release(zenc__error *e);
-void zenc__error_assign(zenc__error *e, const char *type, const char *message,
-			int exit_code, int sig, int attempt);
+void zenc__error_assign(
+	zenc__error *e,
+	const char *type,
+	const char *message,
+	int exit_code,
+	int sig,
+	int attempt);
 
 typedef enum zenc__step_status {
 	ZENC__ST_PENDING = 0,
@@ -73,24 +78,24 @@ struct zenc__attempt;
 typedef struct zenc__stepstate {
 	zenc_step *step;
 	zenc__step_status status;
-	int attempt;            /* attempts started so far */
+	int attempt; /* attempts started so far */
 	int max_retries;
 	double delay, backoff;
 	double timeout, hook_timeout;
-	void *params;           /* the filled struct, or NULL */
-	char **param_strings;   /* strings the struct points to, owned */
+	void *params;         /* the filled struct, or NULL */
+	char **param_strings; /* strings the struct points to, owned */
 	size_t n_param_strings;
 	char *params_json;
-	char *upstream_json;    /* the names of the steps it depends on */
-	char *log_uri;          /* the last attempt's log, when it wrote one */
-	zenc__artifact *arts;   /* of the successful attempt */
+	char *upstream_json;  /* the names of the steps it depends on */
+	char *log_uri;        /* the last attempt's log, when it wrote one */
+	zenc__artifact *arts; /* of the successful attempt */
 	size_t n_arts;
 	double started, ended, wake;
 	/* Monotonic time since which the step has been running with no
 	 * "running" row in the store (engine.c writes that row
 	 * late, or never when the step ends first); 0: nothing owed. */
 	double unrecorded;
-	zenc__error error;      /* the final error */
+	zenc__error error; /* the final error */
 	struct zenc__attempt *cur;
 } zenc__stepstate;
 
@@ -106,7 +111,7 @@ typedef struct zenc__exec {
 	zenc_run *run;
 	zenc_stack *stack;
 	zenc__store *store;
-	char *run_dir;          /* artifacts of this run */
+	char *run_dir; /* artifacts of this run */
 	int jobs;
 	zenc_isolation isolation;
 	int keep_going;
@@ -114,11 +119,11 @@ typedef struct zenc__exec {
 	int quiet;
 	zenc__stepstate *steps;
 	int hook_seq;
-	int stop;               /* a step failed: launch nothing new */
+	int stop; /* a step failed: launch nothing new */
 	size_t running;
 	double started;
-	int threads;            /* command steps run in threads (see
-				   orchestrator_local.c) */
+	int threads; /* command steps run in threads (see
+			orchestrator_local.c) */
 	/* Step rows not written yet (engine.c). */
 	zenc__stepstate **owed;
 	size_t n_owed, cap_owed;
@@ -148,9 +153,9 @@ typedef struct zenc__hookrun {
 
 typedef struct zenc__attempt {
 	zenc__exec *x;
-	zenc__stepstate *ss;    /* NULL for run-level hooks */
+	zenc__stepstate *ss; /* NULL for run-level hooks */
 	int attempt;
-	int last;               /* no retry after this one */
+	int last; /* no retry after this one */
 	zenc__cursor cur;
 	int failed;
 	zenc__error err;
@@ -160,10 +165,10 @@ typedef struct zenc__attempt {
 	char *hook_name;
 	double hook_started, hook_timeout;
 	double body_started;
-	double deadline;        /* monotonic; 0: none */
-	int kill_reason;        /* 0, or ZENC__KILL_* */
+	double deadline; /* monotonic; 0: none */
+	int kill_reason; /* 0, or ZENC__KILL_* */
 	int term_sent;
-	double kill_at;         /* when to follow SIGTERM with SIGKILL */
+	double kill_at; /* when to follow SIGTERM with SIGKILL */
 	zenc__hookrun *hooks;
 	size_t n_hooks, cap_hooks;
 	zenc__artifact *arts;
@@ -223,14 +228,19 @@ void zenc__ctx_set_current(zenc_step_context *ctx);
 /* Writes the body's outputs to the artifact store: each as
  * RUN_DIR/STEP/OUTPUT, atomically, with a checksum.  Appends to `arts`
  * (caller frees).  Returns 0, or -1 with the error in ctx->raise. */
-int zenc__ctx_store_outputs(zenc_step_context *ctx, zenc__artifact **arts,
-			    size_t *n);
+int zenc__ctx_store_outputs(
+	zenc_step_context *ctx, zenc__artifact **arts, size_t *n);
 void zenc__artifact_release(zenc__artifact *a);
 
 /* zenc_raise() that also sets the error's exit code and signal (steps
  * that are commands). */
-int zenc__raise_status(zenc_step_context *ctx, const char *type, int exit_code,
-		       int sig, const char *fmt, ...) ZENC__PRINTF(5, 6);
+int zenc__raise_status(
+	zenc_step_context *ctx,
+	const char *type,
+	int exit_code,
+	int sig,
+	const char *fmt,
+	...) ZENC__PRINTF(5, 6);
 /* The artifact path of input `name` (the upstream output), or NULL. */
 const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name);
 /* True when nobody can kill this attempt from outside (isolation none, or
@@ -241,8 +251,8 @@ int zenc__ctx_self_supervised(const zenc_step_context *ctx);
 const char *zenc__ctx_run_dir(const zenc_step_context *ctx);
 /* Data attached to a step that is not a plain C function (a command). */
 void *zenc__ctx_step_payload(const zenc_step_context *ctx);
-void zenc__step_set_payload(zenc_step *s, void *payload,
-			    void (*payload_free)(void *payload));
+void zenc__step_set_payload(
+	zenc_step *s, void *payload, void (*payload_free)(void *payload));
 
 /* The events an executor reports. */
 typedef enum zenc__msg {
@@ -262,13 +272,12 @@ void zenc__attempt_exec(zenc__attempt *a, int fd);
 
 /* Applies one event to the supervisor's view of the attempt: `fields`
  * are the NUL-separated fields of the message. */
-void zenc__attempt_event(zenc__attempt *a, int type, char **fields,
-			 size_t n);
+void zenc__attempt_event(zenc__attempt *a, int type, char **fields, size_t n);
 
 /* After the hook at the cursor failed: the next position (strict mode
  * turns a failed success hook into a failure of the step). */
-void zenc__attempt_hook_failed(zenc__attempt *a, const char *hook,
-			       const char *why);
+void zenc__attempt_hook_failed(
+	zenc__attempt *a, const char *hook, const char *why);
 
 /* The supervisor's handling of a child that ended without "done":
  * records what was running as failed and moves the cursor on. */
@@ -279,13 +288,16 @@ void zenc__attempt_free(zenc__attempt *a);
 /* Parameters (params.c). */
 int zenc__params_init(zenc__stepstate *ss);
 int zenc__params_apply(zenc__exec *x, const char *assignment);
-int zenc__params_set(zenc__stepstate *ss, const char *field,
-		     const char *value, const char *origin);
+int zenc__params_set(
+	zenc__stepstate *ss,
+	const char *field,
+	const char *value,
+	const char *origin);
 void zenc__params_json(zenc__stepstate *ss);
 void zenc__params_release(zenc__stepstate *ss);
 /* Appends ZENC_PARAM_<NAME>=value strings to `env` (for command hooks). */
-void zenc__params_env(const zenc__stepstate *ss, char ***env, size_t *n,
-		      size_t *cap);
+void zenc__params_env(
+	const zenc__stepstate *ss, char ***env, size_t *n, size_t *cap);
 /* The text of one parameter value. */
 void zenc__param_text(zenc_buf *b, const zenc_param *f, const void *params);
 
@@ -298,10 +310,19 @@ void zenc__param_text(zenc_buf *b, const zenc_param *f, const void *params);
  * in the caller's, so that a supervisor killing the caller's group kills
  * it too.  Returns 0, or -1 when the command could not be started (with
  * `err` telling why). */
-int zenc__command_run(const char *shell, char *const *argv, char *const *env,
-		      const char *input, size_t input_len, const char *dir,
-		      int out_fd, double timeout, int own_group, int *wstatus,
-		      int *timed_out, zenc_buf *err);
+int zenc__command_run(
+	const char *shell,
+	char *const *argv,
+	char *const *env,
+	const char *input,
+	size_t input_len,
+	const char *dir,
+	int out_fd,
+	double timeout,
+	int own_group,
+	int *wstatus,
+	int *timed_out,
+	zenc_buf *err);
 
 /* Sends `sig` to the process group of every command running now that has
  * a group of its own. */
@@ -312,16 +333,25 @@ void zenc__describe_status(zenc_buf *b, int wstatus);
 
 /* What a command hook gets of its step (the run, the step, its
  * parameters and error), as environment and JSON. */
-void zenc__hook_context(zenc_buf *json, char ***env, size_t *n_env,
-			const zenc__exec *x, const zenc__stepstate *ss,
-			zenc__event ev, int attempt, const zenc__error *err);
+void zenc__hook_context(
+	zenc_buf *json,
+	char ***env,
+	size_t *n_env,
+	const zenc__exec *x,
+	const zenc__stepstate *ss,
+	zenc__event ev,
+	int attempt,
+	const zenc__error *err);
 
 /* Built-in hooks named in configuration. */
 int zenc__builtin_hook(zenc_hook *out, const char *name);
 
 /* Alerter delivery behind zenc_alerter_post() and the standard hooks. */
 int zenc__alerter_post_text(zenc_alerter *a, const char *message);
-int zenc__alerter_post_standard(zenc_alerter *a, zenc_step_context *ctx,
-				const zenc_exception *err, const char *message);
+int zenc__alerter_post_standard(
+	zenc_alerter *a,
+	zenc_step_context *ctx,
+	const zenc_exception *err,
+	const char *message);
 
 #endif

@@ -76,7 +76,7 @@ static double hook_timeout(const zenc__attempt *a, const zenc__hook *h)
 	if (a->ss)
 		return a->ss->hook_timeout;
 	return a->x->p->hook_timeout > 0 ? a->x->p->hook_timeout
-					  : ZENC__DEFAULT_HOOK_TIMEOUT;
+					 : ZENC__DEFAULT_HOOK_TIMEOUT;
 }
 
 static void fill_exception(zenc_exception *exc, const zenc__error *e)
@@ -89,9 +89,15 @@ static void fill_exception(zenc_exception *exc, const zenc__error *e)
 }
 
 /* Runs one hook in this process; returns 1 when it completed. */
-static int run_hook(zenc__attempt *a, zenc_step_context *ctx, int fd,
-		    zenc__event ev, size_t idx, const zenc__hook *h,
-		    int failed, const zenc__error *e)
+static int run_hook(
+	zenc__attempt *a,
+	zenc_step_context *ctx,
+	int fd,
+	zenc__event ev,
+	size_t idx,
+	const zenc__hook *h,
+	int failed,
+	const zenc__error *e)
 {
 	const void *params = a->ss ? a->ss->params : NULL;
 	zenc_exception exc, *excp = NULL;
@@ -108,10 +114,11 @@ static int run_hook(zenc__attempt *a, zenc_step_context *ctx, int fd,
 	snprintf(num, sizeof(num), "%zu", idx);
 	/* Command hooks enforce their own deadline; the supervisor's comes
 	 * a little later so that it only fires when that fails. */
-	snprintf(tmo, sizeof(tmo), "%.6f",
-		 h->h.kind == ZENC_HOOK_COMMAND ? timeout + 1.0 : timeout);
-	emit(a, fd, ZENC__MSG_HOOK_BEGIN, 4, zenc__event_name(ev), num,
-	     h->name, tmo);
+	snprintf(
+		tmo, sizeof(tmo), "%.6f",
+		h->h.kind == ZENC_HOOK_COMMAND ? timeout + 1.0 : timeout);
+	emit(a, fd, ZENC__MSG_HOOK_BEGIN, 4, zenc__event_name(ev), num, h->name,
+	     tmo);
 	ctx->in_hook = 1;
 	ctx->hook_event = zenc__event_name(ev);
 	ctx->error = excp;
@@ -144,11 +151,13 @@ static int run_hook(zenc__attempt *a, zenc_step_context *ctx, int fd,
 		char **env = NULL;
 		size_t n_env = 0, i;
 		int wstatus = 0, timed_out = 0;
-		zenc__hook_context(&json, &env, &n_env, a->x, a->ss, ev,
-				   a->attempt, failed ? e : NULL);
-		if (zenc__command_run(h->command, h->argv, env, json.ptr,
-				      json.len, h->dir, -1, timeout, 1,
-				      &wstatus, &timed_out, &why) < 0) {
+		zenc__hook_context(
+			&json, &env, &n_env, a->x, a->ss, ev, a->attempt,
+			failed ? e : NULL);
+		if (zenc__command_run(
+			    h->command, h->argv, env, json.ptr, json.len,
+			    h->dir, -1, timeout, 1, &wstatus, &timed_out,
+			    &why) < 0) {
 			status = "failed";
 		} else if (timed_out) {
 			status = "timeout";
@@ -195,8 +204,12 @@ static zenc__event failure_event(const zenc__attempt *a)
 }
 
 /* The body and the storing of its outputs. */
-static void run_body(zenc__attempt *a, zenc_step_context *ctx, int fd,
-		     int *failed, zenc__error *e)
+static void run_body(
+	zenc__attempt *a,
+	zenc_step_context *ctx,
+	int fd,
+	int *failed,
+	zenc__error *e)
 {
 	zenc_step *s = a->ss->step;
 	zenc__artifact *arts = NULL;
@@ -211,14 +224,15 @@ static void run_body(zenc__attempt *a, zenc_step_context *ctx, int fd,
 	fflush(NULL);
 	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&
 	    zenc__monotonic() - t0 > a->ss->timeout)
-		zenc__warn("Step %s ran past its timeout of %gs (not enforced "
-			   "under isolation none).",
-			   s->name, a->ss->timeout);
+		zenc__warn(
+			"Step %s ran past its timeout of %gs (not enforced "
+			"under isolation none).",
+			s->name, a->ss->timeout);
 	if (ctx->raised) {
 		*failed = 1;
 	} else if (rc != 0) {
-		zenc__error_assign(&ctx->raise, "StepError", NULL, 0, 0,
-				   a->attempt);
+		zenc__error_assign(
+			&ctx->raise, "StepError", NULL, 0, 0, a->attempt);
 		ctx->raise.message =
 			zenc__asprintf("step returned %d without raising", rc);
 		*failed = 1;
@@ -237,9 +251,9 @@ static void run_body(zenc__attempt *a, zenc_step_context *ctx, int fd,
 	free(arts);
 	if (*failed) {
 		ctx->raise.attempt = a->attempt;
-		zenc__error_assign(e, ctx->raise.type, ctx->raise.message,
-				   ctx->raise.exit_code, ctx->raise.signal,
-				   a->attempt);
+		zenc__error_assign(
+			e, ctx->raise.type, ctx->raise.message,
+			ctx->raise.exit_code, ctx->raise.signal, a->attempt);
 		snprintf(code, sizeof(code), "%d", e->exit_code);
 		snprintf(sig, sizeof(sig), "%d", e->signal);
 		emit(a, fd, ZENC__MSG_BODY_END, 5, "1", e->type, e->message,
@@ -260,16 +274,17 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 	zenc__ctx_init(&ctx, a);
 	zenc__ctx_set_current(&ctx);
 	if (failed)
-		zenc__error_assign(&e, a->err.type, a->err.message,
-				   a->err.exit_code, a->err.signal,
-				   a->err.attempt);
+		zenc__error_assign(
+			&e, a->err.type, a->err.message, a->err.exit_code,
+			a->err.signal, a->err.attempt);
 	while (c.phase != ZENC__PH_DONE) {
 		switch (c.phase) {
 		case ZENC__PH_START:
 			list = hooks_for(a, ZENC__ON_START);
 			for (; c.idx < list->n; c.idx++)
-				run_hook(a, &ctx, fd, ZENC__ON_START, c.idx,
-					 &list->items[c.idx], 0, NULL);
+				run_hook(
+					a, &ctx, fd, ZENC__ON_START, c.idx,
+					&list->items[c.idx], 0, NULL);
 			c.phase = ZENC__PH_BODY;
 			c.idx = 0;
 			break;
@@ -284,23 +299,24 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 			list = hooks_for(a, c.ev);
 			for (; c.idx < list->n; c.idx++) {
 				const zenc__hook *h = &list->items[c.idx];
-				if (run_hook(a, &ctx, fd, c.ev, c.idx, h,
-					     failed, &e) ||
+				if (run_hook(
+					    a, &ctx, fd, c.ev, c.idx, h, failed,
+					    &e) ||
 				    !strict_applies(a, &c))
 					continue;
 				/* Strict mode: a failed success hook fails
 				 * the step with HookFailed, and the
 				 * failure hooks run. */
 				failed = 1;
-				zenc__error_assign(&e, "HookFailed", NULL, 0,
-						   0, a->attempt);
+				zenc__error_assign(
+					&e, "HookFailed", NULL, 0, 0,
+					a->attempt);
 				e.message = zenc__asprintf(
 					"success hook '%s' failed", h->name);
 				c.ev = failure_event(a);
 				c.idx = 0;
 				emit(a, fd, ZENC__MSG_OUTCOME, 3,
-				     zenc__event_name(c.ev), e.type,
-				     e.message);
+				     zenc__event_name(c.ev), e.type, e.message);
 				list = hooks_for(a, c.ev);
 				c.idx = (size_t)-1; /* the loop's ++ makes 0 */
 			}
@@ -311,8 +327,9 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 		case ZENC__PH_END:
 			list = hooks_for(a, ZENC__ON_END);
 			for (; c.idx < list->n; c.idx++)
-				run_hook(a, &ctx, fd, ZENC__ON_END, c.idx,
-					 &list->items[c.idx], failed, &e);
+				run_hook(
+					a, &ctx, fd, ZENC__ON_END, c.idx,
+					&list->items[c.idx], failed, &e);
 			c.phase = ZENC__PH_DONE;
 			break;
 		case ZENC__PH_DONE:
@@ -349,14 +366,20 @@ static const char *subject(const zenc__attempt *a)
 	return a->ss ? a->ss->step->name : "the run";
 }
 
-static void record_hook(zenc__attempt *a, zenc__event ev, const char *name,
-			const char *status, const char *error, double started,
-			double duration)
+static void record_hook(
+	zenc__attempt *a,
+	zenc__event ev,
+	const char *name,
+	const char *status,
+	const char *error,
+	double started,
+	double duration)
 {
 	zenc__hookrun *r;
 
-	zenc__array_grow((void **)&a->hooks, &a->cap_hooks, a->n_hooks + 1,
-			 sizeof(*a->hooks));
+	zenc__array_grow(
+		(void **)&a->hooks, &a->cap_hooks, a->n_hooks + 1,
+		sizeof(*a->hooks));
 	r = &a->hooks[a->n_hooks++];
 	memset(r, 0, sizeof(*r));
 	r->event = ev;
@@ -368,26 +391,28 @@ static void record_hook(zenc__attempt *a, zenc__event ev, const char *name,
 	r->duration = duration;
 	r->seq = ++a->x->hook_seq;
 	if (strcmp(status, "completed"))
-		zenc__warn("Hook %s %s for %s %s: %s", zenc__event_name(ev),
-			   name, subject(a),
-			   !strcmp(status, "timeout") ? "timed out" : "failed",
-			   error && *error ? error : status);
+		zenc__warn(
+			"Hook %s %s for %s %s: %s", zenc__event_name(ev), name,
+			subject(a),
+			!strcmp(status, "timeout") ? "timed out" : "failed",
+			error && *error ? error : status);
 }
 
-void zenc__attempt_hook_failed(zenc__attempt *a, const char *hook,
-			       const char *why)
+void zenc__attempt_hook_failed(
+	zenc__attempt *a, const char *hook, const char *why)
 {
 	(void)why;
 	if (strict_applies(a, &a->cur)) {
 		a->failed = 1;
-		zenc__error_assign(&a->err, "HookFailed", NULL, 0, 0,
-				   a->attempt);
+		zenc__error_assign(
+			&a->err, "HookFailed", NULL, 0, 0, a->attempt);
 		a->err.message =
 			zenc__asprintf("success hook '%s' failed", hook);
 		a->cur.ev = failure_event(a);
 		a->cur.idx = 0;
-		zenc__info("Step %s failed: HookFailed: %s", subject(a),
-			   a->err.message);
+		zenc__info(
+			"Step %s failed: HookFailed: %s", subject(a),
+			a->err.message);
 		return;
 	}
 	a->cur.idx++;
@@ -414,15 +439,17 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 				      ? zenc__monotonic() + a->hook_timeout
 				      : 0;
 		if (!a->x->quiet)
-			zenc__info("Running %s hook %s for %s%s.", f[0], f[2],
-				   a->ss ? "step " : "",
-				   a->ss ? a->ss->step->name : "the run");
+			zenc__info(
+				"Running %s hook %s for %s%s.", f[0], f[2],
+				a->ss ? "step " : "",
+				a->ss ? a->ss->step->name : "the run");
 		break;
 	case ZENC__MSG_HOOK_END:
 		if (n < 5 || zenc__event_parse(&ev, f[0]) < 0)
 			break;
-		record_hook(a, ev, a->hook_name ? a->hook_name : "?", f[2],
-			    f[3], a->hook_started, strtod(f[4], NULL));
+		record_hook(
+			a, ev, a->hook_name ? a->hook_name : "?", f[2], f[3],
+			a->hook_started, strtod(f[4], NULL));
 		a->in_hook = 0;
 		a->deadline = 0;
 		/* A strict-mode failure arrives as its own OUTCOME event. */
@@ -441,11 +468,13 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 		a->deadline = 0;
 		if (n >= 5 && !strcmp(f[0], "1")) {
 			a->failed = 1;
-			zenc__error_assign(&a->err, f[1], f[2], atoi(f[3]),
-					   atoi(f[4]), a->attempt);
+			zenc__error_assign(
+				&a->err, f[1], f[2], atoi(f[3]), atoi(f[4]),
+				a->attempt);
 			a->cur.ev = failure_event(a);
-			zenc__info("Step %s failed: %s: %s", subject(a), f[1],
-				   f[2]);
+			zenc__info(
+				"Step %s failed: %s: %s", subject(a), f[1],
+				f[2]);
 		} else {
 			a->cur.ev = ZENC__ON_SUCCESS;
 		}
@@ -458,8 +487,9 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 		if (n < 5)
 			break;
 		zenc_type_parse(&t, f[1]);
-		zenc__array_grow((void **)&a->arts, &a->cap_arts,
-				 a->n_arts + 1, sizeof(*a->arts));
+		zenc__array_grow(
+			(void **)&a->arts, &a->cap_arts, a->n_arts + 1,
+			sizeof(*a->arts));
 		art = &a->arts[a->n_arts++];
 		memset(art, 0, sizeof(*art));
 		art->name = zenc__strdup(f[0]);
@@ -497,19 +527,21 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 	if (a->kill_reason == ZENC__KILL_HOOK_TIMEOUT)
 		zenc_buf_printf(&why, "timed out after %gs", a->hook_timeout);
 	else if (a->kill_reason == ZENC__KILL_MEMORY)
-		zenc_buf_printf(&why, "resident memory exceeded the limit of "
-				"%zu bytes",
-				a->ss->step->memory_limit);
+		zenc_buf_printf(
+			&why,
+			"resident memory exceeded the limit of "
+			"%zu bytes",
+			a->ss->step->memory_limit);
 	else
 		zenc__describe_status(&why, wstatus);
 
 	if (a->in_hook) {
-		record_hook(a, a->hook_ev, a->hook_name ? a->hook_name : "?",
-			    a->kill_reason == ZENC__KILL_HOOK_TIMEOUT
-				    ? "timeout"
-				    : "failed",
-			    why.ptr, a->hook_started,
-			    zenc__now() - a->hook_started);
+		record_hook(
+			a, a->hook_ev, a->hook_name ? a->hook_name : "?",
+			a->kill_reason == ZENC__KILL_HOOK_TIMEOUT ? "timeout"
+								  : "failed",
+			why.ptr, a->hook_started,
+			zenc__now() - a->hook_started);
 		a->in_hook = 0;
 		zenc__attempt_hook_failed(a, a->hook_name, why.ptr);
 	} else if (a->ss && a->cur.phase <= ZENC__PH_BODY) {
@@ -520,8 +552,9 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 			zenc_buf_puts(&msg, "the run was interrupted");
 		} else if (a->kill_reason == ZENC__KILL_TIMEOUT) {
 			type = "Timeout";
-			zenc_buf_printf(&msg, "step exceeded its timeout of %gs",
-					a->ss->timeout);
+			zenc_buf_printf(
+				&msg, "step exceeded its timeout of %gs",
+				a->ss->timeout);
 		} else if (a->kill_reason == ZENC__KILL_MEMORY) {
 			type = "OutOfMemory";
 			zenc_buf_puts(&msg, why.ptr);
@@ -529,19 +562,23 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 			zenc_buf_puts(&msg, why.ptr);
 		} else {
 			type = "ExitCode";
-			zenc_buf_printf(&msg, "step process %s without "
-					"returning", why.ptr);
+			zenc_buf_printf(
+				&msg,
+				"step process %s without "
+				"returning",
+				why.ptr);
 		}
 		a->failed = 1;
-		zenc__error_assign(&a->err, type, msg.ptr, code, sig,
-				   a->attempt);
+		zenc__error_assign(
+			&a->err, type, msg.ptr, code, sig, a->attempt);
 		zenc_buf_release(&msg);
 		a->in_body = 0;
 		a->cur.phase = ZENC__PH_OUTCOME;
 		a->cur.ev = failure_event(a);
 		a->cur.idx = 0;
-		zenc__info("Step %s failed: %s: %s", subject(a), a->err.type,
-			   a->err.message);
+		zenc__info(
+			"Step %s failed: %s: %s", subject(a), a->err.type,
+			a->err.message);
 	}
 	/* Otherwise it died between two hooks: resume where it stood. */
 	a->kill_reason = 0;

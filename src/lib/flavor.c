@@ -47,24 +47,23 @@ int zenc__kind_parse(zenc__kind *out, const char *name)
 static const char *const no_keys[] = {NULL};
 static const char *const path_keys[] = {"path", NULL};
 static const char *const dsn_keys[] = {"dsn", NULL};
-static const char *const slurm_keys[] = {
-	"partition", "account", "extra_args", "single_node", "poll_interval",
-	NULL};
+static const char *const slurm_keys[] = {"partition",     "account",
+					 "extra_args",    "single_node",
+					 "poll_interval", NULL};
 /* An alerter flavor lists its own keys; it also takes the shared ones,
  * which the delivery core reads (alerter.c). */
 const char *const zenc__alerter_shared_keys[] = {
 	"dashboard_url", "timeout", "dedup_window", "only_on_change", NULL};
-static const char *const webhook_keys[] = {"url", "headers", "body_template",
-					   NULL};
+static const char *const webhook_keys[] = {
+	"url", "headers", "body_template", NULL};
 static const char *const webhook_secret[] = {"headers", NULL};
-static const char *const slack_keys[] = {"webhook_url", "token", "channel",
-					 "api_url", NULL};
+static const char *const slack_keys[] = {
+	"webhook_url", "token", "channel", "api_url", NULL};
 static const char *const slack_secret[] = {"webhook_url", "token", NULL};
 static const char *const discord_keys[] = {"webhook_url", NULL};
 static const char *const discord_secret[] = {"webhook_url", NULL};
-static const char *const email_keys[] = {"smtp_url", "from",     "to",
-					 "user",     "password", "use_ssl",
-					 NULL};
+static const char *const email_keys[] = {"smtp_url", "from",    "to", "user",
+					 "password", "use_ssl", NULL};
 static const char *const email_secret[] = {"password", NULL};
 static const char *const command_keys[] = {"command", NULL};
 
@@ -72,40 +71,78 @@ static const char *const command_keys[] = {"command", NULL};
 int zenc__store_postgres_open(zenc__store **out, const char *dsn);
 
 #define FLAVOR(kind, name, keys, secret, description)                          \
-	{ZENC_FLAVOR_VERSION, kind, name, keys, secret, description, NULL}
+	{                                                                      \
+		ZENC_FLAVOR_VERSION, kind, name, keys, secret, description,    \
+			NULL                                                   \
+	}
 #define ALERTER(name, keys, secret, description, create)                       \
-	{FLAVOR("alerter", name, keys, secret, description), create, NULL}
+	{                                                                      \
+		FLAVOR("alerter", name, keys, secret, description), create,    \
+			NULL                                                   \
+	}
 #define STORE(name, keys, secret, description, open)                           \
-	{FLAVOR("metadata-store", name, keys, secret, description), NULL, open}
+	{                                                                      \
+		FLAVOR("metadata-store", name, keys, secret, description),     \
+			NULL, open                                             \
+	}
 
 static const zenc__flavor_row builtins[] = {
-	{FLAVOR("orchestrator", "local", no_keys, no_keys,
+	{FLAVOR("orchestrator",
+		"local",
+		no_keys,
+		no_keys,
 		"runs the steps on this machine"),
 	 NULL, NULL},
-	{FLAVOR("orchestrator", "slurm", slurm_keys, no_keys,
+	{FLAVOR("orchestrator",
+		"slurm",
+		slurm_keys,
+		no_keys,
 		"runs each step as a Slurm job"),
 	 NULL, NULL},
-	{FLAVOR("artifact-store", "local", path_keys, no_keys,
+	{FLAVOR("artifact-store",
+		"local",
+		path_keys,
+		no_keys,
 		"artifacts in a local folder"),
 	 NULL, NULL},
-	STORE("sqlite", path_keys, no_keys,
+	STORE("sqlite",
+	      path_keys,
+	      no_keys,
 	      "runs and artifacts in an SQLite database file",
 	      zenc__store_sqlite_open),
-	STORE("postgres", dsn_keys, dsn_keys,
+	STORE("postgres",
+	      dsn_keys,
+	      dsn_keys,
 	      "runs and artifacts in a PostgreSQL database (libpq DSN)",
 	      zenc__store_postgres_open),
-	ALERTER("log", no_keys, no_keys, "writes alerts to standard error",
+	ALERTER("log",
+		no_keys,
+		no_keys,
+		"writes alerts to standard error",
 		zenc__alerter_log_create),
-	ALERTER("webhook", webhook_keys, webhook_secret,
-		"posts a JSON body to a URL", zenc__alerter_webhook_create),
-	ALERTER("slack", slack_keys, slack_secret,
+	ALERTER("webhook",
+		webhook_keys,
+		webhook_secret,
+		"posts a JSON body to a URL",
+		zenc__alerter_webhook_create),
+	ALERTER("slack",
+		slack_keys,
+		slack_secret,
 		"posts to Slack (incoming webhook or bot token)",
 		zenc__alerter_slack_create),
-	ALERTER("discord", discord_keys, discord_secret,
-		"posts to a Discord webhook", zenc__alerter_discord_create),
-	ALERTER("email", email_keys, email_secret, "sends mail over SMTP",
+	ALERTER("discord",
+		discord_keys,
+		discord_secret,
+		"posts to a Discord webhook",
+		zenc__alerter_discord_create),
+	ALERTER("email",
+		email_keys,
+		email_secret,
+		"sends mail over SMTP",
 		zenc__alerter_email_create),
-	ALERTER("command", command_keys, no_keys,
+	ALERTER("command",
+		command_keys,
+		no_keys,
 		"runs a program with the alert on standard input",
 		zenc__alerter_command_create),
 };

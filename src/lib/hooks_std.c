@@ -18,8 +18,9 @@
 int zenc_alerter_post(zenc_alerter *a, const char *message)
 {
 	if (!a) {
-		zenc__warn("no alerter in the stack; not posting: %s",
-			   message ? message : "");
+		zenc__warn(
+			"no alerter in the stack; not posting: %s",
+			message ? message : "");
 		return zenc__error_set(ZENC_ENOTFOUND, "no alerter");
 	}
 	return zenc__alerter_post_text(a, message);
@@ -33,37 +34,35 @@ static void post_standard(zenc_step_context *ctx, const zenc_exception *err)
 	if (!a) {
 		/* No alerter: a warning, and the hook run counts as completed
 		 * (a missing alerter is not the hook's failure). */
-		zenc__warn("%s hook for step %s: no alerter in stack '%s'; "
-			   "nothing posted",
-			   err ? "alerter_failure_hook" : "alerter_success_hook",
-			   zenc_ctx_step_name(ctx),
-			   zenc_stack_name(zenc_ctx_active_stack(ctx)));
+		zenc__warn(
+			"%s hook for step %s: no alerter in stack '%s'; "
+			"nothing posted",
+			err ? "alerter_failure_hook" : "alerter_success_hook",
+			zenc_ctx_step_name(ctx),
+			zenc_stack_name(zenc_ctx_active_stack(ctx)));
 		return;
 	}
 	if (err && (err->signal || err->exit_code))
-		zenc_buf_printf(&msg,
-				"Step %s of pipeline %s (run %s) failed: "
-				"%s: %s (%s %d)",
-				zenc_ctx_step_name(ctx),
-				zenc_ctx_pipeline_name(ctx),
-				zenc_ctx_run_name(ctx), err->type,
-				err->message,
-				err->signal ? "signal" : "exit code",
-				err->signal ? err->signal : err->exit_code);
+		zenc_buf_printf(
+			&msg,
+			"Step %s of pipeline %s (run %s) failed: "
+			"%s: %s (%s %d)",
+			zenc_ctx_step_name(ctx), zenc_ctx_pipeline_name(ctx),
+			zenc_ctx_run_name(ctx), err->type, err->message,
+			err->signal ? "signal" : "exit code",
+			err->signal ? err->signal : err->exit_code);
 	else if (err)
-		zenc_buf_printf(&msg,
-				"Step %s of pipeline %s (run %s) failed: "
-				"%s: %s",
-				zenc_ctx_step_name(ctx),
-				zenc_ctx_pipeline_name(ctx),
-				zenc_ctx_run_name(ctx), err->type,
-				err->message);
+		zenc_buf_printf(
+			&msg,
+			"Step %s of pipeline %s (run %s) failed: "
+			"%s: %s",
+			zenc_ctx_step_name(ctx), zenc_ctx_pipeline_name(ctx),
+			zenc_ctx_run_name(ctx), err->type, err->message);
 	else
-		zenc_buf_printf(&msg,
-				"Step %s of pipeline %s (run %s) succeeded.",
-				zenc_ctx_step_name(ctx),
-				zenc_ctx_pipeline_name(ctx),
-				zenc_ctx_run_name(ctx));
+		zenc_buf_printf(
+			&msg, "Step %s of pipeline %s (run %s) succeeded.",
+			zenc_ctx_step_name(ctx), zenc_ctx_pipeline_name(ctx),
+			zenc_ctx_run_name(ctx));
 	if (zenc__alerter_post_standard(a, ctx, err, msg.ptr) < 0)
 		zenc_raise(ctx, "AlertFailed", "%s", zenc_error_last());
 	zenc_buf_release(&msg);
@@ -75,8 +74,8 @@ void zenc_alerter_success_hook(zenc_step_context *ctx, const void *params)
 	post_standard(ctx, NULL);
 }
 
-void zenc_alerter_failure_hook(zenc_step_context *ctx, const void *params,
-			       const zenc_exception *err)
+void zenc_alerter_failure_hook(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	(void)params;
 	post_standard(ctx, err);
@@ -94,10 +93,11 @@ int zenc__builtin_hook(zenc_hook *out, const char *name)
 		out->name = "alerter_failure_hook";
 		return 0;
 	}
-	return zenc__error_set(ZENC_ENOTFOUND,
-			       "unknown built-in hook '%s' (known: "
-			       "alerter_success_hook, alerter_failure_hook)",
-			       name);
+	return zenc__error_set(
+		ZENC_ENOTFOUND,
+		"unknown built-in hook '%s' (known: "
+		"alerter_success_hook, alerter_failure_hook)",
+		name);
 }
 
 /* The step parameter that names a channel for this step's alerts (Slack
@@ -122,8 +122,11 @@ static const char *param_channel(const zenc_step_context *ctx)
 	return NULL;
 }
 
-int zenc__alerter_post_standard(zenc_alerter *a, zenc_step_context *ctx,
-				const zenc_exception *err, const char *message)
+int zenc__alerter_post_standard(
+	zenc_alerter *a,
+	zenc_step_context *ctx,
+	const zenc_exception *err,
+	const char *message)
 {
 	zenc_alert al = ZENC_ALERT_INIT;
 	zenc_alert_field *fields = NULL;
@@ -132,9 +135,9 @@ int zenc__alerter_post_standard(zenc_alerter *a, zenc_step_context *ctx,
 	size_t n = 0, i;
 	int rc;
 
-	zenc_buf_printf(&title, "Step %s of pipeline %s %s",
-			zenc_ctx_step_name(ctx), zenc_ctx_pipeline_name(ctx),
-			err ? "failed" : "succeeded");
+	zenc_buf_printf(
+		&title, "Step %s of pipeline %s %s", zenc_ctx_step_name(ctx),
+		zenc_ctx_pipeline_name(ctx), err ? "failed" : "succeeded");
 	al.title = title.ptr;
 	al.message = message;
 	al.pipeline = zenc_ctx_pipeline_name(ctx);
@@ -143,7 +146,7 @@ int zenc__alerter_post_standard(zenc_alerter *a, zenc_step_context *ctx,
 	al.step = zenc_ctx_step_name(ctx);
 	al.status = err ? "failed" : "completed";
 	al.event = ctx->hook_event ? ctx->hook_event
-		   : err	   ? "on_failure"
+		   : err           ? "on_failure"
 				   : "on_success";
 	al.attempt = err && err->attempt ? err->attempt : zenc_ctx_attempt(ctx);
 	if (err) {

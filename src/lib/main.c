@@ -132,16 +132,16 @@ int zenc_main(zenc_pipeline *p, int argc, char **argv)
 	return zenc_main_ext(p, argc, argv, NULL);
 }
 
-int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
-		  const zenc_main_options *opts)
+int zenc_main_ext(
+	zenc_pipeline *p, int argc, char **argv, const zenc_main_options *opts)
 {
 	zenc_run_options o = ZENC_RUN_OPTIONS_INIT;
 	zenc__run_mode m;
 	const char *prog = opts && opts->prog ? opts->prog
-			   : argc > 0 ? argv[0]
-				      : "pipeline";
-	const char *help = opts && opts->help_command ? opts->help_command
-						      : prog;
+			   : argc > 0         ? argv[0]
+					      : "pipeline";
+	const char *help =
+		opts && opts->help_command ? opts->help_command : prog;
 	const char **params = NULL;
 	struct sigaction sa, old_int, old_term;
 	size_t n_params = 0;
@@ -154,8 +154,10 @@ int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
 		return ZENC_EXIT_USAGE;
 	}
 	if (opts && opts->version != ZENC_MAIN_OPTIONS_VERSION) {
-		fprintf(stderr, "%s: error: unknown zenc_main_options version "
-			"%u\n", prog, opts->version);
+		fprintf(stderr,
+			"%s: error: unknown zenc_main_options version "
+			"%u\n",
+			prog, opts->version);
 		return ZENC_EXIT_USAGE;
 	}
 	zenc__termlog_install(0, 0);
@@ -181,8 +183,9 @@ int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
 	m.entry = opts ? opts->entry : NULL;
 	if (argc > 1 && !strcmp(argv[1], "run")) {
 		i = 2;
-	} else if (argc > 1 && (!strcmp(argv[1], "__step") ||
-				!strcmp(argv[1], "__finish"))) {
+	} else if (
+		argc > 1 &&
+		(!strcmp(argv[1], "__step") || !strcmp(argv[1], "__finish"))) {
 		/* Hidden: what the jobs of a Slurm run execute. */
 		m.finish = !strcmp(argv[1], "__finish");
 		m.step = "";
@@ -212,8 +215,9 @@ int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
 			params[n_params++] = v;
 		} else if ((v = arg_value(argc, argv, &i, "--stack"))) {
 			o.stack = v;
-		} else if ((v = arg_value(argc, argv, &i, "--jobs")) ||
-			   (v = arg_value(argc, argv, &i, "-j"))) {
+		} else if (
+			(v = arg_value(argc, argv, &i, "--jobs")) ||
+			(v = arg_value(argc, argv, &i, "-j"))) {
 			if (parse_int(v, &o.jobs) < 0 || o.jobs < 1)
 				goto bad_value;
 		} else if (!strncmp(a, "-j", 2) && a[2]) {
@@ -243,38 +247,45 @@ int zenc_main_ext(zenc_pipeline *p, int argc, char **argv,
 			o.quiet = 1;
 		} else if (!strcmp(a, "--detach")) {
 			m.detach = 1;
-		} else if (m.step && (v = arg_value(argc, argv, &i,
-						    "--run-id"))) {
+		} else if (
+			m.step && (v = arg_value(argc, argv, &i, "--run-id"))) {
 			m.run_id = v;
-		} else if (m.step && (v = arg_value(argc, argv, &i,
-						    "--step"))) {
+		} else if (
+			m.step && (v = arg_value(argc, argv, &i, "--step"))) {
 			m.step = v;
-		} else if (m.step && (v = arg_value(argc, argv, &i,
-						    "--attempt"))) {
+		} else if (
+			m.step &&
+			(v = arg_value(argc, argv, &i, "--attempt"))) {
 			if (parse_int(v, &m.attempt) < 0 || m.attempt < 1)
 				goto bad_value;
-		} else if (m.step && (v = arg_value(argc, argv, &i,
-						    "--slurm-jobs"))) {
+		} else if (
+			m.step &&
+			(v = arg_value(argc, argv, &i, "--slurm-jobs"))) {
 			m.jobs = v;
 		} else {
 			if (a[0] == '-' && !strchr(a, '=') && i + 1 >= argc &&
 			    (!strcmp(a, "--config") || !strcmp(a, "--param") ||
-			     !strcmp(a, "--run-name") || !strcmp(a, "--stack") ||
-			     !strcmp(a, "-j") || !strcmp(a, "--jobs") ||
+			     !strcmp(a, "--run-name") ||
+			     !strcmp(a, "--stack") || !strcmp(a, "-j") ||
+			     !strcmp(a, "--jobs") ||
 			     !strcmp(a, "--isolation") ||
 			     !strcmp(a, "--retries") ||
 			     !strcmp(a, "--hook-failure")))
-				fprintf(stderr, "%s: error: option '%s' needs "
-					"a value\n", prog, a);
+				fprintf(stderr,
+					"%s: error: option '%s' needs "
+					"a value\n",
+					prog, a);
 			else
-				fprintf(stderr, "%s: error: unknown option "
-					"'%s'\n", prog, a);
+				fprintf(stderr,
+					"%s: error: unknown option "
+					"'%s'\n",
+					prog, a);
 			fprintf(stderr, "Try '%s --help'.\n", help);
 			code = ZENC_EXIT_USAGE;
 			goto done;
 		}
 		continue;
-bad_value:
+	bad_value:
 		fprintf(stderr, "%s: error: invalid value '%s' for '%s'\n",
 			prog, v, a);
 		code = ZENC_EXIT_USAGE;

@@ -17,21 +17,23 @@ extern volatile sig_atomic_t zenc__interrupted;
  * run: `__step` runs one step, `__finish` ends a detached run.
  */
 typedef struct zenc__run_mode {
-	const char *run_id;        /* join this run: no new run record */
-	const char *step;          /* run only this step (__step) */
-	int attempt;               /* its first attempt, 1-based (0: 1) */
-	int finish;                /* end the run (__finish) */
-	const char *jobs;          /* __finish: "step=jobid,..." */
-	int detach;                /* return once the jobs are submitted */
+	const char *run_id; /* join this run: no new run record */
+	const char *step;   /* run only this step (__step) */
+	int attempt;        /* its first attempt, 1-based (0: 1) */
+	int finish;         /* end the run (__finish) */
+	const char *jobs;   /* __finish: "step=jobid,..." */
+	int detach;         /* return once the jobs are submitted */
 	/* The argv (NULL-terminated) that runs this program's hidden
 	 * subcommands; NULL: /proc/self/exe, as zenc_main() serves them. */
 	const char *const *entry;
 } zenc__run_mode;
 
 /* zenc_pipeline_run() with a mode (NULL: an ordinary run). */
-int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
-			    const zenc_run_options *o,
-			    const zenc__run_mode *m);
+int zenc__pipeline_run_mode(
+	zenc_run **out,
+	zenc_pipeline *p,
+	const zenc_run_options *o,
+	const zenc__run_mode *m);
 
 /*
  * The orchestrator interface.  An orchestrator places the executions of
@@ -87,8 +89,10 @@ typedef struct zenc__orchestrator {
 	/* Places the whole run and follows it to the end, telling the
 	 * engine of every attempt no job recorded; 1 when it returned at
 	 * once after placing it (detach). */
-	int (*run)(zenc__exec *x, const zenc_run_options *o,
-		   const zenc__run_mode *m);
+	int (*run)(
+		zenc__exec *x,
+		const zenc_run_options *o,
+		const zenc__run_mode *m);
 	/* Inside a job that `run` placed: joins run m->run_id and runs its
 	 * part of it (one step, or the end of a detached run). */
 	int (*join)(zenc__exec *x, const zenc__run_mode *m);

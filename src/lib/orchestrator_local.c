@@ -44,8 +44,9 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 	int fds[2];
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
-				       strerror(errno));
+		return zenc__error_set(
+			ZENC_ERROR, "cannot create a pipe: %s",
+			strerror(errno));
 	a->from_zygote = 0;
 	a->done_is_end = 0;
 	if (a->spawns++ == 0 && a->cur.phase == ZENC__PH_START &&
@@ -60,8 +61,8 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return zenc__error_set(ZENC_ERROR, "cannot fork: %s",
-				       strerror(errno));
+		return zenc__error_set(
+			ZENC_ERROR, "cannot fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		close(fds[0]);
@@ -139,13 +140,15 @@ static int spawn_thread(zenc__attempt *a)
 	int fds[2], rc;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return zenc__error_set(ZENC_ERROR, "cannot create a pipe: %s",
-				       strerror(errno));
+		return zenc__error_set(
+			ZENC_ERROR, "cannot create a pipe: %s",
+			strerror(errno));
 	job = zenc__calloc(1, sizeof(*job));
 	job->copy = *a;
 	memset(&job->copy.err, 0, sizeof(job->copy.err));
-	zenc__error_assign(&job->copy.err, a->err.type, a->err.message,
-			   a->err.exit_code, a->err.signal, a->err.attempt);
+	zenc__error_assign(
+		&job->copy.err, a->err.type, a->err.message, a->err.exit_code,
+		a->err.signal, a->err.attempt);
 	job->copy.hooks = NULL;
 	job->copy.arts = NULL;
 	job->copy.hook_name = NULL;
@@ -158,8 +161,8 @@ static int spawn_thread(zenc__attempt *a)
 		close(fds[1]);
 		zenc__error_release(&job->copy.err);
 		free(job);
-		return zenc__error_set(ZENC_ERROR, "cannot start a thread: %s",
-				       strerror(rc));
+		return zenc__error_set(
+			ZENC_ERROR, "cannot start a thread: %s", strerror(rc));
 	}
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	a->threaded = 1;

@@ -57,11 +57,16 @@ static void skip_step(slurm *sl, size_t i, const char *why)
  * and its on_end hooks here, and records the attempt.  Returns 1 when the
  * step will be retried.
  */
-static int settle_killed(slurm *sl, size_t i, int attempt, const char *type,
-			 const char *msg, int retry_ok)
+static int settle_killed(
+	slurm *sl,
+	size_t i,
+	int attempt,
+	const char *type,
+	const char *msg,
+	int retry_ok)
 {
-	return zenc__engine_attempt_lost(sl->x, &sl->x->steps[i], attempt,
-					 type, msg, retry_ok);
+	return zenc__engine_attempt_lost(
+		sl->x, &sl->x->steps[i], attempt, type, msg, retry_ok);
 }
 
 /* ---- submission */
@@ -199,9 +204,9 @@ static int submit_step(
 			why, "cannot create '%s': %s", outdir, strerror(errno));
 		rc = -1;
 	} else {
-		rc =
-			zenc__slurm_sbatch(&sl->cfg, name, comment, outdir, dependency,
-			       (const char *const *)extra, cmd, &j->job, why);
+		rc = zenc__slurm_sbatch(
+			&sl->cfg, name, comment, outdir, dependency,
+			(const char *const *)extra, cmd, &j->job, why);
 	}
 	if (rc == 0) {
 		j->need_submit = 0;
@@ -503,7 +508,8 @@ static void stop_pending(slurm *sl, int why)
 static int cancel_marked(slurm *sl)
 {
 	struct stat st;
-	char *path = zenc__asprintf("%s/%s", sl->x->run_dir, ZENC__SLURM_CANCEL_MARK);
+	char *path = zenc__asprintf(
+		"%s/%s", sl->x->run_dir, ZENC__SLURM_CANCEL_MARK);
 	int r = stat(path, &st) == 0;
 
 	free(path);
@@ -642,8 +648,8 @@ static void follow(slurm *sl)
 
 /* Submits the run's steps as Slurm jobs and follows them to the end;
  * returns 1 when it returned at once after submission (detach). */
-static int slurm_run(zenc__exec *x, const zenc_run_options *o,
-		     const zenc__run_mode *m)
+static int slurm_run(
+	zenc__exec *x, const zenc_run_options *o, const zenc__run_mode *m)
 {
 	slurm sl;
 	size_t i;
@@ -685,8 +691,9 @@ static int slurm_run(zenc__exec *x, const zenc_run_options *o,
 		common_args(&sl, &cmd, &n, &cap);
 		name = zenc__asprintf("zenc-%.8s-__finish", x->run->id);
 		comment = zenc__asprintf("%s/__finish", x->run->id);
-		if (zenc__slurm_sbatch(&sl.cfg, name, comment, x->run_dir, dep.ptr, NULL, cmd,
-			   &job, &why) < 0) {
+		if (zenc__slurm_sbatch(
+			    &sl.cfg, name, comment, x->run_dir, dep.ptr, NULL,
+			    cmd, &job, &why) < 0) {
 			zenc__log(
 				ZENC_LOG_ERROR,
 				"cannot submit the job that ends the run: "

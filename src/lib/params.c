@@ -72,8 +72,11 @@ static const char *known_fields(zenc_buf *b, const zenc_param *fields)
 	return zenc_buf_cstr(b);
 }
 
-int zenc__params_set(zenc__stepstate *ss, const char *field,
-		     const char *value, const char *origin)
+int zenc__params_set(
+	zenc__stepstate *ss,
+	const char *field,
+	const char *value,
+	const char *origin)
 {
 	zenc_step *s = ss->step;
 	zenc_buf known = ZENC_BUF_INIT;
@@ -86,11 +89,12 @@ int zenc__params_set(zenc__stepstate *ss, const char *field,
 		if (!strcmp(f->name, field))
 			break;
 	if (!f || !f->name) {
-		rc = zenc__error_set(ZENC_EINVALID,
-				     "%s: step '%s' has no parameter '%s' "
-				     "(known: %s)",
-				     origin, s->name, field,
-				     known_fields(&known, s->param_fields));
+		rc = zenc__error_set(
+			ZENC_EINVALID,
+			"%s: step '%s' has no parameter '%s' "
+			"(known: %s)",
+			origin, s->name, field,
+			known_fields(&known, s->param_fields));
 		zenc_buf_release(&known);
 		return rc;
 	}
@@ -119,8 +123,9 @@ int zenc__params_set(zenc__stepstate *ss, const char *field,
 		if (!strcasecmp(value, "true") || !strcmp(value, "1") ||
 		    !strcasecmp(value, "yes") || !strcasecmp(value, "on"))
 			v = true;
-		else if (!strcasecmp(value, "false") || !strcmp(value, "0") ||
-			 !strcasecmp(value, "no") || !strcasecmp(value, "off"))
+		else if (
+			!strcasecmp(value, "false") || !strcmp(value, "0") ||
+			!strcasecmp(value, "no") || !strcasecmp(value, "off"))
 			v = false;
 		else
 			goto bad;
@@ -141,14 +146,14 @@ int zenc__params_set(zenc__stepstate *ss, const char *field,
 	}
 	return 0;
 bad:
-	return zenc__error_set(ZENC_ETYPE,
-			       "%s: parameter '%s.%s' expects %s, got '%s'",
-			       origin, s->name, field,
-			       f->type == ZENC_INT ? "an int"
-			       : f->type == ZENC_DOUBLE ? "a double"
-			       : f->type == ZENC_BOOL ? "a bool (true/false)"
-						      : "a string",
-			       value);
+	return zenc__error_set(
+		ZENC_ETYPE, "%s: parameter '%s.%s' expects %s, got '%s'",
+		origin, s->name, field,
+		f->type == ZENC_INT      ? "an int"
+		: f->type == ZENC_DOUBLE ? "a double"
+		: f->type == ZENC_BOOL   ? "a bool (true/false)"
+					 : "a string",
+		value);
 }
 
 int zenc__params_apply(zenc__exec *x, const char *assignment)
@@ -160,23 +165,24 @@ int zenc__params_apply(zenc__exec *x, const char *assignment)
 	int rc;
 
 	if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1)
-		return zenc__error_set(ZENC_EINVALID,
-				       "--param '%s': expected "
-				       "STEP.FIELD=VALUE",
-				       assignment);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"--param '%s': expected "
+			"STEP.FIELD=VALUE",
+			assignment);
 	step = zenc__strndup(assignment, (size_t)(dot - assignment));
 	field = zenc__strndup(dot + 1, (size_t)(eq - dot - 1));
 	origin = zenc__asprintf("--param '%s'", assignment);
 	s = zenc_pipeline_find_step(x->p, step);
 	if (!s) {
-		rc = zenc__error_set(ZENC_ENOTFOUND,
-				     "%s: unknown step '%s'", origin, step);
+		rc = zenc__error_set(
+			ZENC_ENOTFOUND, "%s: unknown step '%s'", origin, step);
 		goto done;
 	}
 	if (!s->param_fields) {
-		rc = zenc__error_set(ZENC_EINVALID,
-				     "%s: step '%s' has no parameters", origin,
-				     step);
+		rc = zenc__error_set(
+			ZENC_EINVALID, "%s: step '%s' has no parameters",
+			origin, step);
 		goto done;
 	}
 	rc = zenc__params_set(&x->steps[s->index], field, eq + 1, origin);
@@ -260,8 +266,8 @@ void zenc__params_json(zenc__stepstate *ss)
 	ss->params_json = zenc_buf_detach(&b);
 }
 
-void zenc__params_env(const zenc__stepstate *ss, char ***env, size_t *n,
-		      size_t *cap)
+void zenc__params_env(
+	const zenc__stepstate *ss, char ***env, size_t *n, size_t *cap)
 {
 	zenc_buf b = ZENC_BUF_INIT;
 	const zenc_param *f;

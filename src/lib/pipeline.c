@@ -9,7 +9,7 @@
 #include "engine.h"
 
 static const char *const event_names[ZENC__EVENT_COUNT] = {
-	"on_start", "on_success", "on_retry",         "on_failure",
+	"on_start", "on_success",     "on_retry",      "on_failure",
 	"on_end",   "on_run_success", "on_run_failure"};
 
 const char *zenc__event_name(zenc__event e)
@@ -39,8 +39,11 @@ static int check_name(const char *what, const char *name)
 	if (!name || !*name)
 		return zenc__error_set(ZENC_EINVALID, "empty %s name", what);
 	if (strlen(name) > 200)
-		return zenc__error_set(ZENC_EINVALID, "%s name '%.40s...' is "
-				       "too long", what, name);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"%s name '%.40s...' is "
+			"too long",
+			what, name);
 	for (p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c == '/' || c == '\\' || c == 0x7f ||
@@ -74,10 +77,11 @@ void zenc__hook_copy(zenc__hook *dst, const zenc_hook *src)
 
 	memset(dst, 0, sizeof(*dst));
 	dst->h = *src;
-	dst->name = zenc__strdup(src->name ? src->name
-				 : src->command ? src->command
-				 : src->argv && src->argv[0] ? src->argv[0]
-							     : "hook");
+	dst->name = zenc__strdup(
+		src->name                   ? src->name
+		: src->command              ? src->command
+		: src->argv && src->argv[0] ? src->argv[0]
+					    : "hook");
 	dst->h.name = dst->name;
 	if (src->command) {
 		dst->command = zenc__strdup(src->command);
@@ -115,8 +119,9 @@ int zenc__hook_list_add(zenc__hook_list *list, const zenc_hook *h)
 	     !h->fn) ||
 	    (h->kind == ZENC_HOOK_COMMAND && !h->command && !h->argv))
 		return zenc__error_set(ZENC_EINVALID, "invalid hook");
-	zenc__array_grow((void **)&list->items, &list->cap, list->n + 1,
-			 sizeof(*list->items));
+	zenc__array_grow(
+		(void **)&list->items, &list->cap, list->n + 1,
+		sizeof(*list->items));
 	zenc__hook_copy(&list->items[list->n++], h);
 	return 0;
 }
@@ -236,8 +241,8 @@ zenc_step *zenc_pipeline_find_step(zenc_pipeline *p, const char *name)
 	return *slot ? p->steps[*slot - 1] : NULL;
 }
 
-int zenc_pipeline_add_step(zenc_step **out, zenc_pipeline *p,
-			   const char *name, zenc_step_fn fn)
+int zenc_pipeline_add_step(
+	zenc_step **out, zenc_pipeline *p, const char *name, zenc_step_fn fn)
 {
 	zenc_step *s;
 	int rc;
@@ -253,19 +258,20 @@ int zenc_pipeline_add_step(zenc_step **out, zenc_pipeline *p,
 			p->duplicate = 1;
 			p->duplicate_name = zenc__strdup(name);
 		}
-		return zenc__error_set(ZENC_EEXISTS, "duplicate step name '%s'",
-				       name);
+		return zenc__error_set(
+			ZENC_EEXISTS, "duplicate step name '%s'", name);
 	}
 	if (!fn)
-		return zenc__error_set(ZENC_EINVALID, "step '%s' has no body",
-				       name);
+		return zenc__error_set(
+			ZENC_EINVALID, "step '%s' has no body", name);
 	s = zenc__calloc(1, sizeof(*s));
 	s->pipeline = p;
 	s->name = zenc__strdup(name);
 	s->fn = fn;
 	s->index = p->n_steps;
-	zenc__array_grow((void **)&p->steps, &p->cap_steps, p->n_steps + 1,
-			 sizeof(*p->steps));
+	zenc__array_grow(
+		(void **)&p->steps, &p->cap_steps, p->n_steps + 1,
+		sizeof(*p->steps));
 	p->steps[p->n_steps] = s;
 	index_step(p, p->n_steps);
 	p->n_steps++;
@@ -288,16 +294,17 @@ int zenc_step_add_output(zenc_step *s, const char *name, zenc_type type)
 	if ((rc = check_name("output", name)) < 0)
 		return rc;
 	if (type < ZENC_INT || type > ZENC_BYTES)
-		return zenc__error_set(ZENC_EINVALID,
-				       "output '%s.%s' has an unknown type",
-				       s->name, name);
+		return zenc__error_set(
+			ZENC_EINVALID, "output '%s.%s' has an unknown type",
+			s->name, name);
 	for (i = 0; i < s->n_outputs; i++)
 		if (!strcmp(s->outputs[i].name, name))
-			return zenc__error_set(ZENC_EEXISTS,
-					       "duplicate output '%s.%s'",
-					       s->name, name);
-	zenc__array_grow((void **)&s->outputs, &s->cap_outputs,
-			 s->n_outputs + 1, sizeof(*s->outputs));
+			return zenc__error_set(
+				ZENC_EEXISTS, "duplicate output '%s.%s'",
+				s->name, name);
+	zenc__array_grow(
+		(void **)&s->outputs, &s->cap_outputs, s->n_outputs + 1,
+		sizeof(*s->outputs));
 	s->outputs[s->n_outputs].name = zenc__strdup(name);
 	s->outputs[s->n_outputs].type = type;
 	s->n_outputs++;
@@ -305,8 +312,8 @@ int zenc_step_add_output(zenc_step *s, const char *name, zenc_type type)
 	return 0;
 }
 
-int zenc_step_add_input(zenc_step *s, const char *name, zenc_step *from,
-			const char *output)
+int zenc_step_add_input(
+	zenc_step *s, const char *name, zenc_step *from, const char *output)
 {
 	zenc__input *in;
 	const char *dot;
@@ -316,16 +323,17 @@ int zenc_step_add_input(zenc_step *s, const char *name, zenc_step *from,
 	if ((rc = check_name("input", name)) < 0)
 		return rc;
 	if (!output || !*output)
-		return zenc__error_set(ZENC_EINVALID,
-				       "input '%s.%s' names no output",
-				       s->name, name);
+		return zenc__error_set(
+			ZENC_EINVALID, "input '%s.%s' names no output", s->name,
+			name);
 	for (i = 0; i < s->n_inputs; i++)
 		if (!strcmp(s->inputs[i].name, name))
-			return zenc__error_set(ZENC_EEXISTS,
-					       "duplicate input '%s.%s'",
-					       s->name, name);
-	zenc__array_grow((void **)&s->inputs, &s->cap_inputs, s->n_inputs + 1,
-			 sizeof(*s->inputs));
+			return zenc__error_set(
+				ZENC_EEXISTS, "duplicate input '%s.%s'",
+				s->name, name);
+	zenc__array_grow(
+		(void **)&s->inputs, &s->cap_inputs, s->n_inputs + 1,
+		sizeof(*s->inputs));
 	in = &s->inputs[s->n_inputs];
 	memset(in, 0, sizeof(*in));
 	in->name = zenc__strdup(name);
@@ -336,10 +344,11 @@ int zenc_step_add_input(zenc_step *s, const char *name, zenc_step *from,
 		dot = strchr(output, '.');
 		if (!dot || dot == output || !dot[1]) {
 			free(in->name);
-			return zenc__error_set(ZENC_EINVALID,
-					       "input '%s.%s': expected "
-					       "'STEP.OUTPUT', got '%s'",
-					       s->name, name, output);
+			return zenc__error_set(
+				ZENC_EINVALID,
+				"input '%s.%s': expected "
+				"'STEP.OUTPUT', got '%s'",
+				s->name, name, output);
 		}
 		in->from_step = zenc__strndup(output, (size_t)(dot - output));
 		in->from_output = zenc__strdup(dot + 1);
@@ -349,15 +358,19 @@ int zenc_step_add_input(zenc_step *s, const char *name, zenc_step *from,
 	return 0;
 }
 
-int zenc_step_add_input_typed(zenc_step *s, const char *name, zenc_type type,
-			      zenc_step *from, const char *output)
+int zenc_step_add_input_typed(
+	zenc_step *s,
+	const char *name,
+	zenc_type type,
+	zenc_step *from,
+	const char *output)
 {
 	int rc;
 
 	if (type < ZENC_INT || type > ZENC_BYTES)
-		return zenc__error_set(ZENC_EINVALID,
-				       "input '%s.%s' has an unknown type",
-				       s->name, name);
+		return zenc__error_set(
+			ZENC_EINVALID, "input '%s.%s' has an unknown type",
+			s->name, name);
 	if ((rc = zenc_step_add_input(s, name, from, output)) < 0)
 		return rc;
 	s->inputs[s->n_inputs - 1].declared = type;
@@ -368,8 +381,9 @@ int zenc_step_after_name(zenc_step *s, const char *upstream)
 {
 	if (!upstream || !*upstream)
 		return zenc__error_set(ZENC_EINVALID, "empty step name");
-	zenc__array_grow((void **)&s->after, &s->cap_after, s->n_after + 1,
-			 sizeof(*s->after));
+	zenc__array_grow(
+		(void **)&s->after, &s->cap_after, s->n_after + 1,
+		sizeof(*s->after));
 	s->after[s->n_after++] = zenc__strdup(upstream);
 	s->pipeline->validated = 0;
 	return 0;
@@ -382,15 +396,18 @@ int zenc_step_after(zenc_step *s, zenc_step *upstream)
 	return zenc_step_after_name(s, upstream->name);
 }
 
-int zenc_step_set_params(zenc_step *s, const char *type_name,
-			 const zenc_param *fields, size_t struct_size)
+int zenc_step_set_params(
+	zenc_step *s,
+	const char *type_name,
+	const zenc_param *fields,
+	size_t struct_size)
 {
 	const zenc_param *f;
 
 	if (!fields || !struct_size)
-		return zenc__error_set(ZENC_EINVALID,
-				       "step '%s': empty parameter table",
-				       s->name);
+		return zenc__error_set(
+			ZENC_EINVALID, "step '%s': empty parameter table",
+			s->name);
 	for (f = fields; f->name; f++) {
 		if (f->type < ZENC_INT || f->type > ZENC_STRING)
 			return zenc__error_set(
@@ -414,15 +431,16 @@ static int check_retry(int max_retries, double delay_s, double backoff)
 {
 	if (max_retries < 0 || delay_s < 0 || backoff < 0 ||
 	    delay_s != delay_s || backoff != backoff)
-		return zenc__error_set(ZENC_EINVALID,
-				       "invalid retry setting (max_retries %d, "
-				       "delay %g, backoff %g)",
-				       max_retries, delay_s, backoff);
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid retry setting (max_retries %d, "
+			"delay %g, backoff %g)",
+			max_retries, delay_s, backoff);
 	return 0;
 }
 
-int zenc_step_set_retry(zenc_step *s, int max_retries, double delay_s,
-			double backoff)
+int zenc_step_set_retry(
+	zenc_step *s, int max_retries, double delay_s, double backoff)
 {
 	int rc = check_retry(max_retries, delay_s, backoff);
 	if (rc < 0)
@@ -434,8 +452,8 @@ int zenc_step_set_retry(zenc_step *s, int max_retries, double delay_s,
 	return 0;
 }
 
-int zenc_pipeline_set_retry(zenc_pipeline *p, int max_retries, double delay_s,
-			    double backoff)
+int zenc_pipeline_set_retry(
+	zenc_pipeline *p, int max_retries, double delay_s, double backoff)
 {
 	int rc = check_retry(max_retries, delay_s, backoff);
 	if (rc < 0)
@@ -450,8 +468,8 @@ int zenc_pipeline_set_retry(zenc_pipeline *p, int max_retries, double delay_s,
 static int check_seconds(const char *what, double seconds)
 {
 	if (seconds < 0 || seconds != seconds)
-		return zenc__error_set(ZENC_EINVALID, "invalid %s %g", what,
-				       seconds);
+		return zenc__error_set(
+			ZENC_EINVALID, "invalid %s %g", what, seconds);
 	return 0;
 }
 
@@ -488,9 +506,9 @@ int zenc_step_set_memory_limit(zenc_step *s, size_t bytes)
 int zenc_pipeline_set_hook_failure(zenc_pipeline *p, zenc_hook_failure mode)
 {
 	if (mode != ZENC_HOOK_FAILURE_WARN && mode != ZENC_HOOK_FAILURE_FAIL)
-		return zenc__error_set(ZENC_EINVALID,
-				       "unknown hook failure mode %d",
-				       (int)mode);
+		return zenc__error_set(
+			ZENC_EINVALID, "unknown hook failure mode %d",
+			(int)mode);
 	p->hook_failure = mode;
 	return 0;
 }
@@ -552,28 +570,30 @@ static int check_run_hook(const zenc_hook *h)
 	if (h->kind == ZENC_HOOK_VOID || h->kind == ZENC_HOOK_RUN ||
 	    h->kind == ZENC_HOOK_COMMAND || h->kind == ZENC_HOOK_BUILTIN)
 		return 0;
-	return zenc__error_set(ZENC_EINVALID,
-			       "run-level hook '%s' must be void(void) or "
-			       "void(const zenc_run *)",
-			       h->name ? h->name : "?");
+	return zenc__error_set(
+		ZENC_EINVALID,
+		"run-level hook '%s' must be void(void) or "
+		"void(const zenc_run *)",
+		h->name ? h->name : "?");
 }
 
 int zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h)
 {
 	int rc = check_run_hook(&h);
 	return rc < 0 ? rc
-		      : zenc__hook_list_add(&p->hooks[ZENC__ON_RUN_SUCCESS], &h);
+		      : zenc__hook_list_add(
+				&p->hooks[ZENC__ON_RUN_SUCCESS], &h);
 }
 
 int zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h)
 {
 	int rc = check_run_hook(&h);
 	return rc < 0 ? rc
-		      : zenc__hook_list_add(&p->hooks[ZENC__ON_RUN_FAILURE], &h);
+		      : zenc__hook_list_add(
+				&p->hooks[ZENC__ON_RUN_FAILURE], &h);
 }
 
-int zenc_pipeline_register_hook(zenc_pipeline *p, const char *name,
-				zenc_hook h)
+int zenc_pipeline_register_hook(zenc_pipeline *p, const char *name, zenc_hook h)
 {
 	size_t i;
 
@@ -581,11 +601,12 @@ int zenc_pipeline_register_hook(zenc_pipeline *p, const char *name,
 		return zenc__error_set(ZENC_EINVALID, "empty hook name");
 	for (i = 0; i < p->n_named; i++)
 		if (!strcmp(p->named[i].name, name))
-			return zenc__error_set(ZENC_EEXISTS,
-					       "hook '%s' is already registered",
-					       name);
-	zenc__array_grow((void **)&p->named, &p->cap_named, p->n_named + 1,
-			 sizeof(*p->named));
+			return zenc__error_set(
+				ZENC_EEXISTS, "hook '%s' is already registered",
+				name);
+	zenc__array_grow(
+		(void **)&p->named, &p->cap_named, p->n_named + 1,
+		sizeof(*p->named));
 	p->named[p->n_named].name = zenc__strdup(name);
 	zenc__hook_copy(&p->named[p->n_named].hook, &h);
 	p->n_named++;
@@ -600,8 +621,8 @@ const zenc__hook_list *zenc__step_hooks(const zenc_step *s, zenc__event e)
 }
 
 /* Hook constructors behind ZENC_HOOK. */
-static zenc_hook make_hook(zenc_hook_kind kind, zenc_hook_void_fn fn,
-			   const char *name)
+static zenc_hook make_hook(
+	zenc_hook_kind kind, zenc_hook_void_fn fn, const char *name)
 {
 	zenc_hook h;
 
@@ -627,11 +648,10 @@ zenc_hook zenc_hook_ctx_params(zenc_hook_ctx_params_fn fn, const char *name)
 	return make_hook(ZENC_HOOK_CTX_PARAMS, (zenc_hook_void_fn)fn, name);
 }
 
-zenc_hook zenc_hook_ctx_params_err(zenc_hook_ctx_params_err_fn fn,
-				   const char *name)
+zenc_hook zenc_hook_ctx_params_err(
+	zenc_hook_ctx_params_err_fn fn, const char *name)
 {
-	return make_hook(ZENC_HOOK_CTX_PARAMS_ERR, (zenc_hook_void_fn)fn,
-			 name);
+	return make_hook(ZENC_HOOK_CTX_PARAMS_ERR, (zenc_hook_void_fn)fn, name);
 }
 
 zenc_hook zenc_hook_err(zenc_hook_err_fn fn, const char *name)
@@ -673,8 +693,8 @@ static int add_dep(zenc_step *s, zenc_step *dep)
 	return 0;
 }
 
-static int find_cycle(zenc_pipeline *p, zenc_step *s, char *state,
-		      zenc_buf *path)
+static int find_cycle(
+	zenc_pipeline *p, zenc_step *s, char *state, zenc_buf *path)
 {
 	size_t i;
 
@@ -702,11 +722,12 @@ int zenc_pipeline_validate(zenc_pipeline *p)
 	int rc = 0;
 
 	if (p->duplicate)
-		return zenc__error_set(ZENC_EEXISTS, "duplicate step name '%s'",
-				       p->duplicate_name);
+		return zenc__error_set(
+			ZENC_EEXISTS, "duplicate step name '%s'",
+			p->duplicate_name);
 	if (p->n_steps == 0)
-		return zenc__error_set(ZENC_EINVALID, "pipeline '%s' has no steps",
-				       p->name);
+		return zenc__error_set(
+			ZENC_EINVALID, "pipeline '%s' has no steps", p->name);
 	for (i = 0; i < p->n_steps; i++) {
 		zenc_step *s = p->steps[i];
 		s->n_deps = 0;
@@ -744,8 +765,9 @@ int zenc_pipeline_validate(zenc_pipeline *p)
 					"input '%s.%s' expects %s but output "
 					"'%s.%s' is %s",
 					s->name, in->name,
-					zenc_type_name(in->declared), from->name,
-					in->from_output, zenc_type_name(in->type));
+					zenc_type_name(in->declared),
+					from->name, in->from_output,
+					zenc_type_name(in->type));
 			add_dep(s, from);
 		}
 		for (j = 0; j < s->n_after; j++) {
@@ -753,7 +775,8 @@ int zenc_pipeline_validate(zenc_pipeline *p)
 			if (!up)
 				return zenc__error_set(
 					ZENC_ENOTFOUND,
-					"step '%s' runs after unknown step '%s'",
+					"step '%s' runs after unknown step "
+					"'%s'",
 					s->name, s->after[j]);
 			if (up == s)
 				return zenc__error_set(
@@ -765,9 +788,9 @@ int zenc_pipeline_validate(zenc_pipeline *p)
 	state = zenc__calloc(p->n_steps, 1);
 	for (i = 0; i < p->n_steps; i++) {
 		if (state[i] == 0 && find_cycle(p, p->steps[i], state, &path)) {
-			rc = zenc__error_set(ZENC_ECYCLE,
-					     "dependency cycle: %s",
-					     zenc_buf_cstr(&path));
+			rc = zenc__error_set(
+				ZENC_ECYCLE, "dependency cycle: %s",
+				zenc_buf_cstr(&path));
 			goto done;
 		}
 	}

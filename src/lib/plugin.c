@@ -56,37 +56,40 @@ static int load_one(const char *path)
 	int rc;
 
 	if (!realpath(path, real))
-		return zenc__error_set(ZENC_EIO, "cannot load plugin %s: %s",
-				       path, strerror(errno));
+		return zenc__error_set(
+			ZENC_EIO, "cannot load plugin %s: %s", path,
+			strerror(errno));
 	for (i = 0; i < nloaded; i++)
 		if (strcmp(loaded[i], real) == 0)
 			return 0;
 	dlerror();
 	if (!(h = dlopen(real, RTLD_NOW | RTLD_LOCAL))) {
 		e = dlerror();
-		return zenc__error_set(ZENC_EIO, "cannot load plugin %s: %s",
-				       path, e ? e : "dlopen failed");
+		return zenc__error_set(
+			ZENC_EIO, "cannot load plugin %s: %s", path,
+			e ? e : "dlopen failed");
 	}
-	zenc__array_grow((void **)&loaded, &loaded_cap, nloaded + 1,
-			 sizeof(*loaded));
+	zenc__array_grow(
+		(void **)&loaded, &loaded_cap, nloaded + 1, sizeof(*loaded));
 	loaded[nloaded++] = zenc__strdup(real);
 	dlerror();
 	if (!(sym = dlsym(h, ZENC_PLUGIN_INIT_SYMBOL)))
-		return zenc__error_set(ZENC_EIO,
-				       "plugin %s has no function %s()", path,
-				       ZENC_PLUGIN_INIT_SYMBOL);
+		return zenc__error_set(
+			ZENC_EIO, "plugin %s has no function %s()", path,
+			ZENC_PLUGIN_INIT_SYMBOL);
 	/* POSIX: a function's address fits in a void *. */
 	memcpy(&init, &sym, sizeof(init));
 	zenc__error_clear();
 	rc = init();
 	if (rc < 0) {
 		/* Its message, copied: the new one is written over it. */
-		char *why = zenc__strdup(*zenc_error_last()
-						 ? zenc_error_last()
-						 : zenc_strerror(rc));
+		char *why = zenc__strdup(
+			*zenc_error_last() ? zenc_error_last()
+					   : zenc_strerror(rc));
 
-		zenc__error_set(ZENC_EIO, "plugin %s: %s() failed: %s", path,
-				ZENC_PLUGIN_INIT_SYMBOL, why);
+		zenc__error_set(
+			ZENC_EIO, "plugin %s: %s() failed: %s", path,
+			ZENC_PLUGIN_INIT_SYMBOL, why);
 		free(why);
 		return ZENC_EIO;
 	}
@@ -110,9 +113,9 @@ static int load_folder(const char *dir)
 	if (n < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return zenc__error_set(ZENC_EIO,
-				       "cannot read plugin folder %s: %s", dir,
-				       strerror(errno));
+		return zenc__error_set(
+			ZENC_EIO, "cannot read plugin folder %s: %s", dir,
+			strerror(errno));
 	}
 	for (i = 0; i < n; i++) {
 		path = zenc__asprintf("%s/%s", dir, names[i]->d_name);
@@ -136,8 +139,7 @@ static int load_all(void)
 		return 0;
 	for (p = env; rc == 0 && *p; p = colon ? colon + 1 : p + strlen(p)) {
 		colon = strchr(p, ':');
-		dir = zenc__strndup(p, colon ? (size_t)(colon - p)
-					     : strlen(p));
+		dir = zenc__strndup(p, colon ? (size_t)(colon - p) : strlen(p));
 		if (*dir)
 			rc = load_folder(dir);
 		free(dir);

@@ -32,8 +32,9 @@ int zenc_store_open(zenc_store **out, const char *stack)
 	if ((rc = zenc__stack_load(&s, stack)) < 0)
 		return rc;
 	store = zenc__calloc(1, sizeof(*store));
-	if ((rc = zenc__store_open(&store->impl, zenc__stack_store_flavor(s),
-				   zenc__stack_store_location(s))) < 0) {
+	if ((rc = zenc__store_open(
+		     &store->impl, zenc__stack_store_flavor(s),
+		     zenc__stack_store_location(s))) < 0) {
 		zenc__stack_free(s);
 		free(store);
 		return rc;
@@ -65,8 +66,8 @@ void zenc_store_free(zenc_store *store)
 	free(store);
 }
 
-int zenc_store_runs_list(zenc_store *store, const zenc_run_filter *filter,
-			 zenc_run_list *out)
+int zenc_store_runs_list(
+	zenc_store *store, const zenc_run_filter *filter, zenc_run_list *out)
 {
 	zenc_run_filter all = {NULL, NULL, 0, 0};
 
@@ -75,12 +76,11 @@ int zenc_store_runs_list(zenc_store *store, const zenc_run_filter *filter,
 	memset(out, 0, sizeof(*out));
 	if (!store)
 		return zenc__error_set(ZENC_EINVALID, "no store");
-	return store->impl->runs_list(store->impl, filter ? filter : &all,
-				      out);
+	return store->impl->runs_list(store->impl, filter ? filter : &all, out);
 }
 
-int zenc_store_run_show(zenc_store *store, const char *id_or_name,
-			zenc_run_info *out)
+int zenc_store_run_show(
+	zenc_store *store, const char *id_or_name, zenc_run_info *out)
 {
 	if (!out)
 		return zenc__error_set(ZENC_EINVALID, "no place for the run");
@@ -104,8 +104,11 @@ static int no_outbox(const zenc_store *store)
 		store->impl->flavor ? store->impl->flavor : "?");
 }
 
-int zenc_store_alerts_list(zenc_store *store, const char *status,
-			   size_t limit, zenc_alert_list *out)
+int zenc_store_alerts_list(
+	zenc_store *store,
+	const char *status,
+	size_t limit,
+	zenc_alert_list *out)
 {
 	size_t i;
 	int rc;
@@ -134,8 +137,8 @@ int zenc_store_has_outbox(const zenc_store *store)
 	       st->alerts_pending && st->alert_update && st->alert_claim;
 }
 
-int zenc_store_alerts_flush(zenc_store *store, size_t *delivered,
-			    size_t *pending, size_t *failed)
+int zenc_store_alerts_flush(
+	zenc_store *store, size_t *delivered, size_t *pending, size_t *failed)
 {
 	size_t d = 0, p = 0, f = 0;
 	int rc;
@@ -164,9 +167,9 @@ int zenc_alerter_open(zenc_alerter **out, const char *name)
 	*out = NULL;
 	if ((rc = zenc__stack_load(&s, NULL)) < 0)
 		return rc;
-	rc = zenc__alerter_for_component(out, name,
-					 zenc__stack_store_flavor(s),
-					 zenc__stack_store_location(s));
+	rc = zenc__alerter_for_component(
+		out, name, zenc__stack_store_flavor(s),
+		zenc__stack_store_location(s));
 	zenc__stack_free(s);
 	return rc;
 }
@@ -190,8 +193,8 @@ int zenc_alerter_send_test(zenc_alerter *a, const zenc_alert *alert)
 					  : ZENC_EUNREACHABLE;
 }
 
-int zenc_store_run_cancel(zenc_store *store, const char *id_or_name,
-			  zenc_run_cancel_info *out)
+int zenc_store_run_cancel(
+	zenc_store *store, const char *id_or_name, zenc_run_cancel_info *out)
 {
 	zenc_run_info info;
 	zenc_stack *stack = NULL;
@@ -214,8 +217,7 @@ int zenc_store_run_cancel(zenc_store *store, const char *id_or_name,
 	}
 	/* The stack the run ran on says how to cancel it; the store's own
 	 * when that one is gone. */
-	if (!info.rec.stack ||
-	    zenc__stack_load(&stack, info.rec.stack) < 0) {
+	if (!info.rec.stack || zenc__stack_load(&stack, info.rec.stack) < 0) {
 		if ((rc = zenc__stack_load(&stack, store->stack)) < 0)
 			goto done;
 	}

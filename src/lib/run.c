@@ -68,8 +68,8 @@ static void exec_release(zenc__exec *x)
 
 /* Settings that apply to a step: its own, else the pipeline's, else the
  * run options'. */
-static void step_settings(zenc__exec *x, zenc__stepstate *ss,
-			  const zenc_run_options *o)
+static void step_settings(
+	zenc__exec *x, zenc__stepstate *ss, const zenc_run_options *o)
 {
 	zenc_step *s = ss->step;
 	zenc_pipeline *p = x->p;
@@ -148,15 +148,17 @@ static char *default_run_name(const char *pipeline, double t)
 	return zenc_buf_detach(&b);
 }
 
-int zenc_pipeline_run(zenc_run **out, zenc_pipeline *p,
-		      const zenc_run_options *opts)
+int zenc_pipeline_run(
+	zenc_run **out, zenc_pipeline *p, const zenc_run_options *opts)
 {
 	return zenc__pipeline_run_mode(out, p, opts, NULL);
 }
 
-int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
-			    const zenc_run_options *opts,
-			    const zenc__run_mode *m)
+int zenc__pipeline_run_mode(
+	zenc_run **out,
+	zenc_pipeline *p,
+	const zenc_run_options *opts,
+	const zenc__run_mode *m)
 {
 	zenc_run_options defaults = ZENC_RUN_OPTIONS_INIT;
 	const zenc_run_options *o = opts ? opts : &defaults;
@@ -175,8 +177,9 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 		/* A job of a Slurm run joins it: same id, so the same
 		 * artifact folder and records. */
 		if (strlen(m->run_id) != 36) {
-			rc = zenc__error_set(ZENC_EINVALID,
-					     "invalid run id '%s'", m->run_id);
+			rc = zenc__error_set(
+				ZENC_EINVALID, "invalid run id '%s'",
+				m->run_id);
 			goto fail;
 		}
 		memcpy(x.run->id, m->run_id, 37);
@@ -227,40 +230,42 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	}
 	if (!x.run->name)
 		x.run->name = o->run_name ? zenc__strdup(o->run_name)
-			    : cfg && zenc__runcfg_run_name(cfg)
-				    ? zenc__runcfg_expand_name(
-					      zenc__runcfg_run_name(cfg),
-					      p->name, x.started)
-				    : default_run_name(p->name, x.started);
+			      : cfg && zenc__runcfg_run_name(cfg)
+				      ? zenc__runcfg_expand_name(
+						zenc__runcfg_run_name(cfg),
+						p->name, x.started)
+				      : default_run_name(p->name, x.started);
 
 	/* The environment: stack, store, artifact folder. */
-	if ((rc = zenc__stack_load(&x.stack,
-				   o->stack ? o->stack
-					    : zenc__runcfg_stack(cfg))) < 0) {
+	if ((rc = zenc__stack_load(
+		     &x.stack, o->stack ? o->stack : zenc__runcfg_stack(cfg))) <
+	    0) {
 		rc = rc == ZENC_ENOTFOUND ? ZENC_ENOTFOUND : ZENC_ECONFIG;
 		goto fail_env;
 	}
-	if ((rc = zenc__store_open(&x.store,
-				   zenc__stack_store_flavor(x.stack),
-				   zenc__stack_store_location(x.stack))) < 0)
+	if ((rc = zenc__store_open(
+		     &x.store, zenc__stack_store_flavor(x.stack),
+		     zenc__stack_store_location(x.stack))) < 0)
 		goto fail_env;
-	x.run_dir = zenc__asprintf("%s/%s", zenc__stack_artifact_path(x.stack),
-				   x.run->id);
+	x.run_dir = zenc__asprintf(
+		"%s/%s", zenc__stack_artifact_path(x.stack), x.run->id);
 	if (zenc__mkdir_p(x.run_dir, 0755) < 0) {
-		rc = zenc__error_set(ZENC_ECONFIG,
-				     "cannot create artifact folder '%s': %s",
-				     x.run_dir, strerror(errno));
+		rc = zenc__error_set(
+			ZENC_ECONFIG, "cannot create artifact folder '%s': %s",
+			x.run_dir, strerror(errno));
 		goto fail_env;
 	}
 
-	x.orch = zenc__orchestrator_for(zenc__stack_orchestrator_flavor(x.stack));
+	x.orch = zenc__orchestrator_for(
+		zenc__stack_orchestrator_flavor(x.stack));
 	x.place = placement_for(x.orch);
 	if (m && m->run_id) {
 		if (!x.orch->join) {
-			rc = zenc__error_set(ZENC_ECONFIG,
-					     "the %s orchestrator runs no jobs "
-					     "to join",
-					     x.orch->name);
+			rc = zenc__error_set(
+				ZENC_ECONFIG,
+				"the %s orchestrator runs no jobs "
+				"to join",
+				x.orch->name);
 			goto fail_env;
 		}
 		if ((rc = x.orch->join(&x, m)) < 0)
@@ -277,11 +282,12 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 		goto fail_env;
 
 	if (!x.quiet)
-		zenc__info("Initiating a new run for the pipeline: %s.",
-			   p->name);
+		zenc__info(
+			"Initiating a new run for the pipeline: %s.", p->name);
 	if (!x.quiet)
-		zenc__info("Run name: %s (id %s) on stack %s.", x.run->name,
-			   x.run->id, zenc_stack_name(x.stack));
+		zenc__info(
+			"Run name: %s (id %s) on stack %s.", x.run->name,
+			x.run->id, zenc_stack_name(x.stack));
 	if (x.orch->run) {
 		detached = x.orch->run(&x, o, m) == 1;
 	} else {
@@ -290,17 +296,19 @@ int zenc__pipeline_run_mode(zenc_run **out, zenc_pipeline *p,
 	}
 	if (detached) {
 		if (!x.quiet)
-			zenc__info("Run %s submitted; 'zenc runs show %s' "
-				   "tells how it goes.",
-				   x.run->name, x.run->id);
+			zenc__info(
+				"Run %s submitted; 'zenc runs show %s' "
+				"tells how it goes.",
+				x.run->name, x.run->id);
 		goto joined;
 	}
 	zenc__engine_end_run(&x);
 	if (!x.quiet)
-		zenc__log(x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
-			  "Run %s %s in %.3fs.", x.run->name,
-			  x.run->failed ? "failed" : "completed",
-			  zenc__now() - x.started);
+		zenc__log(
+			x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
+			"Run %s %s in %.3fs.", x.run->name,
+			x.run->failed ? "failed" : "completed",
+			zenc__now() - x.started);
 joined:
 	*out = x.run;
 	x.run = NULL;

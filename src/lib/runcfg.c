@@ -92,8 +92,8 @@ static int config_error(zenc_buf *err)
 	return zenc__error_set(ZENC_ECONFIG, "%s", zenc_buf_cstr(err));
 }
 
-int zenc__cfg_hook_failure(zenc_hook_failure *out, const zenc_yaml_node *n,
-			   zenc_buf *err)
+int zenc__cfg_hook_failure(
+	zenc_hook_failure *out, const zenc_yaml_node *n, zenc_buf *err)
 {
 	const char *s;
 

@@ -68,8 +68,8 @@ int zenc__cfg_retry(zenc__retry *out, const zenc_yaml_node *n, zenc_buf *err);
 
 /* Parses hook_failure: warn or fail.  0 or -1 with a located message in
  * `err`. */
-int zenc__cfg_hook_failure(zenc_hook_failure *out, const zenc_yaml_node *n,
-			   zenc_buf *err);
+int zenc__cfg_hook_failure(
+	zenc_hook_failure *out, const zenc_yaml_node *n, zenc_buf *err);
 
 /* The folder holding `path`, absolute (for hooks and steps that run
  * "where the file is").  Caller frees. */

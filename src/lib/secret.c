@@ -322,8 +322,9 @@ int zenc_secret_check_name(const char *name)
 int zenc_secret_set(const char *name, const char *value)
 {
 	if (!value)
-		return zenc__error_set(ZENC_EINVALID, "no value for secret '%s'",
-				       name ? name : "");
+		return zenc__error_set(
+			ZENC_EINVALID, "no value for secret '%s'",
+			name ? name : "");
 	return zenc__secret_set(name, value);
 }
 

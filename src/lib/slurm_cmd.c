@@ -394,7 +394,8 @@ int zenc__slurm_sbatch(
 		*job = strtol(zenc_buf_cstr(&out), &end, 10);
 		if (errno || end == out.ptr || *job <= 0) {
 			zenc_buf_printf(
-				why, "unexpected zenc__slurm_sbatch output '%s'",
+				why,
+				"unexpected zenc__slurm_sbatch output '%s'",
 				zenc_buf_cstr(&out));
 			rc = -1;
 		}

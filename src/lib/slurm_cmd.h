@@ -51,10 +51,16 @@ void zenc__slurm_cfg_release(zenc__slurm_cfg *c);
 int zenc__slurm_check(zenc__exec *x);
 
 /* `sbatch ... --wrap 'exec CMD'`: 0 and *job, or -1 with *why set. */
-int zenc__slurm_sbatch(const zenc__slurm_cfg *cfg, const char *jobname,
-		       const char *comment, const char *outdir,
-		       const char *dependency, const char *const *extra,
-		       char **cmd, long *job, zenc_buf *why);
+int zenc__slurm_sbatch(
+	const zenc__slurm_cfg *cfg,
+	const char *jobname,
+	const char *comment,
+	const char *outdir,
+	const char *dependency,
+	const char *const *extra,
+	char **cmd,
+	long *job,
+	zenc_buf *why);
 /* Cancels jobs `ids`; 0, or -1 (with a warning). */
 int zenc__slurm_scancel(const long *ids, size_t n);
 /* A job state Slurm never leaves. */
@@ -65,7 +71,6 @@ void zenc__slurm_poll_jobs(zenc__sjob *st, size_t n);
 
 /* The `cancel` of the Slurm orchestrator: scancel of the run's active
  * jobs (found by their comment), after the run's cancel mark. */
-int zenc__slurm_cancel_run(const char *run_id, const char *run_dir,
-			   size_t *n);
+int zenc__slurm_cancel_run(const char *run_id, const char *run_dir, size_t *n);
 
 #endif

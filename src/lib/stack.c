@@ -215,8 +215,9 @@ zenc_alerter *zenc_stack_alerter(zenc_stack *stack)
 		stack->alerter_made = 1;
 		if (zenc__alerter_for_stack(&stack->alerter, stack) < 0 &&
 		    zenc_error_last_code() != ZENC_ENOTFOUND)
-			zenc__warn("alerter of stack '%s' unusable: %s",
-				   stack->name, zenc_error_last());
+			zenc__warn(
+				"alerter of stack '%s' unusable: %s",
+				stack->name, zenc_error_last());
 	}
 	return stack->alerter;
 }

@@ -37,9 +37,12 @@ const char *zenc__stack_artifact_path(const zenc_stack *stack);
  * from the stack.  Returns 0, or ZENC_ENOTFOUND when the stack has no
  * alerter (then *flavor is NULL and *n is 0).
  */
-int zenc__stack_alerter_config(const zenc_stack *s, const char **flavor,
-			       const char *const **keys,
-			       const char *const **values, size_t *n);
+int zenc__stack_alerter_config(
+	const zenc_stack *s,
+	const char **flavor,
+	const char *const **keys,
+	const char *const **values,
+	size_t *n);
 
 /* The name of the stack's component of `kind` ("orchestrator", ...), or
  * NULL when it has none or the kind is unknown. */
@@ -78,14 +81,13 @@ struct zenc__alerter_config;
 struct zenc__store;
 typedef struct zenc__flavor_row {
 	zenc_flavor f;
-	int (*create_alerter)(zenc_alerter **out,
-			      const struct zenc__alerter_config *c);
+	int (*create_alerter)(
+		zenc_alerter **out, const struct zenc__alerter_config *c);
 	int (*open_store)(struct zenc__store **out, const char *location);
 } zenc__flavor_row;
 
 /* The row a registry flavor heads. */
-static inline const zenc__flavor_row *zenc__flavor_row_of(
-	const zenc_flavor *f)
+static inline const zenc__flavor_row *zenc__flavor_row_of(const zenc_flavor *f)
 {
 	return (const zenc__flavor_row *)f;
 }
@@ -113,8 +115,8 @@ void zenc__flavor_names(zenc_buf *b, const char *kind);
 /* Finds a flavor, or sets "unknown alerter flavor 'slak' (known: ...);
  * did you mean 'slack'?" and returns ZENC_ENOTFOUND; or returns the
  * error of a plugin that failed to load (ZENC_EIO). */
-int zenc__flavor_lookup(const zenc_flavor **out, const char *kind,
-			const char *name);
+int zenc__flavor_lookup(
+	const zenc_flavor **out, const char *kind, const char *name);
 /* 0 when `key` is one of the flavor's keys; otherwise sets "unknown config
  * key ..." and returns ZENC_EINVALID. */
 int zenc__flavor_check_key(const zenc_flavor *f, const char *key);
@@ -122,8 +124,7 @@ int zenc__flavor_check_key(const zenc_flavor *f, const char *key);
 bool zenc__flavor_is_secret_key(const zenc_flavor *f, const char *key);
 /* The candidate closest to `word` when it is close enough to suggest
  * ("did you mean"), else NULL. */
-const char *zenc__closest(const char *word, const char *const *cands,
-			  size_t n);
+const char *zenc__closest(const char *word, const char *const *cands, size_t n);
 
 /*
  * The configuration in $ZENC_HOME/config (config_file.c; the format is in
@@ -154,7 +155,10 @@ typedef struct zenc__stacks {
 	size_t nstacks;
 } zenc__stacks;
 
-#define ZENC__STACKS_INIT {NULL, NULL, 0, NULL, 0}
+#define ZENC__STACKS_INIT                                                      \
+	{                                                                      \
+		NULL, NULL, 0, NULL, 0                                         \
+	}
 
 /* The configuration of a fresh $ZENC_HOME: the stack "default". */
 void zenc__stacks_default(zenc__stacks *cfg);
@@ -168,21 +172,23 @@ void zenc__stacks_release(zenc__stacks *cfg);
 /* Locks $ZENC_HOME (creating it 0700), reads the config, calls fn, and
  * writes the config back atomically when fn returns 0.  Returns fn's
  * result, or an error of its own. */
-int zenc__stacks_edit(int (*fn)(zenc__stacks *cfg, void *payload),
-		      void *payload);
+int zenc__stacks_edit(
+	int (*fn)(zenc__stacks *cfg, void *payload), void *payload);
 /* An exclusive flock on $ZENC_HOME/lock: 0 and *fd, or ZENC_EIO. */
 int zenc__home_lock(int *fd);
 void zenc__home_unlock(int fd);
 
-zenc__component *zenc__stacks_component(const zenc__stacks *cfg,
-					zenc__kind kind, const char *name);
-zenc__stack_def *zenc__stacks_stack(const zenc__stacks *cfg,
-				    const char *name);
+zenc__component *zenc__stacks_component(
+	const zenc__stacks *cfg, zenc__kind kind, const char *name);
+zenc__stack_def *zenc__stacks_stack(const zenc__stacks *cfg, const char *name);
 /* As above, or ZENC_ENOTFOUND with "unknown alerter 'x' (known: ...)". */
-int zenc__stacks_component_find(const zenc__stacks *cfg, zenc__kind kind,
-				const char *name, zenc__component **out);
-int zenc__stacks_stack_find(const zenc__stacks *cfg, const char *name,
-			    zenc__stack_def **out);
+int zenc__stacks_component_find(
+	const zenc__stacks *cfg,
+	zenc__kind kind,
+	const char *name,
+	zenc__component **out);
+int zenc__stacks_stack_find(
+	const zenc__stacks *cfg, const char *name, zenc__stack_def **out);
 /* The value of `key` in `c`, or NULL. */
 const char *zenc__component_get(const zenc__component *c, const char *key);
 /* 0 for a valid component or stack name, else ZENC_EINVALID with
@@ -196,31 +202,39 @@ int zenc__check_name(const char *what, const char *name);
  * ZENC_EEXISTS, ZENC_EINUSE (component used by a stack), ZENC_ESTATE
  * (deleting the active or the default stack).
  */
-int zenc__stacks_component_add(zenc__stacks *cfg, zenc__kind kind,
-			       const char *name, const char *flavor,
-			       const char *const *keys,
-			       const char *const *values, size_t n);
+int zenc__stacks_component_add(
+	zenc__stacks *cfg,
+	zenc__kind kind,
+	const char *name,
+	const char *flavor,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
 /* Sets each key; an empty value removes the key. */
-int zenc__stacks_component_update(zenc__stacks *cfg, zenc__kind kind,
-				  const char *name, const char *const *keys,
-				  const char *const *values, size_t n);
-int zenc__stacks_component_delete(zenc__stacks *cfg, zenc__kind kind,
-				  const char *name);
+int zenc__stacks_component_update(
+	zenc__stacks *cfg,
+	zenc__kind kind,
+	const char *name,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
+int zenc__stacks_component_delete(
+	zenc__stacks *cfg, zenc__kind kind, const char *name);
 /* comps[kind]: the component's name; NULL: the one named "default" (for
  * the alerter: the alerter "default" if there is one, else none). */
-int zenc__stacks_stack_add(zenc__stacks *cfg, const char *name,
-			   const char *const *comps);
+int zenc__stacks_stack_add(
+	zenc__stacks *cfg, const char *name, const char *const *comps);
 /* comps[kind]: NULL leaves it; "" removes it (the alerter only). */
-int zenc__stacks_stack_update(zenc__stacks *cfg, const char *name,
-			      const char *const *comps);
+int zenc__stacks_stack_update(
+	zenc__stacks *cfg, const char *name, const char *const *comps);
 int zenc__stacks_stack_delete(zenc__stacks *cfg, const char *name);
 int zenc__stacks_stack_activate(zenc__stacks *cfg, const char *name);
 
 /* How `value` of `key` is shown: as is, or "****" for a secret key whose
  * value is not exactly one {{secret.NAME}} reference.  `f` may be NULL
  * (an unknown flavor: every value but a reference is masked). */
-const char *zenc__stacks_mask(const zenc_flavor *f, const char *key,
-			      const char *value);
+const char *zenc__stacks_mask(
+	const zenc_flavor *f, const char *key, const char *value);
 
 /* Line-format escaping shared by the config and the secrets file:
  * backslash, and control characters as \n, \r, \t or \xHH. */

@@ -44,8 +44,8 @@ int zenc__store_open(
 	return rc;
 }
 
-int zenc__store_steps_put(zenc__store *store, const zenc__step_record *steps,
-			  size_t n)
+int zenc__store_steps_put(
+	zenc__store *store, const zenc__step_record *steps, size_t n)
 {
 	size_t i;
 	int rc = 0;

@@ -43,29 +43,42 @@ struct zenc__store {
 	/* A new run, status "running". */
 	int (*run_begin)(zenc__store *self, const zenc__run_record *run);
 	/* The run's final status and end time. */
-	int (*run_end)(zenc__store *self, const char *run_id,
-		       const char *status, double ended);
+	int (*run_end)(
+		zenc__store *self,
+		const char *run_id,
+		const char *status,
+		double ended);
 	/* Inserts or replaces a step's row (one transaction).  Used for
 	 * "running" at start and for skipped steps. */
 	int (*step_put)(zenc__store *self, const zenc__step_record *step);
 	/* A step attempt ended: the step row, the attempt, its artifacts and
 	 * hook runs, all in one transaction. */
-	int (*step_end)(zenc__store *self, const zenc__step_record *step,
-			const zenc__attempt_record *attempt,
-			const zenc__artifact_record *arts, size_t n_arts,
-			const zenc__hook_record *hooks, size_t n_hooks);
+	int (*step_end)(
+		zenc__store *self,
+		const zenc__step_record *step,
+		const zenc__attempt_record *attempt,
+		const zenc__artifact_record *arts,
+		size_t n_arts,
+		const zenc__hook_record *hooks,
+		size_t n_hooks);
 	/* Run-level hook runs (step is NULL in each). */
-	int (*hooks_put)(zenc__store *self, const zenc__hook_record *hooks,
-			 size_t n);
+	int (*hooks_put)(
+		zenc__store *self, const zenc__hook_record *hooks, size_t n);
 	/* Artifacts of a run's step (for inputs), by run id and step name. */
-	int (*artifacts_get)(zenc__store *self, const char *run_id,
-			     const char *step, zenc__artifact_record **out,
-			     size_t *n, void **arena);
-	int (*runs_list)(zenc__store *self, const zenc__run_filter *filter,
-			 zenc__run_list *out);
+	int (*artifacts_get)(
+		zenc__store *self,
+		const char *run_id,
+		const char *step,
+		zenc__artifact_record **out,
+		size_t *n,
+		void **arena);
+	int (*runs_list)(
+		zenc__store *self,
+		const zenc__run_filter *filter,
+		zenc__run_list *out);
 	/* A run by id, by name, or by a unique id prefix; ZENC_ENOTFOUND. */
-	int (*run_show)(zenc__store *self, const char *id_or_name,
-			zenc__run_info *out);
+	int (*run_show)(
+		zenc__store *self, const char *id_or_name, zenc__run_info *out);
 	int (*run_delete)(zenc__store *self, const char *id_or_name);
 	void (*free)(zenc__store *self);
 
@@ -75,35 +88,53 @@ struct zenc__store {
 	/* Sets an alert's status, attempts, last error (NULL clears it) and
 	 * lease; `updated` becomes now, and `delivered` too for
 	 * "delivered".  ZENC_ENOTFOUND for an unknown id. */
-	int (*alert_update)(zenc__store *self, const char *id,
-			    const char *status, int attempts,
-			    const char *last_error, double lease_until);
+	int (*alert_update)(
+		zenc__store *self,
+		const char *id,
+		const char *status,
+		int attempts,
+		const char *last_error,
+		double lease_until);
 	/* Alerts, newest first; `status` NULL: any; `limit` 0: all. */
-	int (*alerts_list)(zenc__store *self, const char *status,
-			   size_t limit, zenc__alert_list *out);
+	int (*alerts_list)(
+		zenc__store *self,
+		const char *status,
+		size_t limit,
+		zenc__alert_list *out);
 	/* Pending alerts nobody is sending (lease before `now`), oldest
 	 * first. */
-	int (*alerts_pending)(zenc__store *self, double now,
-			      zenc__alert_list *out);
+	int (*alerts_pending)(
+		zenc__store *self, double now, zenc__alert_list *out);
 	/* Takes a pending alert for sending until `until`, unless someone
 	 * else holds it: *claimed 1 or 0. */
-	int (*alert_claim)(zenc__store *self, const char *id, double now,
-			   double until, int *claimed);
+	int (*alert_claim)(
+		zenc__store *self,
+		const char *id,
+		double now,
+		double until,
+		int *claimed);
 	/* How many alerts with `dedup_key` were created since `since` and
 	 * not suppressed. */
-	int (*alerts_recent)(zenc__store *self, const char *dedup_key,
-			     double since, int *count);
+	int (*alerts_recent)(
+		zenc__store *self,
+		const char *dedup_key,
+		double since,
+		int *count);
 	/* The final status ("completed", "failed") of step `step` in the
 	 * latest run of `pipeline` that started before run `run_id`; "" when
 	 * there is none.  Written NUL-terminated into out[size]. */
-	int (*step_last_status)(zenc__store *self, const char *pipeline,
-				const char *step, const char *run_id,
-				char *out, size_t size);
+	int (*step_last_status)(
+		zenc__store *self,
+		const char *pipeline,
+		const char *step,
+		const char *run_id,
+		char *out,
+		size_t size);
 
 	/* Version 3, may be NULL (then step_put per row): several step rows
 	 * in one transaction. */
-	int (*steps_put)(zenc__store *self, const zenc__step_record *steps,
-			 size_t n);
+	int (*steps_put)(
+		zenc__store *self, const zenc__step_record *steps, size_t n);
 };
 
 /*
@@ -112,12 +143,12 @@ struct zenc__store {
  * runs whose orchestrating process died (same host, pid gone) as failed.
  * Returns 0 or ZENC_ESTORE with zenc_error_last().
  */
-int zenc__store_open(zenc__store **out, const char *flavor,
-		     const char *location);
+int zenc__store_open(
+	zenc__store **out, const char *flavor, const char *location);
 int zenc__store_sqlite_open(zenc__store **out, const char *path);
 /* steps_put, or step_put per row where a flavor has no steps_put. */
-int zenc__store_steps_put(zenc__store *store, const zenc__step_record *steps,
-			  size_t n);
+int zenc__store_steps_put(
+	zenc__store *store, const zenc__step_record *steps, size_t n);
 void zenc__store_free(zenc__store *store);
 void zenc__run_info_free(zenc__run_info *info);
 void zenc__run_list_free(zenc__run_list *list);
@@ -131,7 +162,7 @@ void zenc__arena_free(void *arena);
  */
 typedef struct zenc__arena zenc__arena;
 zenc__arena *zenc__arena_new(void);
-void *zenc__arena_alloc(zenc__arena *a, size_t n);      /* zeroed */
+void *zenc__arena_alloc(zenc__arena *a, size_t n); /* zeroed */
 void *zenc__arena_memdup(zenc__arena *a, const void *p, size_t n);
 char *zenc__arena_strndup(zenc__arena *a, const char *s, size_t n);
 char *zenc__arena_strdup(zenc__arena *a, const char *s); /* NULL -> NULL */

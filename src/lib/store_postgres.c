@@ -226,16 +226,14 @@ static const struct {
 		{NULL,
 		 "SELECT (to_regclass('schema_version') IS NOT NULL)::int"},
 	[ZENC__Q_SCHEMA_CREATE] =
-		{NULL,
-		 "CREATE TABLE IF NOT EXISTS schema_version ("
-		 " version INTEGER NOT NULL,"
-		 " applied DOUBLE PRECISION NOT NULL)"},
+		{NULL, "CREATE TABLE IF NOT EXISTS schema_version ("
+		       " version INTEGER NOT NULL,"
+		       " applied DOUBLE PRECISION NOT NULL)"},
 	[ZENC__Q_SCHEMA_VERSION] =
 		{NULL, "SELECT coalesce(max(version), 0) FROM schema_version"},
 	[ZENC__Q_SCHEMA_RECORD] =
-		{NULL,
-		 "INSERT INTO schema_version (version, applied)"
-		 " VALUES ($1, $2)"},
+		{NULL, "INSERT INTO schema_version (version, applied)"
+		       " VALUES ($1, $2)"},
 	[ZENC__Q_RUN_BEGIN] =
 		{"zenc_run_begin",
 		 "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
@@ -344,9 +342,8 @@ static const struct {
 		 "SELECT id, pid FROM runs"
 		 " WHERE status = 'running' AND host = $1"},
 	[ZENC__Q_STALE_RUN] =
-		{"zenc_stale_run",
-		 "UPDATE runs SET status = $2, ended = $3"
-		 " WHERE id = $1 AND status = 'running'"},
+		{"zenc_stale_run", "UPDATE runs SET status = $2, ended = $3"
+				   " WHERE id = $1 AND status = 'running'"},
 	[ZENC__Q_STALE_STEPS] =
 		{"zenc_stale_steps",
 		 "UPDATE step_runs SET status = $2, ended = $3,"

@@ -17,8 +17,8 @@
 
 static struct {
 	int colour;
-	int live;       /* a progress line is shown */
-	int drawn;      /* it is on the screen now */
+	int live;  /* a progress line is shown */
+	int drawn; /* it is on the screen now */
 	size_t total, started, finished, failed, skipped;
 	double last_draw;
 } term;
@@ -57,7 +57,8 @@ static void draw(void)
 	size_t done = term.finished + term.failed + term.skipped;
 	size_t running = term.started - term.finished - term.failed;
 
-	fprintf(stderr, "\r\033[K[%zu/%zu] %zu completed, %zu failed, "
+	fprintf(stderr,
+		"\r\033[K[%zu/%zu] %zu completed, %zu failed, "
 		"%zu skipped, %zu running",
 		done, term.total, term.finished, term.failed, term.skipped,
 		running);
@@ -82,10 +83,12 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 		/* Each failed attempt is logged; one that will be retried is
 		 * followed by "failed on attempt N ...; retrying", so that
 		 * only final failures stay counted. */
-		if (!strncmp(message, "Step ", 5) && strstr(message, " failed: "))
+		if (!strncmp(message, "Step ", 5) &&
+		    strstr(message, " failed: "))
 			term.failed++;
-		else if (!strncmp(message, "Step ", 5) &&
-			 strstr(message, " failed on attempt ") && term.failed)
+		else if (
+			!strncmp(message, "Step ", 5) &&
+			strstr(message, " failed on attempt ") && term.failed)
 			term.failed--;
 		if (count(message)) {
 			/* At most 20 redraws a second: a terminal is slow. */
@@ -114,8 +117,9 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 			on = "\033[31m";
 		else if (level >= ZENC_LOG_WARN)
 			on = "\033[33m";
-		else if (strstr(message, "has finished") ||
-			 strstr(message, " completed in "))
+		else if (
+			strstr(message, "has finished") ||
+			strstr(message, " completed in "))
 			on = "\033[32m";
 		else
 			off = "";

@@ -56,13 +56,13 @@
 
 struct zenc__zygote {
 	pid_t pid;
-	int sock;   /* -1 once the zygote is gone */
-	int stale;  /* missed a step's artifacts: starts nothing more */
+	int sock;  /* -1 once the zygote is gone */
+	int stale; /* missed a step's artifacts: starts nothing more */
 	/* Children that ended before anyone asked. */
 	struct ended {
 		pid_t pid;
 		int status;
-	} *ended;
+	} * ended;
 	size_t n_ended, cap_ended;
 	/* Children whose end nobody will ask for. */
 	pid_t *forgot;
@@ -195,8 +195,8 @@ static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 }
 
 /* In a child: becomes the step child of the attempt `m` says. */
-static void become_step(zenc__exec *x, const struct msg_start *m, int fd,
-			pid_t zygote)
+static void become_step(
+	zenc__exec *x, const struct msg_start *m, int fd, pid_t zygote)
 {
 	zenc__stepstate *ss = &x->steps[m->step];
 	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
@@ -293,8 +293,13 @@ static void drop_spare(void)
 }
 
 /* Starts attempt `m`: hands it to the spare, or forks its child. */
-static void start_child(zenc__exec *x, const struct msg_start *m, int fd,
-			int sock, int sfd, const sigset_t *mask)
+static void start_child(
+	zenc__exec *x,
+	const struct msg_start *m,
+	int fd,
+	int sock,
+	int sfd,
+	const sigset_t *mask)
 {
 	struct msg_pid r = {'P', 0, 0};
 	pid_t self = getpid(), pid;
@@ -346,8 +351,8 @@ static void reap(int sock)
 	}
 }
 
-static void zygote_main(zenc__exec *x, int sock, pid_t parent,
-			const sigset_t *mask)
+static void zygote_main(
+	zenc__exec *x, int sock, pid_t parent, const sigset_t *mask)
 {
 	static char buf[MAX_PACKET];
 	struct pollfd pf[2];
@@ -488,8 +493,9 @@ static void stash(struct zenc__zygote *z, const struct msg_pid *r)
 			return;
 		}
 	}
-	zenc__array_grow((void **)&z->ended, &z->cap_ended, z->n_ended + 1,
-			 sizeof(*z->ended));
+	zenc__array_grow(
+		(void **)&z->ended, &z->cap_ended, z->n_ended + 1,
+		sizeof(*z->ended));
 	z->ended[z->n_ended].pid = r->pid;
 	z->ended[z->n_ended].status = r->status;
 	z->n_ended++;
@@ -578,9 +584,10 @@ void zenc__zygote_completed(zenc__exec *x, const zenc__stepstate *ss)
 	if (b.len > MAX_PACKET) {
 		/* Its copy of the run would be out of date: start no more
 		 * steps from it (what it started is still reaped). */
-		zenc__debug("zygote: the artifacts of '%s' do not fit a "
-			    "packet; forking from the orchestrator",
-			    ss->step->name);
+		zenc__debug(
+			"zygote: the artifacts of '%s' do not fit a "
+			"packet; forking from the orchestrator",
+			ss->step->name);
 		z->stale = 1;
 	} else {
 		take_ends(z);
@@ -632,8 +639,9 @@ void zenc__zygote_forget(zenc__exec *x, pid_t pid)
 			return;
 		}
 	}
-	zenc__array_grow((void **)&z->forgot, &z->cap_forgot,
-			 z->n_forgot + 1, sizeof(*z->forgot));
+	zenc__array_grow(
+		(void **)&z->forgot, &z->cap_forgot, z->n_forgot + 1,
+		sizeof(*z->forgot));
 	z->forgot[z->n_forgot++] = pid;
 }
 

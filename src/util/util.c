@@ -231,8 +231,8 @@ static void json_escape(zenc_buf *b, const char *s, size_t n, int utf8)
 			/* fall through */
 		default:
 			if (c < 0x20 || c == 0x7f) {
-				char e[7] = {'\\', 'u', '0', '0', hex[c >> 4],
-					     hex[c & 15], 0};
+				char e[7] = {'\\',        'u',         '0', '0',
+					     hex[c >> 4], hex[c & 15], 0};
 				zenc_buf_puts(b, e);
 				break;
 			}
@@ -335,9 +335,10 @@ void zenc__time_iso(zenc_buf *b, double t)
 
 	split_time(t, &sec, &usec);
 	gmtime_r(&sec, &tm);
-	zenc_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	zenc_buf_printf(
+		b, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		usec);
 }
 
 void zenc__time_runname(zenc_buf *b, double t)
@@ -348,9 +349,10 @@ void zenc__time_runname(zenc_buf *b, double t)
 
 	split_time(t, &sec, &usec);
 	localtime_r(&sec, &tm);
-	zenc_buf_printf(b, "%04d_%02d_%02d-%02d_%02d_%02d_%06ld",
-			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	zenc_buf_printf(
+		b, "%04d_%02d_%02d-%02d_%02d_%02d_%06ld", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		usec);
 }
 
 void zenc__sleep(double seconds)
@@ -462,10 +464,11 @@ void zenc__env_name(zenc_buf *b, const char *name)
 {
 	for (; *name; name++) {
 		unsigned char c = (unsigned char)toupper((unsigned char)*name);
-		zenc_buf_putc(b, (char)(((c >= 'A' && c <= 'Z') ||
-					  (c >= '0' && c <= '9'))
-						 ? c
-						 : '_'));
+		zenc_buf_putc(
+			b, (char)(((c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9'))
+					  ? c
+					  : '_'));
 	}
 }
 
@@ -535,8 +538,8 @@ static int write_all(int fd, const char *p, size_t n)
  * way does not apply (the file exists, the file system or /proc cannot do
  * it): then the caller writes a temporary file and renames it.
  */
-static int write_new_file(const char *path, const void *data, size_t n,
-			  int mode)
+static int write_new_file(
+	const char *path, const void *data, size_t n, int mode)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir, link[64];
@@ -571,8 +574,8 @@ fail:
 	return -1;
 }
 
-int zenc__write_file_atomic(const char *path, const void *data, size_t n,
-			    int mode)
+int zenc__write_file_atomic(
+	const char *path, const void *data, size_t n, int mode)
 {
 	char *tmp;
 	const char *p = data;
@@ -669,8 +672,8 @@ static const char *home_dir(char **slot, const char *env, const char *rel)
 		*slot = zenc__strdup(v);
 	} else {
 		home = getenv("HOME");
-		*slot = zenc__asprintf("%s/%s", home && *home ? home : "/tmp",
-				       rel);
+		*slot = zenc__asprintf(
+			"%s/%s", home && *home ? home : "/tmp", rel);
 	}
 	return *slot;
 }

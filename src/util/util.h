@@ -25,7 +25,10 @@ typedef struct zenc_buf {
 	size_t cap;
 } zenc_buf;
 
-#define ZENC_BUF_INIT {NULL, 0, 0}
+#define ZENC_BUF_INIT                                                          \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void zenc_buf_grow(zenc_buf *b, size_t extra);
 void zenc_buf_put(zenc_buf *b, const void *data, size_t n);
@@ -89,8 +92,8 @@ void zenc__env_name(zenc_buf *b, const char *name);
 int zenc__mkdir_p(const char *path, int mode); /* 0 or -1 with errno */
 /* Writes `data` to `path` atomically (temp file + fsync-less rename).
  * `mode` is the file mode (e.g. 0644, or 0600 for secrets). 0 or -1. */
-int zenc__write_file_atomic(const char *path, const void *data, size_t n,
-			    int mode);
+int zenc__write_file_atomic(
+	const char *path, const void *data, size_t n, int mode);
 /* Reads a whole file into `b` (appending).  0 or -1 with errno. */
 int zenc__read_file(zenc_buf *b, const char *path);
 

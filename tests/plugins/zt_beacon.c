@@ -189,17 +189,17 @@ static int beacon_post(zenc_alerter *self, const zenc_alert *al)
 	code = http_post(bc, body.p, al->timeout > 0 ? al->timeout : 10);
 	free(body.p);
 	if (code < 0)
-		return zenc_alerter_error(ZENC_EUNREACHABLE,
-					  "beacon: no answer from %s:%s",
-					  bc->host, bc->port);
+		return zenc_alerter_error(
+			ZENC_EUNREACHABLE, "beacon: no answer from %s:%s",
+			bc->host, bc->port);
 	if (code >= 500 || code == 429)
-		return zenc_alerter_error(ZENC_EUNREACHABLE,
-					  "beacon: HTTP %d from %s:%s", code,
-					  bc->host, bc->port);
+		return zenc_alerter_error(
+			ZENC_EUNREACHABLE, "beacon: HTTP %d from %s:%s", code,
+			bc->host, bc->port);
 	if (code < 200 || code > 299)
-		return zenc_alerter_error(ZENC_EINVALID,
-					  "beacon: HTTP %d from %s:%s", code,
-					  bc->host, bc->port);
+		return zenc_alerter_error(
+			ZENC_EINVALID, "beacon: HTTP %d from %s:%s", code,
+			bc->host, bc->port);
 	return 0;
 }
 
@@ -239,8 +239,11 @@ static int parse_url(beacon *bc, const char *url)
 	return 0;
 }
 
-static int beacon_new(zenc_alerter **out, const char *const *keys,
-		      const char *const *values, size_t n)
+static int beacon_new(
+	zenc_alerter **out,
+	const char *const *keys,
+	const char *const *values,
+	size_t n)
 {
 	beacon *bc = calloc(1, sizeof(*bc));
 	const char *url = NULL;
@@ -271,9 +274,9 @@ static int beacon_new(zenc_alerter **out, const char *const *keys,
 	bc->base.free = beacon_free;
 	if (!url || parse_url(bc, url) < 0) {
 		beacon_free(&bc->base);
-		return zenc_alerter_error(ZENC_EINVALID,
-					  "beacon needs url=http://HOST:PORT/"
-					  "PATH");
+		return zenc_alerter_error(
+			ZENC_EINVALID, "beacon needs url=http://HOST:PORT/"
+				       "PATH");
 	}
 	*out = &bc->base;
 	return 0;
@@ -295,8 +298,8 @@ int zenc_plugin_init(void)
 	};
 
 	if (getenv("ZT_BEACON_FAIL"))
-		return zenc_alerter_error(ZENC_ECONFIG,
-					  "beacon: told to fail "
-					  "(ZT_BEACON_FAIL)");
+		return zenc_alerter_error(
+			ZENC_ECONFIG, "beacon: told to fail "
+				      "(ZT_BEACON_FAIL)");
 	return zenc_flavor_register(&f);
 }

@@ -37,8 +37,8 @@ static int work(zenc_step_context *ctx)
 	const char *msg = getenv("ZA_MESSAGE");
 
 	if (!strcmp(p->mode, "raise"))
-		return zenc_raise(ctx, "ValueError", "%s",
-				  msg ? msg : p->message);
+		return zenc_raise(
+			ctx, "ValueError", "%s", msg ? msg : p->message);
 	if (!strcmp(p->mode, "crash"))
 		raise(SIGSEGV);
 	if (!strcmp(p->mode, "exit"))
@@ -59,8 +59,8 @@ int main(int argc, char **argv)
 	if (ht)
 		zenc_pipeline_set_hook_timeout(p, atof(ht));
 	zenc_pipeline_add_step(&s, p, "work", work);
-	zenc_step_set_params(s, "WorkParameters", work_fields,
-			     sizeof(work_params));
+	zenc_step_set_params(
+		s, "WorkParameters", work_fields, sizeof(work_params));
 	rc = zenc_main(p, argc, argv);
 	zenc_pipeline_free(p);
 	return rc;

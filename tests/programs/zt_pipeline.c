@@ -37,7 +37,8 @@ static const zenc_param source_fields[] = {
 	ZENC_PARAM_END,
 };
 
-static void logf_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_line(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static void logf_line(const char *fmt, ...)
 {
@@ -57,8 +58,8 @@ static void logf_line(const char *fmt, ...)
 	fclose(f);
 }
 
-static void log_hook(const char *hook, zenc_step_context *ctx,
-		     const zenc_exception *err)
+static void log_hook(
+	const char *hook, zenc_step_context *ctx, const zenc_exception *err)
 {
 	const char *ev = zenc_ctx_hook_event(ctx);
 	const char *step = zenc_ctx_step_name(ctx);
@@ -68,11 +69,13 @@ static void log_hook(const char *hook, zenc_step_context *ctx,
 	if (step && !strcmp(step, "work"))
 		wp = zenc_ctx_params(ctx);
 	if (err)
-		snprintf(extra, sizeof(extra), " err=%s:%s exit=%d sig=%d",
-			 err->type, err->message, err->exit_code, err->signal);
-	logf_line("%s %s %s attempt=%d%s%s%s", ev ? ev : "?", hook,
-		  step ? step : "-", zenc_ctx_attempt(ctx), extra,
-		  wp ? " mode=" : "", wp ? wp->mode : "");
+		snprintf(
+			extra, sizeof(extra), " err=%s:%s exit=%d sig=%d",
+			err->type, err->message, err->exit_code, err->signal);
+	logf_line(
+		"%s %s %s attempt=%d%s%s%s", ev ? ev : "?", hook,
+		step ? step : "-", zenc_ctx_attempt(ctx), extra,
+		wp ? " mode=" : "", wp ? wp->mode : "");
 }
 
 static void behave(const char *what, zenc_step_context *ctx)
@@ -96,15 +99,15 @@ static void p_success(zenc_step_context *ctx, const void *params)
 	log_hook("p_success", ctx, NULL);
 }
 
-static void p_failure(zenc_step_context *ctx, const void *params,
-		      const zenc_exception *err)
+static void p_failure(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	(void)params;
 	log_hook("p_failure", ctx, err);
 }
 
-static void s_failure(zenc_step_context *ctx, const void *params,
-		      const zenc_exception *err)
+static void s_failure(
+	zenc_step_context *ctx, const void *params, const zenc_exception *err)
 {
 	(void)params;
 	log_hook("s_failure", ctx, err);
@@ -135,22 +138,22 @@ static void f_hook(zenc_step_context *ctx, int i, const zenc_exception *err)
 			behave(tok, ctx);
 }
 
-static void f_hook1(zenc_step_context *ctx, const void *p,
-		    const zenc_exception *err)
+static void f_hook1(
+	zenc_step_context *ctx, const void *p, const zenc_exception *err)
 {
 	(void)p;
 	f_hook(ctx, 0, err);
 }
 
-static void f_hook2(zenc_step_context *ctx, const void *p,
-		    const zenc_exception *err)
+static void f_hook2(
+	zenc_step_context *ctx, const void *p, const zenc_exception *err)
 {
 	(void)p;
 	f_hook(ctx, 1, err);
 }
 
-static void f_hook3(zenc_step_context *ctx, const void *p,
-		    const zenc_exception *err)
+static void f_hook3(
+	zenc_step_context *ctx, const void *p, const zenc_exception *err)
 {
 	(void)p;
 	f_hook(ctx, 2, err);
@@ -161,15 +164,15 @@ static void on_start_hook(zenc_step_context *ctx)
 	log_hook("on_start_hook", ctx, NULL);
 }
 
-static void on_end_hook(zenc_step_context *ctx, const void *p,
-			const zenc_exception *err)
+static void on_end_hook(
+	zenc_step_context *ctx, const void *p, const zenc_exception *err)
 {
 	(void)p;
 	log_hook("on_end_hook", ctx, err);
 }
 
-static void on_retry_hook(zenc_step_context *ctx, const void *p,
-			  const zenc_exception *err)
+static void on_retry_hook(
+	zenc_step_context *ctx, const void *p, const zenc_exception *err)
 {
 	(void)p;
 	log_hook("on_retry_hook", ctx, err);
@@ -177,14 +180,16 @@ static void on_retry_hook(zenc_step_context *ctx, const void *p,
 
 static void run_ok(const zenc_run *run)
 {
-	logf_line("on_run_success run_ok - failed=%d pipeline=%s",
-		  zenc_run_failed(run), zenc_run_pipeline_name(run));
+	logf_line(
+		"on_run_success run_ok - failed=%d pipeline=%s",
+		zenc_run_failed(run), zenc_run_pipeline_name(run));
 }
 
 static void run_bad(const zenc_run *run)
 {
-	logf_line("on_run_failure run_bad - failed=%d pipeline=%s",
-		  zenc_run_failed(run), zenc_run_pipeline_name(run));
+	logf_line(
+		"on_run_failure run_bad - failed=%d pipeline=%s",
+		zenc_run_failed(run), zenc_run_pipeline_name(run));
 	if (getenv("ZT_RUN_HOOK_CRASH"))
 		raise(SIGSEGV);
 }
@@ -202,9 +207,9 @@ static int work(zenc_step_context *ctx)
 	int64_t n = 0;
 
 	if (getenv("ZT_LOG_PIDS"))
-		logf_line("work attempt=%d pid=%ld ppid=%ld",
-			  zenc_ctx_attempt(ctx), (long)getpid(),
-			  (long)getppid());
+		logf_line(
+			"work attempt=%d pid=%ld ppid=%ld",
+			zenc_ctx_attempt(ctx), (long)getpid(), (long)getppid());
 	/* Buffered, no newline: must reach stdout all the same. */
 	if (say)
 		printf("work says %s", say);
@@ -232,10 +237,10 @@ static int work(zenc_step_context *ctx)
 			usleep(2000);
 		}
 	}
-	if (!strcmp(p->mode, "flaky") &&
-	    zenc_ctx_attempt(ctx) <= p->fail_times)
-		return zenc_raise(ctx, "FlakyError", "attempt %d failed",
-				  zenc_ctx_attempt(ctx));
+	if (!strcmp(p->mode, "flaky") && zenc_ctx_attempt(ctx) <= p->fail_times)
+		return zenc_raise(
+			ctx, "FlakyError", "attempt %d failed",
+			zenc_ctx_attempt(ctx));
 	if (!strcmp(p->mode, "missing"))
 		return 0;
 	return zenc_output_int(ctx, "result", n + 1);
@@ -271,12 +276,11 @@ int main(int argc, char **argv)
 	(void)fail_hook_index;
 	zenc_pipeline_new(&p, "zt");
 	zenc_pipeline_add_step(&src, p, "source", source);
-	zenc_step_set_params(src, "SourceParams", source_fields,
-			     sizeof(source_params));
+	zenc_step_set_params(
+		src, "SourceParams", source_fields, sizeof(source_params));
 	zenc_step_add_output(src, "n", ZENC_INT);
 	zenc_pipeline_add_step(&w, p, "work", work);
-	zenc_step_set_params(w, "WorkParams", work_fields,
-			     sizeof(work_params));
+	zenc_step_set_params(w, "WorkParams", work_fields, sizeof(work_params));
 	zenc_step_add_input(w, "n", src, "n");
 	zenc_step_add_output(w, "result", ZENC_INT);
 	zenc_pipeline_add_step(&snk, p, "sink", sink);

@@ -131,9 +131,9 @@ static void test_retries_until_delivered(void **state)
 	fake f;
 
 	fake_init(&f, script, 2);
-	assert_int_equal(zenc__alerter_wrap(&a, &f.base, "fk", NULL, "sqlite",
-					    fx->db),
-			 0);
+	assert_int_equal(
+		zenc__alerter_wrap(&a, &f.base, "fk", NULL, "sqlite", fx->db),
+		0);
 	assert_true(zenc__alerter_is_wrapped(a));
 	assert_int_equal(zenc__alerter_deliver(a, &al, &o, &out), 0);
 	assert_int_equal(out, ZENC__ALERT_DELIVERED);
@@ -268,9 +268,10 @@ static void test_dashboard_link(void **state)
 	zenc__alerter_wrap(&a, &f.base, "fk", &opts, "sqlite", fx->db);
 	assert_int_equal(zenc__alerter_deliver(a, &al, &o, &out), 0);
 	only_alert(fx, &list);
-	assert_non_null(strstr(list.alerts[0].alert_json,
-			       "\"url\":\"http://dash.example/runs/"
-			       "00000000-0000-4000-8000-000000000001\""));
+	assert_non_null(
+		strstr(list.alerts[0].alert_json,
+		       "\"url\":\"http://dash.example/runs/"
+		       "00000000-0000-4000-8000-000000000001\""));
 	zenc__alert_list_free(&list);
 	zenc_alerter_free(a);
 }
@@ -283,7 +284,8 @@ static void test_alert_json_roundtrip(void **state)
 	zenc_buf b = ZENC_BUF_INIT;
 
 	(void)state;
-	al.error_message = "quote \" back \\ nl \n caf\xc3\xa9 \xf0\x9f\x98\x80";
+	al.error_message =
+		"quote \" back \\ nl \n caf\xc3\xa9 \xf0\x9f\x98\x80";
 	al.fields = fields;
 	al.n_fields = 2;
 	al.params_json = "{\"lr\":0.5}";
@@ -302,7 +304,9 @@ static void test_alert_json_roundtrip(void **state)
 	assert_string_equal(back.params_json, "{\"lr\":0.5}");
 	zenc_buf_release(&b);
 	/* Invalid UTF-8 becomes U+FFFD, so the JSON stays valid. */
-	zenc__json_utf8(&b, "a\xff" "b\xc3");
+	zenc__json_utf8(
+		&b, "a\xff"
+		    "b\xc3");
 	assert_string_equal(b.ptr, "\"a\\ufffdb\\ufffd\"");
 	zenc_buf_release(&b);
 	zenc__arena_free(arena);
@@ -313,26 +317,30 @@ static void test_json_parser(void **state)
 	json_t *v;
 
 	(void)state;
-	assert_int_equal(zenc__json_parse(&v, " {\"a\": [1, true, null],"
-					      " \"b\": \"\\u00e9\\ud83d\\ude00\"}"),
-			 0);
+	assert_int_equal(
+		zenc__json_parse(
+			&v, " {\"a\": [1, true, null],"
+			    " \"b\": \"\\u00e9\\ud83d\\ude00\"}"),
+		0);
 	assert_int_equal(json_array_size(json_object_get(v, "a")), 3);
-	assert_string_equal(zenc__json_get_str(v, "b"),
-			    "\xc3\xa9\xf0\x9f\x98\x80");
+	assert_string_equal(
+		zenc__json_get_str(v, "b"), "\xc3\xa9\xf0\x9f\x98\x80");
 	json_decref(v);
 	assert_int_equal(zenc__json_parse(&v, "{\"a\": 1,}"), ZENC_EINVALID);
-	assert_int_equal(zenc__json_parse(&v, "{\"secret\" 1}"),
-			 ZENC_EINVALID);
+	assert_int_equal(zenc__json_parse(&v, "{\"secret\" 1}"), ZENC_EINVALID);
 	assert_null(strstr(zenc_error_last(), "secret"));
 	/* A key given twice could be checked in one value and used in
 	 * the other. */
-	assert_int_equal(zenc__json_parse(&v, "{\"a\": 1, \"a\": 2}"),
-			 ZENC_EINVALID);
+	assert_int_equal(
+		zenc__json_parse(&v, "{\"a\": 1, \"a\": 2}"), ZENC_EINVALID);
 	assert_true(zenc__json_valid("7"));
 	assert_false(zenc__json_valid(NULL));
 	/* A step's error may hold any bytes: written, not refused. */
-	v = zenc__json_str("a\xff" "b");
-	assert_string_equal(json_string_value(v), "a\xef\xbf\xbd" "b");
+	v = zenc__json_str("a\xff"
+			   "b");
+	assert_string_equal(
+		json_string_value(v), "a\xef\xbf\xbd"
+				      "b");
 	json_decref(v);
 }
 
@@ -357,15 +365,15 @@ static void test_flavor_configs(void **state)
 	zenc_alerter *a;
 
 	(void)state;
-	assert_int_equal(zenc_alerter_new(&a, "webhook", k1, v1, 2),
-			 ZENC_EINVALID);
+	assert_int_equal(
+		zenc_alerter_new(&a, "webhook", k1, v1, 2), ZENC_EINVALID);
 	assert_non_null(strstr(zenc_error_last(), "unknown config key"));
-	assert_int_equal(zenc_alerter_new(&a, "slack", k2, v2, 1),
-			 ZENC_EINVALID);
-	assert_int_equal(zenc_alerter_new(&a, "webhook", k3, v3, 2),
-			 ZENC_EINVALID);
-	assert_int_equal(zenc_alerter_new(&a, "nope", NULL, NULL, 0),
-			 ZENC_ENOTFOUND);
+	assert_int_equal(
+		zenc_alerter_new(&a, "slack", k2, v2, 1), ZENC_EINVALID);
+	assert_int_equal(
+		zenc_alerter_new(&a, "webhook", k3, v3, 2), ZENC_EINVALID);
+	assert_int_equal(
+		zenc_alerter_new(&a, "nope", NULL, NULL, 0), ZENC_ENOTFOUND);
 	assert_int_equal(zenc_alerter_new(&a, "log", NULL, NULL, 0), 0);
 	assert_string_equal(a->flavor, "log");
 	assert_int_equal(zenc_alerter_ask(a, NULL, 1, NULL), ZENC_EINVALID);
@@ -376,18 +384,18 @@ static void test_flavor_configs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_retries_until_delivered,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_retries_until_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_permanent_failure_is_not_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_budget_leaves_it_pending,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retry_after_is_honoured,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedup_window, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_dashboard_link, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_budget_leaves_it_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_retry_after_is_honoured, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dedup_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dashboard_link, setup, teardown),
 		cmocka_unit_test(test_alert_json_roundtrip),
 		cmocka_unit_test(test_json_parser),
 		cmocka_unit_test(test_url_redact),

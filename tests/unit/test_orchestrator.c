@@ -30,10 +30,10 @@ static void check_contract(const zenc__orchestrator *o)
 static void test_flavors(void **state)
 {
 	(void)state;
-	assert_ptr_equal(zenc__orchestrator_for("local"),
-			 &zenc__orchestrator_local);
-	assert_ptr_equal(zenc__orchestrator_for("slurm"),
-			 &zenc__orchestrator_slurm);
+	assert_ptr_equal(
+		zenc__orchestrator_for("local"), &zenc__orchestrator_local);
+	assert_ptr_equal(
+		zenc__orchestrator_for("slurm"), &zenc__orchestrator_slurm);
 	assert_string_equal(zenc__orchestrator_for("slurm")->name, "slurm");
 }
 
@@ -42,10 +42,11 @@ static void test_default_is_local(void **state)
 	(void)state;
 	/* A stack without an orchestrator, or with a flavor this build
 	 * does not know, runs on this machine. */
-	assert_ptr_equal(zenc__orchestrator_for(NULL),
-			 &zenc__orchestrator_local);
-	assert_ptr_equal(zenc__orchestrator_for("no-such-flavor"),
-			 &zenc__orchestrator_local);
+	assert_ptr_equal(
+		zenc__orchestrator_for(NULL), &zenc__orchestrator_local);
+	assert_ptr_equal(
+		zenc__orchestrator_for("no-such-flavor"),
+		&zenc__orchestrator_local);
 }
 
 static void test_contracts(void **state)

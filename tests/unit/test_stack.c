@@ -124,7 +124,7 @@ static void test_flavors(void **state)
 	static const char *const secret[] = {"api_key", NULL};
 	static const char *const bad_secret[] = {"password", NULL};
 	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "pager", keys, secret,
-			 "pages someone", NULL};
+			 "pages someone",     NULL};
 	const zenc_flavor *found;
 	char name[] = "pager";
 
@@ -559,8 +559,11 @@ static void fake_free(zenc_alerter *self)
 	free(self);
 }
 
-static int fake_new(zenc_alerter **out, const char *const *keys,
-		    const char *const *values, size_t n)
+static int fake_new(
+	zenc_alerter **out,
+	const char *const *keys,
+	const char *const *values,
+	size_t n)
 {
 	zenc_alerter *a;
 	size_t i;
@@ -574,8 +577,8 @@ static int fake_new(zenc_alerter **out, const char *const *keys,
 	}
 	for (i = 0; i < n; i++)
 		if (!strcmp(keys[i], "mode") && !strcmp(values[i], "bad"))
-			return zenc_alerter_error(ZENC_EINVALID,
-						  "fake: bad mode");
+			return zenc_alerter_error(
+				ZENC_EINVALID, "fake: bad mode");
 	a = calloc(1, sizeof(*a));
 	a->version = ZENC_ALERTER_VERSION;
 	a->post = fake_post;
@@ -588,10 +591,11 @@ static void test_flavor_code(void **state)
 {
 	static const char *const keys[] = {"mode", "pw", NULL};
 	static const char *const secret[] = {"pw", NULL};
-	struct flavor_v1 v1 = {1, "alerter", "oldstyle", keys, secret,
-			       "registered by a version-1 program"};
+	struct flavor_v1 v1 = {1,          "alerter",
+			       "oldstyle", keys,
+			       secret,     "registered by a version-1 program"};
 	zenc_flavor f = {ZENC_FLAVOR_VERSION, "alerter", "fake", keys, secret,
-			 "has code", fake_new};
+			 "has code",          fake_new};
 	const char *ck[] = {"mode", "timeout", "pw", "dedup_window"};
 	const char *cv[] = {"loud", "5s", "{{secret.FAKE_PW}}", "1m"};
 	const zenc_flavor *found;
@@ -605,19 +609,21 @@ static void test_flavor_code(void **state)
 	assert_non_null(found);
 	assert_int_equal(found->version, ZENC_FLAVOR_VERSION);
 	assert_null(found->new_alerter);
-	assert_int_equal(zenc_alerter_new(&a, "oldstyle", ck, cv, 1),
-			 ZENC_ENOTFOUND);
+	assert_int_equal(
+		zenc_alerter_new(&a, "oldstyle", ck, cv, 1), ZENC_ENOTFOUND);
 	assert_null(a);
-	assert_string_equal(zenc_error_last(),
-			    "alerter flavor 'oldstyle' has no implementation "
-			    "in this program");
+	assert_string_equal(
+		zenc_error_last(),
+		"alerter flavor 'oldstyle' has no implementation "
+		"in this program");
 
 	/* The built-in flavors carry their code in the table. */
 	found = zenc_flavor_find("alerter", "log");
 	assert_non_null(found);
 	assert_non_null(zenc__flavor_row_of(found)->create_alerter);
 	assert_non_null(zenc__flavor_row_of(
-		zenc_flavor_find("metadata-store", "sqlite"))->open_store);
+				zenc_flavor_find("metadata-store", "sqlite"))
+				->open_store);
 
 	/* A constructor only for alerters. */
 	f.kind = "orchestrator";
@@ -639,16 +645,15 @@ static void test_flavor_code(void **state)
 
 	/* Its refusal and message come back as they are. */
 	cv[0] = "bad";
-	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 1),
-			 ZENC_EINVALID);
+	assert_int_equal(
+		zenc_alerter_new(&a, "fake", ck, cv, 1), ZENC_EINVALID);
 	assert_null(a);
 	assert_string_equal(zenc_error_last(), "fake: bad mode");
 	/* An unknown secret: the constructor is not called. */
 	seen[0] = '\0';
 	cv[2] = "{{secret.NOPE}}";
 	cv[0] = "loud";
-	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 3),
-			 ZENC_ECONFIG);
+	assert_int_equal(zenc_alerter_new(&a, "fake", ck, cv, 3), ZENC_ECONFIG);
 	assert_null(a);
 	assert_string_equal(seen, "");
 }

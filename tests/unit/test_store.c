@@ -205,8 +205,8 @@ static void test_unknown_flavor(void **state)
 		zenc__store_open(&s, "postgrs", "/nowhere"), ZENC_ECONFIG);
 	assert_null(s);
 	assert_string_equal(
-		zenc_error_last(),
-		"unknown metadata-store flavor 'postgrs' (known: postgres, sqlite)");
+		zenc_error_last(), "unknown metadata-store flavor 'postgrs' "
+				   "(known: postgres, sqlite)");
 }
 
 static void test_open_failure(void **state)

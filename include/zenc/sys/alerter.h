@@ -64,8 +64,8 @@ struct zenc_alerter {
 	 * answered in time, or an error as `post`.  NULL when the flavor
 	 * cannot ask (then `caps` lacks ZENC_ALERTER_CAP_ASK).
 	 */
-	int (*ask)(zenc_alerter *self, const zenc_alert *alert,
-		   int *approved_out);
+	int (*ask)(
+		zenc_alerter *self, const zenc_alert *alert, int *approved_out);
 	/** Releases the alerter.  NULL-safe callers never pass NULL. */
 	void (*free)(zenc_alerter *self);
 };
@@ -78,8 +78,8 @@ struct zenc_alerter {
  * `return zenc_alerter_error(ZENC_EUNREACHABLE, "no answer from %s", host);`.
  * The message must not contain a secret.
  */
-ZENC_EXTERN(int) zenc_alerter_error(int code, const char *fmt, ...)
-	ZENC_FORMAT(2, 3);
+ZENC_EXTERN(int)
+zenc_alerter_error(int code, const char *fmt, ...) ZENC_FORMAT(2, 3);
 
 /**
  * Called by a flavor's `post` when the service asked to be retried no
@@ -100,9 +100,13 @@ ZENC_EXTERN(void) zenc_alerter_set_retry_after(double seconds);
  * flavor or one without code, ZENC_EINVALID for an unknown key or a bad
  * value, ZENC_EIO when a plugin failed to load.
  */
-ZENC_EXTERN(int) zenc_alerter_new(zenc_alerter **out, const char *flavor,
-				  const char *const *keys,
-				  const char *const *values, size_t n);
+ZENC_EXTERN(int)
+zenc_alerter_new(
+	zenc_alerter **out,
+	const char *flavor,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
 
 /** Frees an alerter; NULL does nothing. */
 ZENC_EXTERN(void) zenc_alerter_free(zenc_alerter *a);
@@ -114,8 +118,12 @@ ZENC_EXTERN(void) zenc_alerter_free(zenc_alerter *a);
  * cannot ask, or an error as for posting.  Questions are not queued in
  * the outbox: an answer that comes late is worthless.
  */
-ZENC_EXTERN(int) zenc_alerter_ask(zenc_alerter *a, const zenc_alert *alert,
-				  double timeout, int *approved_out);
+ZENC_EXTERN(int)
+zenc_alerter_ask(
+	zenc_alerter *a,
+	const zenc_alert *alert,
+	double timeout,
+	int *approved_out);
 
 ZENC_END_DECL
 

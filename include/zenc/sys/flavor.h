@@ -38,10 +38,11 @@ ZENC_BEGIN_DECL
  * message set with zenc_alerter_error(): ZENC_EINVALID for a config the
  * flavor can never use.
  */
-typedef int (*zenc_flavor_new_alerter_fn)(zenc_alerter **out,
-					  const char *const *keys,
-					  const char *const *values,
-					  size_t n);
+typedef int (*zenc_flavor_new_alerter_fn)(
+	zenc_alerter **out,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
 
 /**
  * A flavor's description.  Fields are only ever appended; `version` says
@@ -92,8 +93,8 @@ ZENC_EXTERN(int) zenc_flavor_register(const zenc_flavor *f);
  * it.  The first lookup of a process loads the plugins
  * (ZENC_PLUGIN_PATH).  Thread-safe.
  */
-ZENC_EXTERN(const zenc_flavor *) zenc_flavor_find(
-	const char *kind, const char *name);
+ZENC_EXTERN(const zenc_flavor *)
+zenc_flavor_find(const char *kind, const char *name);
 
 /**
  * What a plugin exports: zenc calls it once per process, at the first

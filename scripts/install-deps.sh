@@ -13,11 +13,12 @@ if [ "${1:-}" = "--test" ]; then
 	# The suite's services and tools: the HTTP receiver and the SMTP sink
 	# (python3, aiosmtpd), PostgreSQL 15, a single-node Slurm, the
 	# dashboard's browser test (Debian's chromium, its chromedriver and
-	# selenium for Python), the Debian package build and its man pages.
+	# selenium for Python), the Debian package build and its man pages,
+	# and clang-format (the sources' format is checked).
 	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl procps
 	chromium chromium-driver python3-selenium postgresql-15 munge
 	slurm-wlm slurmctld slurmd slurm-client dpkg-dev debhelper fakeroot
-	man-db"
+	man-db clang-format"
 fi
 
 missing=""

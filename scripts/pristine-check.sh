@@ -13,7 +13,7 @@
 #
 # Prints the time and the exit status of each command, and leaves the logs
 # in the check's folder (said at the end).  The chroot's folder is removed
-# afterwards unless --keep is given.  Takes 15 to 30 minutes: CI does not
+# afterwards unless --keep is given.  Takes 10 to 30 minutes: CI does not
 # run it; run it before saying that a fresh machine works.
 set -eu
 
@@ -84,7 +84,7 @@ done
 git -C "$root" bundle create "$work/zenc.bundle" HEAD >/dev/null 2>&1
 cp "$work/zenc.bundle" "$chroot_dir/tmp/zenc.bundle"
 chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	git clone -q /tmp/zenc.bundle /root/zenc
+	git -c advice.detachedHead=false clone -q /tmp/zenc.bundle /root/zenc
 echo "pristine-check: cloned $(git -C "$root" rev-parse --short HEAD) into /root/zenc"
 
 # run NAME COMMAND: COMMAND in /root/zenc in the chroot, as a login

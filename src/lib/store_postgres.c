@@ -781,15 +781,24 @@ static void pg_close_store(zenc__sqlstore *sql)
 }
 
 static const zenc__sql_dialect pg_dialect = {
-	migrations,  (int)(sizeof(migrations) / sizeof(migrations[0])),
-	pg_ready,    pg_retryable,
-	pg_begin,    pg_commit,
-	pg_rollback, pg_script,
-	pg_exec,     pg_query,
-	pg_next,     pg_text,
-	pg_integer,  pg_real,
-	pg_close,    pg_errmsg,
-	pg_prepare,  pg_close_store,
+	.migrations = migrations,
+	.n_migrations = (int)(sizeof(migrations) / sizeof(migrations[0])),
+	.ready = pg_ready,
+	.retryable = pg_retryable,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.script = pg_script,
+	.exec = pg_exec,
+	.query = pg_query,
+	.next = pg_next,
+	.text = pg_text,
+	.integer = pg_integer,
+	.real = pg_real,
+	.close = pg_close,
+	.errmsg = pg_errmsg,
+	.prepare = pg_prepare,
+	.close_store = pg_close_store,
 };
 
 /*

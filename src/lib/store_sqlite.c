@@ -470,15 +470,24 @@ static void sq_close_store(zenc__sqlstore *s)
 }
 
 static const zenc__sql_dialect sqlite_dialect = {
-	migrations,  (int)(sizeof(migrations) / sizeof(migrations[0])),
-	sq_ready,    sq_retryable,
-	sq_begin,    sq_commit,
-	sq_rollback, sq_script,
-	sq_exec,     sq_query,
-	sq_next,     sq_text,
-	sq_integer,  sq_real,
-	sq_close,    sq_errmsg,
-	sq_prepare,  sq_close_store,
+	.migrations = migrations,
+	.n_migrations = (int)(sizeof(migrations) / sizeof(migrations[0])),
+	.ready = sq_ready,
+	.retryable = sq_retryable,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.script = sq_script,
+	.exec = sq_exec,
+	.query = sq_query,
+	.next = sq_next,
+	.text = sq_text,
+	.integer = sq_integer,
+	.real = sq_real,
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.prepare = sq_prepare,
+	.close_store = sq_close_store,
 };
 
 /* Creates the folder that will hold `path`, if it names one. */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/stack.h"
+#include "lib/config/stack.h"
 
 /* One verb.  `only` limits it to one kind (NULL: every kind); `fn` gets
  * the kind and argv with argv[0] the verb. */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/stack.h"
+#include "lib/config/stack.h"
 
 static const char usage_register[] =
 	"zenc stack register NAME [-o ORCHESTRATOR] [-a ARTIFACT_STORE]\n"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
+#include "engine/exec.h"
 
 static _Thread_local zenc_step_context *current;
 

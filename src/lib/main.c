@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator.h"
+#include "orchestrators/orchestrator.h"
 #include "termlog.h"
 
 static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)

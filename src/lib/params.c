@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "exec.h"
+#include "engine/exec.h"
 
 int zenc__params_init(zenc__stepstate *ss)
 {

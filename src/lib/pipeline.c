@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static const char *const event_names[ZENC__EVENT_COUNT] = {
 	"on_start", "on_success",     "on_retry",      "on_failure",

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerter.h"
+#include "alerters/alerter.h"
 #include "internal.h"
-#include "orchestrator.h"
-#include "stack.h"
-#include "store.h"
+#include "orchestrators/orchestrator.h"
+#include "config/stack.h"
+#include "stores/store.h"
 
 struct zenc_store {
 	zenc__store *impl;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine_run.h"
-#include "orchestrator.h"
-#include "runcfg.h"
+#include "engine/engine_run.h"
+#include "orchestrators/orchestrator.h"
+#include "config/runcfg.h"
 
 const char *zenc_run_id(const zenc_run *run)
 {

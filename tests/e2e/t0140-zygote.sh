@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck disable=SC2016 # bodies are single-quoted and eval-ed
-# Isolation process forks the steps from the zygote (src/lib/zygote.c), a
+# Isolation process forks the steps from the zygote (src/lib/engine/zygote.c), a
 # process forked when the run starts: who the parent of a step is, what
 # happens when the zygote dies in the middle of a run, and output a step
 # prints just before it ends.

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "lib/alerter.h"
-#include "lib/store.h"
+#include "lib/alerters/alerter.h"
+#include "lib/stores/store.h"
 
 /* The fake: answers from a script of return codes, then 0. */
 typedef struct fake {

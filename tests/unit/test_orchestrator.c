@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "lib/orchestrator.h"
+#include "lib/orchestrators/orchestrator.h"
 
 static void check_contract(const zenc__orchestrator *o)
 {

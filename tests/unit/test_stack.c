@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "lib/stack.h"
+#include "lib/config/stack.h"
 #include "zenc/sys/alerter.h"
 
 static char *home;

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "lib/store.h"
+#include "lib/stores/store.h"
 #include "lib/internal.h"
 
 struct fixture {

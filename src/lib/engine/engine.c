@@ -1,0 +1,546 @@
+/*
+ * The engine's records and the outcome of an attempt: every step,
+ * attempt and hook record of a run is written here, whichever
+ * orchestrator placed the step.  An attempt that ends is recorded with
+ * its artifacts and hook runs in one transaction, then the step is
+ * completed, waits for its retry, or fails (and with it the run).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine_run.h"
+#include "orchestrators/orchestrator.h"
+
+volatile sig_atomic_t zenc__interrupted;
+
+#define RUNNING_ROW_DELAY ZENC__RUNNING_ROW_DELAY
+
+static const char *status_name(zenc__step_status s)
+{
+	switch (s) {
+	case ZENC__ST_PENDING:
+		return "pending";
+	case ZENC__ST_RUNNING:
+	case ZENC__ST_WAITING:
+		return "running";
+	case ZENC__ST_COMPLETED:
+		return "completed";
+	case ZENC__ST_FAILED:
+		return "failed";
+	case ZENC__ST_SKIPPED:
+		return "skipped";
+	}
+	return "unknown";
+}
+
+static void fill_step_record(
+	zenc__step_record *r, zenc__exec *x, zenc__stepstate *ss)
+{
+	memset(r, 0, sizeof(*r));
+	r->run_id = x->run->id;
+	r->name = ss->step->name;
+	r->status = status_name(ss->status);
+	r->attempts = ss->attempt;
+	r->started = ss->started;
+	r->ended = ss->ended;
+	r->error_type = ss->error.type;
+	r->error_message = ss->error.message;
+	r->exit_code = ss->error.exit_code;
+	r->signal = ss->error.signal;
+	r->params_json = ss->params_json;
+	r->upstream_json = ss->upstream_json;
+	r->log_uri = ss->log_uri;
+}
+
+static void store_warn(const char *what)
+{
+	zenc__warn("could not record %s: %s", what, zenc_error_last());
+}
+
+static void record_step(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__step_record r;
+
+	fill_step_record(&r, x, ss);
+	if (x->store->step_put(x->store, &r) < 0)
+		store_warn("a step");
+}
+
+/*
+ * Step rows written late, so that a step costs one transaction.
+ *
+ * A step that starts gets no "running" row at once: when it ends within
+ * RUNNING_ROW_DELAY, its end record (one transaction: step row, attempt,
+ * artifacts, hook runs) is the only write, and the "running" state was
+ * never worth a commit.  A step still running after that delay gets its
+ * "running" row then: from the supervisor's poll loop (isolation process)
+ * or from a small thread (isolation none, where the orchestrating thread
+ * is inside the step).  Rows of skipped steps are collected and written
+ * together.  If the orchestrator dies meanwhile, the run is marked failed
+ * on the next open of the store, as before; at most the rows of the last
+ * RUNNING_ROW_DELAY are missing from it.
+ */
+void zenc__engine_owe_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__array_grow(
+		(void **)&x->owed, &x->cap_owed, x->n_owed + 1,
+		sizeof(*x->owed));
+	x->owed[x->n_owed++] = ss;
+}
+
+/* Writes the rows owed, in one transaction. */
+void zenc__engine_pay_rows(zenc__exec *x)
+{
+	zenc__step_record *r;
+	size_t i;
+
+	if (x->n_owed == 0)
+		return;
+	r = zenc__calloc(x->n_owed, sizeof(*r));
+	for (i = 0; i < x->n_owed; i++) {
+		fill_step_record(&r[i], x, x->owed[i]);
+		x->owed[i]->unrecorded = 0;
+	}
+	if (zenc__store_steps_put(x->store, r, x->n_owed) < 0)
+		store_warn("steps");
+	free(r);
+	x->n_owed = 0;
+}
+
+/* Isolation none: the thread that writes the "running" row of a step
+ * that runs for longer than RUNNING_ROW_DELAY. */
+struct zenc__flusher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	zenc__exec *x;
+	zenc__stepstate *ss; /* the step running now, row not written */
+	int quit;
+};
+
+static void *flusher_main(void *payload)
+{
+	struct zenc__flusher *f = payload;
+	struct timespec ts;
+
+	pthread_mutex_lock(&f->mu);
+	while (!f->quit) {
+		double due;
+		if (!f->ss) {
+			pthread_cond_wait(&f->cv, &f->mu);
+			continue;
+		}
+		due = f->ss->unrecorded + RUNNING_ROW_DELAY;
+		if (zenc__monotonic() < due) {
+			ts.tv_sec = (time_t)due;
+			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+			pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+			continue;
+		}
+		/* The orchestrating thread is inside the step and takes
+		 * `mu` before it touches the step again. */
+		record_step(f->x, f->ss);
+		f->ss->unrecorded = 0;
+		f->ss = NULL;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+void zenc__engine_flusher_start(zenc__exec *x)
+{
+	struct zenc__flusher *f = zenc__calloc(1, sizeof(*f));
+	pthread_condattr_t ca;
+
+	f->x = x;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&f->thread, NULL, flusher_main, f) != 0) {
+		/* Without it, rows are written at once. */
+		pthread_cond_destroy(&f->cv);
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return;
+	}
+	x->flusher = f;
+}
+
+void zenc__engine_flusher_stop(zenc__exec *x)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	x->flusher = NULL;
+}
+
+/* A step starts: its "running" row is owed. */
+void zenc__engine_started_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (x->eager_rows) {
+		record_step(x, ss);
+		return;
+	}
+	if (x->isolation != ZENC_ISOLATION_NONE) {
+		ss->unrecorded = zenc__monotonic();
+		return;
+	}
+	if (!f) {
+		record_step(x, ss);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	ss->unrecorded = zenc__monotonic();
+	f->ss = ss;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* A step's attempt ended: its row is about to be written with the rest. */
+static void ended_row(zenc__exec *x, zenc__stepstate *ss)
+{
+	struct zenc__flusher *f = x->flusher;
+
+	if (f) {
+		pthread_mutex_lock(&f->mu);
+		if (f->ss == ss)
+			f->ss = NULL;
+		ss->unrecorded = 0;
+		pthread_mutex_unlock(&f->mu);
+	} else {
+		ss->unrecorded = 0;
+	}
+}
+
+static void fill_hook_records(
+	zenc__exec *x, zenc__attempt *a, zenc__hook_record **out)
+{
+	size_t i;
+
+	*out = zenc__calloc(a->n_hooks + 1, sizeof(**out));
+	for (i = 0; i < a->n_hooks; i++) {
+		zenc__hook_record *h = &(*out)[i];
+		h->run_id = x->run->id;
+		h->step = a->ss ? a->ss->step->name : NULL;
+		h->event = zenc__event_name(a->hooks[i].event);
+		h->hook = a->hooks[i].hook;
+		h->attempt = a->hooks[i].attempt;
+		h->status = a->hooks[i].status;
+		h->error = a->hooks[i].error;
+		h->started = a->hooks[i].started;
+		h->duration = a->hooks[i].duration;
+		h->seq = a->hooks[i].seq;
+	}
+}
+
+static void record_attempt(zenc__exec *x, zenc__attempt *a)
+{
+	zenc__stepstate *ss = a->ss;
+	zenc__artifact_record *arts;
+	zenc__attempt_record att;
+	zenc__hook_record *hooks;
+	zenc__step_record r;
+	struct stat st;
+	char *log;
+	size_t i;
+
+	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
+	log = zenc__asprintf(
+		"%s/%s/log.%d", x->run_dir, ss->step->name, a->attempt);
+	if (stat(log, &st) == 0) {
+		free(ss->log_uri);
+		ss->log_uri = log;
+	} else {
+		free(log);
+	}
+	fill_step_record(&r, x, ss);
+	memset(&att, 0, sizeof(att));
+	att.attempt = a->attempt;
+	att.status = a->failed ? "failed" : "completed";
+	att.started = a->started;
+	att.ended = a->ended;
+	if (a->failed) {
+		att.error_type = a->err.type;
+		att.error_message = a->err.message;
+		att.exit_code = a->err.exit_code;
+		att.signal = a->err.signal;
+	}
+	arts = zenc__calloc(a->n_arts + 1, sizeof(*arts));
+	for (i = 0; i < a->n_arts; i++) {
+		arts[i].run_id = x->run->id;
+		arts[i].step = ss->step->name;
+		arts[i].name = a->arts[i].name;
+		arts[i].type = zenc_type_name(a->arts[i].type);
+		arts[i].uri = a->arts[i].uri;
+		arts[i].size = a->arts[i].size;
+		arts[i].checksum = a->arts[i].checksum;
+	}
+	fill_hook_records(x, a, &hooks);
+	if (x->store->step_end(
+		    x->store, &r, &att, arts, a->failed ? 0 : a->n_arts, hooks,
+		    a->n_hooks) < 0)
+		store_warn("a step attempt");
+	free(arts);
+	free(hooks);
+}
+
+double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt)
+{
+	return ss->delay * pow(ss->backoff, attempt - 1);
+}
+
+/* The attempt reached its end: record it and decide what comes next. */
+void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
+{
+	zenc__stepstate *ss = a->ss;
+
+	ended_row(x, ss);
+	a->ended = zenc__now();
+	ss->cur = NULL;
+	if (!a->failed) {
+		ss->status = ZENC__ST_COMPLETED;
+		ss->ended = a->ended;
+		zenc__error_release(&ss->error);
+		record_attempt(x, a);
+		/* Downstream steps read the artifacts from the step. */
+		ss->arts = a->arts;
+		ss->n_arts = a->n_arts;
+		a->arts = NULL;
+		a->n_arts = 0;
+		if (x->place->completed)
+			x->place->completed(x, ss);
+		if (!x->quiet)
+			zenc__info(
+				"Step %s has finished in %.3fs.",
+				ss->step->name, ss->ended - ss->started);
+	} else if (!a->last && !zenc__interrupted) {
+		double wait = zenc__engine_retry_wait(ss, a->attempt);
+		ss->status = ZENC__ST_WAITING;
+		ss->wake = zenc__monotonic() + wait;
+		zenc__error_assign(
+			&ss->error, a->err.type, a->err.message,
+			a->err.exit_code, a->err.signal, a->attempt);
+		record_attempt(x, a);
+		zenc__info(
+			"Step %s failed on attempt %d (%s: %s); retrying "
+			"in %.3gs.",
+			ss->step->name, a->attempt, a->err.type, a->err.message,
+			wait);
+	} else {
+		ss->status = ZENC__ST_FAILED;
+		ss->ended = a->ended;
+		zenc__error_assign(
+			&ss->error, a->err.type, a->err.message,
+			a->err.exit_code, a->err.signal, a->attempt);
+		record_attempt(x, a);
+		zenc__engine_step_failed(x);
+	}
+	zenc__attempt_free(a);
+}
+
+zenc__attempt *zenc__engine_new_attempt(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
+
+	a->x = x;
+	a->ss = ss;
+	a->fd = -1;
+	a->started = zenc__now();
+	if (ss) {
+		a->attempt = ss->attempt;
+		a->last = ss->attempt > ss->max_retries;
+		a->cur.phase = ZENC__PH_START;
+	}
+	return a;
+}
+
+void zenc__engine_skip(
+	zenc__exec *x, zenc__stepstate *ss, const char *why, int now)
+{
+	ss->status = ZENC__ST_SKIPPED;
+	if (!x->quiet)
+		zenc__info("Step %s was skipped: %s.", ss->step->name, why);
+	if (now)
+		record_step(x, ss);
+	else
+		zenc__engine_owe_row(x, ss);
+}
+
+/*
+ * Hook runs are numbered per run so that they list in the order they
+ * ran.  A step placed elsewhere runs its attempts in jobs of their own,
+ * each numbering from attempt * 1000; what the engine runs here for an
+ * attempt that a job never finished numbers from just below the next
+ * attempt's range, after anything the job itself recorded.
+ */
+static int lost_hook_seq(int attempt)
+{
+	return attempt * 1000 - 100;
+}
+
+int zenc__engine_attempt_lost(
+	zenc__exec *x,
+	zenc__stepstate *ss,
+	int attempt,
+	const char *type,
+	const char *msg,
+	int retry_ok)
+{
+	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
+	zenc__attempt_record att;
+	zenc__hook_record *hooks;
+	zenc__step_record r;
+	int retry;
+
+	a->x = x;
+	a->ss = ss;
+	a->fd = -1;
+	a->attempt = attempt;
+	a->last = !retry_ok || attempt > ss->max_retries;
+	a->started = ss->started;
+	a->failed = 1;
+	zenc__error_assign(&a->err, type, msg, 0, 0, attempt);
+	/* The body is gone: the walk starts at the outcome hooks, and the
+	 * hooks run even though the step's own process never came back. */
+	a->cur.phase = ZENC__PH_OUTCOME;
+	a->cur.ev = a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
+	a->cur.idx = 0;
+	ss->attempt = attempt;
+	if (!x->quiet)
+		zenc__info("Step %s failed: %s: %s", ss->step->name, type, msg);
+	x->hook_seq = lost_hook_seq(attempt);
+	zenc__engine_walk(x, a);
+	a->ended = zenc__now();
+	retry = !a->last;
+	zenc__error_assign(&ss->error, type, msg, 0, 0, attempt);
+	if (retry) {
+		ss->status = ZENC__ST_WAITING;
+	} else {
+		ss->status = ZENC__ST_FAILED;
+		ss->ended = a->ended;
+		x->run->failed = 1;
+	}
+	fill_step_record(&r, x, ss);
+	memset(&att, 0, sizeof(att));
+	att.attempt = attempt;
+	att.status = "failed";
+	att.started = ss->started;
+	att.ended = a->ended;
+	att.error_type = type;
+	att.error_message = msg;
+	fill_hook_records(x, a, &hooks);
+	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
+	    0)
+		store_warn("a step attempt");
+	free(hooks);
+	zenc__attempt_free(a);
+	return retry;
+}
+
+int zenc__engine_step_failed(zenc__exec *x)
+{
+	x->run->failed = 1;
+	if (!x->keep_going)
+		x->stop = 1;
+	return !x->keep_going;
+}
+
+int zenc__engine_adopt(
+	zenc__exec *x, zenc__stepstate *ss, const zenc__step_record *r)
+{
+	ss->attempt = r->attempts;
+	ss->started = r->started;
+	ss->ended = r->ended;
+	if (!strcmp(r->status, "completed")) {
+		ss->status = ZENC__ST_COMPLETED;
+		if (!x->quiet)
+			zenc__info(
+				"Step %s has finished in %.3fs.",
+				ss->step->name, ss->ended - ss->started);
+		return 0;
+	}
+	ss->status = !strcmp(r->status, "failed") ? ZENC__ST_FAILED
+						  : ZENC__ST_SKIPPED;
+	zenc__error_assign(
+		&ss->error, r->error_type, r->error_message, r->exit_code,
+		r->signal, r->attempts);
+	if (!x->quiet && ss->status == ZENC__ST_FAILED)
+		zenc__log(
+			ZENC_LOG_ERROR, "Step %s failed: %s: %s",
+			ss->step->name, r->error_type ? r->error_type : "Error",
+			r->error_message ? r->error_message : "");
+	/* A skipped step fails the run as a failed one does. */
+	return zenc__engine_step_failed(x);
+}
+
+int zenc__engine_begin_run(zenc__exec *x, int detached)
+{
+	zenc__run_record rr;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	memset(&rr, 0, sizeof(rr));
+	rr.id = x->run->id;
+	rr.name = x->run->name;
+	rr.pipeline = x->p->name;
+	rr.status = "running";
+	rr.stack = zenc_stack_name(x->stack);
+	rr.host = host;
+	/* A run nobody here follows has no process to watch: a store that
+	 * finds its process gone would mark it failed. */
+	rr.pid = detached ? 0 : (long)getpid();
+	rr.started = x->started;
+	return x->store->run_begin(x->store, &rr);
+}
+
+/* The run-level hooks for the run's outcome, recorded together. */
+static void run_hooks(zenc__exec *x)
+{
+	zenc__event ev =
+		x->run->failed ? ZENC__ON_RUN_FAILURE : ZENC__ON_RUN_SUCCESS;
+	zenc__hook_record *recs;
+	zenc__attempt *a;
+
+	if (x->p->hooks[ev].n == 0)
+		return;
+	a = zenc__engine_new_attempt(x, NULL);
+	a->cur.phase = ZENC__PH_RUN;
+	a->cur.ev = ev;
+	zenc__engine_walk(x, a);
+	fill_hook_records(x, a, &recs);
+	if (a->n_hooks && x->store->hooks_put(x->store, recs, a->n_hooks) < 0)
+		store_warn("run hooks");
+	free(recs);
+	zenc__attempt_free(a);
+}
+
+void zenc__engine_end_run(zenc__exec *x)
+{
+	run_hooks(x);
+	if (x->store->run_end(
+		    x->store, x->run->id,
+		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
+		zenc__warn(
+			"could not record the end of the run: %s",
+			zenc_error_last());
+}

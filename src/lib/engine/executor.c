@@ -1,0 +1,608 @@
+/*
+ * The step executor (see exec.h): walks one attempt through its hooks and
+ * body, and the supervisor's side that follows the walk from its events.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/exec.h"
+
+/* Event transport.  A message is a 4-byte length, a type byte and
+ * NUL-terminated fields.  In-process, events go straight to the
+ * supervisor's handler. */
+#define MAX_FIELDS 8
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The supervisor is gone: nobody is left to report
+			 * to, and running on would be unsupervised. */
+			_exit(120);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void emit(zenc__attempt *a, int fd, int type, size_t n, ...)
+{
+	char *fields[MAX_FIELDS];
+	zenc_buf b = ZENC_BUF_INIT;
+	uint32_t len;
+	va_list ap;
+	size_t i;
+
+	va_start(ap, n);
+	for (i = 0; i < n && i < MAX_FIELDS; i++) {
+		const char *f = va_arg(ap, const char *);
+		fields[i] = (char *)(f ? f : "");
+	}
+	va_end(ap);
+	if (fd < 0) {
+		zenc__attempt_event(a, type, fields, n);
+		return;
+	}
+	zenc_buf_put(&b, "\0\0\0\0", 4);
+	zenc_buf_putc(&b, (char)type);
+	for (i = 0; i < n; i++)
+		zenc_buf_put(&b, fields[i], strlen(fields[i]) + 1);
+	len = (uint32_t)(b.len - 4);
+	memcpy(b.ptr, &len, 4);
+	write_all(fd, b.ptr, b.len);
+	zenc_buf_release(&b);
+}
+
+static const zenc__hook_list *hooks_for(zenc__attempt *a, zenc__event ev)
+{
+	if (ev >= ZENC__ON_RUN_SUCCESS || !a->ss)
+		return &a->x->p->hooks[ev];
+	return zenc__step_hooks(a->ss->step, ev);
+}
+
+static double hook_timeout(const zenc__attempt *a, const zenc__hook *h)
+{
+	if (h->h.timeout > 0)
+		return h->h.timeout;
+	if (a->ss)
+		return a->ss->hook_timeout;
+	return a->x->p->hook_timeout > 0 ? a->x->p->hook_timeout
+					 : ZENC__DEFAULT_HOOK_TIMEOUT;
+}
+
+static void fill_exception(zenc_exception *exc, const zenc__error *e)
+{
+	exc->type = e->type ? e->type : "Error";
+	exc->message = e->message ? e->message : "";
+	exc->exit_code = e->exit_code;
+	exc->signal = e->signal;
+	exc->attempt = e->attempt;
+}
+
+/* Runs one hook in this process; returns 1 when it completed. */
+static int run_hook(
+	zenc__attempt *a,
+	zenc_step_context *ctx,
+	int fd,
+	zenc__event ev,
+	size_t idx,
+	const zenc__hook *h,
+	int failed,
+	const zenc__error *e)
+{
+	const void *params = a->ss ? a->ss->params : NULL;
+	zenc_exception exc, *excp = NULL;
+	zenc_buf why = ZENC_BUF_INIT;
+	char num[32], tmo[32], dur[32];
+	double t0, timeout = hook_timeout(a, h);
+	const char *status = "completed";
+	int ok;
+
+	if (failed && ev != ZENC__ON_SUCCESS && ev != ZENC__ON_START) {
+		fill_exception(&exc, e);
+		excp = &exc;
+	}
+	snprintf(num, sizeof(num), "%zu", idx);
+	/* Command hooks enforce their own deadline; the supervisor's comes
+	 * a little later so that it only fires when that fails. */
+	snprintf(
+		tmo, sizeof(tmo), "%.6f",
+		h->h.kind == ZENC_HOOK_COMMAND ? timeout + 1.0 : timeout);
+	emit(a, fd, ZENC__MSG_HOOK_BEGIN, 4, zenc__event_name(ev), num, h->name,
+	     tmo);
+	ctx->in_hook = 1;
+	ctx->hook_event = zenc__event_name(ev);
+	ctx->error = excp;
+	ctx->hook_raised = 0;
+	free(ctx->hook_err);
+	ctx->hook_err = NULL;
+	t0 = zenc__monotonic();
+	switch (h->h.kind) {
+	case ZENC_HOOK_VOID:
+		h->h.fn();
+		break;
+	case ZENC_HOOK_CTX:
+		((zenc_hook_ctx_fn)h->h.fn)(ctx);
+		break;
+	case ZENC_HOOK_CTX_PARAMS:
+		((zenc_hook_ctx_params_fn)h->h.fn)(ctx, params);
+		break;
+	case ZENC_HOOK_CTX_PARAMS_ERR:
+	case ZENC_HOOK_BUILTIN:
+		((zenc_hook_ctx_params_err_fn)h->h.fn)(ctx, params, excp);
+		break;
+	case ZENC_HOOK_ERR:
+		((zenc_hook_err_fn)h->h.fn)(excp);
+		break;
+	case ZENC_HOOK_RUN:
+		((zenc_hook_run_fn)h->h.fn)(a->x->run);
+		break;
+	case ZENC_HOOK_COMMAND: {
+		zenc_buf json = ZENC_BUF_INIT;
+		char **env = NULL;
+		size_t n_env = 0, i;
+		int wstatus = 0, timed_out = 0;
+		zenc__hook_context(
+			&json, &env, &n_env, a->x, a->ss, ev, a->attempt,
+			failed ? e : NULL);
+		if (zenc__command_run(
+			    h->command, h->argv, env, json.ptr, json.len,
+			    h->dir, -1, timeout, 1, &wstatus, &timed_out,
+			    &why) < 0) {
+			status = "failed";
+		} else if (timed_out) {
+			status = "timeout";
+			zenc_buf_printf(&why, "timed out after %gs", timeout);
+		} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
+			status = "failed";
+			zenc__describe_status(&why, wstatus);
+		}
+		for (i = 0; i < n_env; i++)
+			free(env[i]);
+		free(env);
+		zenc_buf_release(&json);
+		break;
+	}
+	default:
+		status = "failed";
+		zenc_buf_puts(&why, "unknown hook kind");
+	}
+	fflush(NULL);
+	if (ctx->hook_raised) {
+		status = "failed";
+		zenc_buf_clear(&why);
+		zenc_buf_puts(&why, ctx->hook_err ? ctx->hook_err : "raised");
+	}
+	ctx->in_hook = 0;
+	ctx->error = NULL;
+	snprintf(dur, sizeof(dur), "%.6f", zenc__monotonic() - t0);
+	emit(a, fd, ZENC__MSG_HOOK_END, 5, zenc__event_name(ev), num, status,
+	     why.len ? why.ptr : "", dur);
+	ok = !strcmp(status, "completed");
+	zenc_buf_release(&why);
+	return ok;
+}
+
+static int strict_applies(const zenc__attempt *a, const zenc__cursor *c)
+{
+	return c->phase == ZENC__PH_OUTCOME && c->ev == ZENC__ON_SUCCESS &&
+	       a->x->hook_failure == ZENC_HOOK_FAILURE_FAIL;
+}
+
+static zenc__event failure_event(const zenc__attempt *a)
+{
+	return a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
+}
+
+/* The body and the storing of its outputs. */
+static void run_body(
+	zenc__attempt *a,
+	zenc_step_context *ctx,
+	int fd,
+	int *failed,
+	zenc__error *e)
+{
+	zenc_step *s = a->ss->step;
+	zenc__artifact *arts = NULL;
+	size_t n_arts = 0, i;
+	char code[32], sig[32];
+	double t0;
+	int rc;
+
+	emit(a, fd, ZENC__MSG_BODY_BEGIN, 0);
+	t0 = zenc__monotonic();
+	rc = s->fn(ctx);
+	fflush(NULL);
+	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&
+	    zenc__monotonic() - t0 > a->ss->timeout)
+		zenc__warn(
+			"Step %s ran past its timeout of %gs (not enforced "
+			"under isolation none).",
+			s->name, a->ss->timeout);
+	if (ctx->raised) {
+		*failed = 1;
+	} else if (rc != 0) {
+		zenc__error_assign(
+			&ctx->raise, "StepError", NULL, 0, 0, a->attempt);
+		ctx->raise.message =
+			zenc__asprintf("step returned %d without raising", rc);
+		*failed = 1;
+	} else if (zenc__ctx_store_outputs(ctx, &arts, &n_arts) < 0) {
+		*failed = 1;
+	}
+	for (i = 0; i < n_arts; i++) {
+		char size[32];
+		snprintf(size, sizeof(size), "%" PRId64, arts[i].size);
+		if (!*failed)
+			emit(a, fd, ZENC__MSG_ARTIFACT, 5, arts[i].name,
+			     zenc_type_name(arts[i].type), arts[i].uri, size,
+			     arts[i].checksum);
+		zenc__artifact_release(&arts[i]);
+	}
+	free(arts);
+	if (*failed) {
+		ctx->raise.attempt = a->attempt;
+		zenc__error_assign(
+			e, ctx->raise.type, ctx->raise.message,
+			ctx->raise.exit_code, ctx->raise.signal, a->attempt);
+		snprintf(code, sizeof(code), "%d", e->exit_code);
+		snprintf(sig, sizeof(sig), "%d", e->signal);
+		emit(a, fd, ZENC__MSG_BODY_END, 5, "1", e->type, e->message,
+		     code, sig);
+	} else {
+		emit(a, fd, ZENC__MSG_BODY_END, 1, "0");
+	}
+}
+
+void zenc__attempt_exec(zenc__attempt *a, int fd)
+{
+	zenc_step_context ctx;
+	zenc__cursor c = a->cur;
+	zenc__error e = {0};
+	int failed = a->failed;
+	const zenc__hook_list *list;
+
+	zenc__ctx_init(&ctx, a);
+	zenc__ctx_set_current(&ctx);
+	if (failed)
+		zenc__error_assign(
+			&e, a->err.type, a->err.message, a->err.exit_code,
+			a->err.signal, a->err.attempt);
+	while (c.phase != ZENC__PH_DONE) {
+		switch (c.phase) {
+		case ZENC__PH_START:
+			list = hooks_for(a, ZENC__ON_START);
+			for (; c.idx < list->n; c.idx++)
+				run_hook(
+					a, &ctx, fd, ZENC__ON_START, c.idx,
+					&list->items[c.idx], 0, NULL);
+			c.phase = ZENC__PH_BODY;
+			c.idx = 0;
+			break;
+		case ZENC__PH_BODY:
+			run_body(a, &ctx, fd, &failed, &e);
+			c.phase = ZENC__PH_OUTCOME;
+			c.ev = failed ? failure_event(a) : ZENC__ON_SUCCESS;
+			c.idx = 0;
+			break;
+		case ZENC__PH_OUTCOME:
+		case ZENC__PH_RUN:
+			list = hooks_for(a, c.ev);
+			for (; c.idx < list->n; c.idx++) {
+				const zenc__hook *h = &list->items[c.idx];
+				if (run_hook(
+					    a, &ctx, fd, c.ev, c.idx, h, failed,
+					    &e) ||
+				    !strict_applies(a, &c))
+					continue;
+				/* Strict mode: a failed success hook fails
+				 * the step with HookFailed, and the
+				 * failure hooks run. */
+				failed = 1;
+				zenc__error_assign(
+					&e, "HookFailed", NULL, 0, 0,
+					a->attempt);
+				e.message = zenc__asprintf(
+					"success hook '%s' failed", h->name);
+				c.ev = failure_event(a);
+				c.idx = 0;
+				emit(a, fd, ZENC__MSG_OUTCOME, 3,
+				     zenc__event_name(c.ev), e.type, e.message);
+				list = hooks_for(a, c.ev);
+				c.idx = (size_t)-1; /* the loop's ++ makes 0 */
+			}
+			c.phase = c.phase == ZENC__PH_RUN ? ZENC__PH_DONE
+							  : ZENC__PH_END;
+			c.idx = 0;
+			break;
+		case ZENC__PH_END:
+			list = hooks_for(a, ZENC__ON_END);
+			for (; c.idx < list->n; c.idx++)
+				run_hook(
+					a, &ctx, fd, ZENC__ON_END, c.idx,
+					&list->items[c.idx], failed, &e);
+			c.phase = ZENC__PH_DONE;
+			break;
+		case ZENC__PH_DONE:
+			break;
+		}
+	}
+	/* What the step printed is out before it says it is done: the
+	 * supervisor may end its process group from then on. */
+	if (fd >= 0)
+		fflush(NULL);
+	emit(a, fd, ZENC__MSG_DONE, 0);
+	zenc__error_release(&e);
+	zenc__ctx_release(&ctx);
+}
+
+/* The supervisor's side. */
+static zenc__phase phase_of(zenc__event ev)
+{
+	switch (ev) {
+	case ZENC__ON_START:
+		return ZENC__PH_START;
+	case ZENC__ON_END:
+		return ZENC__PH_END;
+	case ZENC__ON_RUN_SUCCESS:
+	case ZENC__ON_RUN_FAILURE:
+		return ZENC__PH_RUN;
+	default:
+		return ZENC__PH_OUTCOME;
+	}
+}
+
+static const char *subject(const zenc__attempt *a)
+{
+	return a->ss ? a->ss->step->name : "the run";
+}
+
+static void record_hook(
+	zenc__attempt *a,
+	zenc__event ev,
+	const char *name,
+	const char *status,
+	const char *error,
+	double started,
+	double duration)
+{
+	zenc__hookrun *r;
+
+	zenc__array_grow(
+		(void **)&a->hooks, &a->cap_hooks, a->n_hooks + 1,
+		sizeof(*a->hooks));
+	r = &a->hooks[a->n_hooks++];
+	memset(r, 0, sizeof(*r));
+	r->event = ev;
+	r->hook = zenc__strdup(name);
+	r->attempt = a->ss ? a->attempt : 0;
+	r->status = zenc__strdup(status);
+	r->error = error && *error ? zenc__strdup(error) : NULL;
+	r->started = started;
+	r->duration = duration;
+	r->seq = ++a->x->hook_seq;
+	if (strcmp(status, "completed"))
+		zenc__warn(
+			"Hook %s %s for %s %s: %s", zenc__event_name(ev), name,
+			subject(a),
+			!strcmp(status, "timeout") ? "timed out" : "failed",
+			error && *error ? error : status);
+}
+
+void zenc__attempt_hook_failed(
+	zenc__attempt *a, const char *hook, const char *why)
+{
+	(void)why;
+	if (strict_applies(a, &a->cur)) {
+		a->failed = 1;
+		zenc__error_assign(
+			&a->err, "HookFailed", NULL, 0, 0, a->attempt);
+		a->err.message =
+			zenc__asprintf("success hook '%s' failed", hook);
+		a->cur.ev = failure_event(a);
+		a->cur.idx = 0;
+		zenc__info(
+			"Step %s failed: HookFailed: %s", subject(a),
+			a->err.message);
+		return;
+	}
+	a->cur.idx++;
+}
+
+void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
+{
+	zenc__event ev;
+
+	switch (type) {
+	case ZENC__MSG_HOOK_BEGIN:
+		if (n < 4 || zenc__event_parse(&ev, f[0]) < 0)
+			break;
+		a->in_hook = 1;
+		a->hook_ev = ev;
+		a->cur.phase = phase_of(ev);
+		a->cur.ev = ev;
+		a->cur.idx = (size_t)strtoull(f[1], NULL, 10);
+		free(a->hook_name);
+		a->hook_name = zenc__strdup(f[2]);
+		a->hook_started = zenc__now();
+		a->hook_timeout = strtod(f[3], NULL);
+		a->deadline = a->pid > 0 && a->hook_timeout > 0
+				      ? zenc__monotonic() + a->hook_timeout
+				      : 0;
+		if (!a->x->quiet)
+			zenc__info(
+				"Running %s hook %s for %s%s.", f[0], f[2],
+				a->ss ? "step " : "",
+				a->ss ? a->ss->step->name : "the run");
+		break;
+	case ZENC__MSG_HOOK_END:
+		if (n < 5 || zenc__event_parse(&ev, f[0]) < 0)
+			break;
+		record_hook(
+			a, ev, a->hook_name ? a->hook_name : "?", f[2], f[3],
+			a->hook_started, strtod(f[4], NULL));
+		a->in_hook = 0;
+		a->deadline = 0;
+		/* A strict-mode failure arrives as its own OUTCOME event. */
+		a->cur.idx = (size_t)strtoull(f[1], NULL, 10) + 1;
+		break;
+	case ZENC__MSG_BODY_BEGIN:
+		a->in_body = 1;
+		a->cur.phase = ZENC__PH_BODY;
+		a->body_started = zenc__monotonic();
+		a->deadline = a->pid > 0 && a->ss->timeout > 0
+				      ? a->body_started + a->ss->timeout
+				      : 0;
+		break;
+	case ZENC__MSG_BODY_END:
+		a->in_body = 0;
+		a->deadline = 0;
+		if (n >= 5 && !strcmp(f[0], "1")) {
+			a->failed = 1;
+			zenc__error_assign(
+				&a->err, f[1], f[2], atoi(f[3]), atoi(f[4]),
+				a->attempt);
+			a->cur.ev = failure_event(a);
+			zenc__info(
+				"Step %s failed: %s: %s", subject(a), f[1],
+				f[2]);
+		} else {
+			a->cur.ev = ZENC__ON_SUCCESS;
+		}
+		a->cur.phase = ZENC__PH_OUTCOME;
+		a->cur.idx = 0;
+		break;
+	case ZENC__MSG_ARTIFACT: {
+		zenc__artifact *art;
+		zenc_type t = ZENC_BYTES;
+		if (n < 5)
+			break;
+		zenc_type_parse(&t, f[1]);
+		zenc__array_grow(
+			(void **)&a->arts, &a->cap_arts, a->n_arts + 1,
+			sizeof(*a->arts));
+		art = &a->arts[a->n_arts++];
+		memset(art, 0, sizeof(*art));
+		art->name = zenc__strdup(f[0]);
+		art->type = t;
+		art->uri = zenc__strdup(f[2]);
+		art->size = strtoll(f[3], NULL, 10);
+		snprintf(art->checksum, sizeof(art->checksum), "%s", f[4]);
+		break;
+	}
+	case ZENC__MSG_OUTCOME:
+		if (n < 3 || zenc__event_parse(&ev, f[0]) < 0)
+			break;
+		a->failed = 1;
+		zenc__error_assign(&a->err, f[1], f[2], 0, 0, a->attempt);
+		a->cur.phase = ZENC__PH_OUTCOME;
+		a->cur.ev = ev;
+		a->cur.idx = 0;
+		zenc__info("Step %s failed: %s: %s", subject(a), f[1], f[2]);
+		break;
+	case ZENC__MSG_DONE:
+		a->done = 1;
+		a->cur.phase = ZENC__PH_DONE;
+		break;
+	default:
+		break;
+	}
+}
+
+void zenc__attempt_died(zenc__attempt *a, int wstatus)
+{
+	zenc_buf why = ZENC_BUF_INIT;
+	int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 0;
+
+	if (a->kill_reason == ZENC__KILL_HOOK_TIMEOUT)
+		zenc_buf_printf(&why, "timed out after %gs", a->hook_timeout);
+	else if (a->kill_reason == ZENC__KILL_MEMORY)
+		zenc_buf_printf(
+			&why,
+			"resident memory exceeded the limit of "
+			"%zu bytes",
+			a->ss->step->memory_limit);
+	else
+		zenc__describe_status(&why, wstatus);
+
+	if (a->in_hook) {
+		record_hook(
+			a, a->hook_ev, a->hook_name ? a->hook_name : "?",
+			a->kill_reason == ZENC__KILL_HOOK_TIMEOUT ? "timeout"
+								  : "failed",
+			why.ptr, a->hook_started,
+			zenc__now() - a->hook_started);
+		a->in_hook = 0;
+		zenc__attempt_hook_failed(a, a->hook_name, why.ptr);
+	} else if (a->ss && a->cur.phase <= ZENC__PH_BODY) {
+		const char *type = "Signal";
+		zenc_buf msg = ZENC_BUF_INIT;
+		if (a->kill_reason == ZENC__KILL_CANCEL) {
+			type = "Cancelled";
+			zenc_buf_puts(&msg, "the run was interrupted");
+		} else if (a->kill_reason == ZENC__KILL_TIMEOUT) {
+			type = "Timeout";
+			zenc_buf_printf(
+				&msg, "step exceeded its timeout of %gs",
+				a->ss->timeout);
+		} else if (a->kill_reason == ZENC__KILL_MEMORY) {
+			type = "OutOfMemory";
+			zenc_buf_puts(&msg, why.ptr);
+		} else if (sig) {
+			zenc_buf_puts(&msg, why.ptr);
+		} else {
+			type = "ExitCode";
+			zenc_buf_printf(
+				&msg,
+				"step process %s without "
+				"returning",
+				why.ptr);
+		}
+		a->failed = 1;
+		zenc__error_assign(
+			&a->err, type, msg.ptr, code, sig, a->attempt);
+		zenc_buf_release(&msg);
+		a->in_body = 0;
+		a->cur.phase = ZENC__PH_OUTCOME;
+		a->cur.ev = failure_event(a);
+		a->cur.idx = 0;
+		zenc__info(
+			"Step %s failed: %s: %s", subject(a), a->err.type,
+			a->err.message);
+	}
+	/* Otherwise it died between two hooks: resume where it stood. */
+	a->kill_reason = 0;
+	a->deadline = 0;
+	zenc_buf_release(&why);
+}
+
+void zenc__attempt_free(zenc__attempt *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->n_hooks; i++) {
+		free(a->hooks[i].hook);
+		free(a->hooks[i].status);
+		free(a->hooks[i].error);
+	}
+	free(a->hooks);
+	for (i = 0; i < a->n_arts; i++)
+		zenc__artifact_release(&a->arts[i]);
+	free(a->arts);
+	free(a->hook_name);
+	zenc__error_release(&a->err);
+	zenc_buf_release(&a->in);
+	free(a);
+}

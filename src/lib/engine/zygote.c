@@ -1,0 +1,663 @@
+/*
+ * The zygote: a small process forked from the orchestrator when a run
+ * starts, which forks the step children of isolation "process" from then
+ * on.
+ *
+ * Forking the orchestrator for every step costs more than the step: the
+ * kernel copies the page tables of a process that grows with the run,
+ * and every page the orchestrator writes after a fork (the store's
+ * cache, the heap) is copied once more, per step.  The zygote is a copy
+ * of the orchestrator as it was before the first step, and it writes
+ * almost nothing afterwards, so forking it stays cheap and the
+ * orchestrator's pages stay its own.
+ *
+ * The zygote holds the run as it was at its start.  What a step child
+ * reads of the run beyond that is sent to it: the attempt to start (its
+ * number, whether it is the last, when the step started) and the
+ * artifacts of each step that completed.  It forks the child into a
+ * process group of its own, passes it the event pipe that the
+ * orchestrator made (SCM_RIGHTS), reaps it and reports its wait status.
+ * The child is the same as one the orchestrator forks itself: it runs the
+ * attempt from its start and reports on the pipe.  The zygote keeps one
+ * such child forked ahead (the spare, below), so that a step starts
+ * without waiting for a fork: the fork of the next one happens while the
+ * step runs.  Continuations (an
+ * attempt whose child died) and run-level hooks are still forked by the
+ * orchestrator, whose state they need.
+ *
+ * Messages are packets on a SOCK_SEQPACKET socketpair:
+ *   orchestrator -> zygote: 'S' start an attempt (+ the pipe's write end),
+ *                           'A' a step's artifacts
+ *   zygote -> orchestrator: 'P' the child's pid (or an errno),
+ *                           'E' a child ended, with its wait status
+ * If the zygote dies, its children die with it (PR_SET_PDEATHSIG); the
+ * orchestrator reports them killed and forks steps itself from then on.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/exec.h"
+#include "internal.h"
+#include "orchestrators/orchestrator_local.h"
+
+/* The largest packet: a step's artifacts past this are not sent, and the
+ * zygote is given up (the orchestrator forks from then on). */
+#define MAX_PACKET 65536
+
+struct zenc__zygote {
+	pid_t pid;
+	int sock;  /* -1 once the zygote is gone */
+	int stale; /* missed a step's artifacts: starts nothing more */
+	/* Children that ended before anyone asked. */
+	struct ended {
+		pid_t pid;
+		int status;
+	} * ended;
+	size_t n_ended, cap_ended;
+	/* Children whose end nobody will ask for. */
+	pid_t *forgot;
+	size_t n_forgot, cap_forgot;
+};
+
+struct msg_start {
+	char type; /* 'S' */
+	uint32_t step;
+	int32_t attempt;
+	int32_t last;
+	double started;
+};
+
+struct msg_pid {
+	char type; /* 'P' or 'E' */
+	int32_t pid;
+	int32_t status; /* 'P': an errno when pid is 0; 'E': wait status */
+};
+
+/* ------------------------------------------------------------- zygote */
+
+static int send_all(int sock, const void *buf, size_t len)
+{
+	while (send(sock, buf, len, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Sends one packet, with `fd` attached when it is not -1. */
+static int send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Receives one packet into buf; *fd: the descriptor attached, or -1.
+ * The packet's length, 0 at end of file, -1 on an error. */
+static ssize_t recv_fd(int sock, char *buf, size_t size, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, size};
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	return n;
+}
+
+static void put_artifacts(zenc__exec *x, const char *p, size_t len)
+{
+	uint32_t step, n, i;
+	zenc__stepstate *ss;
+	const char *end = p + len;
+
+	if (len < 9)
+		return;
+	memcpy(&step, p + 1, 4);
+	memcpy(&n, p + 5, 4);
+	p += 9;
+	if (step >= x->p->n_steps)
+		return;
+	ss = &x->steps[step];
+	for (i = 0; i < ss->n_arts; i++)
+		zenc__artifact_release(&ss->arts[i]);
+	free(ss->arts);
+	ss->arts = zenc__calloc(n ? n : 1, sizeof(*ss->arts));
+	ss->n_arts = 0;
+	for (i = 0; i < n; i++) {
+		zenc__artifact *a = &ss->arts[i];
+		int32_t type;
+		size_t l1, l2;
+		if ((size_t)(end - p) < 4 + 8 + 17)
+			break;
+		memcpy(&type, p, 4);
+		memcpy(&a->size, p + 4, 8);
+		memcpy(a->checksum, p + 12, 17);
+		a->checksum[16] = '\0';
+		p += 29;
+		l1 = strnlen(p, (size_t)(end - p));
+		if (l1 == (size_t)(end - p))
+			break;
+		l2 = strnlen(p + l1 + 1, (size_t)(end - p - l1 - 1));
+		if (l2 == (size_t)(end - p - l1 - 1))
+			break;
+		a->type = (zenc_type)type;
+		a->name = zenc__strdup(p);
+		a->uri = zenc__strdup(p + l1 + 1);
+		p += l1 + 1 + l2 + 1;
+		ss->n_arts = i + 1;
+	}
+	ss->status = ZENC__ST_COMPLETED;
+}
+
+/* In a child: becomes the step child of the attempt `m` says. */
+static void become_step(
+	zenc__exec *x, const struct msg_start *m, int fd, pid_t zygote)
+{
+	zenc__stepstate *ss = &x->steps[m->step];
+	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
+
+	ss->attempt = m->attempt;
+	ss->started = m->started;
+	ss->status = ZENC__ST_RUNNING;
+	a->x = x;
+	a->ss = ss;
+	a->fd = -1;
+	a->started = zenc__now();
+	a->attempt = m->attempt;
+	a->last = m->last;
+	a->cur.phase = ZENC__PH_START;
+	ss->cur = a;
+	setpgid(0, 0);
+	zenc__child_main(a, fd, zygote);
+}
+
+/*
+ * The spare: a child the zygote forks ahead of need, while the step before
+ * runs, so that starting a step costs no fork.  It waits on its own socket
+ * for the artifacts of the steps that complete meanwhile ('A') and for the
+ * attempt to run ('S', with the event pipe), then becomes that step's child.
+ */
+static struct {
+	pid_t pid;
+	int ctl; /* -1: no spare */
+} spare = {0, -1};
+
+static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
+{
+	static char buf[MAX_PACKET];
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		n = recv_fd(ctl, buf, sizeof(buf), &fd);
+		if (n <= 0)
+			_exit(0);
+		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start) &&
+		    fd >= 0) {
+			struct msg_start m;
+			memcpy(&m, buf, sizeof(m));
+			if (m.step >= x->p->n_steps)
+				_exit(1);
+			close(ctl);
+			become_step(x, &m, fd, zygote);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (buf[0] == 'A')
+			put_artifacts(x, buf, (size_t)n);
+	}
+}
+
+static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
+{
+	pid_t self = getpid(), pid;
+	int sv[2];
+
+	if (spare.ctl >= 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(sock);
+		close(sfd);
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(0);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		spare_main(x, sv[1], self);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	setpgid(pid, pid);
+	spare.pid = pid;
+	spare.ctl = sv[0];
+}
+
+static void drop_spare(void)
+{
+	if (spare.ctl < 0)
+		return;
+	close(spare.ctl);
+	kill(spare.pid, SIGKILL);
+	spare.ctl = -1;
+	spare.pid = 0;
+}
+
+/* Starts attempt `m`: hands it to the spare, or forks its child. */
+static void start_child(
+	zenc__exec *x,
+	const struct msg_start *m,
+	int fd,
+	int sock,
+	int sfd,
+	const sigset_t *mask)
+{
+	struct msg_pid r = {'P', 0, 0};
+	pid_t self = getpid(), pid;
+
+	if (m->step >= x->p->n_steps || fd < 0) {
+		r.status = EINVAL;
+		goto reply;
+	}
+	if (spare.ctl >= 0) {
+		if (send_fd(spare.ctl, m, sizeof(*m), fd) == 0) {
+			r.pid = spare.pid;
+			close(spare.ctl);
+			spare.ctl = -1;
+			spare.pid = 0;
+			goto reply;
+		}
+		drop_spare();
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sock);
+		close(sfd);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		become_step(x, m, fd, self);
+	}
+	if (pid < 0)
+		r.status = errno;
+	else
+		setpgid(pid, pid);
+	r.pid = pid < 0 ? 0 : pid;
+reply:
+	if (fd >= 0)
+		close(fd);
+	send_all(sock, &r, sizeof(r));
+	/* The next step's process, forked while this one runs. */
+	fork_spare(x, sock, sfd, mask);
+}
+
+static void reap(int sock)
+{
+	struct msg_pid r = {'E', 0, 0};
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		r.pid = pid;
+		r.status = status;
+		send_all(sock, &r, sizeof(r));
+	}
+}
+
+static void zygote_main(
+	zenc__exec *x, int sock, pid_t parent, const sigset_t *mask)
+{
+	static char buf[MAX_PACKET];
+	struct pollfd pf[2];
+	sigset_t chld;
+	int sfd;
+
+	/* Dies with the orchestrator; its children die with it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* A Ctrl-C or a SIGTERM to the group is the orchestrator's to
+	 * handle: it stops the steps, then closes the socket. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		_exit(1);
+	pf[0].fd = sock;
+	pf[0].events = POLLIN;
+	pf[1].fd = sfd;
+	pf[1].events = POLLIN;
+	fork_spare(x, sock, sfd, mask);
+	for (;;) {
+		ssize_t n;
+		int fd;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			reap(sock);
+		}
+		if (!pf[0].revents)
+			continue;
+		n = recv_fd(sock, buf, sizeof(buf), &fd);
+		if (n <= 0)
+			break;
+		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start)) {
+			struct msg_start m;
+			memcpy(&m, buf, sizeof(m));
+			start_child(x, &m, fd, sock, sfd, mask);
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (buf[0] == 'A') {
+			put_artifacts(x, buf, (size_t)n);
+			if (spare.ctl >= 0 &&
+			    send_fd(spare.ctl, buf, (size_t)n, -1) < 0)
+				drop_spare();
+		}
+	}
+	drop_spare();
+	/* The orchestrator is done (or gone): nothing of its state is ours
+	 * to flush or free. */
+	_exit(0);
+}
+
+/* ------------------------------------------------------- orchestrator */
+
+void zenc__zygote_start(zenc__exec *x)
+{
+	struct zenc__zygote *z;
+	sigset_t mask;
+	pid_t self = getpid(), pid;
+	int sv[2];
+
+	if (x->zygote)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		zenc__debug("no zygote: socketpair: %s", strerror(errno));
+		return;
+	}
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		zenc__debug("no zygote: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		zygote_main(x, sv[1], self, &mask);
+	}
+	close(sv[1]);
+	z = zenc__calloc(1, sizeof(*z));
+	z->pid = pid;
+	z->sock = sv[0];
+	x->zygote = z;
+}
+
+/* The zygote stopped answering: from now on the orchestrator forks. */
+static void lost(zenc__exec *x)
+{
+	struct zenc__zygote *z = x->zygote;
+
+	if (z->sock >= 0) {
+		zenc__warn("the process that forks the steps is gone; the "
+			   "steps it started were killed");
+		close(z->sock);
+		z->sock = -1;
+		kill(z->pid, SIGKILL);
+	}
+}
+
+/* Receives one packet into *r; -1 when the zygote is gone. */
+static int receive(struct zenc__zygote *z, struct msg_pid *r)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(z->sock, r, sizeof(*r), 0);
+		if (n == (ssize_t)sizeof(*r))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+static void stash(struct zenc__zygote *z, const struct msg_pid *r)
+{
+	size_t i;
+
+	for (i = 0; i < z->n_forgot; i++) {
+		if (z->forgot[i] == r->pid) {
+			z->forgot[i] = z->forgot[--z->n_forgot];
+			return;
+		}
+	}
+	zenc__array_grow(
+		(void **)&z->ended, &z->cap_ended, z->n_ended + 1,
+		sizeof(*z->ended));
+	z->ended[z->n_ended].pid = r->pid;
+	z->ended[z->n_ended].status = r->status;
+	z->n_ended++;
+}
+
+/*
+ * Takes in the ends the zygote has reported so far, without waiting.
+ * Called before each send: a zygote blocked on reporting ends (its socket
+ * full) reads nothing, and an orchestrator blocked on sending to it would
+ * then wait for ever.
+ */
+static void take_ends(struct zenc__zygote *z)
+{
+	struct msg_pid r;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(z->sock, &r, sizeof(r), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(r))
+			return;
+		if (r.type == 'E')
+			stash(z, &r);
+	}
+}
+
+int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
+{
+	struct zenc__zygote *z = x->zygote;
+	struct msg_start m;
+	struct msg_pid r;
+
+	if (!z || z->sock < 0 || z->stale || !a->ss)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.type = 'S';
+	m.step = (uint32_t)(a->ss - x->steps);
+	m.attempt = a->attempt;
+	m.last = a->last;
+	m.started = a->ss->started;
+	take_ends(z);
+	if (send_fd(z->sock, &m, sizeof(m), fd) < 0) {
+		lost(x);
+		return -1;
+	}
+	for (;;) {
+		if (receive(z, &r) < 0) {
+			lost(x);
+			return -1;
+		}
+		if (r.type == 'E') {
+			stash(z, &r);
+			continue;
+		}
+		if (r.pid > 0)
+			return r.pid;
+		errno = r.status;
+		return -1;
+	}
+}
+
+void zenc__zygote_completed(zenc__exec *x, const zenc__stepstate *ss)
+{
+	struct zenc__zygote *z = x->zygote;
+	zenc_buf b = ZENC_BUF_INIT;
+	uint32_t step, n;
+	size_t i;
+
+	if (!z || z->sock < 0 || z->stale || ss->n_arts == 0)
+		return;
+	step = (uint32_t)(ss - x->steps);
+	n = (uint32_t)ss->n_arts;
+	zenc_buf_put(&b, "A", 1);
+	zenc_buf_put(&b, &step, 4);
+	zenc_buf_put(&b, &n, 4);
+	for (i = 0; i < ss->n_arts; i++) {
+		const zenc__artifact *a = &ss->arts[i];
+		int32_t type = (int32_t)a->type;
+		zenc_buf_put(&b, &type, 4);
+		zenc_buf_put(&b, &a->size, 8);
+		zenc_buf_put(&b, a->checksum, 17);
+		zenc_buf_put(&b, a->name, strlen(a->name) + 1);
+		zenc_buf_put(&b, a->uri, strlen(a->uri) + 1);
+	}
+	if (b.len > MAX_PACKET) {
+		/* Its copy of the run would be out of date: start no more
+		 * steps from it (what it started is still reaped). */
+		zenc__debug(
+			"zygote: the artifacts of '%s' do not fit a "
+			"packet; forking from the orchestrator",
+			ss->step->name);
+		z->stale = 1;
+	} else {
+		take_ends(z);
+		if (send_all(z->sock, b.ptr, b.len) < 0)
+			lost(x);
+	}
+	zenc_buf_release(&b);
+}
+
+int zenc__zygote_wait(zenc__exec *x, pid_t pid, int *wstatus)
+{
+	struct zenc__zygote *z = x->zygote;
+	struct msg_pid r;
+	size_t i;
+
+	for (i = 0; i < z->n_ended; i++) {
+		if (z->ended[i].pid == pid) {
+			*wstatus = z->ended[i].status;
+			z->ended[i] = z->ended[--z->n_ended];
+			return 0;
+		}
+	}
+	while (z->sock >= 0) {
+		if (receive(z, &r) < 0) {
+			lost(x);
+			break;
+		}
+		if (r.type != 'E')
+			continue;
+		if (r.pid == pid) {
+			*wstatus = r.status;
+			return 0;
+		}
+		stash(z, &r);
+	}
+	/* Gone, and its children with it (PR_SET_PDEATHSIG). */
+	*wstatus = SIGKILL;
+	return -1;
+}
+
+void zenc__zygote_forget(zenc__exec *x, pid_t pid)
+{
+	struct zenc__zygote *z = x->zygote;
+	size_t i;
+
+	for (i = 0; i < z->n_ended; i++) {
+		if (z->ended[i].pid == pid) {
+			z->ended[i] = z->ended[--z->n_ended];
+			return;
+		}
+	}
+	zenc__array_grow(
+		(void **)&z->forgot, &z->cap_forgot, z->n_forgot + 1,
+		sizeof(*z->forgot));
+	z->forgot[z->n_forgot++] = pid;
+}
+
+void zenc__zygote_stop(zenc__exec *x)
+{
+	struct zenc__zygote *z = x->zygote;
+	int status;
+
+	if (!z)
+		return;
+	if (z->sock >= 0)
+		close(z->sock);
+	while (waitpid(z->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(z->ended);
+	free(z->forgot);
+	free(z);
+	x->zygote = NULL;
+}

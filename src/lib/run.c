@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine_run.h"
@@ -139,6 +140,18 @@ static const zenc__orchestrator *placement_for(const zenc__orchestrator *o)
 	return &zenc__orchestrator_local;
 }
 
+/* The artifact folder holds what steps wrote: the owner's only.  One
+ * made by an older zenc with a wider mode is tightened here, when this
+ * user owns it. */
+static void tighten_dir(const char *dir)
+{
+	struct stat st;
+
+	if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077))
+		chmod(dir, st.st_mode & 0700);
+}
+
 static char *default_run_name(const char *pipeline, double t)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -249,12 +262,13 @@ int zenc__pipeline_run_mode(
 		goto fail_env;
 	x.run_dir = zenc__asprintf(
 		"%s/%s", zenc__stack_artifact_path(x.stack), x.run->id);
-	if (zenc__mkdir_p(x.run_dir, 0755) < 0) {
+	if (zenc__mkdir_p(x.run_dir, 0700) < 0) {
 		rc = zenc__error_set(
 			ZENC_ECONFIG, "cannot create artifact folder '%s': %s",
 			x.run_dir, strerror(errno));
 		goto fail_env;
 	}
+	tighten_dir(zenc__stack_artifact_path(x.stack));
 
 	x.orch = zenc__orchestrator_for(
 		zenc__stack_orchestrator_flavor(x.stack));

@@ -47,9 +47,10 @@ int zenc__kind_parse(zenc__kind *out, const char *name)
 static const char *const no_keys[] = {NULL};
 static const char *const path_keys[] = {"path", NULL};
 static const char *const dsn_keys[] = {"dsn", NULL};
-static const char *const slurm_keys[] = {"partition",     "account",
-					 "extra_args",    "single_node",
-					 "poll_interval", NULL};
+static const char *const slurm_keys[] = {
+	"partition",   "account",       "extra_args",
+	"single_node", "poll_interval", "unreachable_timeout",
+	NULL};
 /* An alerter flavor lists its own keys; it also takes the shared ones,
  * which the delivery core reads (alerter.c). */
 const char *const zenc__alerter_shared_keys[] = {

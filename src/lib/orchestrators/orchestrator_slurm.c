@@ -39,6 +39,7 @@ typedef struct slurm {
 	size_t *topo;
 	int interrupted; /* zenc__interrupted or `zenc runs cancel` */
 	int no_retry;    /* __finish: nobody is left to resubmit */
+	double contact;  /* when slurmctld last answered */
 } slurm;
 
 /* ---- records */
@@ -569,7 +570,73 @@ static int slurm_init(
 	sl->topo = topo_order(x->p);
 	for (i = 0; i < x->p->n_steps; i++)
 		sl->st[i].first_attempt = 1;
+	sl->contact = zenc__now();
 	return 0;
+}
+
+/*
+ * slurmctld has not answered for `silent` seconds, the orchestrator's
+ * unreachable_timeout: every step whose job was placed fails with
+ * OrchestratorUnreachable (its failure hooks run here), every other
+ * unsettled step is skipped, and the run ends failed.  Jobs that Slurm
+ * still holds may run when slurmctld comes back; nothing here can
+ * withdraw them.
+ */
+static void give_up(slurm *sl, double silent)
+{
+	zenc__exec *x = sl->x;
+	zenc_buf msg = ZENC_BUF_INIT;
+	size_t t;
+
+	zenc__log(
+		ZENC_LOG_ERROR,
+		"slurm: slurmctld has not answered for %.0f s (the "
+		"orchestrator's unreachable_timeout); giving up on the run",
+		silent);
+	sl->no_retry = 1;
+	x->stop = 1;
+	x->run->failed = 1;
+	for (t = 0; t < x->p->n_steps; t++) {
+		size_t i = sl->topo[t];
+		zenc__sjob *j = &sl->st[i];
+		zenc__stepstate *ss = &x->steps[i];
+		size_t d;
+		int upstream_failed = 0;
+
+		if (j->settled)
+			continue;
+		/* A job waiting for an upstream step that did not complete
+		 * never started (afterok). */
+		for (d = 0; d < ss->step->n_deps; d++) {
+			zenc__step_status us =
+				x->steps[ss->step->deps[d]->index].status;
+			if (us != ZENC__ST_COMPLETED)
+				upstream_failed = 1;
+		}
+		if (upstream_failed) {
+			skip_step(sl, i, "an upstream step failed");
+			continue;
+		}
+		if (!j->job || j->need_submit) {
+			skip_step(sl, i, "Slurm is unreachable");
+			continue;
+		}
+		zenc_buf_clear(&msg);
+		zenc_buf_printf(
+			&msg,
+			"slurmctld did not answer for %.0f s; what became of "
+			"Slurm job %ld is unknown",
+			silent, j->job);
+		ss->attempt = j->first_attempt;
+		if (!ss->started)
+			ss->started = zenc__now();
+		settle_killed(
+			sl, i, ss->attempt, "OrchestratorUnreachable", msg.ptr,
+			0);
+		j->settled = 1;
+		zenc__engine_step_failed(x);
+	}
+	zenc_buf_release(&msg);
 }
 
 /* Polls until every step is settled. */
@@ -598,7 +665,12 @@ static void follow(slurm *sl)
 				pending = 1;
 		if (!pending)
 			break;
-		zenc__slurm_poll_jobs(sl->st, x->p->n_steps);
+		if (zenc__slurm_poll_jobs(sl->st, x->p->n_steps) == 0) {
+			sl->contact = zenc__now();
+		} else if (zenc__now() - sl->contact >= sl->cfg.unreachable) {
+			give_up(sl, zenc__now() - sl->contact);
+			break;
+		}
 		for (i = 0; i < x->p->n_steps; i++) {
 			zenc__sjob *j = &sl->st[i];
 			if (j->settled || !j->job)
@@ -738,6 +810,15 @@ static int join_run(zenc__exec *x, const zenc__run_mode *m)
 						      "the metadata store",
 						      m->run_id)
 					    : rc;
+	if (m->step && info.rec.status && strcmp(info.rec.status, "running")) {
+		/* The client gave up on the run (slurmctld unreachable) or
+		 * it was ended otherwise: a late job adds nothing to it. */
+		rc = zenc__error_set(
+			ZENC_ECONFIG, "run '%s' has already ended (%s)",
+			m->run_id, info.rec.status);
+		zenc__run_info_free(&info);
+		return rc;
+	}
 	free(x->run->name);
 	x->run->name = zenc__strdup(info.rec.name);
 	if (info.rec.started > 0)

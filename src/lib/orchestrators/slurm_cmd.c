@@ -75,6 +75,7 @@ int zenc__slurm_cfg_load(zenc__slurm_cfg *c, const zenc_stack *stack)
 
 	memset(c, 0, sizeof(*c));
 	c->poll = 0.5;
+	c->unreachable = ZENC__SLURM_UNREACHABLE_DEFAULT;
 	if ((rc = zenc__stacks_read(&cfg)) < 0)
 		return rc;
 	def = zenc__stacks_stack(&cfg, zenc_stack_name(stack));
@@ -121,6 +122,16 @@ int zenc__slurm_cfg_load(zenc__slurm_cfg *c, const zenc_stack *stack)
 				rc = zenc__error_set(
 					ZENC_ECONFIG,
 					"invalid poll_interval '%s' of "
+					"orchestrator '%s'",
+					v, name);
+				goto done;
+			}
+		} else if (!strcmp(k, "unreachable_timeout")) {
+			if (zenc__parse_duration(v, &c->unreachable) < 0 ||
+			    c->unreachable <= 0) {
+				rc = zenc__error_set(
+					ZENC_ECONFIG,
+					"invalid unreachable_timeout '%s' of "
 					"orchestrator '%s'",
 					v, name);
 				goto done;
@@ -495,12 +506,13 @@ done:
 }
 
 /* One squeue for every job being followed. */
-void zenc__slurm_poll_jobs(zenc__sjob *jobs, size_t n_st)
+int zenc__slurm_poll_jobs(zenc__sjob *jobs, size_t n_st)
 {
 	char **argv = NULL;
 	size_t n = 0, cap = 0, i;
-	zenc_buf ids = ZENC_BUF_INIT, out = ZENC_BUF_INIT;
+	zenc_buf ids = ZENC_BUF_INIT, out = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
 	const char *p;
+	int rc = 0;
 
 	for (i = 0; i < n_st; i++) {
 		zenc__sjob *j = &jobs[i];
@@ -519,7 +531,16 @@ void zenc__slurm_poll_jobs(zenc__sjob *jobs, size_t n_st)
 	zenc__strv_push(&argv, &n, &cap, ids.ptr);
 	zenc__strv_push(&argv, &n, &cap, "-o");
 	zenc__strv_push(&argv, &n, &cap, "%i %T %r");
-	run_capture(argv, &out, NULL);
+	if (run_capture(argv, &out, &err) != 0 &&
+	    !strstr(zenc_buf_cstr(&err), "Invalid job id")) {
+		/* squeue failed for another reason than jobs slurmctld
+		 * has forgotten: it did not answer.  What it cannot say is
+		 * not news of any job. */
+		for (i = 0; i < n_st; i++)
+			jobs[i].unknown--;
+		rc = -1;
+		goto done;
+	}
 	for (p = zenc_buf_cstr(&out); *p;) {
 		const char *eol = strchr(p, '\n'), *st, *rs;
 		char *end;
@@ -552,6 +573,8 @@ done:
 	zenc__strv_free(argv);
 	zenc_buf_release(&ids);
 	zenc_buf_release(&out);
+	zenc_buf_release(&err);
+	return rc;
 }
 
 int zenc__slurm_cancel_run(const char *run_id, const char *run_dir, size_t *n)

@@ -23,7 +23,11 @@ typedef struct zenc__slurm_cfg {
 	size_t n_extra;
 	int single_node;
 	double poll;
+	double unreachable; /* seconds without an answer from slurmctld */
 } zenc__slurm_cfg;
+
+/* The default of the orchestrator's unreachable_timeout, in seconds. */
+#define ZENC__SLURM_UNREACHABLE_DEFAULT 600.0
 
 /* What the client knows of one step's job. */
 typedef struct zenc__sjob {
@@ -66,8 +70,10 @@ int zenc__slurm_scancel(const long *ids, size_t n);
 /* A job state Slurm never leaves. */
 int zenc__slurm_final_state(const char *s);
 /* One squeue for the `n` jobs of `st` being followed (then scontrol or
- * sacct for those it no longer shows): updates their state. */
-void zenc__slurm_poll_jobs(zenc__sjob *st, size_t n);
+ * sacct for those it no longer shows): updates their state.  Returns 0
+ * when slurmctld answered, -1 when it did not (then no job's state
+ * changes, and none counts as unknown). */
+int zenc__slurm_poll_jobs(zenc__sjob *st, size_t n);
 
 /* The `cancel` of the Slurm orchestrator: scancel of the run's active
  * jobs (found by their comment), after the run's cancel mark. */

@@ -9,8 +9,11 @@
  * prepared once, with bound values.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -500,12 +503,37 @@ static int make_parent(const char *path)
 	if (!slash || slash == path)
 		return 0;
 	dir = zenc__strndup(path, (size_t)(slash - path));
-	if (zenc__mkdir_p(dir, 0755) < 0)
+	if (zenc__mkdir_p(dir, 0700) < 0)
 		rc = zenc__error_set(
 			ZENC_ESTORE, "cannot create folder '%s': %s", dir,
 			strerror(errno));
 	free(dir);
 	return rc;
+}
+
+/*
+ * The records hold parameters and logs: the database and its WAL are
+ * the owner's only.  A new database is created 0600 (SQLite gives its
+ * -wal and -shm files the database's mode); one made by an older zenc
+ * with a wider mode is tightened, when this user owns it.
+ */
+static void own_files(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	size_t i;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *f = zenc__asprintf("%s%s", path, suffixes[i]);
+		struct stat st;
+		if (stat(f, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && (st.st_mode & 077))
+			chmod(f, st.st_mode & 0700);
+		free(f);
+	}
 }
 
 int zenc__store_sqlite_open(zenc__store **out, const char *path)
@@ -520,6 +548,8 @@ int zenc__store_sqlite_open(zenc__store **out, const char *path)
 	if (strcmp(path, ":memory:") && strncmp(path, "file:", 5) &&
 	    (rc = make_parent(path)) < 0)
 		return rc;
+	if (strcmp(path, ":memory:") && strncmp(path, "file:", 5))
+		own_files(path);
 
 	s = zenc__calloc(1, sizeof(*s));
 	zenc__sqlstore_init(

@@ -323,6 +323,8 @@ static void step_text(zenc_buf *b, const zenc_step_info *si)
 			s->signal, 4);
 		zenc_buf_putc(b, '\n');
 	}
+	if (s->log_uri && *s->log_uri)
+		zenc_buf_printf(b, "    log: %s\n", s->log_uri);
 	/* The earlier attempts, when there were retries. */
 	for (i = 0; si->n_attempts > 1 && i + 1 < si->n_attempts; i++) {
 		const zenc_attempt_record *a = &si->attempts[i];

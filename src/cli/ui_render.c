@@ -770,6 +770,47 @@ static void hooks_table(
 	zenc_buf_puts(b, "</table>\n");
 }
 
+/* A failed run's page opens with what failed: each failed step, its
+ * error, and links to its section and its log. */
+static void failures_section(zenc_buf *b, const zenc_run_info *info)
+{
+	zenc_buf err = ZENC_BUF_INIT;
+	size_t i, n = 0;
+
+	for (i = 0; i < info->n_steps; i++) {
+		const zenc_step_record *s = &info->steps[i].rec;
+
+		if (!s->status || strcmp(s->status, "failed"))
+			continue;
+		if (!n++)
+			zenc_buf_puts(
+				b, "<section id=\"failures\">\n<h2>Failed "
+				   "steps</h2>\n<ul class=\"failures\">\n");
+		zenc_buf_printf(b, "<li><a href=\"#step-%zu\">", i);
+		cli_ui_escape(b, s->name);
+		zenc_buf_puts(b, "</a> ");
+		zenc_buf_clear(&err);
+		error_text(
+			&err, s->error_type, s->error_message, s->exit_code,
+			s->signal);
+		zenc_buf_puts(b, "<pre class=\"err\">");
+		cli_ui_escape(b, zenc_buf_cstr(&err));
+		zenc_buf_puts(b, "</pre>");
+		if (s->log_uri && *s->log_uri)
+			zenc_buf_printf(
+				b, "<a href=\"#step-%zu-log\">log</a> <code>",
+				i);
+		if (s->log_uri && *s->log_uri) {
+			cli_ui_escape(b, s->log_uri);
+			zenc_buf_puts(b, "</code>");
+		}
+		zenc_buf_puts(b, "</li>\n");
+	}
+	if (n)
+		zenc_buf_puts(b, "</ul>\n</section>\n");
+	zenc_buf_release(&err);
+}
+
 static void step_section(zenc_buf *b, const zenc_step_info *si, size_t i)
 {
 	const zenc_step_record *s = &si->rec;
@@ -852,7 +893,8 @@ static void step_section(zenc_buf *b, const zenc_step_info *si, size_t i)
 	}
 	if (s->log_uri && *s->log_uri) {
 		zenc_buf_printf(
-			b, "<h4>Log (last %d lines)</h4>\n", LOG_TAIL_LINES);
+			b, "<h4 id=\"step-%zu-log\">Log (last %d lines)</h4>\n",
+			i, LOG_TAIL_LINES);
 		log_tail(b, s->log_uri);
 	}
 	if (si->n_hooks) {
@@ -1015,6 +1057,8 @@ void cli_ui_run_page(
 		if (counts[k])
 			zenc_buf_printf(b, ", %zu %s", counts[k], statuses[k]);
 	zenc_buf_puts(b, "</dd>\n</dl>\n");
+
+	failures_section(b, info);
 
 	zenc_buf_puts(b, "<h2>Graph</h2>\n<p class=\"legend\">");
 	for (k = 0; k < 5; k++)

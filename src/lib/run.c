@@ -323,6 +323,7 @@ int zenc__pipeline_run_mode(
 			"Run %s %s in %.3fs.", x.run->name,
 			x.run->failed ? "failed" : "completed",
 			zenc__now() - x.started);
+	zenc__engine_summary(&x);
 joined:
 	*out = x.run;
 	x.run = NULL;

@@ -70,6 +70,10 @@ double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt);
 /* Runs the run-level hooks for the run's outcome, records them and the
  * end of the run. */
 void zenc__engine_end_run(zenc__exec *x);
+/* A failed run's closing block on the log, at error level (kept by
+ * --quiet): each failed step, its error, its log and the log's last
+ * lines, and the command that shows the run (summary.c). */
+void zenc__engine_summary(const zenc__exec *x);
 
 /* ---- between the engine's files */
 

@@ -325,6 +325,18 @@ static int hook_event_of(const char *key, zenc__event *ev)
 	return zenc__event_parse(ev, key) == 0;
 }
 
+/* The step named `name`, through the pipeline's name index: the steps
+ * of the file and of the pipeline are added together, in the same
+ * order, so a step's index is its node's. */
+static ynode *find_ynode(zenc__yamlpipe *yp, const char *name)
+{
+	zenc_step *s = zenc_pipeline_find_step(yp->p, name);
+
+	return s && s->index < yp->n_steps && yp->steps[s->index].s == s
+		       ? &yp->steps[s->index]
+		       : NULL;
+}
+
 static int load_step(
 	zenc__yamlpipe *yp,
 	const zenc_yaml_node *m,
@@ -336,7 +348,7 @@ static int load_step(
 	const char *nm;
 	zenc_step *s = NULL;
 	zenc__ystep *y;
-	ynode *yn;
+	ynode *yn, *first;
 	zenc__event ev;
 	size_t i;
 
@@ -351,13 +363,12 @@ static int load_step(
 		return -1;
 	if (zenc_yaml_get_string(name, &nm, err) < 0)
 		return -1;
-	for (i = 0; i < yp->n_steps; i++)
-		if (!strcmp(yp->steps[i].s->name, nm))
-			return zenc_yaml_error(
-				err, name,
-				"duplicate step name '%s' "
-				"(first at line %u)",
-				nm, yp->steps[i].name->line);
+	if ((first = find_ynode(yp, nm)))
+		return zenc_yaml_error(
+			err, name,
+			"duplicate step name '%s' "
+			"(first at line %u)",
+			nm, first->name->line);
 	if (!(v = zenc_yaml_require(m, "run", "step", err)))
 		return -1;
 	if (zenc_pipeline_add_step(&s, yp->p, nm, zenc__yamlpipe_step) < 0)
@@ -430,16 +441,6 @@ static int load_step(
 			err, yn->params ? yn->params : m, "%s",
 			zenc_error_last());
 	return 0;
-}
-
-static ynode *find_ynode(zenc__yamlpipe *yp, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < yp->n_steps; i++)
-		if (!strcmp(yp->steps[i].s->name, name))
-			return &yp->steps[i];
-	return NULL;
 }
 
 static int unknown_step(
@@ -914,38 +915,78 @@ static void print_step(
 	zenc_buf_release(&v);
 }
 
+/* A binary min-heap of step indexes: the ready step first in the file
+ * is always taken next. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	while (i && h[(i - 1) / 2] > v) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static size_t heap_pop(size_t *h, size_t *n)
+{
+	size_t top = h[0], v = h[--*n], i = 0, c;
+
+	while ((c = 2 * i + 1) < *n) {
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+	return top;
+}
+
 void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f)
 {
 	zenc_pipeline *p = yp->p;
-	size_t *left = zenc__calloc(p->n_steps, sizeof(*left));
-	char *done = zenc__calloc(p->n_steps, 1);
-	size_t i, j, n = 0;
-	int progress = 1;
+	size_t n_steps = p->n_steps;
+	size_t *left = zenc__calloc(n_steps + 1, sizeof(*left));
+	/* The steps that depend on each step, as one array of edges. */
+	size_t *first = zenc__calloc(n_steps + 1, sizeof(*first));
+	size_t *edges, *heap = zenc__calloc(n_steps + 1, sizeof(*heap));
+	size_t i, k, n_edges = 0, n_heap = 0, n = 0;
 
 	fprintf(f,
 		"pipeline %s (%s): %zu step%s, in the order they can "
 		"run\n",
-		p->name, yp->path, p->n_steps, p->n_steps == 1 ? "" : "s");
-	/* Kahn's algorithm, in file order among the steps that are ready. */
-	for (i = 0; i < p->n_steps; i++)
+		p->name, yp->path, n_steps, n_steps == 1 ? "" : "s");
+	/* Kahn's algorithm, in file order among the steps that are ready:
+	 * O((steps + edges) log steps). */
+	for (i = 0; i < n_steps; i++) {
 		left[i] = p->steps[i]->n_deps;
-	while (n < p->n_steps && progress) {
-		progress = 0;
-		for (i = 0; i < p->n_steps; i++) {
-			zenc_step *s = p->steps[i];
-			if (done[i] || left[i])
-				continue;
-			done[i] = 1;
-			progress = 1;
-			print_step(f, p, s, ++n);
-			for (j = 0; j < p->n_steps; j++) {
-				size_t k;
-				for (k = 0; k < p->steps[j]->n_deps; k++)
-					if (p->steps[j]->deps[k] == s)
-						left[j]--;
+		n_edges += p->steps[i]->n_deps;
+		for (k = 0; k < p->steps[i]->n_deps; k++)
+			first[p->steps[i]->deps[k]->index + 1]++;
+	}
+	for (i = 0; i < n_steps; i++)
+		first[i + 1] += first[i];
+	edges = zenc__calloc(n_edges + 1, sizeof(*edges));
+	{
+		size_t *fill = zenc__calloc(n_steps + 1, sizeof(*fill));
+		for (i = 0; i < n_steps; i++)
+			for (k = 0; k < p->steps[i]->n_deps; k++) {
+				size_t u = p->steps[i]->deps[k]->index;
+				edges[first[u] + fill[u]++] = i;
 			}
-			break;
-		}
+		free(fill);
+	}
+	for (i = 0; i < n_steps; i++)
+		if (!left[i])
+			heap_push(heap, &n_heap, i);
+	while (n_heap) {
+		size_t u = heap_pop(heap, &n_heap);
+		print_step(f, p, p->steps[u], ++n);
+		for (k = first[u]; k < first[u + 1]; k++)
+			if (!--left[edges[k]])
+				heap_push(heap, &n_heap, edges[k]);
 	}
 	if (p->hooks[ZENC__ON_RUN_SUCCESS].n ||
 	    p->hooks[ZENC__ON_RUN_FAILURE].n) {
@@ -958,7 +999,9 @@ void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f)
 			ZENC__ON_RUN_FAILURE);
 	}
 	free(left);
-	free(done);
+	free(first);
+	free(edges);
+	free(heap);
 }
 
 void zenc__yamlpipe_free(zenc__yamlpipe *yp)

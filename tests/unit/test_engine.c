@@ -447,6 +447,9 @@ static void *job_main(void *payload)
 	in_placement = 1;
 	self_job = j;
 	zenc__attempt_exec(&j->copy, j->wfd);
+	/* A process exits a moment after its last event: the supervisor
+	 * must not take "done" for the end of the process. */
+	zenc__sleep(0.02);
 	close(j->wfd);
 	zenc__error_release(&j->copy.err);
 	return NULL;

@@ -47,6 +47,29 @@ static void trace_add(const char *fmt, ...)
 	pthread_mutex_unlock(&trace_mu);
 }
 
+/* What the library logged that a user is told: warnings, and why a
+ * step was skipped. */
+static zenc_buf logged = ZENC_BUF_INIT;
+
+static void log_cb(zenc_log_level level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level < ZENC_LOG_WARN && !strstr(message, " was skipped: "))
+		return;
+	pthread_mutex_lock(&trace_mu);
+	zenc_buf_puts(&logged, message);
+	zenc_buf_putc(&logged, '\n');
+	pthread_mutex_unlock(&trace_mu);
+}
+
+static void assert_logged(const char *line)
+{
+	if (!strstr(zenc_buf_cstr(&logged), line))
+		fail_msg(
+			"not logged: %s\nlogged:\n%s", line,
+			zenc_buf_cstr(&logged));
+}
+
 /* ---- The fake store: every call, kept in memory. */
 
 #define MAX_CALLS 256
@@ -746,6 +769,7 @@ static int setup(void **state)
 	memset(&orch, 0, sizeof(orch));
 	orch.mode = f->mode;
 	zenc_buf_clear(&trace);
+	zenc_buf_clear(&logged);
 	fail_until = 0;
 	*state = f;
 	return 0;
@@ -762,6 +786,7 @@ static int teardown(void **state)
 	zenc_pipeline_free(f->p);
 	store_reset();
 	zenc_buf_release(&trace);
+	zenc_buf_release(&logged);
 	free(f);
 	return 0;
 }
@@ -830,7 +855,7 @@ static int run(struct fixture *f)
 	x->isolation = f->mode == INLINE ? ZENC_ISOLATION_NONE
 					 : ZENC_ISOLATION_PROCESS;
 	x->keep_going = f->keep_going;
-	x->quiet = 1;
+	x->quiet = 0; /* for the messages about skipped steps */
 	x->hook_failure = f->p->hook_failure;
 	x->store = &store.base;
 	x->run_dir = f->dir;
@@ -1016,6 +1041,11 @@ static void test_failing_hook_changes_nothing(void **state)
 		     "bad on_failure h_a 1 completed\n"
 		     "bad on_end h_raise 1 failed HookError: nope\n"
 		     "bad on_end h_b 1 completed\n");
+	/* Each failing hook run is logged as a warning. */
+	assert_logged("Hook on_start h_raise for good failed: HookError: nope");
+	assert_logged(
+		"Hook on_failure h_raise for bad failed: HookError: nope");
+	assert_logged("Hook on_end h_raise for bad failed: HookError: nope");
 	assert_attempts("good", "1 completed -> completed 1\n");
 	assert_attempts(
 		"bad", "1 failed ValueError: boom 1 -> failed 1 "
@@ -1173,6 +1203,8 @@ static void test_failure_skips_downstream(void **state)
 	assert_string_equal(last_row_status("side"), "skipped");
 	assert_int_equal(count_op_rows("step_end", "down"), 0);
 	assert_int_equal(count_op_rows("step_end", "side"), 0);
+	assert_logged("Step down was skipped: an upstream step failed.");
+	assert_logged("Step side was skipped: the run failed.");
 	check_run_invariants(f, 1);
 	assert_int_equal(orch.start, 1);
 }
@@ -1201,6 +1233,9 @@ static void test_keep_going(void **state)
 	assert_string_equal(last_row_status("last"), "skipped");
 	assert_string_equal(last_row_status("side"), "completed");
 	assert_string_equal(run_end_status(), "failed");
+	/* Skipped for their upstream's failure, not for the run's. */
+	assert_logged("Step down was skipped: an upstream step failed.");
+	assert_logged("Step last was skipped: an upstream step failed.");
 	check_run_invariants(f, 2);
 }
 
@@ -1422,8 +1457,7 @@ int main(void)
 	};
 	int failed = 0;
 
-	/* Hooks raise on purpose: their warnings are noise here. */
-	zenc_log_set(ZENC_LOG_NONE, NULL, NULL);
+	zenc_log_set(ZENC_LOG_INFO, log_cb, NULL);
 	failed += cmocka_run_group_tests_name("inline", in_thread, NULL, NULL);
 	failed += cmocka_run_group_tests_name("piped", piped, NULL, NULL);
 	return failed;

@@ -650,6 +650,13 @@ static int body_hang(zenc_step_context *ctx)
 	return 0;
 }
 
+/* The run is interrupted (as by SIGINT) while this body runs. */
+static int body_interrupted(zenc_step_context *ctx)
+{
+	zenc__interrupted = 1;
+	return body_hang(ctx);
+}
+
 static void note_hook(
 	const char *name, zenc_step_context *ctx, const zenc_exception *err)
 {
@@ -787,6 +794,7 @@ static int teardown(void **state)
 	store_reset();
 	zenc_buf_release(&trace);
 	zenc_buf_release(&logged);
+	zenc__interrupted = 0;
 	free(f);
 	return 0;
 }
@@ -818,12 +826,12 @@ static void exec_release(zenc__exec *x)
 	zenc_run_free(x->run);
 }
 
-/* Runs the pipeline with the fakes; returns whether the run failed. */
-static int run(struct fixture *f)
+/* The run's state, as run.c builds it for a local run, with the fakes
+ * as its store and placement. */
+static void exec_setup(struct fixture *f)
 {
 	zenc__exec *x = &f->x;
 	size_t i;
-	int failed;
 
 	assert_int_equal(zenc_pipeline_validate(f->p), 0);
 	memset(x, 0, sizeof(*x));
@@ -860,7 +868,15 @@ static int run(struct fixture *f)
 	x->store = &store.base;
 	x->run_dir = f->dir;
 	x->orch = x->place = &fake_orchestrator;
+}
 
+/* Runs the pipeline with the fakes; returns whether the run failed. */
+static int run(struct fixture *f)
+{
+	zenc__exec *x = &f->x;
+	int failed;
+
+	exec_setup(f);
 	assert_int_equal(x->orch->check(x), 0);
 	assert_int_equal(zenc__engine_begin_run(x, 0), 0);
 	assert_int_equal(zenc__engine_run(x), 0);
@@ -1424,6 +1440,96 @@ static void test_body_timeout(void **state)
 	check_run_invariants(f, 1);
 }
 
+/* An attempt that ended where no supervisor saw it (a cluster lost its
+ * job): its retry or failure hooks and its on_end hooks run here, never
+ * its on_start hooks nor its body, numbered just below the next
+ * attempt's range, and the failed attempt is recorded. */
+static void test_lost_attempt(void **state)
+{
+	struct fixture *f = *state;
+	zenc_step *s = add_step(f, "work", body_ok);
+	zenc__stepstate *ss;
+	size_t i;
+	int n = 0;
+
+	zenc_step_set_retry(s, 1, 0, 1);
+	zenc_step_on_start(s, ZENC_HOOK(h_b));
+	zenc_step_on_retry(s, ZENC_HOOK(h_a));
+	zenc_step_on_failure(s, ZENC_HOOK(h_b));
+	zenc_step_on_end(s, ZENC_HOOK(h_a));
+	exec_setup(f);
+	ss = &f->x.steps[0];
+	ss->started = zenc__now();
+
+	assert_int_equal(
+		zenc__engine_attempt_lost(
+			&f->x, ss, 1, "NodeFail", "node died", 1),
+		1);
+	assert_int_equal(ss->status, ZENC__ST_WAITING);
+	assert_false(f->x.run->failed);
+	assert_int_equal(
+		zenc__engine_attempt_lost(&f->x, ss, 2, "NodeFail", "again", 1),
+		0);
+	assert_int_equal(ss->status, ZENC__ST_FAILED);
+	assert_true(f->x.run->failed);
+
+	assert_trace("on_retry h_a work 1 NodeFail: node died (attempt 1)\n"
+		     "on_end h_a work 1 NodeFail: node died (attempt 1)\n"
+		     "on_failure h_b work 2 NodeFail: again (attempt 2)\n"
+		     "on_end h_a work 2 NodeFail: again (attempt 2)\n");
+	assert_hooks("work on_retry h_a 1 completed\n"
+		     "work on_end h_a 1 completed\n"
+		     "work on_failure h_b 2 completed\n"
+		     "work on_end h_a 2 completed\n");
+	assert_attempts(
+		"work", "1 failed NodeFail: node died -> running 1 "
+			"NodeFail: node died\n"
+			"2 failed NodeFail: again -> failed 2 NodeFail: "
+			"again\n");
+	for (i = 0; i < store.n_calls; i++) {
+		if (strcmp(store.calls[i].op, "step_end"))
+			continue;
+		n++;
+		assert_int_equal(store.calls[i].hooks[0].seq, n * 1000 - 99);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(store.by_placement, 0);
+	assert_int_equal(store.step_end, 2);
+	assert_int_equal(store.run_begin + store.run_end, 0);
+	assert_int_equal(orch.start, 2);
+	if (f->mode == PIPED)
+		assert_int_equal(orch.reap, 2);
+	exec_release(&f->x);
+}
+
+/* An interrupted run stops its running step (SIGTERM through the
+ * placement), which fails as Cancelled and still gets its failure hooks;
+ * what had not started is skipped, and the run's failure hooks run. */
+static void test_interrupt(void **state)
+{
+	struct fixture *f = *state;
+	zenc_step *s = add_step(f, "work", body_interrupted);
+	zenc_step *next = add_step(f, "next", body_ok);
+
+	zenc_step_after(next, s);
+	zenc_step_on_failure(s, ZENC_HOOK(h_a));
+	zenc_pipeline_on_run_failure(f->p, ZENC_HOOK(r_a));
+
+	assert_true(run(f));
+	assert_trace("body work 1\n"
+		     "on_failure h_a work 1 Cancelled: the run was "
+		     "interrupted (attempt 1) sig 15\n"
+		     "run r_a failed\n");
+	assert_attempts(
+		"work", "1 failed Cancelled: the run was interrupted -> "
+			"failed 1 Cancelled: the run was interrupted\n");
+	assert_string_equal(last_row_status("next"), "skipped");
+	assert_logged("interrupted: stopping the running steps");
+	assert_int_equal(orch.kills[0], 1);
+	assert_int_equal(orch.kills[1], 0);
+	check_run_invariants(f, 1);
+}
+
 #define RULE(fn, mode)                                                         \
 	{                                                                      \
 #fn, fn, setup, teardown, &(mode)                              \
@@ -1442,7 +1548,8 @@ static enum placement inline_mode = INLINE, piped_mode = PIPED;
 		RULE(test_failure_skips_downstream, m),                        \
 		RULE(test_keep_going, m), RULE(test_run_hooks_on_success, m),  \
 		RULE(test_run_hooks_on_failure, m),                            \
-		RULE(test_no_run_hooks_no_write, m)
+		RULE(test_no_run_hooks_no_write, m),                           \
+		RULE(test_lost_attempt, m)
 
 int main(void)
 {
@@ -1454,6 +1561,7 @@ int main(void)
 		RULE(test_failure_hook_dies, piped_mode),
 		RULE(test_hook_deadline, piped_mode),
 		RULE(test_body_timeout, piped_mode),
+		RULE(test_interrupt, piped_mode),
 	};
 	int failed = 0;
 

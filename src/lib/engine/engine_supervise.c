@@ -257,11 +257,16 @@ void zenc__engine_walk(zenc__exec *x, zenc__attempt *a)
 
 	if (zenc__engine_start(x, a) != 0)
 		return; /* it ran here to its end, or could not start */
-	while (!a->done) {
+	/* Until its process has ended and been reaped, not merely until it
+	 * said "done": that comes a moment before its exit, and an attempt
+	 * left there would leave its process unreaped and its pipe open. */
+	for (;;) {
 		zenc__engine_supervise(&a, 1, 1.0);
-		if (a->term_sent == -1) {
-			a->term_sent = 0;
-			zenc__engine_ended(x, a, &conts);
-		}
+		if (a->term_sent != -1)
+			continue;
+		a->term_sent = 0;
+		zenc__engine_ended(x, a, &conts);
+		if (a->done)
+			return;
 	}
 }

@@ -39,13 +39,8 @@ int cli_unknown_command(
 /* Prints the error and then the command's usage; ZENC_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/*
- * Matches "--name VALUE" and "--name=VALUE" at argv[*i]: 1 with *out set
- * (and *i past the value), 0 when argv[*i] is another argument, -1 when
- * the value is missing.
- */
-int cli_opt_value(
-	int argc, char **argv, int *i, const char *name, const char **out);
+/* Options with a value ("--stack NAME", "--stack=NAME"): zenc__opt_value()
+ * of src/util, the one matcher of the command and of zenc_main(). */
 
 /* cli_format.c: a local time "2024-05-01 12:00:00", a duration "1.250s",
  * "2m05s", "1h02m05s", and the duration from `start` to `end`; "-" for

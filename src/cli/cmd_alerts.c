@@ -108,11 +108,11 @@ static int alerts_list(int argc, char **argv)
 		if (!strcmp(argv[k], "--json")) {
 			json = true;
 		} else if (
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--status", &status)) ||
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--limit", &limit_s)) ||
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
 				cli_error("option '%s' needs a value", argv[k]);
@@ -202,7 +202,7 @@ static int alerts_flush(int argc, char **argv)
 			fputs(usage_alerts, stdout);
 			return ZENC_EXIT_OK;
 		}
-		if ((ok = cli_opt_value(argc, argv, &k, "--stack", &stack))) {
+		if ((ok = zenc__opt_value(argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
 				cli_error("option '--stack' needs a value");
 				return ZENC_EXIT_USAGE;

@@ -158,7 +158,7 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 {
 	bool dashdash = false;
 	const char *arg, *eq;
-	int i;
+	int i, m;
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
@@ -180,17 +180,14 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 			a->json = true;
 		} else if (
 			strstr(flags, "flavor") &&
-			(strcmp(arg, "--flavor") == 0 ||
-			 strcmp(arg, "-f") == 0)) {
-			if (++i >= argc) {
+			((m = zenc__opt_value(
+				  argc, argv, &i, "--flavor", &a->flavor)) ||
+			 (m = zenc__opt_value(
+				  argc, argv, &i, "-f", &a->flavor)))) {
+			if (m < 0) {
 				cli_error("option '%s' needs a value", arg);
 				return -1;
 			}
-			a->flavor = argv[i];
-		} else if (
-			strstr(flags, "flavor") &&
-			strncmp(arg, "--flavor=", 9) == 0) {
-			a->flavor = arg + 9;
 		} else if (
 			strstr(flags, "kv") && arg[1] == '-' && arg[2] &&
 			arg[2] != '=') {

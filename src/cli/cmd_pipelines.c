@@ -55,7 +55,7 @@ static int pipelines_list(int argc, char **argv)
 			return ZENC_EXIT_OK;
 		} else if (!strcmp(argv[k], "--json")) {
 			json = 1;
-		} else if ((rc = cli_opt_value(
+		} else if ((rc = zenc__opt_value(
 				    argc, argv, &k, "--stack", &v))) {
 			if (rc < 0)
 				return cli_usage_error(

@@ -69,33 +69,23 @@ typedef struct args {
 	bool help;
 } args;
 
-/* The component option `arg` names, or -1: "-o", "--orchestrator" and
- * "--orchestrator=NAME" (then *inline_value points past the '='). */
-static int component_option(const char *arg, const char **inline_value)
+/* A component option at argv[*i] ("-o NAME", "--orchestrator NAME",
+ * "--orchestrator=NAME"): its kind with *value set, -1 when it is none,
+ * -2 when its value is missing. */
+static int component_option(int argc, char **argv, int *i, const char **value)
 {
 	static const char *const shorts[ZENC_COMPONENT_KINDS] = {
 		"-o", "-a", "-m", "-al"};
-	size_t len;
-	int k;
+	char name[32];
+	int k, m;
 
-	*inline_value = NULL;
 	for (k = 0; k < ZENC_COMPONENT_KINDS; k++) {
-		const char *kind =
-			zenc_component_kind_name((zenc_component_kind)k);
-
-		if (strcmp(arg, shorts[k]) == 0)
-			return k;
-		if (strncmp(arg, "--", 2) != 0)
-			continue;
-		len = strlen(kind);
-		if (strncmp(arg + 2, kind, len) != 0)
-			continue;
-		if (arg[2 + len] == '\0')
-			return k;
-		if (arg[2 + len] == '=') {
-			*inline_value = arg + 3 + len;
-			return k;
-		}
+		snprintf(
+			name, sizeof(name), "--%s",
+			zenc_component_kind_name((zenc_component_kind)k));
+		if ((m = zenc__opt_value(argc, argv, i, shorts[k], value)) ||
+		    (m = zenc__opt_value(argc, argv, i, name, value)))
+			return m < 0 ? -2 : k;
 	}
 	return -1;
 }
@@ -124,12 +114,12 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 			a->set = true;
 		} else if (
 			strstr(flags, "components") &&
-			(k = component_option(arg, &value)) >= 0) {
-			if (!value && ++i >= argc) {
+			(k = component_option(argc, argv, &i, &value)) != -1) {
+			if (k < 0) {
 				cli_error("option '%s' needs a value", arg);
 				return -1;
 			}
-			a->comps[k] = value ? value : argv[i];
+			a->comps[k] = value;
 		} else {
 			cli_error("unknown option '%s'", arg);
 			return -1;

@@ -671,13 +671,13 @@ int cmd_ui(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = cli_opt_value(argc, argv, &i, "--port", &port_s)) ||
-		    (m = cli_opt_value(argc, argv, &i, "--host", &host)) ||
-		    (m = cli_opt_value(
+		if ((m = zenc__opt_value(argc, argv, &i, "--port", &port_s)) ||
+		    (m = zenc__opt_value(argc, argv, &i, "--host", &host)) ||
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--token", &srv.token)) ||
-		    (m = cli_opt_value(
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--stack", &srv.stack)) ||
-		    (m = cli_opt_value(
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--check-peer", &check_peer))) {
 			if (m < 0)
 				return cli_usage_error(
@@ -822,11 +822,11 @@ static int parse_run_cmd(
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = cli_opt_value(argc, argv, &i, "--stack", stack)) ||
-		    (m = cli_opt_value(
+		if ((m = zenc__opt_value(argc, argv, &i, "--stack", stack)) ||
+		    (m = zenc__opt_value(
 			     argc, argv, &i, opt_name[0], opt_value)) ||
 		    (opt_name[1] &&
-		     (m = cli_opt_value(
+		     (m = zenc__opt_value(
 			      argc, argv, &i, opt_name[1], opt_value)))) {
 			if (m < 0)
 				return cli_usage_error(

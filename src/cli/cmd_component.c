@@ -363,21 +363,17 @@ static void users(
 /* Values come masked from the snapshot. */
 static void component_json(zenc_buf *b, const zenc_component_info *c)
 {
+	json_t *o = json_object(), *config = json_object();
 	size_t i;
 
-	zenc_buf_puts(b, "{\"name\":");
-	zenc_json_str(b, c->name);
-	zenc_buf_puts(b, ",\"flavor\":");
-	zenc_json_str(b, c->flavor);
-	zenc_buf_puts(b, ",\"config\":{");
-	for (i = 0; i < c->n; i++) {
-		if (i)
-			zenc_buf_putc(b, ',');
-		zenc_json_str(b, c->keys[i]);
-		zenc_buf_putc(b, ':');
-		zenc_json_str(b, c->values[i]);
-	}
-	zenc_buf_puts(b, "}}");
+	json_object_set_new(o, "name", cli_json_str(c->name));
+	json_object_set_new(o, "flavor", cli_json_str(c->flavor));
+	for (i = 0; i < c->n; i++)
+		json_object_set_new(
+			config, c->keys[i], cli_json_str(c->values[i]));
+	json_object_set_new(o, "config", config);
+	cli_json_put(b, o, 1);
+	json_decref(o);
 }
 
 /* As the config file writes a value: backslash, and control characters

@@ -300,13 +300,13 @@ static int do_list(int argc, char **argv)
 		goto done;
 	}
 	if (a.json) {
-		zenc_buf_putc(&b, '[');
-		for (i = 0; i < n; i++) {
-			if (i)
-				zenc_buf_putc(&b, ',');
-			zenc_json_str(&b, names[i]);
-		}
-		zenc_buf_puts(&b, "]\n");
+		json_t *list = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(list, cli_json_str(names[i]));
+		cli_json_put(&b, list, 1);
+		json_decref(list);
+		zenc_buf_putc(&b, '\n');
 		fputs(zenc_buf_cstr(&b), stdout);
 	} else {
 		for (i = 0; i < n; i++)

@@ -229,26 +229,21 @@ static int do_delete(int argc, char **argv)
 
 static void stack_json(zenc_buf *b, const zenc_stack_info *s)
 {
-	bool first = true;
+	json_t *o = json_object(), *comps = json_object();
 	int k;
 
-	zenc_buf_puts(b, "{\"name\":");
-	zenc_json_str(b, s->name);
-	zenc_buf_printf(
-		b, ",\"active\":%s,\"components\":{",
-		s->active ? "true" : "false");
-	for (k = 0; k < ZENC_COMPONENT_KINDS; k++) {
-		if (!s->components[k])
-			continue;
-		if (!first)
-			zenc_buf_putc(b, ',');
-		first = false;
-		zenc_json_str(
-			b, zenc_component_kind_name((zenc_component_kind)k));
-		zenc_buf_putc(b, ':');
-		zenc_json_str(b, s->components[k]);
-	}
-	zenc_buf_puts(b, "}}");
+	json_object_set_new(o, "name", cli_json_str(s->name));
+	json_object_set_new(o, "active", json_boolean(s->active));
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
+		if (s->components[k])
+			json_object_set_new(
+				comps,
+				zenc_component_kind_name(
+					(zenc_component_kind)k),
+				cli_json_str(s->components[k]));
+	json_object_set_new(o, "components", comps);
+	cli_json_put(b, o, 1);
+	json_decref(o);
 }
 
 static int read_config(zenc_stack_config **cfg)

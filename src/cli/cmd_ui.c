@@ -246,9 +246,12 @@ static void reply_error(
 	zenc_buf_clear(&r->body);
 	if (json) {
 		r->type = "application/json";
-		zenc_buf_puts(&r->body, "{\"error\": ");
-		zenc_json_str(&r->body, detail);
-		zenc_buf_puts(&r->body, "}\n");
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", cli_json_str(detail));
+		cli_json_put(&r->body, o, 0);
+		json_decref(o);
+		zenc_buf_putc(&r->body, '\n');
 	} else {
 		r->type = "text/html; charset=utf-8";
 		cli_ui_error_page(&r->body, (int)code, reason, detail);

@@ -130,6 +130,193 @@ ZENC_EXTERN(int) zenc_alerter_open(zenc_alerter **out, const char *name);
 ZENC_EXTERN(int)
 zenc_alerter_send_test(zenc_alerter *a, const zenc_alert *alert);
 
+/*
+ * The stack configuration in $ZENC_HOME/config: the components a program
+ * registered, the stacks made of them and the active stack, as `zenc
+ * stack` and `zenc orchestrator|artifact-store|metadata-store|alerter`
+ * manage them (the file's format is in docs/stack.md).  A fresh
+ * $ZENC_HOME reads as the stack "default" of components named "default".
+ *
+ * Each change below takes $ZENC_HOME/lock, reads the file, checks the
+ * change and writes the file back atomically; a change that is refused
+ * leaves the file as it was and sets zenc_error_last().  Codes:
+ * ZENC_EINVALID (a bad name, kind or key), ZENC_ENOTFOUND (an unknown
+ * flavor, component or stack), ZENC_EEXISTS, ZENC_EINUSE (a component a
+ * stack uses), ZENC_ESTATE (deleting the active or the default stack),
+ * and ZENC_ECONFIG or ZENC_EIO when the file cannot be read or written.
+ */
+
+/** The kinds of components, in the order a stack lists them. */
+typedef enum zenc_component_kind {
+	ZENC_COMPONENT_ORCHESTRATOR = 0,
+	ZENC_COMPONENT_ARTIFACT_STORE = 1,
+	ZENC_COMPONENT_METADATA_STORE = 2,
+	ZENC_COMPONENT_ALERTER = 3
+} zenc_component_kind;
+
+/** How many kinds there are: the size of a stack's component array. */
+#define ZENC_COMPONENT_KINDS 4
+
+/** "orchestrator", "artifact-store", "metadata-store" or "alerter";
+ *  NULL for a value out of range. */
+ZENC_EXTERN(const char *) zenc_component_kind_name(zenc_component_kind kind);
+
+/** Parses a kind's name as above.  Returns 0, or ZENC_EINVALID (with no
+ *  error message set) for an unknown name. */
+ZENC_EXTERN(int)
+zenc_component_kind_parse(zenc_component_kind *out, const char *name);
+
+/** One registered component. */
+typedef struct zenc_component_info {
+	zenc_component_kind kind;
+	const char *name;
+	const char *flavor;
+	/** Its config keys and their values, `n` of each, in the file's
+	 *  order.  Values are as every output shows them: the value of a
+	 *  secret key (and, for a flavor this program does not know, of
+	 *  every key) reads "****" unless it is exactly one
+	 *  {{secret.NAME}} reference. */
+	const char *const *keys;
+	const char *const *values;
+	size_t n;
+} zenc_component_info;
+
+/** One stack. */
+typedef struct zenc_stack_info {
+	const char *name;
+	/** True for the active stack. */
+	bool active;
+	/** The component of each kind, by name; NULL: none (only the
+	 *  alerter may be missing). */
+	const char *components[ZENC_COMPONENT_KINDS];
+} zenc_stack_info;
+
+/** A snapshot of the configuration, read by zenc_stack_config_read(). */
+typedef struct zenc_stack_config {
+	/** The active stack's name. */
+	const char *active;
+	/** The stacks, sorted by name. */
+	const zenc_stack_info *stacks;
+	size_t n_stacks;
+	/** The components, sorted by kind, then by name. */
+	const zenc_component_info *components;
+	size_t n_components;
+} zenc_stack_config;
+
+/**
+ * Reads $ZENC_HOME/config into `*out`, for the caller to free with
+ * zenc_stack_config_free().  The snapshot does not follow later changes.
+ * Returns 0, or ZENC_ECONFIG or ZENC_EIO (the message names the file,
+ * line and column).
+ */
+ZENC_EXTERN(int) zenc_stack_config_read(zenc_stack_config **out);
+
+/** Frees a snapshot and everything in it.  NULL is harmless. */
+ZENC_EXTERN(void) zenc_stack_config_free(zenc_stack_config *cfg);
+
+/**
+ * The stack `name` of the snapshot (NULL: the active stack).  Returns 0
+ * with `*out` set, or ZENC_ENOTFOUND with a message that lists the known
+ * stacks and may suggest the closest.
+ */
+ZENC_EXTERN(int)
+zenc_stack_config_stack(
+	const zenc_stack_config *cfg,
+	const char *name,
+	const zenc_stack_info **out);
+
+/**
+ * The component `name` of kind `kind` in the snapshot.  Returns 0 with
+ * `*out` set, or ZENC_ENOTFOUND with "unknown alerter 'x' (known: ...)"
+ * and maybe a suggestion.
+ */
+ZENC_EXTERN(int)
+zenc_stack_config_component(
+	const zenc_stack_config *cfg,
+	zenc_component_kind kind,
+	const char *name,
+	const zenc_component_info **out);
+
+/**
+ * Registers stack `name` of `components` (by kind, as in
+ * zenc_stack_info; an element NULL is the component named "default",
+ * and for the alerter the alerter "default" if there is one, else none).
+ * With `activate`, it becomes the active stack in the same change.
+ */
+ZENC_EXTERN(int)
+zenc_stack_register(
+	const char *name,
+	const char *const components[ZENC_COMPONENT_KINDS],
+	bool activate);
+
+/** Changes the components of stack `name`: an element NULL leaves that
+ *  kind as it is, "" removes it (the alerter only). */
+ZENC_EXTERN(int)
+zenc_stack_update(
+	const char *name, const char *const components[ZENC_COMPONENT_KINDS]);
+
+/** Makes stack `name` the active one. */
+ZENC_EXTERN(int) zenc_stack_activate(const char *name);
+
+/** Deletes stack `name` (neither the active stack nor "default"). */
+ZENC_EXTERN(int) zenc_stack_delete(const char *name);
+
+/**
+ * Registers component `name` of `kind` and `flavor`, with `n` config
+ * keys and values (copied; a value may be a {{secret.NAME}} reference).
+ * Every key must be one of the flavor's (zenc_flavor_keys()).
+ */
+ZENC_EXTERN(int)
+zenc_component_register(
+	zenc_component_kind kind,
+	const char *name,
+	const char *flavor,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
+
+/** Sets `n` config keys of a component; an empty value removes the key.
+ *  The flavor cannot change. */
+ZENC_EXTERN(int)
+zenc_component_update(
+	zenc_component_kind kind,
+	const char *name,
+	const char *const *keys,
+	const char *const *values,
+	size_t n);
+
+/** Deletes a component that no stack uses. */
+ZENC_EXTERN(int)
+zenc_component_delete(zenc_component_kind kind, const char *name);
+
+/* Flavors (struct zenc_flavor is described in <zenc/sys/flavor.h>). */
+struct zenc_flavor;
+
+/**
+ * The flavors of component kind `kind` ("alerter", ...), built in,
+ * registered and loaded from plugins, sorted by name: `*out` gets an
+ * array of `*n` registry entries (they live as long as the process) that
+ * the caller frees with free().  Returns 0, or ZENC_EINVALID for an
+ * unknown kind (then `*out` is NULL and `*n` 0).
+ */
+ZENC_EXTERN(int)
+zenc_flavor_list(const struct zenc_flavor ***out, size_t *n, const char *kind);
+
+/**
+ * Every config key flavor `f` takes, in order: its own, then for an
+ * alerter the keys every alerter shares (timeout, dedup_window,
+ * only_on_change, dashboard_url) that it does not list itself.  An array
+ * of `*n` strings and a NULL, that the caller frees with free() (the
+ * strings are the registry's).
+ */
+ZENC_EXTERN(const char **)
+zenc_flavor_keys(const struct zenc_flavor *f, size_t *n);
+
+/** True when `key` is one of the secret keys of flavor `f`, whose values
+ *  every output masks.  `f` may be NULL (false). */
+ZENC_EXTERN(bool)
+zenc_flavor_is_secret_key(const struct zenc_flavor *f, const char *key);
+
 ZENC_END_DECL
 
 #endif

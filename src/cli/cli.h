@@ -2,6 +2,8 @@
 #ifndef ZENC_CLI_H
 #define ZENC_CLI_H
 
+#include <jansson.h>
+
 #include "zenc.h"
 #include "util/util.h"
 
@@ -39,22 +41,30 @@ int cli_unknown_command(
 /* Prints the error and then the command's usage; ZENC_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/*
- * Matches "--name VALUE" and "--name=VALUE" at argv[*i]: 1 with *out set
- * (and *i past the value), 0 when argv[*i] is another argument, -1 when
- * the value is missing.
- */
-int cli_opt_value(
-	int argc, char **argv, int *i, const char *name, const char **out);
+/* Options with a value ("--stack NAME", "--stack=NAME"): zenc__opt_value()
+ * of src/util, the one matcher of the command and of zenc_main(). */
 
 /* cli_format.c: a local time "2024-05-01 12:00:00", a duration "1.250s",
  * "2m05s", "1h02m05s", and the duration from `start` to `end`; "-" for
- * what is not known.  cli_put_json_time(): an ISO time in quotes, or null
- * for 0. */
+ * what is not known. */
 void cli_put_local_time(zenc_buf *b, double t);
 void cli_put_duration(zenc_buf *b, double s);
 void cli_put_span(zenc_buf *b, double start, double end);
-void cli_put_json_time(zenc_buf *b, double t);
+
+/*
+ * cli_json.c: JSON output, written by jansson.  cli_json_str(): a string,
+ * null for NULL, invalid UTF-8 replaced by U+FFFD; cli_json_time(): an
+ * ISO 8601 time, null for 0; cli_json_seconds(): seconds to the
+ * microsecond, null when not finite.  cli_json_put() appends `j` (key
+ * order kept; `compact`: no spaces), cli_json_put_members() an object's
+ * members without its braces, for the commands that lay their output
+ * out over lines.
+ */
+json_t *cli_json_str(const char *s);
+json_t *cli_json_time(double t);
+json_t *cli_json_seconds(double v);
+void cli_json_put(zenc_buf *b, const json_t *j, int compact);
+void cli_json_put_members(zenc_buf *b, const json_t *obj, int compact);
 
 /* Stacks, components and secrets (cmd_stack.c, cmd_component.c,
  * cmd_secret.c).  cmd_component() serves every component kind:

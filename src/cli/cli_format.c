@@ -44,14 +44,3 @@ void cli_put_span(zenc_buf *b, double start, double end)
 	else
 		cli_put_duration(b, end - start);
 }
-
-void cli_put_json_time(zenc_buf *b, double t)
-{
-	if (t == 0) {
-		zenc_buf_puts(b, "null");
-		return;
-	}
-	zenc_buf_putc(b, '"');
-	zenc__time_iso(b, t);
-	zenc_buf_putc(b, '"');
-}

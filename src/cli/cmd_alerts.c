@@ -51,37 +51,28 @@ static int open_store(zenc_store **out, const char *stack_name)
 
 static void alert_json(zenc_buf *b, const zenc_alert_record *r)
 {
-	zenc_buf_puts(b, "{\"id\":");
-	zenc__json_utf8(b, r->id);
-	zenc_buf_puts(b, ",\"created\":");
-	cli_put_json_time(b, r->created);
-	zenc_buf_puts(b, ",\"status\":");
-	zenc__json_utf8(b, r->status);
-	zenc_buf_printf(b, ",\"attempts\":%d", r->attempts);
-	zenc_buf_puts(b, ",\"last_error\":");
-	zenc__json_utf8(b, r->last_error);
-	zenc_buf_puts(b, ",\"alerter\":");
-	zenc__json_utf8(b, r->alerter);
-	zenc_buf_puts(b, ",\"flavor\":");
-	zenc__json_utf8(b, r->flavor);
-	zenc_buf_puts(b, ",\"run_id\":");
-	zenc__json_utf8(b, r->run_id);
-	zenc_buf_puts(b, ",\"pipeline\":");
-	zenc__json_utf8(b, r->pipeline);
-	zenc_buf_puts(b, ",\"step\":");
-	zenc__json_utf8(b, r->step);
-	zenc_buf_puts(b, ",\"event\":");
-	zenc__json_utf8(b, r->event);
-	zenc_buf_puts(b, ",\"step_status\":");
-	zenc__json_utf8(b, r->step_status);
-	zenc_buf_puts(b, ",\"error_type\":");
-	zenc__json_utf8(b, r->error_type);
-	zenc_buf_puts(b, ",\"title\":");
-	zenc__json_utf8(b, r->title);
-	zenc_buf_puts(b, ",\"updated\":");
-	cli_put_json_time(b, r->updated);
-	zenc_buf_puts(b, ",\"delivered\":");
-	cli_put_json_time(b, r->delivered);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", cli_json_str(r->id));
+	json_object_set_new(o, "created", cli_json_time(r->created));
+	json_object_set_new(o, "status", cli_json_str(r->status));
+	json_object_set_new(o, "attempts", json_integer(r->attempts));
+	json_object_set_new(o, "last_error", cli_json_str(r->last_error));
+	json_object_set_new(o, "alerter", cli_json_str(r->alerter));
+	json_object_set_new(o, "flavor", cli_json_str(r->flavor));
+	json_object_set_new(o, "run_id", cli_json_str(r->run_id));
+	json_object_set_new(o, "pipeline", cli_json_str(r->pipeline));
+	json_object_set_new(o, "step", cli_json_str(r->step));
+	json_object_set_new(o, "event", cli_json_str(r->event));
+	json_object_set_new(o, "step_status", cli_json_str(r->step_status));
+	json_object_set_new(o, "error_type", cli_json_str(r->error_type));
+	json_object_set_new(o, "title", cli_json_str(r->title));
+	json_object_set_new(o, "updated", cli_json_time(r->updated));
+	json_object_set_new(o, "delivered", cli_json_time(r->delivered));
+	zenc_buf_putc(b, '{');
+	cli_json_put_members(b, o, 1);
+	json_decref(o);
+	/* The alert itself, as the outbox keeps it: JSON already. */
 	zenc_buf_puts(b, ",\"alert\":");
 	zenc_buf_puts(b, r->alert_json ? r->alert_json : "null");
 	zenc_buf_putc(b, '}');
@@ -108,11 +99,11 @@ static int alerts_list(int argc, char **argv)
 		if (!strcmp(argv[k], "--json")) {
 			json = true;
 		} else if (
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--status", &status)) ||
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--limit", &limit_s)) ||
-			(ok = cli_opt_value(
+			(ok = zenc__opt_value(
 				 argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
 				cli_error("option '%s' needs a value", argv[k]);
@@ -202,7 +193,7 @@ static int alerts_flush(int argc, char **argv)
 			fputs(usage_alerts, stdout);
 			return ZENC_EXIT_OK;
 		}
-		if ((ok = cli_opt_value(argc, argv, &k, "--stack", &stack))) {
+		if ((ok = zenc__opt_value(argc, argv, &k, "--stack", &stack))) {
 			if (ok < 0) {
 				cli_error("option '--stack' needs a value");
 				return ZENC_EXIT_USAGE;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/config/stack.h"
+#include "zenc/sys/flavor.h"
 
 /* One verb.  `only` limits it to one kind (NULL: every kind); `fn` gets
  * the kind and argv with argv[0] the verb. */
@@ -48,6 +48,19 @@ static bool verb_applies(const verb *v, const char *kind)
 	return !v->only || strcmp(v->only, kind) == 0;
 }
 
+/* The names of `kind`'s flavors, sorted, joined by ", ". */
+static void flavor_names(zenc_buf *b, const char *kind)
+{
+	const zenc_flavor **list;
+	size_t i, n;
+
+	if (zenc_flavor_list(&list, &n, kind) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		zenc_buf_printf(b, "%s%s", i ? ", " : "", list[i]->name);
+	free(list);
+}
+
 static void usage(FILE *out, const char *kind, const verb *only)
 {
 	const char *lead = "usage:";
@@ -63,7 +76,7 @@ static void usage(FILE *out, const char *kind, const verb *only)
 	if (!only || strcmp(only->name, "register") == 0) {
 		zenc_buf b = ZENC_BUF_INIT;
 
-		zenc__flavor_names(&b, kind);
+		flavor_names(&b, kind);
 		fprintf(out, "\n%s flavors: %s\n", kind, zenc_buf_cstr(&b));
 		zenc_buf_release(&b);
 	}
@@ -77,38 +90,28 @@ static void usage(FILE *out, const char *kind, const verb *only)
 /* With `--help` for a flavor: its keys.  Printed by `register --help`. */
 static void flavor_help(FILE *out, const char *kind)
 {
-	zenc_buf names = ZENC_BUF_INIT;
-	const char *p, *comma;
-	const zenc_flavor *f;
-	char *name;
+	const zenc_flavor **list, *f;
+	const char **k;
+	size_t i, j, n, nk;
 
-	zenc__flavor_names(&names, kind);
-	for (p = zenc_buf_cstr(&names); *p;
-	     p = comma ? comma + 2 : p + strlen(p)) {
-		comma = strstr(p, ", ");
-		name = zenc__strndup(
-			p, comma ? (size_t)(comma - p) : strlen(p));
-		f = zenc_flavor_find(kind, name);
-		if (f) {
-			size_t nk, i;
-			const char **k = zenc__flavor_all_keys(f, &nk);
-
-			fprintf(out, "  %-10s %s\n", f->name,
-				f->description ? f->description : "");
-			fprintf(out, "  %-10s keys:", "");
-			if (!nk)
-				fprintf(out, " none");
-			for (i = 0; i < nk; i++)
-				fprintf(out, " %s%s", k[i],
-					zenc__flavor_is_secret_key(f, k[i])
-						? " (secret)"
-						: "");
-			fputc('\n', out);
-			free(k);
-		}
-		free(name);
+	if (zenc_flavor_list(&list, &n, kind) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		f = list[i];
+		k = zenc_flavor_keys(f, &nk);
+		fprintf(out, "  %-10s %s\n", f->name,
+			f->description ? f->description : "");
+		fprintf(out, "  %-10s keys:", "");
+		if (!nk)
+			fprintf(out, " none");
+		for (j = 0; j < nk; j++)
+			fprintf(out, " %s%s", k[j],
+				zenc_flavor_is_secret_key(f, k[j]) ? " (secret)"
+								   : "");
+		fputc('\n', out);
+		free(k);
 	}
-	zenc_buf_release(&names);
+	free(list);
 }
 
 /*
@@ -155,7 +158,7 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 {
 	bool dashdash = false;
 	const char *arg, *eq;
-	int i;
+	int i, m;
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
@@ -177,17 +180,14 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 			a->json = true;
 		} else if (
 			strstr(flags, "flavor") &&
-			(strcmp(arg, "--flavor") == 0 ||
-			 strcmp(arg, "-f") == 0)) {
-			if (++i >= argc) {
+			((m = zenc__opt_value(
+				  argc, argv, &i, "--flavor", &a->flavor)) ||
+			 (m = zenc__opt_value(
+				  argc, argv, &i, "-f", &a->flavor)))) {
+			if (m < 0) {
 				cli_error("option '%s' needs a value", arg);
 				return -1;
 			}
-			a->flavor = argv[i];
-		} else if (
-			strstr(flags, "flavor") &&
-			strncmp(arg, "--flavor=", 9) == 0) {
-			a->flavor = arg + 9;
 		} else if (
 			strstr(flags, "kv") && arg[1] == '-' && arg[2] &&
 			arg[2] != '=') {
@@ -209,35 +209,21 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 	return 0;
 }
 
-/* Everything a change needs inside zenc__stacks_edit(). */
-typedef struct change {
-	const char *verb;
-	zenc__kind kind;
-	const args *a;
-} change;
-
-static int apply(zenc__stacks *cfg, void *payload)
-{
-	const change *c = payload;
-	const char *const *keys = (const char *const *)c->a->keys;
-
-	if (strcmp(c->verb, "register") == 0)
-		return zenc__stacks_component_add(
-			cfg, c->kind, c->a->name, c->a->flavor, keys,
-			c->a->values, c->a->n);
-	if (strcmp(c->verb, "update") == 0)
-		return zenc__stacks_component_update(
-			cfg, c->kind, c->a->name, keys, c->a->values, c->a->n);
-	return zenc__stacks_component_delete(cfg, c->kind, c->a->name);
-}
-
 static int run_change(const char *kind, const char *verb_name, args *a)
 {
-	change c = {verb_name, ZENC__KIND_ALERTER, a};
+	const char *const *keys = (const char *const *)a->keys;
+	zenc_component_kind k = ZENC_COMPONENT_ALERTER;
 	int rc;
 
-	zenc__kind_parse(&c.kind, kind);
-	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
+	zenc_component_kind_parse(&k, kind);
+	if (strcmp(verb_name, "register") == 0)
+		rc = zenc_component_register(
+			k, a->name, a->flavor, keys, a->values, a->n);
+	else if (strcmp(verb_name, "update") == 0)
+		rc = zenc_component_update(k, a->name, keys, a->values, a->n);
+	else
+		rc = zenc_component_delete(k, a->name);
+	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
 		return zenc_exit_status(rc);
 	}
@@ -303,7 +289,7 @@ static int do_register(const char *kind, int argc, char **argv)
 	if (!a.flavor) {
 		zenc_buf b = ZENC_BUF_INIT;
 
-		zenc__flavor_names(&b, kind);
+		flavor_names(&b, kind);
 		cli_error(
 			"missing --flavor (%s flavors: %s)", kind,
 			zenc_buf_cstr(&b));
@@ -359,11 +345,11 @@ done:
 
 /* The names of the stacks that use component `c`, joined by ", ". */
 static void users(
-	zenc_buf *b, const zenc__stacks *cfg, const zenc__component *c)
+	zenc_buf *b, const zenc_stack_config *cfg, const zenc_component_info *c)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->nstacks; i++) {
+	for (i = 0; i < cfg->n_stacks; i++) {
 		const char *used = cfg->stacks[i].components[c->kind];
 
 		if (!used || strcmp(used, c->name) != 0)
@@ -374,62 +360,79 @@ static void users(
 	}
 }
 
-static void component_json(zenc_buf *b, const zenc__component *c)
+/* Values come masked from the snapshot. */
+static void component_json(zenc_buf *b, const zenc_component_info *c)
 {
-	const zenc_flavor *f =
-		zenc_flavor_find(zenc__kind_name(c->kind), c->flavor);
+	json_t *o = json_object(), *config = json_object();
 	size_t i;
 
-	zenc_buf_puts(b, "{\"name\":");
-	zenc_json_str(b, c->name);
-	zenc_buf_puts(b, ",\"flavor\":");
-	zenc_json_str(b, c->flavor);
-	zenc_buf_puts(b, ",\"config\":{");
-	for (i = 0; i < c->n; i++) {
-		if (i)
-			zenc_buf_putc(b, ',');
-		zenc_json_str(b, c->keys[i]);
-		zenc_buf_putc(b, ':');
-		zenc_json_str(
-			b, zenc__stacks_mask(f, c->keys[i], c->values[i]));
-	}
-	zenc_buf_puts(b, "}}");
+	json_object_set_new(o, "name", cli_json_str(c->name));
+	json_object_set_new(o, "flavor", cli_json_str(c->flavor));
+	for (i = 0; i < c->n; i++)
+		json_object_set_new(
+			config, c->keys[i], cli_json_str(c->values[i]));
+	json_object_set_new(o, "config", config);
+	cli_json_put(b, o, 1);
+	json_decref(o);
 }
 
-static int cmp_component(const void *x, const void *y)
+/* As the config file writes a value: backslash, and control characters
+ * as \n, \r, \t or \xHH. */
+static void put_escaped(zenc_buf *b, const char *s)
 {
-	return strcmp(
-		(*(const zenc__component *const *)x)->name,
-		(*(const zenc__component *const *)y)->name);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\\')
+			zenc_buf_puts(b, "\\\\");
+		else if (ch == '\n')
+			zenc_buf_puts(b, "\\n");
+		else if (ch == '\r')
+			zenc_buf_puts(b, "\\r");
+		else if (ch == '\t')
+			zenc_buf_puts(b, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			zenc_buf_printf(b, "\\x%02x", ch);
+		else
+			zenc_buf_putc(b, (char)ch);
+	}
+}
+
+static int read_config(zenc_stack_config **cfg)
+{
+	int rc = zenc_stack_config_read(cfg);
+
+	if (rc < 0) {
+		cli_error("%s", zenc_error_last());
+		return zenc_exit_status(rc);
+	}
+	return -1;
 }
 
 static int do_list(const char *kind, int argc, char **argv)
 {
-	zenc__stacks cfg = ZENC__STACKS_INIT;
-	const zenc__component **cs = NULL;
+	zenc_stack_config *cfg = NULL;
+	const zenc_component_info **cs = NULL;
 	zenc_buf b = ZENC_BUF_INIT;
 	size_t i, n = 0, width = 4;
-	zenc__kind k = ZENC__KIND_ALERTER;
+	zenc_component_kind k = ZENC_COMPONENT_ALERTER;
 	args a;
 	int rc;
 
 	if ((rc = start(&a, kind, argc, argv, "json", false)) >= 0)
 		goto done;
-	zenc__kind_parse(&k, kind);
-	if ((rc = zenc__stacks_read(&cfg)) < 0) {
-		cli_error("%s", zenc_error_last());
-		rc = zenc_exit_status(rc);
+	zenc_component_kind_parse(&k, kind);
+	if ((rc = read_config(&cfg)) >= 0)
 		goto done;
-	}
-	cs = zenc__calloc(cfg.ncomponents + 1, sizeof(*cs));
-	for (i = 0; i < cfg.ncomponents; i++) {
-		if (cfg.components[i].kind != k)
+	/* The snapshot's components are sorted by kind, then name. */
+	cs = zenc__calloc(cfg->n_components + 1, sizeof(*cs));
+	for (i = 0; i < cfg->n_components; i++) {
+		if (cfg->components[i].kind != k)
 			continue;
-		cs[n++] = &cfg.components[i];
-		if (strlen(cfg.components[i].name) > width)
-			width = strlen(cfg.components[i].name);
+		cs[n++] = &cfg->components[i];
+		if (strlen(cfg->components[i].name) > width)
+			width = strlen(cfg->components[i].name);
 	}
-	qsort(cs, n, sizeof(*cs), cmp_component);
 	if (a.json) {
 		zenc_buf_putc(&b, '[');
 		for (i = 0; i < n; i++) {
@@ -448,7 +451,7 @@ static int do_list(const char *kind, int argc, char **argv)
 		       "STACKS");
 		for (i = 0; i < n; i++) {
 			zenc_buf_clear(&b);
-			users(&b, &cfg, cs[i]);
+			users(&b, cfg, cs[i]);
 			printf("%-*s  %-10s  %s\n", (int)width, cs[i]->name,
 			       cs[i]->flavor, b.len ? zenc_buf_cstr(&b) : "-");
 		}
@@ -457,36 +460,31 @@ static int do_list(const char *kind, int argc, char **argv)
 done:
 	free(cs);
 	zenc_buf_release(&b);
-	zenc__stacks_release(&cfg);
+	zenc_stack_config_free(cfg);
 	args_release(&a);
 	return rc;
 }
 
 static int do_describe(const char *kind, int argc, char **argv)
 {
-	zenc__stacks cfg = ZENC__STACKS_INIT;
+	zenc_stack_config *cfg = NULL;
 	zenc_buf b = ZENC_BUF_INIT, v = ZENC_BUF_INIT;
-	zenc__component *c;
-	const zenc_flavor *f;
-	zenc__kind k = ZENC__KIND_ALERTER;
+	const zenc_component_info *c;
+	zenc_component_kind k = ZENC_COMPONENT_ALERTER;
 	size_t i;
 	args a;
 	int rc;
 
 	if ((rc = start(&a, kind, argc, argv, "json", true)) >= 0)
 		goto done;
-	zenc__kind_parse(&k, kind);
-	if ((rc = zenc__stacks_read(&cfg)) < 0) {
+	zenc_component_kind_parse(&k, kind);
+	if ((rc = read_config(&cfg)) >= 0)
+		goto done;
+	if ((rc = zenc_stack_config_component(cfg, k, a.name, &c)) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = zenc_exit_status(rc);
 		goto done;
 	}
-	if ((rc = zenc__stacks_component_find(&cfg, k, a.name, &c)) < 0) {
-		cli_error("%s", zenc_error_last());
-		rc = zenc_exit_status(rc);
-		goto done;
-	}
-	f = zenc_flavor_find(kind, c->flavor);
 	if (a.json) {
 		component_json(&b, c);
 		zenc_buf_puts(&b, "\n");
@@ -498,17 +496,16 @@ static int do_describe(const char *kind, int argc, char **argv)
 	printf("  %-16s %s\n", "flavor", c->flavor);
 	for (i = 0; i < c->n; i++) {
 		zenc_buf_clear(&v);
-		zenc__stacks_escape(
-			&v, zenc__stacks_mask(f, c->keys[i], c->values[i]));
+		put_escaped(&v, c->values[i]);
 		printf("  %-16s %s\n", c->keys[i], zenc_buf_cstr(&v));
 	}
-	users(&b, &cfg, c);
+	users(&b, cfg, c);
 	printf("  %-16s %s\n", "used by", b.len ? zenc_buf_cstr(&b) : "-");
 	rc = ZENC_EXIT_OK;
 done:
 	zenc_buf_release(&b);
 	zenc_buf_release(&v);
-	zenc__stacks_release(&cfg);
+	zenc_stack_config_free(cfg);
 	args_release(&a);
 	return rc;
 }
@@ -516,9 +513,9 @@ done:
 int cmd_component(const char *kind, int argc, char **argv)
 {
 	const verb *v;
-	zenc__kind k;
+	zenc_component_kind k;
 
-	if (zenc__kind_parse(&k, kind) < 0) {
+	if (zenc_component_kind_parse(&k, kind) < 0) {
 		cli_error("unknown component kind '%s'", kind);
 		return ZENC_EXIT_USAGE;
 	}

@@ -25,17 +25,16 @@ struct pipeline_row {
 
 static void row_json(zenc_buf *b, const struct pipeline_row *r)
 {
-	zenc_buf_puts(b, "{\"pipeline\": ");
-	zenc_json_str(b, r->name);
-	zenc_buf_printf(
-		b, ", \"runs\": %zu, \"failed\": %zu, \"last_run\": ", r->runs,
-		r->failed);
-	zenc_json_str(b, r->last->name);
-	zenc_buf_puts(b, ", \"last_status\": ");
-	zenc_json_str(b, r->last->status);
-	zenc_buf_puts(b, ", \"last_started\": ");
-	cli_put_json_time(b, r->last->started);
-	zenc_buf_putc(b, '}');
+	json_t *o = json_object();
+
+	json_object_set_new(o, "pipeline", cli_json_str(r->name));
+	json_object_set_new(o, "runs", json_integer((json_int_t)r->runs));
+	json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
+	json_object_set_new(o, "last_run", cli_json_str(r->last->name));
+	json_object_set_new(o, "last_status", cli_json_str(r->last->status));
+	json_object_set_new(o, "last_started", cli_json_time(r->last->started));
+	cli_json_put(b, o, 0);
+	json_decref(o);
 }
 
 static int pipelines_list(int argc, char **argv)
@@ -55,7 +54,7 @@ static int pipelines_list(int argc, char **argv)
 			return ZENC_EXIT_OK;
 		} else if (!strcmp(argv[k], "--json")) {
 			json = 1;
-		} else if ((rc = cli_opt_value(
+		} else if ((rc = zenc__opt_value(
 				    argc, argv, &k, "--stack", &v))) {
 			if (rc < 0)
 				return cli_usage_error(

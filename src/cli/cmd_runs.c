@@ -188,12 +188,12 @@ static int runs_list(int argc, char **argv)
 			json = 1;
 			continue;
 		}
-		if ((m = cli_opt_value(
+		if ((m = zenc__opt_value(
 			     argc, argv, &i, "--pipeline", &filter.pipeline)) ||
-		    (m = cli_opt_value(
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--status", &filter.status)) ||
-		    (m = cli_opt_value(argc, argv, &i, "--limit", &limit)) ||
-		    (m = cli_opt_value(argc, argv, &i, "--stack", &stack))) {
+		    (m = zenc__opt_value(argc, argv, &i, "--limit", &limit)) ||
+		    (m = zenc__opt_value(argc, argv, &i, "--stack", &stack))) {
 			if (m < 0)
 				return cli_usage_error(
 					usage_list, "option '%s' needs a value",
@@ -413,8 +413,8 @@ static int parse_run_arg(
 			*json = 1;
 		else if (
 			!dashdash &&
-			(m = cli_opt_value(argc, argv, &i, "--stack", stack)) <
-				0)
+			(m = zenc__opt_value(
+				 argc, argv, &i, "--stack", stack)) < 0)
 			return cli_usage_error(
 				usage, "option '%s' needs a value", a);
 		else if (!dashdash && m)

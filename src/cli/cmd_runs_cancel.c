@@ -30,16 +30,19 @@ int cmd_runs_cancel(int argc, char **argv)
 	zenc_run_cancel_info how;
 	zenc_store *store = NULL;
 	const char *run = NULL, *stack_name = NULL;
-	int i, rc;
+	int i, m, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			fputs(usage_cancel, stdout);
 			return ZENC_EXIT_OK;
-		} else if (!strcmp(argv[i], "--stack") && i + 1 < argc) {
-			stack_name = argv[++i];
-		} else if (!strncmp(argv[i], "--stack=", 8)) {
-			stack_name = argv[i] + 8;
+		} else if ((m = zenc__opt_value(
+				    argc, argv, &i, "--stack", &stack_name))) {
+			if (m < 0) {
+				cli_error("option '--stack' needs a value");
+				fputs(usage_cancel, stderr);
+				return ZENC_EXIT_USAGE;
+			}
 		} else if (argv[i][0] == '-' || run) {
 			cli_error("unexpected argument '%s'", argv[i]);
 			fputs(usage_cancel, stderr);

@@ -58,7 +58,7 @@ typedef struct args {
 static int parse_args(args *a, int argc, char **argv, const char *flags)
 {
 	const char *arg;
-	int i;
+	int i, m;
 
 	memset(a, 0, sizeof(*a));
 	for (i = 1; i < argc; i++) {
@@ -79,16 +79,13 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 			strstr(flags, "json") && strcmp(arg, "--json") == 0) {
 			a->json = true;
 		} else if (
-			strstr(flags, "value") && strcmp(arg, "--value") == 0) {
-			if (++i >= argc) {
+			strstr(flags, "value") &&
+			(m = zenc__opt_value(
+				 argc, argv, &i, "--value", &a->value))) {
+			if (m < 0) {
 				cli_error("option '--value' needs a value");
 				return -1;
 			}
-			a->value = argv[i];
-		} else if (
-			strstr(flags, "value") &&
-			strncmp(arg, "--value=", 8) == 0) {
-			a->value = arg + 8;
 		} else {
 			/* Never echo what might be a mistyped value. */
 			cli_error(
@@ -303,13 +300,13 @@ static int do_list(int argc, char **argv)
 		goto done;
 	}
 	if (a.json) {
-		zenc_buf_putc(&b, '[');
-		for (i = 0; i < n; i++) {
-			if (i)
-				zenc_buf_putc(&b, ',');
-			zenc_json_str(&b, names[i]);
-		}
-		zenc_buf_puts(&b, "]\n");
+		json_t *list = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(list, cli_json_str(names[i]));
+		cli_json_put(&b, list, 1);
+		json_decref(list);
+		zenc_buf_putc(&b, '\n');
 		fputs(zenc_buf_cstr(&b), stdout);
 	} else {
 		for (i = 0; i < n; i++)

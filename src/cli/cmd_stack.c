@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "lib/config/stack.h"
 
 static const char usage_register[] =
 	"zenc stack register NAME [-o ORCHESTRATOR] [-a ARTIFACT_STORE]\n"
@@ -64,38 +63,29 @@ static void usage(FILE *out, const char *verb)
 
 typedef struct args {
 	const char *name;
-	const char *comps[ZENC__KIND_COUNT];
+	const char *comps[ZENC_COMPONENT_KINDS];
 	bool set;
 	bool json;
 	bool help;
 } args;
 
-/* The component option `arg` names, or -1: "-o", "--orchestrator" and
- * "--orchestrator=NAME" (then *inline_value points past the '='). */
-static int component_option(const char *arg, const char **inline_value)
+/* A component option at argv[*i] ("-o NAME", "--orchestrator NAME",
+ * "--orchestrator=NAME"): its kind with *value set, -1 when it is none,
+ * -2 when its value is missing. */
+static int component_option(int argc, char **argv, int *i, const char **value)
 {
-	static const char *const shorts[ZENC__KIND_COUNT] = {
+	static const char *const shorts[ZENC_COMPONENT_KINDS] = {
 		"-o", "-a", "-m", "-al"};
-	size_t len;
-	int k;
+	char name[32];
+	int k, m;
 
-	*inline_value = NULL;
-	for (k = 0; k < ZENC__KIND_COUNT; k++) {
-		const char *kind = zenc__kind_name((zenc__kind)k);
-
-		if (strcmp(arg, shorts[k]) == 0)
-			return k;
-		if (strncmp(arg, "--", 2) != 0)
-			continue;
-		len = strlen(kind);
-		if (strncmp(arg + 2, kind, len) != 0)
-			continue;
-		if (arg[2 + len] == '\0')
-			return k;
-		if (arg[2 + len] == '=') {
-			*inline_value = arg + 3 + len;
-			return k;
-		}
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++) {
+		snprintf(
+			name, sizeof(name), "--%s",
+			zenc_component_kind_name((zenc_component_kind)k));
+		if ((m = zenc__opt_value(argc, argv, i, shorts[k], value)) ||
+		    (m = zenc__opt_value(argc, argv, i, name, value)))
+			return m < 0 ? -2 : k;
 	}
 	return -1;
 }
@@ -124,12 +114,12 @@ static int parse_args(args *a, int argc, char **argv, const char *flags)
 			a->set = true;
 		} else if (
 			strstr(flags, "components") &&
-			(k = component_option(arg, &value)) >= 0) {
-			if (!value && ++i >= argc) {
+			(k = component_option(argc, argv, &i, &value)) != -1) {
+			if (k < 0) {
 				cli_error("option '%s' needs a value", arg);
 				return -1;
 			}
-			a->comps[k] = value ? value : argv[i];
+			a->comps[k] = value;
 		} else {
 			cli_error("unknown option '%s'", arg);
 			return -1;
@@ -163,35 +153,19 @@ static int start(args *a, int argc, char **argv, const char *flags, int need)
 	return -1;
 }
 
-typedef struct change {
-	const char *verb;
-	const args *a;
-} change;
-
-static int apply(zenc__stacks *cfg, void *payload)
-{
-	const change *c = payload;
-	int rc;
-
-	if (strcmp(c->verb, "register") == 0) {
-		rc = zenc__stacks_stack_add(cfg, c->a->name, c->a->comps);
-		if (rc == 0 && c->a->set)
-			rc = zenc__stacks_stack_activate(cfg, c->a->name);
-		return rc;
-	}
-	if (strcmp(c->verb, "update") == 0)
-		return zenc__stacks_stack_update(cfg, c->a->name, c->a->comps);
-	if (strcmp(c->verb, "set") == 0)
-		return zenc__stacks_stack_activate(cfg, c->a->name);
-	return zenc__stacks_stack_delete(cfg, c->a->name);
-}
-
 static int run_change(const char *verb, const args *a)
 {
-	change c = {verb, a};
 	int rc;
 
-	if ((rc = zenc__stacks_edit(apply, &c)) < 0) {
+	if (strcmp(verb, "register") == 0)
+		rc = zenc_stack_register(a->name, a->comps, a->set);
+	else if (strcmp(verb, "update") == 0)
+		rc = zenc_stack_update(a->name, a->comps);
+	else if (strcmp(verb, "set") == 0)
+		rc = zenc_stack_activate(a->name);
+	else
+		rc = zenc_stack_delete(a->name);
+	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
 		return zenc_exit_status(rc);
 	}
@@ -223,9 +197,9 @@ static int do_update(int argc, char **argv)
 
 	if ((rc = start(&a, argc, argv, "components", 1)) >= 0)
 		return rc;
-	for (k = 0; k < ZENC__KIND_COUNT && !a.comps[k]; k++)
+	for (k = 0; k < ZENC_COMPONENT_KINDS && !a.comps[k]; k++)
 		;
-	if (k == ZENC__KIND_COUNT) {
+	if (k == ZENC_COMPONENT_KINDS) {
 		cli_error("nothing to update (give -o, -a, -m or -al)");
 		usage(stderr, argv[0]);
 		return ZENC_EXIT_USAGE;
@@ -253,40 +227,28 @@ static int do_delete(int argc, char **argv)
 	return run_change("delete", &a);
 }
 
-static void stack_json(
-	zenc_buf *b, const zenc__stacks *cfg, const zenc__stack_def *s)
+static void stack_json(zenc_buf *b, const zenc_stack_info *s)
 {
-	bool first = true;
+	json_t *o = json_object(), *comps = json_object();
 	int k;
 
-	zenc_buf_puts(b, "{\"name\":");
-	zenc_json_str(b, s->name);
-	zenc_buf_printf(
-		b, ",\"active\":%s,\"components\":{",
-		strcmp(s->name, cfg->active) == 0 ? "true" : "false");
-	for (k = 0; k < ZENC__KIND_COUNT; k++) {
-		if (!s->components[k])
-			continue;
-		if (!first)
-			zenc_buf_putc(b, ',');
-		first = false;
-		zenc_json_str(b, zenc__kind_name((zenc__kind)k));
-		zenc_buf_putc(b, ':');
-		zenc_json_str(b, s->components[k]);
-	}
-	zenc_buf_puts(b, "}}");
+	json_object_set_new(o, "name", cli_json_str(s->name));
+	json_object_set_new(o, "active", json_boolean(s->active));
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
+		if (s->components[k])
+			json_object_set_new(
+				comps,
+				zenc_component_kind_name(
+					(zenc_component_kind)k),
+				cli_json_str(s->components[k]));
+	json_object_set_new(o, "components", comps);
+	cli_json_put(b, o, 1);
+	json_decref(o);
 }
 
-static int cmp_stack(const void *x, const void *y)
+static int read_config(zenc_stack_config **cfg)
 {
-	return strcmp(
-		(*(const zenc__stack_def *const *)x)->name,
-		(*(const zenc__stack_def *const *)y)->name);
-}
-
-static int read_config(zenc__stacks *cfg)
-{
-	int rc = zenc__stacks_read(cfg);
+	int rc = zenc_stack_config_read(cfg);
 
 	if (rc < 0) {
 		cli_error("%s", zenc_error_last());
@@ -297,12 +259,12 @@ static int read_config(zenc__stacks *cfg)
 
 static int do_list(int argc, char **argv)
 {
-	static const char *const heads[ZENC__KIND_COUNT] = {
+	static const char *const heads[ZENC_COMPONENT_KINDS] = {
 		"ORCHESTRATOR", "ARTIFACT-STORE", "METADATA-STORE", "ALERTER"};
-	zenc__stacks cfg = ZENC__STACKS_INIT;
-	const zenc__stack_def **ss = NULL;
+	zenc_stack_config *cfg = NULL;
+	const zenc_stack_info *ss;
 	zenc_buf b = ZENC_BUF_INIT;
-	size_t i, w[ZENC__KIND_COUNT + 1];
+	size_t i, w[ZENC_COMPONENT_KINDS + 1];
 	args a;
 	int rc, k;
 
@@ -310,16 +272,14 @@ static int do_list(int argc, char **argv)
 		return rc;
 	if ((rc = read_config(&cfg)) >= 0)
 		goto done;
-	ss = zenc__calloc(cfg.nstacks + 1, sizeof(*ss));
-	for (i = 0; i < cfg.nstacks; i++)
-		ss[i] = &cfg.stacks[i];
-	qsort(ss, cfg.nstacks, sizeof(*ss), cmp_stack);
+	/* Sorted by name. */
+	ss = cfg->stacks;
 	if (a.json) {
 		zenc_buf_putc(&b, '[');
-		for (i = 0; i < cfg.nstacks; i++) {
+		for (i = 0; i < cfg->n_stacks; i++) {
 			if (i)
 				zenc_buf_putc(&b, ',');
-			stack_json(&b, &cfg, ss[i]);
+			stack_json(&b, &ss[i]);
 		}
 		zenc_buf_puts(&b, "]\n");
 		fputs(zenc_buf_cstr(&b), stdout);
@@ -328,46 +288,45 @@ static int do_list(int argc, char **argv)
 	}
 	/* Columns: the name, then one per kind. */
 	w[0] = 4;
-	for (k = 0; k < ZENC__KIND_COUNT; k++)
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
 		w[k + 1] = strlen(heads[k]);
-	for (i = 0; i < cfg.nstacks; i++) {
-		if (strlen(ss[i]->name) > w[0])
-			w[0] = strlen(ss[i]->name);
-		for (k = 0; k < ZENC__KIND_COUNT; k++)
-			if (ss[i]->components[k] &&
-			    strlen(ss[i]->components[k]) > w[k + 1])
-				w[k + 1] = strlen(ss[i]->components[k]);
+	for (i = 0; i < cfg->n_stacks; i++) {
+		if (strlen(ss[i].name) > w[0])
+			w[0] = strlen(ss[i].name);
+		for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
+			if (ss[i].components[k] &&
+			    strlen(ss[i].components[k]) > w[k + 1])
+				w[k + 1] = strlen(ss[i].components[k]);
 	}
 	printf("  %-*s", (int)w[0], "NAME");
-	for (k = 0; k < ZENC__KIND_COUNT; k++)
-		printf("  %-*s", k + 1 < ZENC__KIND_COUNT ? (int)w[k + 1] : 0,
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
+		printf("  %-*s",
+		       k + 1 < ZENC_COMPONENT_KINDS ? (int)w[k + 1] : 0,
 		       heads[k]);
 	putchar('\n');
-	for (i = 0; i < cfg.nstacks; i++) {
-		printf("%c %-*s",
-		       strcmp(ss[i]->name, cfg.active) == 0 ? '*' : ' ',
-		       (int)w[0], ss[i]->name);
-		for (k = 0; k < ZENC__KIND_COUNT; k++)
+	for (i = 0; i < cfg->n_stacks; i++) {
+		printf("%c %-*s", ss[i].active ? '*' : ' ', (int)w[0],
+		       ss[i].name);
+		for (k = 0; k < ZENC_COMPONENT_KINDS; k++)
 			printf("  %-*s",
-			       k + 1 < ZENC__KIND_COUNT ? (int)w[k + 1] : 0,
-			       ss[i]->components[k] ? ss[i]->components[k]
-						    : "-");
+			       k + 1 < ZENC_COMPONENT_KINDS ? (int)w[k + 1] : 0,
+			       ss[i].components[k] ? ss[i].components[k] : "-");
 		putchar('\n');
 	}
 	rc = ZENC_EXIT_OK;
 done:
-	free(ss);
 	zenc_buf_release(&b);
-	zenc__stacks_release(&cfg);
+	zenc_stack_config_free(cfg);
 	return rc;
 }
 
 static int do_describe(int argc, char **argv)
 {
-	zenc__stacks cfg = ZENC__STACKS_INIT;
+	zenc_stack_config *cfg = NULL;
 	zenc_buf b = ZENC_BUF_INIT;
-	zenc__stack_def *s;
-	const zenc__component *c;
+	const zenc_stack_info *s;
+	const zenc_component_info *c;
+	const char *kind;
 	args a;
 	int rc, k;
 
@@ -375,35 +334,32 @@ static int do_describe(int argc, char **argv)
 		return rc;
 	if ((rc = read_config(&cfg)) >= 0)
 		goto done;
-	rc = zenc__stacks_stack_find(&cfg, a.name ? a.name : cfg.active, &s);
-	if (rc < 0) {
+	if ((rc = zenc_stack_config_stack(cfg, a.name, &s)) < 0) {
 		cli_error("%s", zenc_error_last());
 		rc = zenc_exit_status(rc);
 		goto done;
 	}
 	if (a.json) {
-		stack_json(&b, &cfg, s);
+		stack_json(&b, s);
 		zenc_buf_putc(&b, '\n');
 		fputs(zenc_buf_cstr(&b), stdout);
 		rc = ZENC_EXIT_OK;
 		goto done;
 	}
-	printf("stack '%s'%s\n", s->name,
-	       strcmp(s->name, cfg.active) == 0 ? " (active)" : "");
-	for (k = 0; k < ZENC__KIND_COUNT; k++) {
-		c = zenc__stacks_component(
-			&cfg, (zenc__kind)k, s->components[k]);
-		if (c)
-			printf("  %-16s %s (%s)\n",
-			       zenc__kind_name((zenc__kind)k), c->name,
-			       c->flavor);
+	printf("stack '%s'%s\n", s->name, s->active ? " (active)" : "");
+	for (k = 0; k < ZENC_COMPONENT_KINDS; k++) {
+		kind = zenc_component_kind_name((zenc_component_kind)k);
+		if (s->components[k] && zenc_stack_config_component(
+						cfg, (zenc_component_kind)k,
+						s->components[k], &c) == 0)
+			printf("  %-16s %s (%s)\n", kind, c->name, c->flavor);
 		else
-			printf("  %-16s -\n", zenc__kind_name((zenc__kind)k));
+			printf("  %-16s -\n", kind);
 	}
 	rc = ZENC_EXIT_OK;
 done:
 	zenc_buf_release(&b);
-	zenc__stacks_release(&cfg);
+	zenc_stack_config_free(cfg);
 	return rc;
 }
 

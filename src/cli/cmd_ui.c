@@ -246,9 +246,12 @@ static void reply_error(
 	zenc_buf_clear(&r->body);
 	if (json) {
 		r->type = "application/json";
-		zenc_buf_puts(&r->body, "{\"error\": ");
-		zenc_json_str(&r->body, detail);
-		zenc_buf_puts(&r->body, "}\n");
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", cli_json_str(detail));
+		cli_json_put(&r->body, o, 0);
+		json_decref(o);
+		zenc_buf_putc(&r->body, '\n');
 	} else {
 		r->type = "text/html; charset=utf-8";
 		cli_ui_error_page(&r->body, (int)code, reason, detail);
@@ -671,13 +674,13 @@ int cmd_ui(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = cli_opt_value(argc, argv, &i, "--port", &port_s)) ||
-		    (m = cli_opt_value(argc, argv, &i, "--host", &host)) ||
-		    (m = cli_opt_value(
+		if ((m = zenc__opt_value(argc, argv, &i, "--port", &port_s)) ||
+		    (m = zenc__opt_value(argc, argv, &i, "--host", &host)) ||
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--token", &srv.token)) ||
-		    (m = cli_opt_value(
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--stack", &srv.stack)) ||
-		    (m = cli_opt_value(
+		    (m = zenc__opt_value(
 			     argc, argv, &i, "--check-peer", &check_peer))) {
 			if (m < 0)
 				return cli_usage_error(
@@ -822,11 +825,11 @@ static int parse_run_cmd(
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((m = cli_opt_value(argc, argv, &i, "--stack", stack)) ||
-		    (m = cli_opt_value(
+		if ((m = zenc__opt_value(argc, argv, &i, "--stack", stack)) ||
+		    (m = zenc__opt_value(
 			     argc, argv, &i, opt_name[0], opt_value)) ||
 		    (opt_name[1] &&
-		     (m = cli_opt_value(
+		     (m = zenc__opt_value(
 			      argc, argv, &i, opt_name[1], opt_value)))) {
 			if (m < 0)
 				return cli_usage_error(

@@ -118,26 +118,6 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 	return ZENC_EXIT_USAGE;
 }
 
-int cli_opt_value(
-	int argc, char **argv, int *i, const char *name, const char **out)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 1;
-}
-
 int cmd_version(int argc, char **argv)
 {
 	if (argc > 1 && cli_is_help(argv[1])) {

@@ -85,18 +85,18 @@ static int exit_code_of(int rc, const char *config_path)
 	return zenc_exit_status(rc);
 }
 
-static const char *arg_value(int argc, char **argv, int *i, const char *opt)
+/* The value of option `opt` at argv[*i], or NULL (zenc__opt_value(), the
+ * matcher the zenc command uses too); an option given last without its
+ * value is left in *missing, for the error. */
+static const char *arg_value(
+	int argc, char **argv, int *i, const char *opt, const char **missing)
 {
-	size_t n = strlen(opt);
+	const char *v = NULL;
+	int m = zenc__opt_value(argc, argv, i, opt, &v);
 
-	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (!strcmp(argv[*i], opt)) {
-		if (*i + 1 >= argc)
-			return NULL;
-		return argv[++*i];
-	}
-	return NULL;
+	if (m < 0)
+		*missing = opt;
+	return m > 0 ? v : NULL;
 }
 
 static int parse_int(const char *s, int *out)
@@ -198,7 +198,8 @@ int zenc_main_ext(
 	}
 	params = calloc((size_t)argc + 1, sizeof(*params));
 	for (; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *missing = NULL;
+
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			print_usage(stdout, prog, p);
 			code = 0;
@@ -207,24 +208,29 @@ int zenc_main_ext(
 			print_version(prog);
 			code = 0;
 			goto done;
-		} else if ((v = arg_value(argc, argv, &i, "--config"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--config", &missing))) {
 			o.config_path = v;
-		} else if ((v = arg_value(argc, argv, &i, "--run-name"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--run-name", &missing))) {
 			o.run_name = v;
-		} else if ((v = arg_value(argc, argv, &i, "--param"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--param", &missing))) {
 			params[n_params++] = v;
-		} else if ((v = arg_value(argc, argv, &i, "--stack"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--stack", &missing))) {
 			o.stack = v;
 		} else if (
-			(v = arg_value(argc, argv, &i, "--jobs")) ||
-			(v = arg_value(argc, argv, &i, "-j"))) {
+			(v = arg_value(argc, argv, &i, "--jobs", &missing)) ||
+			(v = arg_value(argc, argv, &i, "-j", &missing))) {
 			if (parse_int(v, &o.jobs) < 0 || o.jobs < 1)
 				goto bad_value;
 		} else if (!strncmp(a, "-j", 2) && a[2]) {
 			v = a + 2;
 			if (parse_int(v, &o.jobs) < 0 || o.jobs < 1)
 				goto bad_value;
-		} else if ((v = arg_value(argc, argv, &i, "--isolation"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--isolation", &missing))) {
 			if (!strcmp(v, "process"))
 				o.isolation = ZENC_ISOLATION_PROCESS;
 			else if (!strcmp(v, "none"))
@@ -233,10 +239,13 @@ int zenc_main_ext(
 				goto bad_value;
 		} else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) {
 			o.keep_going = 1;
-		} else if ((v = arg_value(argc, argv, &i, "--retries"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--retries", &missing))) {
 			if (parse_int(v, &o.retries) < 0)
 				goto bad_value;
-		} else if ((v = arg_value(argc, argv, &i, "--hook-failure"))) {
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--hook-failure",
+				    &missing))) {
 			if (!strcmp(v, "warn"))
 				o.hook_failure = ZENC_HOOK_FAILURE_WARN;
 			else if (!strcmp(v, "fail"))
@@ -248,29 +257,26 @@ int zenc_main_ext(
 		} else if (!strcmp(a, "--detach")) {
 			m.detach = 1;
 		} else if (
-			m.step && (v = arg_value(argc, argv, &i, "--run-id"))) {
+			m.step &&
+			(v = arg_value(argc, argv, &i, "--run-id", &missing))) {
 			m.run_id = v;
 		} else if (
-			m.step && (v = arg_value(argc, argv, &i, "--step"))) {
+			m.step &&
+			(v = arg_value(argc, argv, &i, "--step", &missing))) {
 			m.step = v;
 		} else if (
 			m.step &&
-			(v = arg_value(argc, argv, &i, "--attempt"))) {
+			(v = arg_value(
+				 argc, argv, &i, "--attempt", &missing))) {
 			if (parse_int(v, &m.attempt) < 0 || m.attempt < 1)
 				goto bad_value;
 		} else if (
 			m.step &&
-			(v = arg_value(argc, argv, &i, "--slurm-jobs"))) {
+			(v = arg_value(
+				 argc, argv, &i, "--slurm-jobs", &missing))) {
 			m.jobs = v;
 		} else {
-			if (a[0] == '-' && !strchr(a, '=') && i + 1 >= argc &&
-			    (!strcmp(a, "--config") || !strcmp(a, "--param") ||
-			     !strcmp(a, "--run-name") ||
-			     !strcmp(a, "--stack") || !strcmp(a, "-j") ||
-			     !strcmp(a, "--jobs") ||
-			     !strcmp(a, "--isolation") ||
-			     !strcmp(a, "--retries") ||
-			     !strcmp(a, "--hook-failure")))
+			if (missing)
 				fprintf(stderr,
 					"%s: error: option '%s' needs "
 					"a value\n",

@@ -661,6 +661,26 @@ void zenc__checksum(char out[17], const void *data, size_t n)
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+int zenc__opt_value(
+	int argc, char **argv, int *i, const char *name, const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
 static const char *home_dir(char **slot, const char *env, const char *rel)
 {
 	const char *v, *home;

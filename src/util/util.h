@@ -103,6 +103,16 @@ void zenc__fmt_double(zenc_buf *b, double v);
 /* 64-bit FNV-1a over `n` bytes, as 16 hex digits into out[17]. */
 void zenc__checksum(char out[17], const void *data, size_t n);
 
+/*
+ * The one matcher of options with a value, for the zenc command and for
+ * pipeline programs (zenc_main()): at argv[*i], "NAME VALUE" and
+ * "NAME=VALUE" (NAME as typed: "--stack", "-j").  Returns 1 with *out set
+ * (and *i moved past a separate value), 0 when argv[*i] is something
+ * else, -1 when NAME is the last argument and has no value.
+ */
+int zenc__opt_value(
+	int argc, char **argv, int *i, const char *name, const char **out);
+
 /* The home folders: $ZENC_HOME (default ~/.config/zenc) and $ZENC_DATA
  * (default ~/.local/share/zenc).  Returned strings are static. */
 const char *zenc__config_home(void);

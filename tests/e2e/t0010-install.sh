@@ -62,6 +62,7 @@ if ! [ -f "$prefix/include/zenc.h" ]; then
 		'C++ code builds with ZENC_HOOK and runs' \
 		'a CMake project finds the installed package' \
 		'the installed zenc runs from the prefix with nothing set' \
+		'the installed zenc links the installed libzenc, found from its place' \
 		'the README program runs through its rpath' \
 		'without an rpath or LD_LIBRARY_PATH the loader cannot find it' \
 		'find_package(zenc 0.1) takes the version; 1.0 and 0.2 are refused' \
@@ -264,6 +265,25 @@ test_expect_success 'the installed zenc runs from the prefix with nothing set' '
 	test "$(wc -l <verbs)" -ge 10 &&
 	ldd "$prefix/bin/zenc" >ldd.out &&
 	test_grep ! "not found" ldd.out
+'
+
+test_expect_success 'the installed zenc links the installed libzenc, found from its place' '
+	readelf -d "$prefix/bin/zenc" >dyn &&
+	test_grep "NEEDED.*\[libzenc\.so\.0\]" dyn &&
+	rel=$(libdir) && rel=${rel#"$prefix"/} &&
+	test_grep -F "Library runpath: [\$ORIGIN/../$rel]" dyn &&
+	env -i PATH=/usr/bin:/bin ldd "$prefix/bin/zenc" >ldd.out &&
+	so=$(sed -n "s/^.*libzenc.so.0 => \([^ ]*\) .*/\1/p" ldd.out) &&
+	test "$(readlink -f "$so")" = "$(readlink -f "$(libdir)/libzenc.so.0")" &&
+	cp -R "$prefix" "$TMP/moved" &&
+	env -i PATH=/usr/bin:/bin ldd "$TMP/moved/bin/zenc" >ldd.out &&
+	so=$(sed -n "s/^.*libzenc.so.0 => \([^ ]*\) .*/\1/p" ldd.out) &&
+	case $(readlink -f "$so") in
+	"$(readlink -f "$TMP/moved")"/*) ;;
+	*) echo "the moved zenc loads $so"; false ;;
+	esac &&
+	env -i PATH=/usr/bin:/bin "$TMP/moved/bin/zenc" version >version &&
+	test_grep -F "$(zenc_pkg_config --modversion)" version
 '
 
 test_expect_success 'the README program runs through its rpath' '

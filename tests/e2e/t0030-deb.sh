@@ -76,6 +76,8 @@ test_expect_success 'each package holds its part' '
 	dpkg-deb -f "$(deb libzenc-dev)" Depends >depends &&
 	test_grep -F "libzenc0 (= $version)" depends &&
 	dpkg-deb -f "$(deb zenc)" Depends >depends &&
+	test_grep -F "libzenc0 (= $version)" depends &&
+	dpkg-deb -f "$(deb libzenc0)" Depends >depends &&
 	test_grep "libsqlite3-0" depends
 '
 

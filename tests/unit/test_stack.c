@@ -17,6 +17,7 @@
 
 #include "lib/config/stack.h"
 #include "zenc/sys/alerter.h"
+#include "zenc/sys/flavor.h"
 
 static char *home;
 
@@ -658,6 +659,133 @@ static void test_flavor_code(void **state)
 	assert_string_equal(seen, "");
 }
 
+/* The public calls of <zenc/stack.h> that `zenc stack` and `zenc KIND`
+ * are made of: snapshots sorted and masked, changes checked and kept. */
+static void test_public_api(void **state)
+{
+	const char *keys[] = {"url", "headers"};
+	const char *values[] = {"http://x/", "Authorization: Bearer abc"};
+	const char *comps[ZENC_COMPONENT_KINDS] = {NULL, NULL, NULL, "ops"};
+	const char *const *flavor_keys;
+	const zenc_flavor **flavors;
+	const zenc_component_info *c;
+	const zenc_stack_info *s;
+	zenc_stack_config *cfg;
+	zenc_component_kind k;
+	size_t n, i;
+
+	(void)state;
+	assert_string_equal(
+		zenc_component_kind_name(ZENC_COMPONENT_ARTIFACT_STORE),
+		"artifact-store");
+	assert_null(zenc_component_kind_name((zenc_component_kind)9));
+	assert_int_equal(zenc_component_kind_parse(&k, "alerter"), 0);
+	assert_int_equal(k, ZENC_COMPONENT_ALERTER);
+	assert_int_equal(
+		zenc_component_kind_parse(&k, "alerters"), ZENC_EINVALID);
+
+	/* A fresh home: the stack "default". */
+	assert_int_equal(zenc_stack_config_read(&cfg), 0);
+	assert_string_equal(cfg->active, "default");
+	assert_int_equal(cfg->n_stacks, 1);
+	assert_true(cfg->stacks[0].active);
+	assert_null(cfg->stacks[0].components[ZENC_COMPONENT_ALERTER]);
+	assert_int_equal(cfg->n_components, 3);
+	zenc_stack_config_free(cfg);
+
+	assert_int_equal(
+		zenc_component_register(
+			ZENC_COMPONENT_ALERTER, "ops", "webhook", keys, values,
+			2),
+		0);
+	assert_int_equal(
+		zenc_component_register(
+			ZENC_COMPONENT_ALERTER, "ops", "webhook", NULL, NULL,
+			0),
+		ZENC_EEXISTS);
+	assert_int_equal(
+		zenc_component_register(
+			ZENC_COMPONENT_ALERTER, "x", "webhok", NULL, NULL, 0),
+		ZENC_ENOTFOUND);
+	assert_non_null(strstr(zenc_error_last(), "did you mean 'webhook'"));
+	assert_int_equal(zenc_stack_register("b", comps, false), 0);
+	assert_int_equal(zenc_stack_register("a", NULL, true), 0);
+	assert_int_equal(zenc_stack_delete("a"), ZENC_ESTATE);
+	assert_int_equal(
+		zenc_component_delete(ZENC_COMPONENT_ALERTER, "ops"),
+		ZENC_EINUSE);
+
+	assert_int_equal(zenc_stack_config_read(&cfg), 0);
+	assert_string_equal(cfg->active, "a");
+	assert_int_equal(cfg->n_stacks, 3);
+	assert_string_equal(cfg->stacks[0].name, "a");
+	assert_true(cfg->stacks[0].active);
+	assert_string_equal(cfg->stacks[1].name, "b");
+	assert_false(cfg->stacks[1].active);
+	assert_string_equal(
+		cfg->stacks[1].components[ZENC_COMPONENT_ALERTER], "ops");
+	assert_string_equal(cfg->stacks[2].name, "default");
+	/* Sorted by kind: the alerter last. */
+	assert_int_equal(cfg->n_components, 4);
+	assert_int_equal(cfg->components[3].kind, ZENC_COMPONENT_ALERTER);
+	assert_int_equal(
+		zenc_stack_config_component(
+			cfg, ZENC_COMPONENT_ALERTER, "ops", &c),
+		0);
+	assert_ptr_equal(c, &cfg->components[3]);
+	assert_string_equal(c->flavor, "webhook");
+	assert_int_equal(c->n, 2);
+	assert_string_equal(c->values[0], "http://x/");
+	/* A secret key's value is never handed out. */
+	assert_string_equal(c->keys[1], "headers");
+	assert_string_equal(c->values[1], "****");
+	assert_int_equal(
+		zenc_stack_config_component(
+			cfg, ZENC_COMPONENT_ALERTER, "opz", &c),
+		ZENC_ENOTFOUND);
+	assert_null(c);
+	assert_non_null(strstr(zenc_error_last(), "did you mean 'ops'"));
+	assert_int_equal(zenc_stack_config_stack(cfg, NULL, &s), 0);
+	assert_string_equal(s->name, "a");
+	assert_int_equal(zenc_stack_config_stack(cfg, "c", &s), ZENC_ENOTFOUND);
+	zenc_stack_config_free(cfg);
+
+	/* Removing the alerter, then the alerter itself. */
+	comps[ZENC_COMPONENT_ALERTER] = "";
+	assert_int_equal(zenc_stack_update("b", comps), 0);
+	assert_int_equal(
+		zenc_component_delete(ZENC_COMPONENT_ALERTER, "ops"), 0);
+	assert_int_equal(zenc_stack_activate("default"), 0);
+	assert_int_equal(zenc_stack_delete("a"), 0);
+	assert_int_equal(zenc_stack_config_read(&cfg), 0);
+	assert_int_equal(cfg->n_stacks, 2);
+	assert_int_equal(cfg->n_components, 3);
+	assert_null(cfg->stacks[0].components[ZENC_COMPONENT_ALERTER]);
+	zenc_stack_config_free(cfg);
+
+	/* Flavors: sorted, with every key an alerter takes. */
+	assert_int_equal(zenc_flavor_list(&flavors, &n, "alerter"), 0);
+	assert_true(n >= 6);
+	for (i = 1; i < n; i++)
+		assert_true(strcmp(flavors[i - 1]->name, flavors[i]->name) < 0);
+	free(flavors);
+	assert_int_equal(
+		zenc_flavor_list(&flavors, &n, "alerters"), ZENC_EINVALID);
+	assert_null(flavors);
+	flavor_keys =
+		zenc_flavor_keys(zenc_flavor_find("alerter", "webhook"), &n);
+	for (i = 0; i < n && strcmp(flavor_keys[i], "dedup_window"); i++)
+		;
+	assert_true(i < n);
+	assert_null(flavor_keys[n]);
+	free((void *)flavor_keys);
+	assert_true(zenc_flavor_is_secret_key(
+		zenc_flavor_find("alerter", "webhook"), "headers"));
+	assert_false(zenc_flavor_is_secret_key(
+		zenc_flavor_find("alerter", "webhook"), "url"));
+	assert_false(zenc_flavor_is_secret_key(NULL, "url"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup(test_mask, setup),
 		cmocka_unit_test_setup(test_secrets, setup),
 		cmocka_unit_test_setup(test_flavor_code, setup),
+		cmocka_unit_test_setup(test_public_api, setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

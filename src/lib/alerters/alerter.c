@@ -14,6 +14,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@
  * not be loaded): the alert then stays pending at once. */
 static _Thread_local double retry_after;
 static _Thread_local int no_retry;
+/* The id of the alert being sent on this thread, for the
+ * Idempotency-Key header of every HTTP post that carries it. */
+static _Thread_local const char *sending_id;
 
 int zenc_alerter_error(int code, const char *fmt, ...)
 {
@@ -258,9 +262,22 @@ typedef struct core_alerter {
 	char *dashboard_url;
 	char *store_flavor;
 	char *store_location;
+	char *stack; /* the stack it was made for, or NULL */
 } core_alerter;
 
 static int core_post(zenc_alerter *self, const zenc_alert *alert);
+
+void zenc__alert_copy(zenc_alert *dst, const zenc_alert *src)
+{
+	zenc_alert init = ZENC_ALERT_INIT;
+
+	/* A caller built against an older header passed a shorter struct:
+	 * only the fields of its version are read. */
+	*dst = init;
+	memcpy(dst, src,
+	       src->version >= 2 ? sizeof(*dst) : offsetof(zenc_alert, id));
+	dst->version = ZENC_ALERT_VERSION;
+}
 
 static int core_ask(
 	zenc_alerter *self, const zenc_alert *alert, int *approved_out)
@@ -279,6 +296,7 @@ static void core_free(zenc_alerter *self)
 	free(c->dashboard_url);
 	free(c->store_flavor);
 	free(c->store_location);
+	free(c->stack);
 	free(c);
 }
 
@@ -341,6 +359,7 @@ static int wrap_config(
 int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
 {
 	zenc__alerter_config c;
+	const char *name;
 	int rc;
 
 	*out = NULL;
@@ -349,9 +368,12 @@ int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
 		     stack, &c.flavor, &c.keys, &c.values, &c.n)) < 0)
 		return rc;
 	c.name = zenc__stack_component_name(stack, "alerter");
-	return wrap_config(
+	rc = wrap_config(
 		out, &c, zenc__stack_store_flavor(stack),
 		zenc__stack_store_location(stack));
+	if (rc == 0 && (name = zenc_stack_name(stack)))
+		((core_alerter *)*out)->stack = zenc__strdup(name);
+	return rc;
 }
 
 int zenc__alerter_for_component(
@@ -487,7 +509,9 @@ static zenc__alert_outcome send_tries(
 			al->timeout = 0.1;
 		zenc__alerter_take_retry_after();
 		no_retry = 0;
+		sending_id = al->id;
 		rc = c->impl->post(c->impl, al);
+		sending_id = NULL;
 		(*attempts)++;
 		if (rc == 0)
 			return ZENC__ALERT_DELIVERED;
@@ -575,7 +599,7 @@ int zenc__alerter_deliver(
 	zenc__store *st = NULL;
 	zenc_buf json = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
 	zenc_buf url = ZENC_BUF_INIT, title = ZENC_BUF_INIT;
-	zenc_alert al = *alert;
+	zenc_alert al;
 	const char *why = NULL;
 	char *key = NULL;
 	char id[37];
@@ -590,6 +614,13 @@ int zenc__alerter_deliver(
 		budget = ZENC__DEFAULT_HOOK_TIMEOUT;
 	max_tries = o->max_tries > 0 ? o->max_tries : 5;
 
+	/* One id for the alert's whole life: the outbox row's, in the JSON
+	 * every try sends. */
+	zenc__alert_copy(&al, alert);
+	zenc__uuid(id);
+	al.id = id;
+	if (!al.stack)
+		al.stack = c->stack;
 	if (!al.url && c->o.dashboard_url && al.run_id) {
 		size_t n = strlen(c->o.dashboard_url);
 
@@ -623,7 +654,6 @@ int zenc__alerter_deliver(
 		why = suppress_reason(c, st, &al, key);
 	}
 
-	zenc__uuid(id);
 	memset(&rec, 0, sizeof(rec));
 	rec.id = id;
 	rec.created = zenc__now();
@@ -725,7 +755,8 @@ int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
 	if (zenc__alerter_is_wrapped(a))
 		return a->post(a, alert);
 	/* A bare flavor object: one attempt, no outbox. */
-	copy = *alert;
+	zenc__alert_copy(&copy, alert);
+	copy.id = NULL;
 	if (copy.timeout <= 0)
 		copy.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
 	return a->post(a, &copy);
@@ -758,7 +789,7 @@ int zenc_alerter_ask(
 		return zenc__error_set(
 			ZENC_ESTATE, "alerter flavor '%s' cannot ask",
 			a->flavor);
-	copy = *alert;
+	zenc__alert_copy(&copy, alert);
 	copy.timeout = timeout;
 	return a->ask(a, &copy, approved_out);
 }
@@ -809,6 +840,9 @@ int zenc__alerts_flush(
 				zenc_error_last());
 		} else {
 			c = (core_alerter *)a;
+			/* The row's id, also for alerts recorded before the
+			 * JSON carried it. */
+			al.id = r->id;
 			if (st->alert_claim(
 				    st, r->id, zenc__now(),
 				    zenc__now() + c->o.timeout + 5,
@@ -962,6 +996,10 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 				zenc__json_str(al->fields[i].key), "value",
 				zenc__json_str(al->fields[i].value)));
 	json_object_set_new(o, "fields", fields);
+	if (al->version >= 2) {
+		json_object_set_new(o, "alert_id", zenc__json_str(al->id));
+		json_object_set_new(o, "stack", zenc__json_str(al->stack));
+	}
 	zenc__json_dump(b, o);
 	json_decref(o);
 }
@@ -1014,6 +1052,8 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	out->duration = json_is_number(v) ? json_number_value(v) : 0;
 	out->url = arena_str(arena, o, "url");
 	out->channel = arena_str(arena, o, "channel");
+	out->id = arena_str(arena, o, "alert_id");
+	out->stack = arena_str(arena, o, "stack");
 	v = json_object_get(o, "params");
 	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;
@@ -1156,6 +1196,14 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 		hdrs = c->slist_append(hdrs, *h);
 	/* No "Expect: 100-continue" round trip. */
 	hdrs = c->slist_append(hdrs, "Expect:");
+	if (sending_id && !(req->method && !strcmp(req->method, "GET"))) {
+		/* The same on every try of one alert: a receiver that got
+		 * it already can drop the copy. */
+		char idem[80];
+
+		snprintf(idem, sizeof(idem), "Idempotency-Key: %s", sending_id);
+		hdrs = c->slist_append(hdrs, idem);
+	}
 	c->easy_setopt(curl, CURLOPT_URL, req->url);
 	c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

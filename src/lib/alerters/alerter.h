@@ -112,6 +112,10 @@ int zenc__alerter_deliver(
 int zenc__alerts_flush(
 	zenc__store *store, size_t *delivered, size_t *pending, size_t *failed);
 
+/* Copies `src`, of any version up to ZENC_ALERT_VERSION, into `dst` of
+ * this version: the fields `src` has not are NULL or 0. */
+void zenc__alert_copy(zenc_alert *dst, const zenc_alert *src);
+
 /* The alert as the JSON object the outbox keeps and the command flavor
  * writes to standard input. */
 void zenc__alert_json(zenc_buf *b, const zenc_alert *alert);

@@ -16,9 +16,10 @@ static const char usage_alerts[] =
 	"   or: zenc alerts flush [--stack NAME]\n"
 	"\n"
 	"Every alert is written to the metadata store before it is sent.\n"
-	"STATUS is pending, delivered, failed or suppressed.  'flush'\n"
-	"sends each pending alert once: exit 0 when all were delivered,\n"
-	"3 when some are still pending or failed.\n";
+	"STATUS is pending, delivered, failed or suppressed.  The store's\n"
+	"courier delivers pending alerts by itself; 'flush' sends each\n"
+	"pending alert once, now: exit 0 when all were delivered, 3 when\n"
+	"some are still pending or failed.\n";
 
 static void printer(zenc_log_level level, const char *message, void *payload)
 {

@@ -25,6 +25,7 @@
 #include "dynlib.h"
 #include "engine/exec.h"
 #include "alerters/alerter.h"
+#include "alerters/courier.h"
 #include "config/stack.h"
 
 /* Retry-After of the current post, per thread; and whether it failed
@@ -35,6 +36,8 @@ static _Thread_local int no_retry;
 /* The id of the alert being sent on this thread, for the
  * Idempotency-Key header of every HTTP post that carries it. */
 static _Thread_local const char *sending_id;
+/* The Retry-After of send_tries()'s last failed try. */
+static _Thread_local double last_retry_after;
 
 int zenc_alerter_error(int code, const char *fmt, ...)
 {
@@ -138,6 +141,15 @@ static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
 			v, c->name ? c->name : c->flavor);
 	v = zenc__alerter_config_get(c, "dashboard_url");
 	o->dashboard_url = v && *v ? v : NULL;
+	o->delivery_deadline = ZENC__ALERTER_DEFAULT_DEADLINE;
+	if ((v = zenc__alerter_config_get(c, "delivery_deadline")) &&
+	    (zenc__parse_duration(v, &o->delivery_deadline) < 0 ||
+	     o->delivery_deadline <= 0))
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid delivery_deadline '%s' for alerter '%s' "
+			"(a duration such as 24h or 30m)",
+			v, c->name ? c->name : c->flavor);
 	return 0;
 }
 
@@ -330,6 +342,8 @@ int zenc__alerter_wrap(
 	}
 	if (c->o.timeout <= 0)
 		c->o.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	if (c->o.delivery_deadline <= 0)
+		c->o.delivery_deadline = ZENC__ALERTER_DEFAULT_DEADLINE;
 	c->dashboard_url = zenc__strdup(c->o.dashboard_url);
 	c->o.dashboard_url = c->dashboard_url;
 	c->store_flavor = zenc__strdup(store_flavor);
@@ -500,6 +514,7 @@ static zenc__alert_outcome send_tries(
 	double deadline = zenc__monotonic() + budget, left, wait, ra;
 	int try, rc;
 
+	last_retry_after = 0;
 	for (try = 1; try <= max_tries; try++) {
 		left = deadline - zenc__monotonic();
 		if (try > 1 && left < 0.05)
@@ -522,6 +537,7 @@ static zenc__alert_outcome send_tries(
 		if (no_retry)
 			break;
 		ra = zenc__alerter_take_retry_after();
+		last_retry_after = ra;
 		wait = ra > 0 ? ra + random_unit() * 0.1 * (ra < 5 ? ra : 5)
 			      : backoff(try);
 		if (try == max_tries ||
@@ -701,10 +717,16 @@ int zenc__alerter_deliver(
 		if (st) {
 			zenc__warn(
 				"alert '%s' not delivered after %d "
-				"attempt%s (%s); kept pending for 'zenc "
-				"alerts flush'",
+				"attempt%s (%s); kept pending for the courier",
 				al.title, attempts, attempts == 1 ? "" : "s",
 				zenc_buf_cstr(&err));
+			/* From a hook, the run's courier takes it over. */
+			if (hook_deadline_budget() > 0 &&
+			    zenc__courier_kick(
+				    c->store_flavor, c->store_location) < 0)
+				zenc__warn(
+					"no courier for pending alerts: %s",
+					zenc_error_last());
 			break;
 		}
 		/* Not kept anywhere: it is lost, and that is an error. */
@@ -795,11 +817,35 @@ int zenc_alerter_ask(
 }
 
 /*
- * Flush: each pending alert once, through the component that first
- * took it (as configured now).
+ * The courier's wait before the next try of an alert that is `age`
+ * seconds old: about its age, so that the waits double (1, 2, 4 ... s),
+ * at least 1 s, at most 60 s in its first hour and 10 min after; "equal
+ * jitter" spreads alerts made together.
  */
-int zenc__alerts_flush(
-	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+static double courier_backoff(double age)
+{
+	double cap = age < 3600 ? 60 : 600, base = age;
+
+	if (base < 1)
+		base = 1;
+	if (base > cap)
+		base = cap;
+	base = base / 2 + random_unit() * base / 2;
+	return base < 1 ? 1 : base;
+}
+
+/*
+ * Each pending alert (`courier`: each one that is due) once, through the
+ * component that first took it, as configured now.  The courier also
+ * gives up on an alert past its alerter's delivery_deadline and
+ * schedules the next try of the others.
+ */
+static int outbox_pass(
+	zenc__store *st,
+	int courier,
+	size_t *delivered,
+	size_t *pending,
+	size_t *failed)
 {
 	zenc__alert_list list = {NULL, 0, NULL};
 	zenc_alerter *a = NULL;
@@ -808,7 +854,9 @@ int zenc__alerts_flush(
 	int rc;
 
 	*delivered = *pending = *failed = 0;
-	if ((rc = st->alerts_pending(st, zenc__now(), &list)) < 0)
+	rc = courier ? st->alerts_due(st, zenc__now(), &list)
+		     : st->alerts_pending(st, zenc__now(), &list);
+	if (rc < 0)
 		return rc;
 	for (i = 0; i < list.n; i++) {
 		const zenc__alert_record *r = &list.alerts[i];
@@ -816,7 +864,8 @@ int zenc__alerts_flush(
 		zenc_buf err = ZENC_BUF_INIT;
 		zenc__alert_outcome out = ZENC__ALERT_FAILED;
 		zenc_alert al;
-		core_alerter *c;
+		core_alerter *c = NULL;
+		double now = zenc__now(), deadline = 0, next;
 		int attempts = r->attempts, claimed = 0;
 
 		if (!a_name || !r->alerter || strcmp(a_name, r->alerter)) {
@@ -828,24 +877,33 @@ int zenc__alerts_flush(
 				    &a, r->alerter, NULL, NULL) < 0)
 				a = NULL;
 		}
+		if (a) {
+			c = (core_alerter *)a;
+			deadline = r->created + c->o.delivery_deadline;
+		}
 		if (!a) {
 			zenc_buf_printf(
 				&err, "%s",
 				r->alerter ? zenc_error_last()
 					   : "no alerter recorded");
+		} else if (courier && now >= deadline) {
+			zenc_buf_printf(
+				&err,
+				"not delivered within its delivery_deadline "
+				"(%gs); last error: %s",
+				c->o.delivery_deadline,
+				r->last_error ? r->last_error : "none");
 		} else if (
 			zenc__alert_from_json(&al, r->alert_json, arena) < 0) {
 			zenc_buf_printf(
 				&err, "unreadable alert record: %s",
 				zenc_error_last());
 		} else {
-			c = (core_alerter *)a;
 			/* The row's id, also for alerts recorded before the
 			 * JSON carried it. */
 			al.id = r->id;
 			if (st->alert_claim(
-				    st, r->id, zenc__now(),
-				    zenc__now() + c->o.timeout + 5,
+				    st, r->id, now, now + c->o.timeout + 5,
 				    &claimed) < 0 ||
 			    !claimed) {
 				/* Someone else is sending it. */
@@ -862,6 +920,27 @@ int zenc__alerts_flush(
 			zenc__warn(
 				"could not record alert '%s': %s", r->id,
 				zenc_error_last());
+		if (courier && out == ZENC__ALERT_PENDING) {
+			now = zenc__now();
+			next = now + courier_backoff(now - r->created);
+			if (now + last_retry_after > next)
+				next = now + last_retry_after;
+			if (next > deadline)
+				next = deadline;
+			if (st->alert_next(st, r->id, next) < 0)
+				zenc__warn(
+					"could not schedule alert '%s': %s",
+					r->id, zenc_error_last());
+			zenc__info(
+				"alert '%s' not delivered (%s); next try in "
+				"%.1fs",
+				r->id, zenc_buf_cstr(&err), next - now);
+		} else if (courier) {
+			zenc__info(
+				"alert '%s' %s%s%s", r->id,
+				zenc__alert_outcome_name(out),
+				err.len ? ": " : "", zenc_buf_cstr(&err));
+		}
 		if (out == ZENC__ALERT_DELIVERED)
 			(*delivered)++;
 		else if (out == ZENC__ALERT_PENDING)
@@ -874,6 +953,22 @@ int zenc__alerts_flush(
 	zenc_alerter_free(a);
 	zenc__alert_list_free(&list);
 	return 0;
+}
+
+int zenc__alerts_flush(
+	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+{
+	return outbox_pass(st, 0, delivered, pending, failed);
+}
+
+int zenc__alerts_courier_pass(
+	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+{
+	if (st->version < 4 || !st->alerts_due || !st->alert_next)
+		return zenc__error_set(
+			ZENC_ESTATE, "the '%s' store has no courier schedule",
+			st->flavor);
+	return outbox_pass(st, 1, delivered, pending, failed);
 }
 
 /*
@@ -1243,9 +1338,11 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 		    ra > 0)
 			zenc_alerter_set_retry_after((double)ra);
 	}
+	/* 408 and 429 ask for a later try; other 4xx never change. */
 	rc = zenc__error_set(
-		*status == 429 || *status >= 500 ? ZENC_EUNREACHABLE
-						 : ZENC_EINVALID,
+		*status == 408 || *status == 429 || *status >= 500
+			? ZENC_EUNREACHABLE
+			: ZENC_EINVALID,
 		"%s '%s' answered HTTP %ld", req->what, zenc_buf_cstr(&where),
 		*status);
 done:

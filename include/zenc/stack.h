@@ -108,8 +108,9 @@ typedef struct zenc_alert {
  * Posts `alert` through the alerter.  The alert is first written to the
  * metadata store's outbox, then sent, with retries inside the hook's time
  * budget when called from a hook; one that cannot be sent yet stays
- * pending for `zenc alerts flush`.  Returns 0 when it was delivered,
- * queued for delivery or suppressed (dedup_window, only_on_change);
+ * pending, for the store's courier (which retries it until its
+ * delivery_deadline) and `zenc alerts flush`.  Returns 0 when it was
+ * delivered, queued for delivery or suppressed (dedup_window, only_on_change);
  * ZENC_ENOTFOUND when `a` is NULL (a warning is logged); ZENC_EINVALID
  * for a NULL alert or an unknown version; ZENC_ECONFIG or
  * ZENC_EUNREACHABLE when the service refused it for good (bad URL, token

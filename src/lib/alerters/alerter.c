@@ -7,9 +7,9 @@
  * timeout and all of them by a budget that stays under the hook's
  * deadline, with exponential backoff and jitter between attempts and
  * HTTP 429 Retry-After honoured.  What could not be sent stays pending
- * with its last error, for `zenc alerts flush`.  De-duplication
- * (dedup_window, only_on_change) records what it holds back as
- * suppressed.
+ * with its last error, for the store's courier (courier.c) and `zenc
+ * alerts flush`.  De-duplication (dedup_window, only_on_change) records
+ * what it holds back as suppressed.
  */
 #include <math.h>
 #include <pthread.h>
@@ -720,8 +720,9 @@ int zenc__alerter_deliver(
 				"attempt%s (%s); kept pending for the courier",
 				al.title, attempts, attempts == 1 ? "" : "s",
 				zenc_buf_cstr(&err));
-			/* From a hook, the run's courier takes it over. */
-			if (hook_deadline_budget() > 0 &&
+			/* From a run (a hook, a step), the store's
+			 * courier takes it over. */
+			if (zenc__ctx_current() &&
 			    zenc__courier_kick(
 				    c->store_flavor, c->store_location) < 0)
 				zenc__warn(
@@ -880,6 +881,27 @@ static int outbox_pass(
 		if (a) {
 			c = (core_alerter *)a;
 			deadline = r->created + c->o.delivery_deadline;
+		}
+		if (!a && courier && r->alerter &&
+		    now < r->created + ZENC__ALERTER_DEFAULT_DEADLINE) {
+			/* The courier runs this program again without its
+			 * main(): a flavor the program registers in code is
+			 * missing here.  Left to the program's own flush, or
+			 * to the default deadline. */
+			zenc_buf_puts(&err, zenc_error_last());
+			next = now + courier_backoff(now - r->created);
+			if (st->alert_next(st, r->id, next) < 0)
+				zenc__warn(
+					"could not schedule alert '%s': %s",
+					r->id, zenc_error_last());
+			zenc__info(
+				"alert '%s': no alerter (%s); next look in "
+				"%.1fs",
+				r->id, zenc_buf_cstr(&err), next - now);
+			(*pending)++;
+			zenc__arena_free(arena);
+			zenc_buf_release(&err);
+			continue;
 		}
 		if (!a) {
 			zenc_buf_printf(

@@ -165,4 +165,11 @@ test_expect_success 'ZENC_COURIER=0: no courier, the alert waits for a flush' '
 	no_courier
 '
 
+test_expect_success 'flush sends at once, then hands what is left to the courier' '
+	no_courier &&
+	test_expect_code 3 "$ZENC" alerts flush >out 2>err &&
+	test_grep "0 delivered, 1 still pending, 0 failed" out &&
+	test -n "$(couriers)"
+'
+
 test_done

@@ -34,7 +34,7 @@ zenc_alerter_failure_hook(
 	zenc_step_context *ctx, const void *params, const zenc_exception *err);
 
 /** The version of zenc_alert this header describes. */
-#define ZENC_ALERT_VERSION 1
+#define ZENC_ALERT_VERSION 2
 
 /** One extra line of an alert: a key and its value, both UTF-8. */
 typedef struct zenc_alert_field {
@@ -86,6 +86,14 @@ typedef struct zenc_alert {
 	/** Seconds one delivery attempt may take; set by zenc for flavors,
 	 *  ignored when passed to zenc_alerter_post_alert(). */
 	double timeout;
+	/* Version 2. */
+	/** The alert's id, the same for every try to send it: set by zenc
+	 *  (ignored when passed to zenc_alerter_post_alert()), for receivers
+	 *  to drop a copy they already have. */
+	const char *id;
+	/** The stack the alert was sent through; NULL: zenc sets the
+	 *  alerter's stack. */
+	const char *stack;
 } zenc_alert;
 
 /** An empty alert of this header's version. */
@@ -93,15 +101,16 @@ typedef struct zenc_alert {
 	{                                                                      \
 		ZENC_ALERT_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL,     \
 			NULL, NULL, NULL, NULL, 0, 0, 0, 0.0, NULL, NULL,      \
-			NULL, NULL, 0.0                                        \
+			NULL, NULL, 0.0, NULL, NULL                            \
 	}
 
 /**
  * Posts `alert` through the alerter.  The alert is first written to the
  * metadata store's outbox, then sent, with retries inside the hook's time
  * budget when called from a hook; one that cannot be sent yet stays
- * pending for `zenc alerts flush`.  Returns 0 when it was delivered,
- * queued for delivery or suppressed (dedup_window, only_on_change);
+ * pending, for the store's courier (which retries it until its
+ * delivery_deadline) and `zenc alerts flush`.  Returns 0 when it was
+ * delivered, queued for delivery or suppressed (dedup_window, only_on_change);
  * ZENC_ENOTFOUND when `a` is NULL (a warning is logged); ZENC_EINVALID
  * for a NULL alert or an unknown version; ZENC_ECONFIG or
  * ZENC_EUNREACHABLE when the service refused it for good (bad URL, token

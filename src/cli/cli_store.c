@@ -1,5 +1,6 @@
 /* Opening a stack's metadata store, for the commands that read it. */
 #include "cli.h"
+#include "alerters/courier.h"
 
 int cli_open_store(zenc_store **out, const char *stack_name)
 {
@@ -9,5 +10,8 @@ int cli_open_store(zenc_store **out, const char *stack_name)
 		cli_error("%s", zenc_error_last());
 		return zenc_exit_status(rc);
 	}
+	/* Every command that opens a store delivers what is due: it hands
+	 * pending alerts to the store's courier, at once. */
+	zenc__store_courier_check(*out);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "alerters/courier.h"
 #include "zenc/sys/alerter.h"
 
 static const char usage_alerts[] =
@@ -16,9 +17,10 @@ static const char usage_alerts[] =
 	"   or: zenc alerts flush [--stack NAME]\n"
 	"\n"
 	"Every alert is written to the metadata store before it is sent.\n"
-	"STATUS is pending, delivered, failed or suppressed.  'flush'\n"
-	"sends each pending alert once: exit 0 when all were delivered,\n"
-	"3 when some are still pending or failed.\n";
+	"STATUS is pending, delivered, failed or suppressed.  The store's\n"
+	"courier delivers pending alerts by itself; 'flush' sends each\n"
+	"pending alert once, now: exit 0 when all were delivered, 3 when\n"
+	"some are still pending or failed.\n";
 
 static void printer(zenc_log_level level, const char *message, void *payload)
 {
@@ -31,12 +33,17 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 }
 
 /* The active stack's (or `stack_name`'s) metadata store, with an
- * outbox. */
-static int open_store(zenc_store **out, const char *stack_name)
+ * outbox.  `flush` opens it without starting the courier, which the
+ * flush starts after, for what it leaves pending. */
+static int open_store(zenc_store **out, const char *stack_name, int flush)
 {
 	int rc;
 
-	if ((rc = cli_open_store(out, stack_name)) != 0)
+	if (flush && (rc = zenc_store_open(out, stack_name)) < 0) {
+		cli_error("%s", zenc_error_last());
+		return zenc_exit_status(rc);
+	}
+	if (!flush && (rc = cli_open_store(out, stack_name)) != 0)
 		return rc;
 	if (!zenc_store_has_outbox(*out)) {
 		/* Says so, in the store's words. */
@@ -136,7 +143,7 @@ static int alerts_list(int argc, char **argv)
 		}
 		limit = v;
 	}
-	if ((rc = open_store(&st, stack)) != 0)
+	if ((rc = open_store(&st, stack, 0)) != 0)
 		return rc;
 	if (zenc_store_alerts_list(st, status, limit, &list) < 0) {
 		cli_error("%s", zenc_error_last());
@@ -204,7 +211,7 @@ static int alerts_flush(int argc, char **argv)
 		fputs(usage_alerts, stderr);
 		return ZENC_EXIT_USAGE;
 	}
-	if ((rc = open_store(&st, stack)) != 0)
+	if ((rc = open_store(&st, stack, 1)) != 0)
 		return rc;
 	if (zenc_store_alerts_flush(st, &delivered, &pending, &failed) < 0) {
 		cli_error("%s", zenc_error_last());
@@ -214,6 +221,7 @@ static int alerts_flush(int argc, char **argv)
 	printf("%zu delivered, %zu still pending, %zu failed\n", delivered,
 	       pending, failed);
 	rc = pending || failed ? ZENC_EXIT_ENV : ZENC_EXIT_OK;
+	zenc__store_courier_check(st);
 done:
 	zenc_store_free(st);
 	return rc;
@@ -283,7 +291,7 @@ int cmd_alerter_test(const char *kind, int argc, char **argv)
 		return ZENC_EXIT_USAGE;
 	}
 	/* The store is only for the record: opened to check it works. */
-	if ((rc = open_store(&st, NULL)) != 0)
+	if ((rc = open_store(&st, NULL, 0)) != 0)
 		return rc;
 	zenc_store_free(st);
 	if ((rc = zenc_alerter_open(&a, name)) < 0) {

@@ -568,12 +568,13 @@ int zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h)
 static int check_run_hook(const zenc_hook *h)
 {
 	if (h->kind == ZENC_HOOK_VOID || h->kind == ZENC_HOOK_RUN ||
-	    h->kind == ZENC_HOOK_COMMAND || h->kind == ZENC_HOOK_BUILTIN)
+	    h->kind == ZENC_HOOK_COMMAND || h->kind == ZENC_HOOK_BUILTIN ||
+	    zenc__hook_is_alerter(h))
 		return 0;
 	return zenc__error_set(
 		ZENC_EINVALID,
-		"run-level hook '%s' must be void(void) or "
-		"void(const zenc_run *)",
+		"run-level hook '%s' must be void(void), "
+		"void(const zenc_run *) or a standard alerter hook",
 		h->name ? h->name : "?");
 }
 

@@ -10,6 +10,7 @@
 
 #include "alerters/alerter.h"
 #include "internal.h"
+#include "alerters/courier.h"
 #include "orchestrators/orchestrator.h"
 #include "config/stack.h"
 #include "stores/store.h"
@@ -44,6 +45,13 @@ int zenc_store_open(zenc_store **out, const char *stack)
 	zenc__stack_free(s);
 	*out = store;
 	return 0;
+}
+
+void zenc__store_courier_check(zenc_store *store)
+{
+	if (store && store->impl)
+		zenc__courier_check(
+			store->impl, store->impl->flavor, store->location);
 }
 
 const char *zenc_store_stack_name(const zenc_store *store)

@@ -6,7 +6,8 @@ query, headers (names lower-cased), body (text) and json (the body
 parsed, or null).  Answers from a script: each line of SCRIPT is a JSON
 object {"status": 500, "headers": {"Retry-After": "1"}, "body": "..."}
 used for one request, in order; when the script is used up, requests get
-200 with --body (default "ok").  The script file may be rewritten while
+200 with --body (default "ok").  "delay": N in a line waits N seconds
+before answering (a receiver slower than the client's timeout).  The script file may be rewritten while
 the receiver runs; lines already used are counted, not deleted.
 
 usage: receiver.py --log LOG --port-file FILE [--script SCRIPT]
@@ -63,13 +64,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             answer = next_answer(self.server.args)
             with open(self.server.args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec) + "\n")
+        if answer.get("delay"):
+            time.sleep(float(answer["delay"]))
         out = answer.get("body", "ok").encode("utf-8")
         self.send_response(int(answer.get("status", 200)))
         for k, v in answer.get("headers", {}).items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
-        self.wfile.write(out)
+        try:
+            self.wfile.write(out)
+        except OSError:
+            pass  # the client gave up waiting (a "delay" line)
 
     do_POST = handle_any
     do_GET = handle_any

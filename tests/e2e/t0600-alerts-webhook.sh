@@ -10,6 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+# These tests drive the outbox by hand (`zenc alerts flush`): no courier
+# delivers behind their back (t0650 tests the courier).
+ZENC_COURIER=0
+export ZENC_COURIER
 PIPE=$PROGRAMS/alert_pipeline
 # Distinctive, so that a grep cannot match by luck.
 API_KEY=zk-hdr-5e7c1a93

@@ -229,7 +229,7 @@ static void test_retry_after_is_honoured(void **state)
 static void test_dedup_window(void **state)
 {
 	struct fixture *fx = *state;
-	zenc__alerter_opts opts = {10, 3600, 0, NULL};
+	zenc__alerter_opts opts = {10, 3600, 0, NULL, 0};
 	zenc__deliver_opts o = {10, 5, 0};
 	zenc__alert_outcome out;
 	zenc__alert_list list;
@@ -256,7 +256,7 @@ static void test_dedup_window(void **state)
 static void test_dashboard_link(void **state)
 {
 	struct fixture *fx = *state;
-	zenc__alerter_opts opts = {10, 0, 0, "http://dash.example/"};
+	zenc__alerter_opts opts = {10, 0, 0, "http://dash.example/", 0};
 	zenc__deliver_opts o = {10, 5, 0};
 	zenc__alert_outcome out;
 	zenc__alert_list list;

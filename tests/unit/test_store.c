@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 3);
+		query_int(f, "SELECT max(version) FROM schema_version"), 4);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,45 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 3);
+		query_int(f, "SELECT count(*) FROM schema_version"), 4);
+}
+
+/* A store of the version before the courier (schema 3, an alert
+ * pending) opens, gains the courier's schedule, and keeps the alert. */
+static void test_migrates_outbox_for_courier(void **state)
+{
+	struct fixture *f = *state;
+	zenc__alert_record a;
+	zenc__alert_list due = {NULL, 0, NULL};
+	size_t pending;
+	double next;
+
+	memset(&a, 0, sizeof(a));
+	a.id = "a-1";
+	a.created = 1000;
+	a.status = "pending";
+	a.alert_json = "{}";
+	assert_int_equal(f->store->alert_put(f->store, &a), 0);
+	exec_sql(f, "ALTER TABLE alerts DROP COLUMN next_at");
+	exec_sql(f, "DELETE FROM schema_version WHERE version = 4");
+	reopen(f);
+	assert_int_equal(
+		query_int(f, "SELECT max(version) FROM schema_version"), 4);
+	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
+	assert_int_equal(pending, 1);
+	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
+	assert_int_equal(due.n, 1);
+	zenc__alert_list_free(&due);
+	/* Scheduled later: not due before then. */
+	assert_int_equal(f->store->alert_next(f->store, "a-1", 3000), 0);
+	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
+	assert_int_equal(due.n, 0);
+	zenc__alert_list_free(&due);
+	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
+	assert_true(next >= 3000 && next < 3001);
+	assert_int_equal(f->store->alerts_due(f->store, 3000, &due), 0);
+	assert_int_equal(due.n, 1);
+	zenc__alert_list_free(&due);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -909,6 +947,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_open_creates_schema),
 		T(test_newer_schema_refused),
+		T(test_migrates_outbox_for_courier),
 		cmocka_unit_test(test_unknown_flavor),
 		T(test_open_failure),
 		T(test_run_lifecycle),

@@ -7,13 +7,14 @@
  * timeout and all of them by a budget that stays under the hook's
  * deadline, with exponential backoff and jitter between attempts and
  * HTTP 429 Retry-After honoured.  What could not be sent stays pending
- * with its last error, for `zenc alerts flush`.  De-duplication
- * (dedup_window, only_on_change) records what it holds back as
- * suppressed.
+ * with its last error, for the store's courier (courier.c) and `zenc
+ * alerts flush`.  De-duplication (dedup_window, only_on_change) records
+ * what it holds back as suppressed.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "dynlib.h"
 #include "engine/exec.h"
 #include "alerters/alerter.h"
+#include "alerters/courier.h"
 #include "config/stack.h"
 
 /* Retry-After of the current post, per thread; and whether it failed
@@ -31,6 +33,11 @@
  * not be loaded): the alert then stays pending at once. */
 static _Thread_local double retry_after;
 static _Thread_local int no_retry;
+/* The id of the alert being sent on this thread, for the
+ * Idempotency-Key header of every HTTP post that carries it. */
+static _Thread_local const char *sending_id;
+/* The Retry-After of send_tries()'s last failed try. */
+static _Thread_local double last_retry_after;
 
 int zenc_alerter_error(int code, const char *fmt, ...)
 {
@@ -134,6 +141,15 @@ static int read_opts(zenc__alerter_opts *o, const zenc__alerter_config *c)
 			v, c->name ? c->name : c->flavor);
 	v = zenc__alerter_config_get(c, "dashboard_url");
 	o->dashboard_url = v && *v ? v : NULL;
+	o->delivery_deadline = ZENC__ALERTER_DEFAULT_DEADLINE;
+	if ((v = zenc__alerter_config_get(c, "delivery_deadline")) &&
+	    (zenc__parse_duration(v, &o->delivery_deadline) < 0 ||
+	     o->delivery_deadline <= 0))
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"invalid delivery_deadline '%s' for alerter '%s' "
+			"(a duration such as 24h or 30m)",
+			v, c->name ? c->name : c->flavor);
 	return 0;
 }
 
@@ -258,9 +274,22 @@ typedef struct core_alerter {
 	char *dashboard_url;
 	char *store_flavor;
 	char *store_location;
+	char *stack; /* the stack it was made for, or NULL */
 } core_alerter;
 
 static int core_post(zenc_alerter *self, const zenc_alert *alert);
+
+void zenc__alert_copy(zenc_alert *dst, const zenc_alert *src)
+{
+	zenc_alert init = ZENC_ALERT_INIT;
+
+	/* A caller built against an older header passed a shorter struct:
+	 * only the fields of its version are read. */
+	*dst = init;
+	memcpy(dst, src,
+	       src->version >= 2 ? sizeof(*dst) : offsetof(zenc_alert, id));
+	dst->version = ZENC_ALERT_VERSION;
+}
 
 static int core_ask(
 	zenc_alerter *self, const zenc_alert *alert, int *approved_out)
@@ -279,6 +308,7 @@ static void core_free(zenc_alerter *self)
 	free(c->dashboard_url);
 	free(c->store_flavor);
 	free(c->store_location);
+	free(c->stack);
 	free(c);
 }
 
@@ -312,6 +342,8 @@ int zenc__alerter_wrap(
 	}
 	if (c->o.timeout <= 0)
 		c->o.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
+	if (c->o.delivery_deadline <= 0)
+		c->o.delivery_deadline = ZENC__ALERTER_DEFAULT_DEADLINE;
 	c->dashboard_url = zenc__strdup(c->o.dashboard_url);
 	c->o.dashboard_url = c->dashboard_url;
 	c->store_flavor = zenc__strdup(store_flavor);
@@ -341,6 +373,7 @@ static int wrap_config(
 int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
 {
 	zenc__alerter_config c;
+	const char *name;
 	int rc;
 
 	*out = NULL;
@@ -349,9 +382,12 @@ int zenc__alerter_for_stack(zenc_alerter **out, zenc_stack *stack)
 		     stack, &c.flavor, &c.keys, &c.values, &c.n)) < 0)
 		return rc;
 	c.name = zenc__stack_component_name(stack, "alerter");
-	return wrap_config(
+	rc = wrap_config(
 		out, &c, zenc__stack_store_flavor(stack),
 		zenc__stack_store_location(stack));
+	if (rc == 0 && (name = zenc_stack_name(stack)))
+		((core_alerter *)*out)->stack = zenc__strdup(name);
+	return rc;
 }
 
 int zenc__alerter_for_component(
@@ -478,6 +514,7 @@ static zenc__alert_outcome send_tries(
 	double deadline = zenc__monotonic() + budget, left, wait, ra;
 	int try, rc;
 
+	last_retry_after = 0;
 	for (try = 1; try <= max_tries; try++) {
 		left = deadline - zenc__monotonic();
 		if (try > 1 && left < 0.05)
@@ -487,7 +524,9 @@ static zenc__alert_outcome send_tries(
 			al->timeout = 0.1;
 		zenc__alerter_take_retry_after();
 		no_retry = 0;
+		sending_id = al->id;
 		rc = c->impl->post(c->impl, al);
+		sending_id = NULL;
 		(*attempts)++;
 		if (rc == 0)
 			return ZENC__ALERT_DELIVERED;
@@ -498,6 +537,7 @@ static zenc__alert_outcome send_tries(
 		if (no_retry)
 			break;
 		ra = zenc__alerter_take_retry_after();
+		last_retry_after = ra;
 		wait = ra > 0 ? ra + random_unit() * 0.1 * (ra < 5 ? ra : 5)
 			      : backoff(try);
 		if (try == max_tries ||
@@ -575,7 +615,7 @@ int zenc__alerter_deliver(
 	zenc__store *st = NULL;
 	zenc_buf json = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
 	zenc_buf url = ZENC_BUF_INIT, title = ZENC_BUF_INIT;
-	zenc_alert al = *alert;
+	zenc_alert al;
 	const char *why = NULL;
 	char *key = NULL;
 	char id[37];
@@ -590,6 +630,13 @@ int zenc__alerter_deliver(
 		budget = ZENC__DEFAULT_HOOK_TIMEOUT;
 	max_tries = o->max_tries > 0 ? o->max_tries : 5;
 
+	/* One id for the alert's whole life: the outbox row's, in the JSON
+	 * every try sends. */
+	zenc__alert_copy(&al, alert);
+	zenc__uuid(id);
+	al.id = id;
+	if (!al.stack)
+		al.stack = c->stack;
 	if (!al.url && c->o.dashboard_url && al.run_id) {
 		size_t n = strlen(c->o.dashboard_url);
 
@@ -623,7 +670,6 @@ int zenc__alerter_deliver(
 		why = suppress_reason(c, st, &al, key);
 	}
 
-	zenc__uuid(id);
 	memset(&rec, 0, sizeof(rec));
 	rec.id = id;
 	rec.created = zenc__now();
@@ -671,10 +717,17 @@ int zenc__alerter_deliver(
 		if (st) {
 			zenc__warn(
 				"alert '%s' not delivered after %d "
-				"attempt%s (%s); kept pending for 'zenc "
-				"alerts flush'",
+				"attempt%s (%s); kept pending for the courier",
 				al.title, attempts, attempts == 1 ? "" : "s",
 				zenc_buf_cstr(&err));
+			/* From a run (a hook, a step), the store's
+			 * courier takes it over. */
+			if (zenc__ctx_current() &&
+			    zenc__courier_kick(
+				    c->store_flavor, c->store_location) < 0)
+				zenc__warn(
+					"no courier for pending alerts: %s",
+					zenc_error_last());
 			break;
 		}
 		/* Not kept anywhere: it is lost, and that is an error. */
@@ -725,7 +778,8 @@ int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
 	if (zenc__alerter_is_wrapped(a))
 		return a->post(a, alert);
 	/* A bare flavor object: one attempt, no outbox. */
-	copy = *alert;
+	zenc__alert_copy(&copy, alert);
+	copy.id = NULL;
 	if (copy.timeout <= 0)
 		copy.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
 	return a->post(a, &copy);
@@ -758,17 +812,41 @@ int zenc_alerter_ask(
 		return zenc__error_set(
 			ZENC_ESTATE, "alerter flavor '%s' cannot ask",
 			a->flavor);
-	copy = *alert;
+	zenc__alert_copy(&copy, alert);
 	copy.timeout = timeout;
 	return a->ask(a, &copy, approved_out);
 }
 
 /*
- * Flush: each pending alert once, through the component that first
- * took it (as configured now).
+ * The courier's wait before the next try of an alert that is `age`
+ * seconds old: about its age, so that the waits double (1, 2, 4 ... s),
+ * at least 1 s, at most 60 s in its first hour and 10 min after; "equal
+ * jitter" spreads alerts made together.
  */
-int zenc__alerts_flush(
-	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+static double courier_backoff(double age)
+{
+	double cap = age < 3600 ? 60 : 600, base = age;
+
+	if (base < 1)
+		base = 1;
+	if (base > cap)
+		base = cap;
+	base = base / 2 + random_unit() * base / 2;
+	return base < 1 ? 1 : base;
+}
+
+/*
+ * Each pending alert (`courier`: each one that is due) once, through the
+ * component that first took it, as configured now.  The courier also
+ * gives up on an alert past its alerter's delivery_deadline and
+ * schedules the next try of the others.
+ */
+static int outbox_pass(
+	zenc__store *st,
+	int courier,
+	size_t *delivered,
+	size_t *pending,
+	size_t *failed)
 {
 	zenc__alert_list list = {NULL, 0, NULL};
 	zenc_alerter *a = NULL;
@@ -777,7 +855,9 @@ int zenc__alerts_flush(
 	int rc;
 
 	*delivered = *pending = *failed = 0;
-	if ((rc = st->alerts_pending(st, zenc__now(), &list)) < 0)
+	rc = courier ? st->alerts_due(st, zenc__now(), &list)
+		     : st->alerts_pending(st, zenc__now(), &list);
+	if (rc < 0)
 		return rc;
 	for (i = 0; i < list.n; i++) {
 		const zenc__alert_record *r = &list.alerts[i];
@@ -785,7 +865,8 @@ int zenc__alerts_flush(
 		zenc_buf err = ZENC_BUF_INIT;
 		zenc__alert_outcome out = ZENC__ALERT_FAILED;
 		zenc_alert al;
-		core_alerter *c;
+		core_alerter *c = NULL;
+		double now = zenc__now(), deadline = 0, next;
 		int attempts = r->attempts, claimed = 0;
 
 		if (!a_name || !r->alerter || strcmp(a_name, r->alerter)) {
@@ -797,21 +878,54 @@ int zenc__alerts_flush(
 				    &a, r->alerter, NULL, NULL) < 0)
 				a = NULL;
 		}
+		if (a) {
+			c = (core_alerter *)a;
+			deadline = r->created + c->o.delivery_deadline;
+		}
+		if (!a && courier && r->alerter &&
+		    now < r->created + ZENC__ALERTER_DEFAULT_DEADLINE) {
+			/* The courier runs this program again without its
+			 * main(): a flavor the program registers in code is
+			 * missing here.  Left to the program's own flush, or
+			 * to the default deadline. */
+			zenc_buf_puts(&err, zenc_error_last());
+			next = now + courier_backoff(now - r->created);
+			if (st->alert_next(st, r->id, next) < 0)
+				zenc__warn(
+					"could not schedule alert '%s': %s",
+					r->id, zenc_error_last());
+			zenc__info(
+				"alert '%s': no alerter (%s); next look in "
+				"%.1fs",
+				r->id, zenc_buf_cstr(&err), next - now);
+			(*pending)++;
+			zenc__arena_free(arena);
+			zenc_buf_release(&err);
+			continue;
+		}
 		if (!a) {
 			zenc_buf_printf(
 				&err, "%s",
 				r->alerter ? zenc_error_last()
 					   : "no alerter recorded");
+		} else if (courier && now >= deadline) {
+			zenc_buf_printf(
+				&err,
+				"not delivered within its delivery_deadline "
+				"(%gs); last error: %s",
+				c->o.delivery_deadline,
+				r->last_error ? r->last_error : "none");
 		} else if (
 			zenc__alert_from_json(&al, r->alert_json, arena) < 0) {
 			zenc_buf_printf(
 				&err, "unreadable alert record: %s",
 				zenc_error_last());
 		} else {
-			c = (core_alerter *)a;
+			/* The row's id, also for alerts recorded before the
+			 * JSON carried it. */
+			al.id = r->id;
 			if (st->alert_claim(
-				    st, r->id, zenc__now(),
-				    zenc__now() + c->o.timeout + 5,
+				    st, r->id, now, now + c->o.timeout + 5,
 				    &claimed) < 0 ||
 			    !claimed) {
 				/* Someone else is sending it. */
@@ -828,6 +942,27 @@ int zenc__alerts_flush(
 			zenc__warn(
 				"could not record alert '%s': %s", r->id,
 				zenc_error_last());
+		if (courier && out == ZENC__ALERT_PENDING) {
+			now = zenc__now();
+			next = now + courier_backoff(now - r->created);
+			if (now + last_retry_after > next)
+				next = now + last_retry_after;
+			if (next > deadline)
+				next = deadline;
+			if (st->alert_next(st, r->id, next) < 0)
+				zenc__warn(
+					"could not schedule alert '%s': %s",
+					r->id, zenc_error_last());
+			zenc__info(
+				"alert '%s' not delivered (%s); next try in "
+				"%.1fs",
+				r->id, zenc_buf_cstr(&err), next - now);
+		} else if (courier) {
+			zenc__info(
+				"alert '%s' %s%s%s", r->id,
+				zenc__alert_outcome_name(out),
+				err.len ? ": " : "", zenc_buf_cstr(&err));
+		}
 		if (out == ZENC__ALERT_DELIVERED)
 			(*delivered)++;
 		else if (out == ZENC__ALERT_PENDING)
@@ -840,6 +975,22 @@ int zenc__alerts_flush(
 	zenc_alerter_free(a);
 	zenc__alert_list_free(&list);
 	return 0;
+}
+
+int zenc__alerts_flush(
+	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+{
+	return outbox_pass(st, 0, delivered, pending, failed);
+}
+
+int zenc__alerts_courier_pass(
+	zenc__store *st, size_t *delivered, size_t *pending, size_t *failed)
+{
+	if (st->version < 4 || !st->alerts_due || !st->alert_next)
+		return zenc__error_set(
+			ZENC_ESTATE, "the '%s' store has no courier schedule",
+			st->flavor);
+	return outbox_pass(st, 1, delivered, pending, failed);
 }
 
 /*
@@ -962,6 +1113,10 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 				zenc__json_str(al->fields[i].key), "value",
 				zenc__json_str(al->fields[i].value)));
 	json_object_set_new(o, "fields", fields);
+	if (al->version >= 2) {
+		json_object_set_new(o, "alert_id", zenc__json_str(al->id));
+		json_object_set_new(o, "stack", zenc__json_str(al->stack));
+	}
 	zenc__json_dump(b, o);
 	json_decref(o);
 }
@@ -1014,6 +1169,8 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	out->duration = json_is_number(v) ? json_number_value(v) : 0;
 	out->url = arena_str(arena, o, "url");
 	out->channel = arena_str(arena, o, "channel");
+	out->id = arena_str(arena, o, "alert_id");
+	out->stack = arena_str(arena, o, "stack");
 	v = json_object_get(o, "params");
 	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;
@@ -1156,6 +1313,14 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 		hdrs = c->slist_append(hdrs, *h);
 	/* No "Expect: 100-continue" round trip. */
 	hdrs = c->slist_append(hdrs, "Expect:");
+	if (sending_id && !(req->method && !strcmp(req->method, "GET"))) {
+		/* The same on every try of one alert: a receiver that got
+		 * it already can drop the copy. */
+		char idem[80];
+
+		snprintf(idem, sizeof(idem), "Idempotency-Key: %s", sending_id);
+		hdrs = c->slist_append(hdrs, idem);
+	}
 	c->easy_setopt(curl, CURLOPT_URL, req->url);
 	c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -1195,9 +1360,11 @@ int zenc__http_post(const zenc__http_req *req, zenc_buf *resp, long *status)
 		    ra > 0)
 			zenc_alerter_set_retry_after((double)ra);
 	}
+	/* 408 and 429 ask for a later try; other 4xx never change. */
 	rc = zenc__error_set(
-		*status == 429 || *status >= 500 ? ZENC_EUNREACHABLE
-						 : ZENC_EINVALID,
+		*status == 408 || *status == 429 || *status >= 500
+			? ZENC_EUNREACHABLE
+			: ZENC_EINVALID,
 		"%s '%s' answered HTTP %ld", req->what, zenc_buf_cstr(&where),
 		*status);
 done:

@@ -53,9 +53,13 @@ typedef struct zenc__alerter_opts {
 	double dedup_window; /* 0: no de-duplication */
 	int only_on_change;
 	const char *dashboard_url; /* NULL: no link */
+	/* How long after it was made the courier stops trying to deliver
+	 * an alert; default 24 h. */
+	double delivery_deadline;
 } zenc__alerter_opts;
 
 #define ZENC__ALERTER_DEFAULT_TIMEOUT 10.0
+#define ZENC__ALERTER_DEFAULT_DEADLINE (24 * 3600.0)
 
 /* The alerter of `stack`, wrapped by the core (outbox in the stack's
  * metadata store).  ZENC_ENOTFOUND when the stack has none. */
@@ -110,6 +114,18 @@ int zenc__alerter_deliver(
 /* Re-sends each pending alert of `store` once.  Counts what happened;
  * returns 0, or a store error. */
 int zenc__alerts_flush(
+	zenc__store *store, size_t *delivered, size_t *pending, size_t *failed);
+
+/* Copies `src`, of any version up to ZENC_ALERT_VERSION, into `dst` of
+ * this version: the fields `src` has not are NULL or 0. */
+void zenc__alert_copy(zenc_alert *dst, const zenc_alert *src);
+
+/* The courier's work (courier.c runs it): tries each alert of `store`
+ * that is due once, and schedules the next try of what is still
+ * pending (backoff after the alert's age, Retry-After, the alerter's
+ * delivery_deadline).  Counts what happened; returns 0 or a store
+ * error. */
+int zenc__alerts_courier_pass(
 	zenc__store *store, size_t *delivered, size_t *pending, size_t *failed);
 
 /* The alert as the JSON object the outbox keeps and the command flavor

@@ -74,6 +74,8 @@ static void body_of(zenc_buf *b, const zenc_alert *al)
 	field(fields, "Step", al->step, true);
 	field(fields, "Status", al->status, true);
 	field(fields, "Run", al->run_name, false);
+	if (al->version >= 2)
+		field(fields, "Stack", al->stack, true);
 	if (al->attempt) {
 		zenc_buf_clear(&t);
 		zenc_buf_printf(&t, "%d", al->attempt);
@@ -97,9 +99,14 @@ static void body_of(zenc_buf *b, const zenc_alert *al)
 	for (i = 0; al->fields && i < al->n_fields; i++)
 		field(fields, al->fields[i].key, al->fields[i].value, true);
 	json_object_set_new(embed, "fields", fields);
-	if (al->run_id) {
-		zenc_buf_clear(&t);
+	zenc_buf_clear(&t);
+	if (al->run_id)
 		zenc_buf_printf(&t, "zenc \xc2\xb7 run id %s", al->run_id);
+	if (al->version >= 2 && al->id)
+		zenc_buf_printf(
+			&t, "%salert id %s",
+			t.len ? " \xc2\xb7 " : "zenc \xc2\xb7 ", al->id);
+	if (t.len) {
 		json_object_set_new(
 			embed, "footer",
 			json_pack("{s:o}", "text", cut(t.ptr, 2048)));

@@ -185,7 +185,13 @@ static void message(zenc_buf *b, const email_alerter *e, const zenc_alert *al)
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	zenc__uuid(id);
+	/* The alert's id when it has one: every try of one alert is the
+	 * same message to the mail clients that drop duplicates. */
+	if (al->version >= 2 && al->id && strlen(al->id) < sizeof(id) &&
+	    !strpbrk(al->id, "<>@\r\n "))
+		snprintf(id, sizeof(id), "%s", al->id);
+	else
+		zenc__uuid(id);
 	zenc_buf_puts(b, "Date: ");
 	rfc5322_date(b, zenc__now());
 	zenc_buf_puts(b, "\r\nFrom: ");
@@ -208,6 +214,8 @@ static void message(zenc_buf *b, const email_alerter *e, const zenc_alert *al)
 	zenc_buf_puts(b, "\r\n");
 	kv(b, "Pipeline", al->pipeline);
 	kv(b, "Run", al->run_name);
+	if (al->version >= 2)
+		kv(b, "Stack", al->stack);
 	kv(b, "Run id", al->run_id);
 	kv(b, "Step", al->step);
 	kv(b, "Status", al->status);

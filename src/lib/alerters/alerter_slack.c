@@ -133,6 +133,8 @@ static json_t *blocks_of(const zenc_alert *al)
 	field(blocks, &fields, "Step", al->step);
 	field(blocks, &fields, "Run", al->run_name);
 	field(blocks, &fields, "Status", al->status);
+	if (al->version >= 2)
+		field(blocks, &fields, "Stack", al->stack);
 	if (al->attempt) {
 		zenc_buf_printf(&num, "%d", al->attempt);
 		field(blocks, &fields, "Attempt", num.ptr);

@@ -24,9 +24,10 @@ typedef struct webhook_alerter {
 } webhook_alerter;
 
 static const char *const placeholders[] = {
-	"pipeline",      "run",    "run_id",   "step",  "status",  "error_type",
-	"error_message", "url",    "message",  "title", "attempt", "event",
-	"exit_code",     "signal", "duration", NULL};
+	"pipeline",   "run",           "run_id",    "step",    "status",
+	"error_type", "error_message", "url",       "message", "title",
+	"attempt",    "event",         "exit_code", "signal",  "duration",
+	"alert_id",   "stack",         NULL};
 
 /* The length of a placeholder name at `p` (after '{'), or 0. */
 static size_t placeholder_at(const char *p)
@@ -66,6 +67,10 @@ static void put_value(
 		v = al->title;
 	else if (IS("event"))
 		v = al->event;
+	else if (IS("alert_id"))
+		v = al->version >= 2 ? al->id : NULL;
+	else if (IS("stack"))
+		v = al->version >= 2 ? al->stack : NULL;
 	else if (IS("attempt"))
 		zenc_buf_printf(b, "%d", al->attempt);
 	else if (IS("exit_code"))
@@ -113,6 +118,10 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 		zenc__json_str(al->url), "params",
 		zenc__json_or_null(al->params_json));
 
+	if (al->version >= 2) {
+		json_object_set_new(o, "alert_id", zenc__json_str(al->id));
+		json_object_set_new(o, "stack", zenc__json_str(al->stack));
+	}
 	zenc__json_dump(b, o);
 	json_decref(o);
 }
@@ -254,7 +263,7 @@ static int check_template(const char *t, const char *name)
 				"{run_id}, {step}, {status}, {error_type}, "
 				"{error_message}, {url}, {message}, {title}, "
 				"{attempt}, {event}, {exit_code}, {signal}, "
-				"{duration})",
+				"{duration}, {alert_id}, {stack})",
 				name, (int)n, t + 1);
 	}
 	return 0;

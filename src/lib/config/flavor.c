@@ -54,7 +54,8 @@ static const char *const slurm_keys[] = {
 /* An alerter flavor lists its own keys; it also takes the shared ones,
  * which the delivery core reads (alerter.c). */
 const char *const zenc__alerter_shared_keys[] = {
-	"dashboard_url", "timeout", "dedup_window", "only_on_change", NULL};
+	"dashboard_url",  "timeout",           "dedup_window",
+	"only_on_change", "delivery_deadline", NULL};
 static const char *const webhook_keys[] = {
 	"url", "headers", "body_template", NULL};
 static const char *const webhook_secret[] = {"headers", NULL};

@@ -351,8 +351,9 @@ static int one_hook(
 		const zenc_hook *nh = &p->named[i].hook.h;
 		if (strcmp(p->named[i].name, n->text))
 			continue;
-		if (run_level && nh->kind != ZENC_HOOK_VOID &&
-		    nh->kind != ZENC_HOOK_RUN && nh->kind != ZENC_HOOK_COMMAND)
+		if (run_level && !zenc__hook_is_alerter(nh) &&
+		    nh->kind != ZENC_HOOK_VOID && nh->kind != ZENC_HOOK_RUN &&
+		    nh->kind != ZENC_HOOK_COMMAND)
 			return zenc_yaml_error(
 				err, n,
 				"hook '%s' takes a step context; run-level "
@@ -364,13 +365,8 @@ static int one_hook(
 		return 0;
 	}
 	if (zenc__builtin_hook(&h, n->text) == 0) {
-		if (run_level)
-			return zenc_yaml_error(
-				err, n,
-				"built-in hook '%s' is a step hook; run-level "
-				"hooks are commands, LIB.so:FUNCTION or "
-				"registered void(const zenc_run *) hooks",
-				n->text);
+		/* The standard alerter hooks also serve a run: one alert
+		 * naming every failed step. */
 		zenc__hook_list_add(list, &h);
 		return 0;
 	}

@@ -123,6 +123,9 @@ struct zenc_pipeline {
 
 /* Copies `h` into `list` (strings and argv are duplicated). */
 int zenc__hook_list_add(zenc__hook_list *list, const zenc_hook *h);
+/* True for the standard alerter hooks, which also serve as run-level
+ * hooks (alerters/hooks_std.c). */
+bool zenc__hook_is_alerter(const zenc_hook *h);
 void zenc__hook_list_release(zenc__hook_list *list);
 void zenc__hook_copy(zenc__hook *dst, const zenc_hook *src);
 void zenc__hook_release(zenc__hook *h);

@@ -33,7 +33,7 @@ typedef zenc_alert_list zenc__alert_list;
 
 void zenc__alert_list_free(zenc__alert_list *list);
 
-#define ZENC__STORE_VERSION 3
+#define ZENC__STORE_VERSION 4
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -135,6 +135,16 @@ struct zenc__store {
 	 * in one transaction. */
 	int (*steps_put)(
 		zenc__store *self, const zenc__step_record *steps, size_t n);
+
+	/* Version 4: the courier's schedule. */
+	/* Pending alerts nobody is sending whose next try is due at `now`,
+	 * oldest first. */
+	int (*alerts_due)(zenc__store *self, double now, zenc__alert_list *out);
+	/* When the courier tries alert `id` again (0: at once). */
+	int (*alert_next)(zenc__store *self, const char *id, double next_at);
+	/* How many alerts are pending, and the earliest time one of them
+	 * may be tried (0 when none is pending). */
+	int (*alerts_wake)(zenc__store *self, size_t *pending, double *next);
 };
 
 /*

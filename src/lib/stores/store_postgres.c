@@ -207,6 +207,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_pending ON alerts (created)"
 	" WHERE status = 'pending';"
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
+	/* 4: when the courier tries a pending alert again. */
+	"ALTER TABLE alerts ADD COLUMN next_at DOUBLE PRECISION;",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -395,6 +397,22 @@ static const struct {
 		 " AND r.started < coalesce((SELECT started FROM runs"
 		 " WHERE id = $3), 1e300::double precision)"
 		 " ORDER BY r.started DESC NULLS LAST LIMIT 1"},
+	[ZENC__Q_ALERTS_DUE] =
+		{"zenc_alerts_due",
+		 "SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
+		 " WHERE status = 'pending'"
+		 " AND (lease_until IS NULL OR lease_until < $1)"
+		 " AND (next_at IS NULL OR next_at <= $1)"
+		 " ORDER BY created, rowid"},
+	[ZENC__Q_ALERT_NEXT] =
+		{"zenc_alert_next",
+		 "UPDATE alerts SET next_at = $2::double precision"
+		 " WHERE id = $1"},
+	[ZENC__Q_ALERTS_WAKE] =
+		{"zenc_alerts_wake",
+		 "SELECT count(*), min(greatest(coalesce(next_at, 0),"
+		 " coalesce(lease_until, 0))) FROM alerts"
+		 " WHERE status = 'pending'"},
 };
 
 typedef struct pg_store {

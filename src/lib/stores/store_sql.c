@@ -843,6 +843,52 @@ static int sql_alerts_recent(
 	return rc;
 }
 
+static int sql_alerts_due(zenc__store *self, double now, zenc__alert_list *out)
+{
+	zenc__sql_params p = {.n = 0};
+
+	zenc__sqlp_double(&p, now);
+	return list_alerts(to_sql(self), ZENC__Q_ALERTS_DUE, &p, out);
+}
+
+static int sql_alert_next(zenc__store *self, const char *id, double next_at)
+{
+	zenc__sql_params p = {.n = 0};
+
+	zenc__sqlp_text(&p, id);
+	zenc__sqlp_time(&p, next_at);
+	return write_one(
+		to_sql(self), ZENC__Q_ALERT_NEXT, &p, NULL, "schedule alert",
+		id);
+}
+
+static int sql_alerts_wake(zenc__store *self, size_t *pending, double *next)
+{
+	zenc__sqlstore *s = to_sql(self);
+	zenc__sql_rows r = {s, NULL, 0};
+	int rc;
+
+	*pending = 0;
+	*next = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = s->d->ready(s)) < 0)
+		goto done;
+	if (s->d->query(s, ZENC__Q_ALERTS_WAKE, NULL, &r) < 0 ||
+	    (rc = s->d->next(&r)) < 0) {
+		rc = fail(s, "cannot look up pending alerts");
+		goto done;
+	}
+	if (rc == 1) {
+		*pending = (size_t)s->d->integer(&r, 0);
+		*next = s->d->real(&r, 1);
+	}
+	rc = 0;
+done:
+	s->d->close(&r);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 static void sql_free(zenc__store *self)
 {
 	zenc__sqlstore *s = to_sql(self);
@@ -1046,6 +1092,9 @@ void zenc__sqlstore_init(
 	s->base.alerts_recent = sql_alerts_recent;
 	s->base.step_last_status = sql_step_last_status;
 	s->base.steps_put = sql_steps_put;
+	s->base.alerts_due = sql_alerts_due;
+	s->base.alert_next = sql_alert_next;
+	s->base.alerts_wake = sql_alerts_wake;
 }
 
 int zenc__sqlstore_start(zenc__sqlstore *s)

@@ -110,6 +110,15 @@ enum zenc__sql_query {
 	/* (pipeline, step, run_id): the final status of the step in the
 	 * latest run of the pipeline that started before run_id did. */
 	ZENC__Q_STEP_LAST_STATUS,
+	/* (now): pending alerts nobody is sending whose next try is due
+	 * (next_at NULL or passed), oldest first. */
+	ZENC__Q_ALERTS_DUE,
+	/* (id, next_at): when the courier tries the alert again. */
+	ZENC__Q_ALERT_NEXT,
+	/* (): one row, the count of pending alerts and the earliest time
+	 * one of them may be tried (the later of its next try and its
+	 * lease; NULL when none is pending). */
+	ZENC__Q_ALERTS_WAKE,
 	ZENC__Q_COUNT
 };
 

@@ -115,6 +115,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_pending ON alerts (created)"
 	" WHERE status = 'pending';"
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
+	/* 4: when the courier tries a pending alert again. */
+	"ALTER TABLE alerts ADD COLUMN next_at REAL;",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -254,6 +256,15 @@ static const char *const statements[NSTATEMENTS] = {
 		" AND r.started < coalesce((SELECT started FROM runs"
 		" WHERE id = ?3), 1e300)"
 		" ORDER BY r.started DESC LIMIT 1",
+	[ZENC__Q_ALERTS_DUE] = "SELECT " ZENC__SQL_ALERT_COLUMNS " FROM alerts"
+			       " WHERE status = 'pending'"
+			       " AND (lease_until IS NULL OR lease_until < ?1)"
+			       " AND (next_at IS NULL OR next_at <= ?1)"
+			       " ORDER BY created, rowid",
+	[ZENC__Q_ALERT_NEXT] = "UPDATE alerts SET next_at = ?2 WHERE id = ?1",
+	[ZENC__Q_ALERTS_WAKE] = "SELECT count(*), min(max(coalesce(next_at, 0),"
+				" coalesce(lease_until, 0))) FROM alerts"
+				" WHERE status = 'pending'",
 	/* IMMEDIATE: a writer waits for the others (busy_timeout) when it
 	 * starts, not when it first writes, where waiting could deadlock. */
 	[TX_BEGIN_WRITE] = "BEGIN IMMEDIATE",

@@ -242,6 +242,17 @@ ZENC_EXTERN(int)
 zenc_store_alerts_flush(
 	zenc_store *store, size_t *delivered, size_t *pending, size_t *failed);
 
+/**
+ * Hands the store's pending alerts, if it has any, to its courier: a
+ * detached process, one per store, that retries them with backoff until
+ * each is delivered, refused for good or past its alerter's
+ * delivery_deadline, and then exits.  Returns at once; starts nothing
+ * when no alert is pending, when a courier runs already, or when the
+ * environment variable ZENC_COURIER is 0, off, no or false.  The `zenc`
+ * command calls it for every store it opens.
+ */
+ZENC_EXTERN(void) zenc_store_deliver_pending(zenc_store *store);
+
 /** How zenc_store_run_cancel() cancelled a run. */
 typedef struct zenc_run_cancel_info {
 	/** What was cancelled, one of `jobs` (the orchestrator's word for a

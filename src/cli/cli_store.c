@@ -1,6 +1,5 @@
 /* Opening a stack's metadata store, for the commands that read it. */
 #include "cli.h"
-#include "alerters/courier.h"
 
 int cli_open_store(zenc_store **out, const char *stack_name)
 {
@@ -12,6 +11,6 @@ int cli_open_store(zenc_store **out, const char *stack_name)
 	}
 	/* Every command that opens a store delivers what is due: it hands
 	 * pending alerts to the store's courier, at once. */
-	zenc__store_courier_check(*out);
+	zenc_store_deliver_pending(*out);
 	return 0;
 }

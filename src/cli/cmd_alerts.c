@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "alerters/courier.h"
 #include "zenc/sys/alerter.h"
 
 static const char usage_alerts[] =
@@ -221,7 +220,7 @@ static int alerts_flush(int argc, char **argv)
 	printf("%zu delivered, %zu still pending, %zu failed\n", delivered,
 	       pending, failed);
 	rc = pending || failed ? ZENC_EXIT_ENV : ZENC_EXIT_OK;
-	zenc__store_courier_check(st);
+	zenc_store_deliver_pending(st);
 done:
 	zenc_store_free(st);
 	return rc;

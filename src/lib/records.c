@@ -47,7 +47,7 @@ int zenc_store_open(zenc_store **out, const char *stack)
 	return 0;
 }
 
-void zenc__store_courier_check(zenc_store *store)
+void zenc_store_deliver_pending(zenc_store *store)
 {
 	if (store && store->impl)
 		zenc__courier_check(

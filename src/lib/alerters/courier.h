@@ -39,10 +39,6 @@ int zenc__courier_kick(const char *flavor, const char *location);
 void zenc__courier_check(
 	zenc__store *store, const char *flavor, const char *location);
 
-/* zenc__courier_check() for a store of the public API (`zenc` commands:
- * every command that opens a store delivers what is due). */
-void zenc__store_courier_check(zenc_store *store);
-
 /* The courier's loop, in this process, until nothing is pending: what
  * the detached process runs.  0, or 1 when the store cannot be used. */
 int zenc__courier_main(const char *flavor, const char *location);

@@ -56,6 +56,9 @@ SQLITE_LIBS=$(pkg-config --libs sqlite3)
 cc $CFLAGS -I"$SRC/include" -o "$BIN/c_pipe" "$BENCH/c_pipe.c" \
 	-L"$BUILD" -lzenc -Wl,-rpath,"$BUILD"
 # shellcheck disable=SC2086
+cc $CFLAGS -I"$SRC/include" -o "$BIN/yaml_load" "$BENCH/yaml_load.c" \
+	-L"$BUILD" -lzenc -Wl,-rpath,"$BUILD"
+# shellcheck disable=SC2086
 cc $CFLAGS $SQLITE_CFLAGS -o "$BIN/floor" "$BENCH/floor.c" $SQLITE_LIBS
 # shellcheck disable=SC2086
 cc $CFLAGS -o "$BIN/runner" "$BENCH/runner.c"

@@ -7,8 +7,9 @@
 #
 # Environment: BENCH_BUILD (default bench/build), BENCH_WORK (scratch,
 # default /tmp/zenc-bench-work, wiped), BENCH_SRC (the zenc tree to build,
-# default the one holding bench/).  About 8-15 minutes; --quick is a
-# smoke test with small N (about 2 minutes with its profiles).
+# default the one holding bench/).  About 13-15 minutes (an estimate:
+# the realistic workloads are new); --quick is a smoke test with small N
+# (2-3 minutes).
 set -eu
 
 BENCH=$(cd "$(dirname "$0")" && pwd)

@@ -1068,16 +1068,21 @@ if not args.no_profile and shutil.which("valgrind"):
         subprocess.run(target_cmd, env=env, cwd=d, capture_output=True)
         cmd = ["valgrind", "--tool=callgrind", "--trace-children=no",
                f"--callgrind-out-file={d}/cg.%p"] + target_cmd
-        p = subprocess.run(cmd, env=env, cwd=d, capture_output=True,
-                           text=True)
-        files = sorted((os.path.join(d, f) for f in os.listdir(d)
-                        if f.startswith("cg.")), key=lambda f: int(
-                            f.rsplit(".", 1)[1]))
-        if not files:
+        # valgrind runs as the process started here, so the parent's file
+        # is cg.<that pid>; sorting by pid would not do, pids wrap.
+        p = subprocess.Popen(cmd, env=env, cwd=d, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate()
+        parent = os.path.join(d, f"cg.{p.pid}")
+        # children whose file is empty exec'd (a command) or were killed
+        # before callgrind wrote it
+        files = [os.path.join(d, f) for f in os.listdir(d)
+                 if f.startswith("cg.")
+                 and os.path.getsize(os.path.join(d, f)) > 0]
+        if not os.path.exists(parent) or not os.path.getsize(parent):
             profiles.append((key, None, [], "callgrind wrote nothing: " +
-                             p.stderr[-300:]))
+                             err[-300:]))
             continue
-        parent = files[0]
         prof = {"key": key, "n_files": len(files),
                 "incl": annotate(parent, True, 22),
                 "self": annotate(parent, False, 12), "child": None}
@@ -1087,12 +1092,16 @@ if not args.no_profile and shutil.which("valgrind"):
             # zenc__attempt_exec (the step and its hooks).
             d2 = os.path.join(d, "children")
             os.makedirs(d2)
-            subprocess.run(["valgrind", "--tool=callgrind",
-                            "--toggle-collect=zenc__attempt_exec",
-                            f"--callgrind-out-file={d2}/cg.%p"] + target_cmd,
-                           env=env, cwd=d, capture_output=True)
-            kids = sorted(os.listdir(d2), key=lambda f: int(
-                f.rsplit(".", 1)[1]))[1:]
+            p2 = subprocess.Popen(["valgrind", "--tool=callgrind",
+                                   "--toggle-collect=zenc__attempt_exec",
+                                   f"--callgrind-out-file={d2}/cg.%p"] +
+                                  target_cmd, env=env, cwd=d,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+            p2.wait()
+            kids = sorted(f for f in os.listdir(d2)
+                          if f != f"cg.{p2.pid}"
+                          and os.path.getsize(os.path.join(d2, f)) > 0)
             if kids:
                 prof["child"] = annotate(os.path.join(d2, kids[len(kids) // 2]),
                                          True, 12)

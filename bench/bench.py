@@ -58,6 +58,7 @@ if args.quick:
     YAML_REPS = {}
     SLEEP_N, SLEEP_REPS = 8, 2
     FAILX = {20: 2, 100: 2}
+    SMK_SLEEP_REPS, SMK_FAILX = 1, {20: 1}
     LOAD_REPS = 1
 else:
     SIZES = [100, 1000, 10000]
@@ -73,6 +74,9 @@ else:
     SLEEP_N, SLEEP_REPS = 40, 5
     # fail-every-10: N and runs per case.
     FAILX = {100: 5, 1000: 3}
+    # Snakemake: 3 runs of the sleeping fan-out, fail-every-10 at 100 only
+    # (its fan-out of 1,000 takes about 30 s a run).
+    SMK_SLEEP_REPS, SMK_FAILX = 3, {100: 3}
     LOAD_REPS = 3
 FAIL_N, FAIL_K = 20, 10
 # YAML loading: steps in the generated file (the target is stated at
@@ -296,7 +300,31 @@ onerror:
         for name in names:
             f.write("on_failure " + name + "\\n")
 '''
-    if shape in ("chain", "fail"):
+    if shape in ("sleep", "failx"):
+        # sleep: N steps of `sleep 0.1`; failx: a source, N workers of
+        # which every 10th fails, a join.  One wildcard rule for the
+        # workers, as for the chain.
+        body = ("sleep 0.1" if shape == "sleep" else
+                "test $(( {wildcards.i} % 10 )) -ne 0")
+        src = "" if shape == "sleep" else '''rule src:
+    output: touch("out/src")
+    shell: "true"
+'''
+        s = f'''N = {n}
+rule all:
+    input: {'expand("out/w/{i}", i=range(1, N + 1))' if shape == "sleep"
+            else '"out/join"'}
+{src}rule w:{'' if shape == "sleep" else chr(10) + '    input: "out/src"'}
+    output: touch("out/w/{{i}}")
+    shell: "{body}"
+'''
+        if shape == "failx":
+            s += '''rule join:
+    input: expand("out/w/{i}", i=range(1, N + 1))
+    output: touch("out/join")
+    shell: "true"
+'''
+    elif shape in ("chain", "fail"):
         s = f'''N = {n}
 rule all:
     input: f"out/s{{N}}"
@@ -609,7 +637,8 @@ def make_case(shape, n, reps):
 def smk_case(shape, n, reps):
     d = os.path.join(WORK, f"smk-{shape}-{n}")
     sf = os.path.join(d, "Snakefile")
-    cores = "2" if shape == "fanout" else "1"
+    cores = {"fanout": "2", "sleep": str(CORES), "failx": str(CORES)}.get(
+        shape, "1")
 
     def setup():
         fresh(d)()
@@ -622,11 +651,22 @@ def smk_case(shape, n, reps):
         if os.path.exists(p):
             os.remove(p)
     check = fail_check(d, f"s{FAIL_K}") if shape == "fail" else None
+    if shape == "failx":
+        def check():
+            p = os.path.join(d, "fail.log")
+            got = len(open(p).read().splitlines()) if os.path.exists(p) \
+                else 0
+            if got != n // 10:
+                return (f"onerror named {got} failed jobs, expected "
+                        f"{n // 10}")
+            return None
     env = base_env()
     env["PATH"] = "/usr/bin:/bin"
     return Case("smk", shape, n,
-                [SNAKEMAKE, "--snakefile", sf, "--cores", cores, "--quiet"],
-                d, env=env, reps=reps, expect=1 if shape == "fail" else 0,
+                [SNAKEMAKE, "--snakefile", sf, "--cores", cores, "--quiet"]
+                + (["--keep-going"] if shape == "failx" else []),
+                d, env=env, reps=reps,
+                expect=1 if shape in ("fail", "failx") else 0,
                 setup=setup, prepare=prep, check=check)
 
 
@@ -710,6 +750,8 @@ if YAML_OK and wanted("yaml_real"):
     cases = [zenc_case("yaml_real", "sleep", SLEEP_N, SLEEP_REPS)]
     if wanted("make"):
         cases.append(make_case("sleep", SLEEP_N, SLEEP_REPS))
+    if wanted("smk"):
+        cases.append(smk_case("sleep", SLEEP_N, SMK_SLEEP_REPS))
     measure_all(cases)
 
 # fail-every-10: a fan-out of N steps (plus a source and a join) where
@@ -722,6 +764,8 @@ if YAML_OK and wanted("yaml_real"):
         cases = [zenc_case("yaml_real", "failx", n, reps)]
         if wanted("make"):
             cases.append(make_case("failx", n, reps))
+        if wanted("smk") and n in SMK_FAILX:
+            cases.append(smk_case("failx", n, SMK_FAILX[n]))
         measure_all(cases)
 
 # YAML loading: a realistic chain of LOAD_N steps, loaded and validated
@@ -1224,7 +1268,8 @@ if wanted("yaml_real"):
       "costs). Medians.\n")
     w("| contender | wall s | ratio to ideal | peak MB |")
     w("|---|---:|---:|---:|")
-    for k, x in (("yaml_real", r), ("make", mk)):
+    for k, x in (("yaml_real", r), ("make", mk),
+                 ("smk", find("smk", "sleep", SLEEP_N))):
         if x is None:
             continue
         w(f"| {LABEL[k]} | {cell(x, 'median_s', '{:.3f}')} | "
@@ -1237,14 +1282,16 @@ if wanted("yaml_real"):
       f"N/10 failure hooks each post an alert (written to the store's "
       f"outbox, sent to the local receiver), and the join is skipped. "
       f"`zenc run -k -j {CORES}` against `make -k -j {CORES}` (make has no "
-      "hooks: each failing recipe appends its own line). The check after "
-      "every run: the receiver got N/10 alerts (make: N/10 lines). "
-      "Medians.\n")
+      "hooks: each failing recipe appends its own line) and `snakemake "
+      "--keep-going` (its `onerror` handler names each failed job from its "
+      "log; run at the smaller N only). The check after every run: the "
+      "receiver got N/10 alerts (make, Snakemake: N/10 lines). Medians.\n")
     w("| N | realistic YAML ms | ms/step | GNU make -k ms | ms/step | ratio "
-      "to make | realistic YAML peak MB | check |")
-    w("|---:|---:|---:|---:|---:|---:|---:|---|")
+      "to make | Snakemake ms | realistic YAML peak MB | check |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for n in FAILX:
         y, mk = find("yaml_real", "failx", n), find("make", "failx", n)
+        sm = find("smk", "failx", n)
         if y is None:
             continue
         ms = (lambda x: f"{x['median_s'] * 1e3:.1f}" if x and x.get("walls")
@@ -1252,9 +1299,11 @@ if wanted("yaml_real"):
         w(f"| {n:,} | {ms(y)} | {cell(y, 'per_step_ms', '{:.3f}')} | "
           f"{ms(mk)} | {cell(mk, 'per_step_ms', '{:.3f}')} | "
           f"{fmt_ratio(ratio(ps('yaml_real', 'failx', n), ps('make', 'failx', n)))} | "
+          f"{ms(sm) if sm else ''} | "
           f"{cell(y, 'peak_mb', '{:.1f}')} | "
-          + ("ok" if y.get("ok") and (mk is None or mk.get("ok")) else
-             "FAILED: " + (y.get("note") or (mk or {}).get("note", "")))
+          + ("ok" if all(x is None or x.get("ok") for x in (y, mk, sm))
+             else "FAILED: " + " ".join(x.get("note", "") for x in
+                                         (y, mk, sm) if x))
           + " |")
 
     w(f"\n### YAML loading: {LOAD_N:,} steps\n")

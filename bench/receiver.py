@@ -6,12 +6,15 @@ many alerts a run sent.
     receiver.py PORT_FILE LOG_FILE
 
 Binds 127.0.0.1 on a free port, writes the port to PORT_FILE, serves until
-killed.  The line is written and flushed before the answer, so once the
-alerting process has its 200 the line is in the file.
+killed or until its parent (the driver) is gone.  The line is written and
+flushed before the answer, so once the alerting process has its 200 the
+line is in the file.
 """
 import http.server
 import os
 import sys
+import threading
+import time
 
 PORT_FILE, LOG_FILE = sys.argv[1], sys.argv[2]
 
@@ -34,6 +37,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def orphan_watch(parent):
+    """Ends the receiver when the driver that started it is gone (killed
+    before it could stop us)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+threading.Thread(target=orphan_watch, args=(os.getppid(),),
+                 daemon=True).start()
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(PORT_FILE + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))

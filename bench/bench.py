@@ -88,6 +88,7 @@ try:
 except (AttributeError, OSError):
     pass
 PROFILE_N = 200
+PROFILE_LOAD_N = 10000
 
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
@@ -1152,6 +1153,32 @@ if not args.no_profile and shutil.which("valgrind"):
         profiles.append(prof)
         shutil.copy(parent, os.path.join(WORK, f"callgrind-{key}-parent"))
 
+    # YAML loading: when its time target is missed, where loading spends
+    # its instructions, on a smaller file of the same shape (loading is
+    # linear in the steps, so the shares are those of the big file's).
+    pl = os.path.join(PROF, "bench-bin", "yaml_load")
+    if any(m is False and t.startswith(("YAML loading", "`zenc run"))
+           for t, _, m in ITARGETS) and os.path.exists(pl):
+        log(f"profile: loading a {PROFILE_LOAD_N:,}-step YAML file under "
+            "callgrind")
+        d = os.path.join(WORK, "prof-load")
+        fresh(d)()
+        yml = os.path.join(d, "p.yaml")
+        gen_yaml(yml, "chain", PROFILE_LOAD_N, real=True)
+        p = subprocess.Popen(["valgrind", "--tool=callgrind",
+                              f"--callgrind-out-file={d}/cg.%p", pl, yml],
+                             env=zenc_env(d), cwd=d,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate()
+        f = os.path.join(d, f"cg.{p.pid}")
+        if os.path.exists(f) and os.path.getsize(f):
+            profiles.append({"key": "load", "incl": annotate(f, True, 22),
+                             "self": annotate(f, False, 12)})
+        else:
+            profiles.append(("load", None, [], "callgrind wrote nothing: "
+                             + err[-300:]))
+
 # ---------------------------------------------------------------- report
 
 
@@ -1457,12 +1484,15 @@ for t, m, ok in TARGETS:
     w(f"| {t} | {m} | {verdict(ok)} |")
 
 if profiles:
-    w(f"\n## Profiles (callgrind, chain-{PROFILE_N}, -j 1)\n")
+    w("\n## Profiles (callgrind)\n")
     w("zenc for the profiles is built apart, as Release plus `-g "
       "-fno-inline` so that static functions keep their names; its "
       "instruction counts are a little higher than the timed build's.\n")
-    w("Of each zenc contender that misses a target above, after an "
-      "untimed first run created the store. Instructions only (Ir): time "
+    w(f"Of each zenc contender that misses a target above, on chain-"
+      f"{PROFILE_N} at -j 1, after an "
+      "untimed first run created the store (and of loading a "
+      f"{PROFILE_LOAD_N:,}-step YAML file when a loading target is "
+      "missed). Instructions only (Ir): time "
       "in system calls and page faults is not in them (the CPU table above "
       "splits user and sys). Inclusive: the function and all it calls; "
       "process start-up frames left out.\n")
@@ -1479,7 +1509,13 @@ if profiles:
             w(f"| {pct}% | `{fn}` |")
     for prof in profiles:
         if isinstance(prof, tuple):
-            w(f"- {LABEL[prof[0]]}: {prof[3]}\n")
+            w(f"- {LABEL.get(prof[0], prof[0])}: {prof[3]}\n")
+            continue
+        if prof["key"] == "load":
+            w(f"\n### Loading and validating a YAML file (`yaml_load`, the "
+              f"realistic chain of {PROFILE_LOAD_N:,} steps)\n")
+            table("Inclusive", prof["incl"], steps=PROFILE_LOAD_N)
+            table("Self", prof["self"], steps=PROFILE_LOAD_N)
             continue
         w(f"\n### {LABEL[prof['key']]} ({prof['n_files']} processes "
           "profiled)\n")

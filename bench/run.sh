@@ -81,6 +81,9 @@ if [ "$PROFILE" = 1 ]; then
 	# shellcheck disable=SC2086
 	cc $CFLAGS -I"$SRC/include" -o "$PROF/bench-bin/c_pipe" \
 		"$BENCH/c_pipe.c" -L"$PROF" -lzenc -Wl,-rpath,"$PROF"
+	# shellcheck disable=SC2086
+	cc $CFLAGS -I"$SRC/include" -o "$PROF/bench-bin/yaml_load" \
+		"$BENCH/yaml_load.c" -L"$PROF" -lzenc -Wl,-rpath,"$PROF"
 fi
 
 # 5. Run everything; the driver writes bench/results.md.

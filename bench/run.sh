@@ -7,8 +7,9 @@
 #
 # Environment: BENCH_BUILD (default bench/build), BENCH_WORK (scratch,
 # default /tmp/zenc-bench-work, wiped), BENCH_SRC (the zenc tree to build,
-# default the one holding bench/).  About 8-15 minutes; --quick is a
-# smoke test with small N (about 2 minutes with its profiles).
+# default the one holding bench/).  About 13-15 minutes (an estimate:
+# the realistic workloads are new); --quick is a smoke test with small N
+# (2-3 minutes).
 set -eu
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +57,9 @@ SQLITE_LIBS=$(pkg-config --libs sqlite3)
 cc $CFLAGS -I"$SRC/include" -o "$BIN/c_pipe" "$BENCH/c_pipe.c" \
 	-L"$BUILD" -lzenc -Wl,-rpath,"$BUILD"
 # shellcheck disable=SC2086
+cc $CFLAGS -I"$SRC/include" -o "$BIN/yaml_load" "$BENCH/yaml_load.c" \
+	-L"$BUILD" -lzenc -Wl,-rpath,"$BUILD"
+# shellcheck disable=SC2086
 cc $CFLAGS $SQLITE_CFLAGS -o "$BIN/floor" "$BENCH/floor.c" $SQLITE_LIBS
 # shellcheck disable=SC2086
 cc $CFLAGS -o "$BIN/runner" "$BENCH/runner.c"
@@ -77,6 +81,9 @@ if [ "$PROFILE" = 1 ]; then
 	# shellcheck disable=SC2086
 	cc $CFLAGS -I"$SRC/include" -o "$PROF/bench-bin/c_pipe" \
 		"$BENCH/c_pipe.c" -L"$PROF" -lzenc -Wl,-rpath,"$PROF"
+	# shellcheck disable=SC2086
+	cc $CFLAGS -I"$SRC/include" -o "$PROF/bench-bin/yaml_load" \
+		"$BENCH/yaml_load.c" -L"$PROF" -lzenc -Wl,-rpath,"$PROF"
 fi
 
 # 5. Run everything; the driver writes bench/results.md.

@@ -34,7 +34,7 @@ zenc_alerter_failure_hook(
 	zenc_step_context *ctx, const void *params, const zenc_exception *err);
 
 /** The version of zenc_alert this header describes. */
-#define ZENC_ALERT_VERSION 1
+#define ZENC_ALERT_VERSION 2
 
 /** One extra line of an alert: a key and its value, both UTF-8. */
 typedef struct zenc_alert_field {
@@ -86,6 +86,10 @@ typedef struct zenc_alert {
 	/** Seconds one delivery attempt may take; set by zenc for flavors,
 	 *  ignored when passed to zenc_alerter_post_alert(). */
 	double timeout;
+	/** Version 2: 1 when the alert is sent late, by a later zenc command
+	 *  that found the run's orchestrating process and its watcher gone
+	 *  (the machine went down); its JSON then has "late": true. */
+	int late;
 } zenc_alert;
 
 /** An empty alert of this header's version. */
@@ -93,7 +97,7 @@ typedef struct zenc_alert {
 	{                                                                      \
 		ZENC_ALERT_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL,     \
 			NULL, NULL, NULL, NULL, 0, 0, 0, 0.0, NULL, NULL,      \
-			NULL, NULL, 0.0                                        \
+			NULL, NULL, 0.0, 0                                     \
 	}
 
 /**

@@ -12,6 +12,7 @@
  * suppressed.
  */
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -722,10 +723,14 @@ int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
 		return zenc__error_set(
 			ZENC_EINVALID, "unsupported alert struct version %u",
 			alert ? alert->version : 0);
+	/* A caller of version 1 has no `late`: the fields it has, and the
+	 * rest as ZENC_ALERT_INIT makes them. */
+	copy = (zenc_alert)ZENC_ALERT_INIT;
+	memcpy(&copy, alert,
+	       alert->version >= 2 ? sizeof(copy) : offsetof(zenc_alert, late));
 	if (zenc__alerter_is_wrapped(a))
-		return a->post(a, alert);
+		return a->post(a, &copy);
 	/* A bare flavor object: one attempt, no outbox. */
-	copy = *alert;
 	if (copy.timeout <= 0)
 		copy.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
 	return a->post(a, &copy);
@@ -962,6 +967,8 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 				zenc__json_str(al->fields[i].key), "value",
 				zenc__json_str(al->fields[i].value)));
 	json_object_set_new(o, "fields", fields);
+	if (al->version >= 2 && al->late)
+		json_object_set_new(o, "late", json_true());
 	zenc__json_dump(b, o);
 	json_decref(o);
 }
@@ -1014,6 +1021,7 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	out->duration = json_is_number(v) ? json_number_value(v) : 0;
 	out->url = arena_str(arena, o, "url");
 	out->channel = arena_str(arena, o, "channel");
+	out->late = json_is_true(json_object_get(o, "late"));
 	v = json_object_get(o, "params");
 	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;

@@ -113,6 +113,8 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 		zenc__json_str(al->url), "params",
 		zenc__json_or_null(al->params_json));
 
+	if (al->version >= 2 && al->late)
+		json_object_set_new(o, "late", json_true());
 	zenc__json_dump(b, o);
 	json_decref(o);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/engine_run.h"
+#include "engine/watcher.h"
 #include "orchestrators/orchestrator.h"
 
 volatile sig_atomic_t zenc__interrupted;
@@ -497,6 +498,7 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 {
 	zenc__run_record rr;
 	char host[256] = "";
+	int rc;
 
 	gethostname(host, sizeof(host) - 1);
 	memset(&rr, 0, sizeof(rr));
@@ -510,7 +512,13 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 	 * finds its process gone would mark it failed. */
 	rr.pid = detached ? 0 : (long)getpid();
 	rr.started = x->started;
-	return x->store->run_begin(x->store, &rr);
+	if ((rc = x->store->run_begin(x->store, &rr)) < 0)
+		return rc;
+	/* A run followed from here has a watcher, which settles it if this
+	 * process dies (watcher.c). */
+	if (!detached && !x->orch->run)
+		zenc__watcher_start(x);
+	return 0;
 }
 
 /* The run-level hooks for the run's outcome, recorded together. */
@@ -543,4 +551,5 @@ void zenc__engine_end_run(zenc__exec *x)
 		zenc__warn(
 			"could not record the end of the run: %s",
 			zenc_error_last());
+	zenc__watcher_end(x);
 }

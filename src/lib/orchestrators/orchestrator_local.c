@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "engine/watcher.h"
 #include "orchestrators/orchestrator_local.h"
 
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
@@ -28,6 +29,9 @@ void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != supervisor)
 		_exit(120);
+	/* The watcher learns of the orchestrator's death by the end of a
+	 * pipe only the orchestrator may hold. */
+	zenc__watcher_forget();
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -33,7 +33,7 @@ typedef zenc_alert_list zenc__alert_list;
 
 void zenc__alert_list_free(zenc__alert_list *list);
 
-#define ZENC__STORE_VERSION 3
+#define ZENC__STORE_VERSION 4
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -135,6 +135,32 @@ struct zenc__store {
 	 * in one transaction. */
 	int (*steps_put)(
 		zenc__store *self, const zenc__step_record *steps, size_t n);
+
+	/* Version 4, may be NULL: what a run's watcher needs
+	 * (engine/watcher.c).  Records the pid of the run's watcher and
+	 * `spec`, the JSON of the run's failure hooks and stack. */
+	int (*watch_put)(
+		zenc__store *self,
+		const char *run_id,
+		long watcher_pid,
+		const char *spec);
+	/* *spec (the caller frees it) and *watcher_pid; ZENC_ENOTFOUND when
+	 * the run has no watch record. */
+	int (*watch_get)(
+		zenc__store *self,
+		const char *run_id,
+		long *watcher_pid,
+		char **spec);
+	/* Marks run `run_id` failed, if it is still "running", with its
+	 * running steps failed with the error given; *marked says whether
+	 * this call did it (of two callers, one does). */
+	int (*run_fail)(
+		zenc__store *self,
+		const char *run_id,
+		const char *error_type,
+		const char *error_message,
+		int sig,
+		int *marked);
 };
 
 /*

@@ -884,9 +884,8 @@ done:
 
 /* Waits for the run to end or its orchestrating process to die: 1 when
  * it died. */
-static int wait_for_end(int fd, pid_t orch)
+static int wait_for_end(int fd, int pfd)
 {
-	int pfd = pidfd_open_compat(orch);
 	struct pollfd p[2];
 	char b;
 	ssize_t r;
@@ -926,12 +925,20 @@ static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
 	char *spec = NULL, *message;
 	long wpid = 0;
 	size_t killed;
-	int sig;
+	int sig, pfd;
 
 	signal(SIGHUP, SIG_IGN);
-	if (!wait_for_end(fd, orch))
+	pfd = pidfd_open_compat(orch);
+	if (!wait_for_end(fd, pfd))
 		return 0;
 	close(fd);
+	/* The pipe closes before the process is a zombie, whose exit code
+	 * tells the signal: its pidfd says when it is one. */
+	if (pfd >= 0) {
+		struct pollfd p = {pfd, POLLIN, 0};
+		poll(&p, 1, 200);
+		close(pfd);
+	}
 	/* First what matters within seconds: nothing of the run runs on. */
 	sig = death_signal(orch);
 	killed = kill_run(run_id, 3.0);

@@ -6,6 +6,7 @@
  * gives; store_sqlite.c and store_postgres.c are the dialects.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -918,12 +919,30 @@ done:
 	return tx_end(s, rc);
 }
 
-/* Whether process `pid` of this host is gone. */
+/* Whether process `pid` of this host is gone: no such process, or a
+ * zombie (dead, and nobody has reaped it: an orphan where no init
+ * reaps). */
 static int process_gone(long long pid)
 {
+	char path[64], buf[512];
+	const char *p;
+	ssize_t n;
+	int fd;
+
 	if (pid <= 0 || (pid_t)pid != pid)
 		return 0;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	if (kill((pid_t)pid, 0) < 0)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
 /* Marks one run of a dead process as failed, with its running steps, in

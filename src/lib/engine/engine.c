@@ -84,9 +84,10 @@ static void record_step(zenc__exec *x, zenc__stepstate *ss)
  * "running" row then: from the supervisor's poll loop (isolation process)
  * or from a small thread (isolation none, where the orchestrating thread
  * is inside the step).  Rows of skipped steps are collected and written
- * together.  If the orchestrator dies meanwhile, the run is marked failed
- * on the next open of the store, as before; at most the rows of the last
- * RUNNING_ROW_DELAY are missing from it.
+ * together.  If the orchestrator dies meanwhile, the run's watcher marks it
+ * failed (watcher.c); at most the rows of the last RUNNING_ROW_DELAY are
+ * missing from it, and a step without a row gets no hooks from the
+ * watcher.
  */
 void zenc__engine_owe_row(zenc__exec *x, zenc__stepstate *ss)
 {

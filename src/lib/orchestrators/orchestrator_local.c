@@ -24,8 +24,7 @@
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {
 	/* A step is never left running unsupervised: when the orchestrator
-	 * dies, so does the step (and its run is marked failed on the next
-	 * open of the store). */
+	 * dies, so does the step (and the run's watcher settles the run). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != supervisor)
 		_exit(120);

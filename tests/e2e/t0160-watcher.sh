@@ -100,6 +100,12 @@ time.sleep(600)
 	}
 }
 
+# No watcher of this script is alive.
+no_watchers () {
+	test -z "$(grep -l -s -z "^ZENC__WATCH_RUN=" /proc/[0-9]*/environ |
+		while read -r f; do grep -l -s -z -x "ZENC_TEST_SESSION=$ZENC_TEST_SESSION" "$f"; done)"
+}
+
 no_run_pids () {
 	test -z "$(run_pids "$1")"
 }
@@ -209,8 +215,7 @@ test_expect_success 'a run that ends normally: its watcher exits, nothing settle
 	EOF_
 	: >main.log &&
 	"$ZENC" run y/ok.yaml >ok/out 2>&1 &&
-	test -z "$(grep -l -s -z "^ZENC__WATCH_RUN=" /proc/[0-9]*/environ |
-		while read -r f; do grep -l -s -z -x "ZENC_TEST_SESSION=$ZENC_TEST_SESSION" "$f"; done)" &&
+	wait_for no_watchers &&
 	"$ZENC" runs list --json >runs.json &&
 	test "$(test_json runs.json "d[0][\"status\"]")" = completed &&
 	sleep 0.3 &&

@@ -252,6 +252,24 @@ static pid_t spawn_watcher(const zenc__exec *x, int rfd)
 	return pid;
 }
 
+/* Watchers of runs that ended, not reaped yet. */
+static pid_t *unreaped;
+static size_t n_unreaped, cap_unreaped;
+
+static void reap_watchers(void)
+{
+	size_t i = 0;
+
+	while (i < n_unreaped) {
+		pid_t r = waitpid(unreaped[i], NULL, WNOHANG);
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		unreaped[i] = unreaped[--n_unreaped];
+	}
+}
+
 void zenc__watcher_start(zenc__exec *x)
 {
 	const char *old = getenv("ZENC_RUN_ID");
@@ -309,9 +327,14 @@ void zenc__watcher_end(zenc__exec *x)
 		;
 	close(watch_fd);
 	watch_fd = -1;
-	while (waitpid(watch_pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	/* It exits at once; a run does not wait for that (it may still be
+	 * starting): it is reaped now if it is gone, else later. */
+	zenc__array_grow(
+		(void **)&unreaped, &cap_unreaped, n_unreaped + 1,
+		sizeof(*unreaped));
+	unreaped[n_unreaped++] = watch_pid;
 	watch_pid = 0;
+	reap_watchers();
 }
 
 void zenc__watcher_forget(void)

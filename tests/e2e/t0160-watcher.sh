@@ -179,7 +179,8 @@ test_expect_success 'C pipeline, isolation process: SIGKILL of the run settles i
 	test_grep "^run-failure$" cp/hook.log &&
 	"$ZENC" runs show "$RID" --json >run.json &&
 	test "$(test_json run.json "[h[\"status\"] for s in d[\"steps\"] if s[\"name\"] == \"work\" for h in s[\"hooks\"]]")" = "[\"completed\", \"completed\", \"skipped\"]" &&
-	test "$(test_json run.json "[h[\"hook\"] for h in d[\"run_hooks\"]]")" != "[]" &&
+	test "$(test_json run.json "[a[\"error_type\"] for s in d[\"steps\"] if s[\"name\"] == \"work\" for a in s[\"attempt_history\"]]")" = "[\"OrchestratorDied\"]" &&
+	test "$(test_json run.json "[h[\"status\"] for h in d[\"run_hooks\"]]")" = "[\"completed\"]" &&
 	test "$(test_json run.json "[s[\"status\"] for s in d[\"steps\"] if s[\"name\"] == \"sink\"]")" = "[]"
 '
 

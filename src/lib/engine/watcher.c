@@ -423,6 +423,7 @@ typedef struct settle {
 	int seq;
 	zenc__hook_record *recs;
 	size_t n_recs, cap_recs;
+	size_t n_put;    /* recorded with their steps already */
 	zenc_buf *texts; /* strings the records point to */
 	size_t n_texts, cap_texts;
 } settle;
@@ -734,6 +735,40 @@ static void run_list(
 	}
 }
 
+/* Step `s` failed with the run: its row, its attempt and the hook runs
+ * from recs[first] on, in one transaction, as the engine records an
+ * attempt. */
+static void record_step(settle *st, const zenc_step_record *s, size_t first)
+{
+	zenc_step_record r = *s;
+	zenc_attempt_record att;
+	double now = zenc__now();
+
+	r.status = "failed";
+	r.ended = now;
+	r.error_type = st->type;
+	r.error_message = st->message;
+	r.exit_code = 0;
+	r.signal = st->sig;
+	if (r.attempts < 1)
+		r.attempts = 1;
+	memset(&att, 0, sizeof(att));
+	att.attempt = r.attempts;
+	att.status = "failed";
+	att.started = s->started;
+	att.ended = now;
+	att.error_type = st->type;
+	att.error_message = st->message;
+	att.signal = st->sig;
+	if (st->store->step_end(
+		    st->store, &r, &att, NULL, 0, st->recs + first,
+		    st->n_recs - first) < 0)
+		zenc__warn(
+			"could not record step %s of run %s: %s", s->name,
+			st->run_id, zenc_error_last());
+	st->n_put = st->n_recs;
+}
+
 /* The list of `event` that applies to step `name`, and its hook
  * timeout. */
 static json_t *step_list(
@@ -807,11 +842,13 @@ static int settle_run(
 		const zenc_step_record *s = &info.steps[i].rec;
 		if (!s->status || strcmp(s->status, "running"))
 			continue;
+		size_t first = st.n_recs;
 		for (e = 0; e < 2; e++) {
 			double ht;
 			json_t *l = step_list(&st, s->name, events[e], &ht);
 			run_list(&st, s, events[e], l, ht);
 		}
+		record_step(&st, s, first);
 	}
 	{
 		json_t *t = json_object_get(st.spec, "hook_timeout");
@@ -821,7 +858,9 @@ static int settle_run(
 			json_is_number(t) ? json_number_value(t)
 					  : ZENC__DEFAULT_HOOK_TIMEOUT);
 	}
-	if (st.n_recs && store->hooks_put(store, st.recs, st.n_recs) < 0)
+	if (st.n_recs > st.n_put &&
+	    store->hooks_put(store, st.recs + st.n_put, st.n_recs - st.n_put) <
+		    0)
 		zenc__warn(
 			"could not record the hooks of run %s: %s", run_id,
 			zenc_error_last());

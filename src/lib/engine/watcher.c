@@ -218,9 +218,10 @@ static pid_t spawn_watcher(const zenc__exec *x, int rfd)
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
+	/* The pipe first: it may be fd 0 or 1 when those were closed. */
+	posix_spawn_file_actions_adddup2(&fa, rfd, 3);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, rfd, 3);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 #endif
@@ -277,6 +278,7 @@ void zenc__watcher_start(zenc__exec *x)
 	int fds[2];
 	pid_t pid;
 
+	reap_watchers();
 	if (watch_fd >= 0 || getenv("ZENC_NO_WATCHER") || !x->store->watch_put)
 		goto env;
 	if (pipe2(fds, O_CLOEXEC) < 0) {

@@ -257,4 +257,23 @@ test_expect_success 'machine down (watcher killed too): the next runs list sends
 	test "$(wc -l <main.log)" = 1
 '
 
+test_expect_success 'a step command dies with its supervisor, watcher or not' '
+	cat >y/exec.yaml <<-\EOF_ &&
+	name: wx
+	steps:
+	  - name: work
+	    run: ["sh", "-c", "echo \"$ZENC_RUN_ID\" >\"$WP_DIR/started\"; exec sleep 301"]
+	EOF_
+	for iso in process none; do
+		start_run "$TMP/x-$iso" "$ZENC" run --isolation $iso y/exec.yaml &&
+		w=$(watcher_pid "$RID") &&
+		test -n "$w" &&
+		kill -KILL "$w" &&
+		kill -KILL "$PID" &&
+		# No zenc command runs meanwhile: nothing but the kernel
+		# stops the command.
+		wait_for no_run_pids "$RID" || return 1
+	done
+'
+
 test_done

@@ -1037,6 +1037,15 @@ static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
 	return 0;
 }
 
+/* The watcher keeps the standard error of the run: what it did shows
+ * where the run's own messages went. */
+static void log_stderr(zenc_log_level level, const char *msg, void *payload)
+{
+	(void)level;
+	(void)payload;
+	fprintf(stderr, "zenc-watcher: %s\n", msg);
+}
+
 /* Runs before main() in every program linked with the library: the
  * watcher is that program, executed with ZENC__WATCH_* set. */
 __attribute__((constructor)) static void watcher_entry(void)
@@ -1060,6 +1069,7 @@ __attribute__((constructor)) static void watcher_entry(void)
 	unsetenv(ENV_RUN);
 	unsetenv(ENV_STACK);
 	prctl(PR_SET_NAME, "zenc-watcher");
+	zenc_log_set(ZENC_LOG_INFO, log_stderr, NULL);
 	in = atoi(fd);
 	rc = watch_main(in, (pid_t)atol(pid), run_id, stack);
 	free(stack);

@@ -11,19 +11,18 @@
  *   (a Ctrl-C or a hang-up of the terminal does not reach it), told by
  *   ZENC__WATCH_* variables, which a constructor of the library reads
  *   before the program's main() runs.
- * - The orchestrating process holds the only write end of a pipe whose
- *   read end the watcher holds (close-on-exec, and closed in every
- *   process forked for steps).  The run's normal end writes one byte and
- *   closes it: the watcher exits.  End of file without that byte, or the
- *   process's pidfd becoming readable, means the orchestrating process
- *   died: the watcher then (1) kills every process whose environment
- *   holds the run's ZENC_RUN_ID (every step and hook command, and what
- *   they started; forked C steps die with their parent), (2) marks the
- *   run and its running steps failed, error type OrchestratorDied, (3)
- *   runs each such step's on_failure and on_end hooks, then the run's
- *   on_run_failure hooks, of the kinds that can run without the program
- *   (commands and the standard alerter hooks; C functions are recorded
- *   as skipped), records them, and exits.
+ * - The orchestrating process holds the only copy of one end of a
+ *   socket pair (used as a pipe) whose other end the watcher holds
+ *   (close-on-exec, and closed in every process forked for steps).  The run's
+ * normal end writes one byte and closes it: the watcher exits.  End of file
+ * without that byte, or the process's pidfd becoming readable, means the
+ * orchestrating process died: the watcher then (1) kills every process whose
+ * environment holds the run's ZENC_RUN_ID (every step and hook command, and
+ * what they started; forked C steps die with their parent), (2) marks the run
+ * and its running steps failed, error type OrchestratorDied, (3) runs each such
+ * step's on_failure and on_end hooks, then the run's on_run_failure hooks, of
+ * the kinds that can run without the program (commands and the standard alerter
+ * hooks; C functions are recorded as skipped), records them, and exits.
  * - When the watcher died too (the machine went down), the next zenc
  *   command that opens the store (the stale-run sweep, store_sql.c) calls
  *   zenc__watcher_late(): it stops what is left of the run and sends the
@@ -39,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -281,9 +281,12 @@ void zenc__watcher_start(zenc__exec *x)
 	reap_watchers();
 	if (watch_fd >= 0 || getenv("ZENC_NO_WATCHER") || !x->store->watch_put)
 		goto env;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
+	/* A socket rather than a pipe: the end byte is sent with
+	 * MSG_NOSIGNAL, so a watcher that died early costs no SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
 		zenc__warn(
-			"no watcher for run %s: cannot create a pipe: %s",
+			"no watcher for run %s: cannot create a socket pair: "
+			"%s",
 			x->run->id, strerror(errno));
 		goto env;
 	}
@@ -325,7 +328,8 @@ void zenc__watcher_end(zenc__exec *x)
 	had_run_id = set_run_id = 0;
 	if (watch_fd < 0 || strcmp(watch_run, x->run->id))
 		return;
-	while (write(watch_fd, &b, 1) < 0 && errno == EINTR)
+	while (send(watch_fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	       errno == EINTR)
 		;
 	close(watch_fd);
 	watch_fd = -1;

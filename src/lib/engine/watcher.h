@@ -24,7 +24,7 @@ void zenc__watcher_start(struct zenc__exec *x);
 void zenc__watcher_end(struct zenc__exec *x);
 
 /* In a process forked from the orchestrating process: closes this
- * process's copy of the pipe whose end tells the watcher that the
+ * process's copy of the socket whose end tells the watcher that the
  * orchestrating process died. */
 void zenc__watcher_forget(void);
 

@@ -94,6 +94,10 @@ typedef struct zenc_alert {
 	/** The stack the alert was sent through; NULL: zenc sets the
 	 *  alerter's stack. */
 	const char *stack;
+	/** 1 when the alert is sent late, by a later zenc command that found
+	 *  the run's orchestrating process and its watcher gone (the machine
+	 *  went down); its JSON then has "late": true. */
+	int late;
 } zenc_alert;
 
 /** An empty alert of this header's version. */
@@ -101,7 +105,7 @@ typedef struct zenc_alert {
 	{                                                                      \
 		ZENC_ALERT_VERSION, NULL, NULL, NULL, 0, NULL, NULL, NULL,     \
 			NULL, NULL, NULL, NULL, 0, 0, 0, 0.0, NULL, NULL,      \
-			NULL, NULL, 0.0, NULL, NULL                            \
+			NULL, NULL, 0.0, NULL, NULL, 0                         \
 	}
 
 /**

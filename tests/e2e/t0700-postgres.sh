@@ -151,8 +151,9 @@ test_expect_success 'many processes migrating a new database at once agree' '
 	test_cmp expect out
 '
 
+# Without its watcher (ZENC_NO_WATCHER): the sweep on the next open.
 test_expect_success 'a run whose orchestrating process died is marked failed' '
-	"$ZT" run -q --isolation none --run-name doomed \
+	ZENC_NO_WATCHER=1 "$ZT" run -q --isolation none --run-name doomed \
 		--param work.sleep=30 >d.out 2>&1 &
 	pid=$!
 	test_register_pid "$pid" &&
@@ -167,6 +168,26 @@ test_expect_success 'a run whose orchestrating process died is marked failed' '
 	test "$(test_json doomed.json "d[\"status\"]")" = failed &&
 	test "$(test_json doomed.json "[s[\"error_type\"] for s in d[\"steps\"] if s[\"name\"] == \"work\"]")" = "[\"Interrupted\"]" &&
 	test "$(test_json doomed.json "[s[\"status\"] for s in d[\"steps\"] if s[\"name\"] == \"work\"]")" = "[\"failed\"]"
+'
+
+test_expect_success 'with its watcher, the run is settled at once: OrchestratorDied' '
+	"$ZT" run -q --isolation none --run-name watched \
+		--param work.sleep=30 >w.out 2>&1 &
+	pid=$!
+	test_register_pid "$pid" &&
+	i=0 &&
+	until "$ZENC" runs show watched --json >watched.json 2>/dev/null &&
+		test "$(test_json watched.json "[s[\"status\"] for s in d[\"steps\"] if s[\"name\"] == \"work\"]")" = "[\"running\"]"; do
+		i=$((i + 1)) && test "$i" -lt 100 && sleep 0.1 || exit 1
+	done &&
+	kill -KILL "$pid" && { wait "$pid" || :; } &&
+	i=0 &&
+	until "$ZENC" runs show watched --json >watched.json 2>err &&
+		test "$(test_json watched.json "d[\"status\"]")" = failed; do
+		i=$((i + 1)) && test "$i" -lt 50 && sleep 0.1 || exit 1
+	done &&
+	test "$(test_json watched.json "[s[\"error_type\"] for s in d[\"steps\"] if s[\"name\"] == \"work\"]")" = "[\"OrchestratorDied\"]" &&
+	"$ZENC" runs delete watched >/dev/null
 '
 
 test_expect_success 'runs delete removes a run and its records' '

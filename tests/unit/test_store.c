@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 4);
+		query_int(f, "SELECT max(version) FROM schema_version"), 5);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 4);
+		query_int(f, "SELECT count(*) FROM schema_version"), 5);
 }
 
 /* A store of the version before the courier (schema 3, an alert
@@ -202,10 +202,11 @@ static void test_migrates_outbox_for_courier(void **state)
 	a.alert_json = "{}";
 	assert_int_equal(f->store->alert_put(f->store, &a), 0);
 	exec_sql(f, "ALTER TABLE alerts DROP COLUMN next_at");
-	exec_sql(f, "DELETE FROM schema_version WHERE version = 4");
+	exec_sql(f, "DROP TABLE run_watch");
+	exec_sql(f, "DELETE FROM schema_version WHERE version >= 4");
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 4);
+		query_int(f, "SELECT max(version) FROM schema_version"), 5);
 	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
 	assert_int_equal(pending, 1);
 	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
@@ -773,6 +774,81 @@ static void test_stale_runs(void **state)
 	zenc__run_info_free(&info);
 }
 
+/* Runs with a watcher (engine/watcher.c): left to it while it lives,
+ * settled late once it is gone too; and run_fail(), its way of marking. */
+static void test_watched_runs(void **state)
+{
+	struct fixture *f = *state;
+	zenc__store *st = f->store;
+	zenc__run_record r = {0};
+	zenc__step_record s;
+	zenc__run_info info;
+	long dead = dead_pid(), pid;
+	char *spec;
+	int marked;
+
+	r.pipeline = "p";
+	r.status = "running";
+	r.host = this_host();
+	r.started = 5;
+	r.pid = dead;
+
+	r.id = RUN1;
+	r.name = "watched";
+	assert_int_equal(st->run_begin(st, &r), 0);
+	s = step_rec(RUN1, "busy", "running");
+	assert_int_equal(st->step_put(st, &s), 0);
+	assert_int_equal(
+		st->watch_put(
+			st, RUN1, (long)getpid(), "{\"stack\": \"no-such\"}"),
+		0);
+
+	r.id = RUN2;
+	r.name = "orphaned";
+	assert_int_equal(st->run_begin(st, &r), 0);
+	s = step_rec(RUN2, "busy", "running");
+	assert_int_equal(st->step_put(st, &s), 0);
+	assert_int_equal(
+		st->watch_put(st, RUN2, dead, "{\"stack\": \"no-such\"}"), 0);
+
+	assert_int_equal(st->watch_get(st, RUN1, &pid, &spec), 0);
+	assert_int_equal(pid, (long)getpid());
+	assert_string_equal(spec, "{\"stack\": \"no-such\"}");
+	free(spec);
+	assert_int_equal(st->watch_get(st, RUN3, &pid, &spec), ZENC_ENOTFOUND);
+	assert_null(spec);
+
+	reopen(f);
+	st = f->store;
+
+	/* Its watcher lives: the run is the watcher's. */
+	assert_int_equal(st->run_show(st, "watched", &info), 0);
+	assert_string_equal(info.rec.status, "running");
+	zenc__run_info_free(&info);
+	/* Both gone: settled on open. */
+	assert_int_equal(st->run_show(st, "orphaned", &info), 0);
+	assert_string_equal(info.rec.status, "failed");
+	assert_string_equal(info.steps[0].rec.status, "failed");
+	assert_string_equal(info.steps[0].rec.error_type, "Interrupted");
+	zenc__run_info_free(&info);
+
+	/* As the watcher marks a run: once, with the signal. */
+	assert_int_equal(
+		st->run_fail(
+			st, RUN1, "OrchestratorDied", "the process died", 9,
+			&marked),
+		0);
+	assert_int_equal(marked, 1);
+	assert_int_equal(
+		st->run_fail(st, RUN1, "Other", "again", 1, &marked), 0);
+	assert_int_equal(marked, 0);
+	assert_int_equal(st->run_show(st, "watched", &info), 0);
+	assert_string_equal(info.rec.status, "failed");
+	assert_string_equal(info.steps[0].rec.error_type, "OrchestratorDied");
+	assert_int_equal(info.steps[0].rec.signal, 9);
+	zenc__run_info_free(&info);
+}
+
 static void test_artifacts_get(void **state)
 {
 	struct fixture *f = *state;
@@ -958,6 +1034,7 @@ int main(void)
 		T(test_show_lookup),
 		T(test_delete),
 		T(test_stale_runs),
+		T(test_watched_runs),
 		T(test_artifacts_get),
 		T(test_strings_round_trip),
 		T(test_threads),

@@ -775,10 +775,12 @@ int zenc_alerter_post_alert(zenc_alerter *a, const zenc_alert *alert)
 		return zenc__error_set(
 			ZENC_EINVALID, "unsupported alert struct version %u",
 			alert ? alert->version : 0);
-	if (zenc__alerter_is_wrapped(a))
-		return a->post(a, alert);
-	/* A bare flavor object: one attempt, no outbox. */
+	/* A caller of version 1 passed a shorter struct: the fields it has,
+	 * and the rest as ZENC_ALERT_INIT makes them. */
 	zenc__alert_copy(&copy, alert);
+	if (zenc__alerter_is_wrapped(a))
+		return a->post(a, &copy);
+	/* A bare flavor object: one attempt, no outbox. */
 	copy.id = NULL;
 	if (copy.timeout <= 0)
 		copy.timeout = ZENC__ALERTER_DEFAULT_TIMEOUT;
@@ -1116,6 +1118,8 @@ void zenc__alert_json(zenc_buf *b, const zenc_alert *al)
 	if (al->version >= 2) {
 		json_object_set_new(o, "alert_id", zenc__json_str(al->id));
 		json_object_set_new(o, "stack", zenc__json_str(al->stack));
+		if (al->late)
+			json_object_set_new(o, "late", json_true());
 	}
 	zenc__json_dump(b, o);
 	json_decref(o);
@@ -1171,6 +1175,7 @@ int zenc__alert_from_json(zenc_alert *out, const char *json, void *arena)
 	out->channel = arena_str(arena, o, "channel");
 	out->id = arena_str(arena, o, "alert_id");
 	out->stack = arena_str(arena, o, "stack");
+	out->late = json_is_true(json_object_get(o, "late"));
 	v = json_object_get(o, "params");
 	if (json_is_object(v)) {
 		zenc_buf b = ZENC_BUF_INIT;

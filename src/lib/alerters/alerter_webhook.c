@@ -121,6 +121,8 @@ static void default_body(zenc_buf *b, const zenc_alert *al)
 	if (al->version >= 2) {
 		json_object_set_new(o, "alert_id", zenc__json_str(al->id));
 		json_object_set_new(o, "stack", zenc__json_str(al->stack));
+		if (al->late)
+			json_object_set_new(o, "late", json_true());
 	}
 	zenc__json_dump(b, o);
 	json_decref(o);

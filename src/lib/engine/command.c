@@ -1,16 +1,17 @@
 /*
  * Running commands: hooks and steps that are programs.  A command gets its
- * own process group, so that a deadline kills everything it started.
+ * own process group, so that a deadline kills everything it started, and
+ * dies with the process that started it (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -202,6 +203,94 @@ static char **merged_env(char *const *add)
 	return out;
 }
 
+/* The kernel's struct sigaction, for rt_sigaction(2) called directly. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+/*
+ * Starts `av` (searched in PATH) with `envp`, standard input from
+ * `in_fd`, output and errors to `out_fd` (or inherited when -1), in
+ * `dir`, in a process group of its own with `own_group`, and with
+ * PR_SET_PDEATHSIG: a command never outlives the process (the thread)
+ * that started it, its supervisor.  vfork() costs far less than fork()
+ * of a big process; between it and exec the child shares the parent's
+ * memory, so it only makes system calls (signal handlers through the
+ * kernel directly, past any library that tracks them), with every signal
+ * blocked until its handlers are back to their defaults.  Returns 0 with *pid,
+ * or the errno of what failed (exec included).
+ */
+static int spawn_command(
+	pid_t *pid,
+	char *const *av,
+	char *const *envp,
+	int in_fd,
+	int out_fd,
+	const char *dir,
+	int own_group)
+{
+	volatile int child_err = 0;
+	pid_t parent = getpid(), p;
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	p = vfork();
+	if (p == 0) {
+		struct kernel_sigaction k;
+		unsigned long none = 0;
+		int sig;
+
+		for (sig = 1; sig <= 64; sig++) {
+			if (sig == SIGKILL || sig == SIGSTOP ||
+			    syscall(SYS_rt_sigaction, sig, NULL, &k, 8) < 0)
+				continue;
+			if (k.handler == SIG_DFL ||
+			    (k.handler == SIG_IGN && sig != SIGPIPE &&
+			     sig != SIGINT && sig != SIGTERM))
+				continue;
+			memset(&k, 0, sizeof(k));
+			k.handler = SIG_DFL;
+			syscall(SYS_rt_sigaction, sig, &k, NULL, 8);
+		}
+		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(127);
+		if (own_group)
+			setpgid(0, 0);
+		if (dup2(in_fd, 0) < 0 ||
+		    (out_fd >= 0 &&
+		     (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)))
+			goto fail;
+		/* dup2() onto itself keeps close-on-exec. */
+		fcntl(0, F_SETFD, 0);
+		if (out_fd >= 0) {
+			fcntl(1, F_SETFD, 0);
+			fcntl(2, F_SETFD, 0);
+		}
+		if (dir && chdir(dir) < 0)
+			goto fail;
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+		execvpe(av[0], av, envp);
+	fail:
+		child_err = errno ? errno : ENOEXEC;
+		_exit(127);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (p < 0)
+		return errno;
+	if (child_err) {
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+		return child_err;
+	}
+	*pid = p;
+	return 0;
+}
+
 int zenc__command_run(
 	const char *shell,
 	char *const *argv,
@@ -218,9 +307,6 @@ int zenc__command_run(
 {
 	char *const sh_argv[] = {"/bin/sh", "-c", (char *)shell, NULL};
 	char *const *av = shell ? sh_argv : argv;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	int sv[2] = {-1, -1};
 	char **envp = NULL;
 	pid_t pid;
@@ -235,33 +321,9 @@ int zenc__command_run(
 			strerror(errno));
 		return -1;
 	}
-	/* posix_spawn (vfork underneath) costs far less than fork() of a big
-	 * process, and reports a failed exec as its return value. */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-	if (out_fd >= 0) {
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-	}
-	if (dir)
-		posix_spawn_file_actions_addchdir_np(&fa, dir);
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGTERM);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setflags(
-		&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-			       (own_group ? POSIX_SPAWN_SETPGROUP : 0));
-	posix_spawnattr_setpgroup(&attr, 0);
 	envp = merged_env(env);
 	fflush(NULL);
-	rc = posix_spawnp(&pid, av[0], &fa, &attr, av, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = spawn_command(&pid, av, envp, sv[1], out_fd, dir, own_group);
 	free(envp);
 	close(sv[1]);
 	if (rc != 0) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/engine_run.h"
+#include "engine/watcher.h"
 #include "orchestrators/orchestrator.h"
 
 volatile sig_atomic_t zenc__interrupted;
@@ -83,9 +84,10 @@ static void record_step(zenc__exec *x, zenc__stepstate *ss)
  * "running" row then: from the supervisor's poll loop (isolation process)
  * or from a small thread (isolation none, where the orchestrating thread
  * is inside the step).  Rows of skipped steps are collected and written
- * together.  If the orchestrator dies meanwhile, the run is marked failed
- * on the next open of the store, as before; at most the rows of the last
- * RUNNING_ROW_DELAY are missing from it.
+ * together.  If the orchestrator dies meanwhile, the run's watcher marks it
+ * failed (watcher.c); at most the rows of the last RUNNING_ROW_DELAY are
+ * missing from it, and a step without a row gets no hooks from the
+ * watcher.
  */
 void zenc__engine_owe_row(zenc__exec *x, zenc__stepstate *ss)
 {
@@ -497,6 +499,7 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 {
 	zenc__run_record rr;
 	char host[256] = "";
+	int rc;
 
 	gethostname(host, sizeof(host) - 1);
 	memset(&rr, 0, sizeof(rr));
@@ -510,7 +513,13 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 	 * finds its process gone would mark it failed. */
 	rr.pid = detached ? 0 : (long)getpid();
 	rr.started = x->started;
-	return x->store->run_begin(x->store, &rr);
+	if ((rc = x->store->run_begin(x->store, &rr)) < 0)
+		return rc;
+	/* A run followed from here has a watcher, which settles it if this
+	 * process dies (watcher.c). */
+	if (!detached && !x->orch->run)
+		zenc__watcher_start(x);
+	return 0;
 }
 
 /* The run-level hooks for the run's outcome, recorded together. */
@@ -543,4 +552,5 @@ void zenc__engine_end_run(zenc__exec *x)
 		zenc__warn(
 			"could not record the end of the run: %s",
 			zenc_error_last());
+	zenc__watcher_end(x);
 }

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "engine/watcher.h"
 #include "internal.h"
 #include "orchestrators/orchestrator_local.h"
 
@@ -363,6 +364,7 @@ static void zygote_main(
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
+	zenc__watcher_forget();
 	/* A Ctrl-C or a SIGTERM to the group is the orchestrator's to
 	 * handle: it stops the steps, then closes the socket. */
 	signal(SIGINT, SIG_IGN);

@@ -18,16 +18,19 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "engine/watcher.h"
 #include "orchestrators/orchestrator_local.h"
 
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {
 	/* A step is never left running unsupervised: when the orchestrator
-	 * dies, so does the step (and its run is marked failed on the next
-	 * open of the store). */
+	 * dies, so does the step (and the run's watcher settles the run). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != supervisor)
 		_exit(120);
+	/* The watcher learns of the orchestrator's death by the end of a
+	 * pipe only the orchestrator may hold. */
+	zenc__watcher_forget();
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -145,6 +145,31 @@ struct zenc__store {
 	/* How many alerts are pending, and the earliest time one of them
 	 * may be tried (0 when none is pending). */
 	int (*alerts_wake)(zenc__store *self, size_t *pending, double *next);
+	/* Also version 4, may be NULL: what a run's watcher needs
+	 * (engine/watcher.c).  Records the pid of the run's watcher and
+	 * `spec`, the JSON of the run's failure hooks and stack. */
+	int (*watch_put)(
+		zenc__store *self,
+		const char *run_id,
+		long watcher_pid,
+		const char *spec);
+	/* *spec (the caller frees it) and *watcher_pid; ZENC_ENOTFOUND when
+	 * the run has no watch record. */
+	int (*watch_get)(
+		zenc__store *self,
+		const char *run_id,
+		long *watcher_pid,
+		char **spec);
+	/* Marks run `run_id` failed, if it is still "running", with its
+	 * running steps failed with the error given; *marked says whether
+	 * this call did it (of two callers, one does). */
+	int (*run_fail)(
+		zenc__store *self,
+		const char *run_id,
+		const char *error_type,
+		const char *error_message,
+		int sig,
+		int *marked);
 };
 
 /*

@@ -209,6 +209,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
 	/* 4: when the courier tries a pending alert again. */
 	"ALTER TABLE alerts ADD COLUMN next_at DOUBLE PRECISION;",
+	/* 5: what the watcher of a run needs when the run's orchestrating
+	 * process dies: its pid, and the run's failure hooks and stack as
+	 * JSON (references only: no secret is ever resolved into it). */
+	"CREATE TABLE run_watch ("
+	" run_id TEXT COLLATE \"C\" PRIMARY KEY NOT NULL"
+	"  REFERENCES runs (id) ON DELETE CASCADE,"
+	" watcher_pid BIGINT NOT NULL DEFAULT 0,"
+	" spec TEXT NOT NULL);",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -341,15 +349,17 @@ static const struct {
 	/* The literal 'running' lets the partial index serve the query. */
 	[ZENC__Q_RUNNING_HERE] =
 		{"zenc_running_here",
-		 "SELECT id, pid FROM runs"
-		 " WHERE status = 'running' AND host = $1"},
+		 "SELECT r.id, r.pid, coalesce(w.watcher_pid, 0),"
+		 " (w.run_id IS NOT NULL)::int FROM runs r"
+		 " LEFT JOIN run_watch w ON w.run_id = r.id"
+		 " WHERE r.status = 'running' AND r.host = $1"},
 	[ZENC__Q_STALE_RUN] =
 		{"zenc_stale_run", "UPDATE runs SET status = $2, ended = $3"
 				   " WHERE id = $1 AND status = 'running'"},
 	[ZENC__Q_STALE_STEPS] =
 		{"zenc_stale_steps",
 		 "UPDATE step_runs SET status = $2, ended = $3,"
-		 " error_type = $4, error_message = $5"
+		 " error_type = $4, error_message = $5, signal = $6"
 		 " WHERE run_id = $1 AND status = 'running'"},
 	/* The alert outbox. */
 	[ZENC__Q_ALERT_PUT] =
@@ -413,6 +423,14 @@ static const struct {
 		 "SELECT count(*), min(greatest(coalesce(next_at, 0),"
 		 " coalesce(lease_until, 0))) FROM alerts"
 		 " WHERE status = 'pending'"},
+	[ZENC__Q_WATCH_PUT] =
+		{"zenc_watch_put",
+		 "INSERT INTO run_watch (run_id, watcher_pid, spec)"
+		 " VALUES ($1, $2, $3) ON CONFLICT (run_id) DO UPDATE SET"
+		 " watcher_pid = excluded.watcher_pid, spec = excluded.spec"},
+	[ZENC__Q_WATCH_GET] =
+		{"zenc_watch_get",
+		 "SELECT watcher_pid, spec FROM run_watch WHERE run_id = $1"},
 };
 
 typedef struct pg_store {

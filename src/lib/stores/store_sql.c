@@ -6,6 +6,7 @@
  * gives; store_sqlite.c and store_postgres.c are the dialects.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "stores/store_sql.h"
+#include "engine/watcher.h"
 #include "internal.h"
 
 static zenc__sqlstore *to_sql(zenc__store *self)
@@ -963,19 +965,43 @@ done:
 	return tx_end(s, rc);
 }
 
-/* Whether process `pid` of this host is gone. */
+/* Whether process `pid` of this host is gone: no such process, or a
+ * zombie (dead, and nobody has reaped it: an orphan where no init
+ * reaps). */
 static int process_gone(long long pid)
 {
+	char path[64], buf[512];
+	const char *p;
+	ssize_t n;
+	int fd;
+
 	if (pid <= 0 || (pid_t)pid != pid)
 		return 0;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	if (kill((pid_t)pid, 0) < 0)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
 /* Marks one run of a dead process as failed, with its running steps, in
  * a transaction of its own: another process marking the same run at the
  * same time changes nothing the second time.  *marked: whether it did. */
 static int mark_stale_run(
-	zenc__sqlstore *s, const char *rid, double now, int *marked)
+	zenc__sqlstore *s,
+	const char *rid,
+	const char *type,
+	const char *msg,
+	int sig,
+	double now,
+	int *marked)
 {
 	zenc__sql_params p = {.n = 0};
 	long long changed = 0;
@@ -993,8 +1019,9 @@ static int mark_stale_run(
 	}
 	if (changed == 0)
 		goto done;
-	zenc__sqlp_text(&p, "Interrupted");
-	zenc__sqlp_text(&p, "the orchestrating process died");
+	zenc__sqlp_text(&p, type);
+	zenc__sqlp_text(&p, msg);
+	zenc__sqlp_int(&p, sig);
 	if (s->d->exec(s, ZENC__Q_STALE_STEPS, &p, NULL) < 0) {
 		rc = fail(s, "cannot mark run '%s' as failed", rid);
 		goto done;
@@ -1008,16 +1035,96 @@ done:
 	return tx_commit(s);
 }
 
+static int sql_run_fail(
+	zenc__store *self,
+	const char *run_id,
+	const char *error_type,
+	const char *error_message,
+	int sig,
+	int *marked)
+{
+	zenc__sqlstore *s = to_sql(self);
+	int rc;
+
+	*marked = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = s->d->ready(s)) == 0)
+		rc = mark_stale_run(
+			s, run_id, error_type, error_message, sig, zenc__now(),
+			marked);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sql_watch_put(
+	zenc__store *self,
+	const char *run_id,
+	long watcher_pid,
+	const char *spec)
+{
+	zenc__sql_params p = {.n = 0};
+
+	zenc__sqlp_text(&p, run_id);
+	zenc__sqlp_int(&p, watcher_pid);
+	zenc__sqlp_text(&p, spec);
+	return write_one(
+		to_sql(self), ZENC__Q_WATCH_PUT, &p, NULL,
+		"record the watcher of run", run_id);
+}
+
+static int sql_watch_get(
+	zenc__store *self, const char *run_id, long *watcher_pid, char **spec)
+{
+	zenc__sqlstore *s = to_sql(self);
+	zenc__sql_params p = {.n = 0};
+	zenc__sql_rows r = {s, NULL, 0};
+	const char *t;
+	size_t len;
+	int rc;
+
+	*watcher_pid = 0;
+	*spec = NULL;
+	zenc__sqlp_text(&p, run_id);
+	pthread_mutex_lock(&s->lock);
+	if ((rc = s->d->ready(s)) < 0)
+		goto done;
+	if (s->d->query(s, ZENC__Q_WATCH_GET, &p, &r) < 0 ||
+	    (rc = s->d->next(&r)) < 0) {
+		rc = fail(
+			s, "cannot read the watch record of run '%s'", run_id);
+		goto done;
+	}
+	if (rc == 0) {
+		rc = zenc__error_set(
+			ZENC_ENOTFOUND, "run '%s' has no watch record", run_id);
+		goto done;
+	}
+	*watcher_pid = (long)s->d->integer(&r, 0);
+	t = s->d->text(&r, 1, &len);
+	*spec = t ? zenc__strndup(t, len) : NULL;
+	rc = 0;
+done:
+	s->d->close(&r);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 /*
  * Runs left "running" by an orchestrating process that died (same host, pid
  * gone) become failed, and so do their running steps.  A pid reused by an
  * unrelated process hides a dead run until that process ends too; that
  * errs on the side of never failing a live run.  Runs of other hosts are
- * left to those hosts.
+ * left to those hosts.  A run that has a watcher (engine/watcher.c) is its
+ * watcher's while the watcher lives; when both are gone (the machine went
+ * down), the run is settled here, late: its alerts are sent marked late.
  */
 static int mark_stale_runs(zenc__sqlstore *s)
 {
-	struct vec dead = {NULL, 0, 0, sizeof(char *)};
+	struct dead_run {
+		char *id;
+		int watched;
+	};
+	struct vec dead = {NULL, 0, 0, sizeof(struct dead_run)};
 	zenc__sql_params p = {.n = 0};
 	zenc__sql_rows r = {s, NULL, 0};
 	char host[256];
@@ -1034,10 +1141,15 @@ static int mark_stale_runs(zenc__sqlstore *s)
 	zenc__sqlp_text(&p, host);
 	if ((rc = s->d->query(s, ZENC__Q_RUNNING_HERE, &p, &r)) == 0) {
 		while ((rc = s->d->next(&r)) == 1) {
+			struct dead_run *d;
+			long long watcher = s->d->integer(&r, 2);
 			if (!process_gone(s->d->integer(&r, 1)) ||
+			    (watcher > 0 && !process_gone(watcher)) ||
 			    !(t = s->d->text(&r, 0, &len)))
 				continue;
-			*(char **)vec_push(&dead) = zenc__strndup(t, len);
+			d = vec_push(&dead);
+			d->id = zenc__strndup(t, len);
+			d->watched = s->d->integer(&r, 3) != 0;
 		}
 	}
 	s->d->close(&r);
@@ -1046,19 +1158,26 @@ static int mark_stale_runs(zenc__sqlstore *s)
 		goto done;
 	}
 	for (i = 0; i < dead.n; i++) {
-		const char *rid = ((char **)dead.p)[i];
+		const struct dead_run *d = &((struct dead_run *)dead.p)[i];
 
-		if ((rc = mark_stale_run(s, rid, now, &marked)) < 0)
+		if (d->watched) {
+			zenc__watcher_late(&s->base, d->id);
+			continue;
+		}
+		if ((rc = mark_stale_run(
+			     s, d->id, "Interrupted",
+			     "the orchestrating process died", 0, now,
+			     &marked)) < 0)
 			goto done;
 		if (marked)
 			zenc__info(
 				"run '%s' was left running by a process that "
 				"died; marked as failed",
-				rid);
+				d->id);
 	}
 done:
 	for (i = 0; i < dead.n; i++)
-		free(((char **)dead.p)[i]);
+		free(((struct dead_run *)dead.p)[i].id);
 	free(dead.p);
 	return rc;
 }
@@ -1095,6 +1214,9 @@ void zenc__sqlstore_init(
 	s->base.alerts_due = sql_alerts_due;
 	s->base.alert_next = sql_alert_next;
 	s->base.alerts_wake = sql_alerts_wake;
+	s->base.watch_put = sql_watch_put;
+	s->base.watch_get = sql_watch_get;
+	s->base.run_fail = sql_run_fail;
 }
 
 int zenc__sqlstore_start(zenc__sqlstore *s)

@@ -86,12 +86,13 @@ enum zenc__sql_query {
 	ZENC__Q_RUN_HOOKS,
 	/* (id); a run's steps, attempts, artifacts and hooks go with it. */
 	ZENC__Q_RUN_DELETE,
-	/* (host): id, pid of its runs still "running". */
+	/* (host): id, pid, the pid of its watcher (0: none) and whether the
+	 * run has a watch record (0 or 1), of its runs still "running". */
 	ZENC__Q_RUNNING_HERE,
 	/* (id, status, ended), only while "running". */
 	ZENC__Q_STALE_RUN,
-	/* (run_id, status, ended, error_type, error_message) of its steps
-	 * still "running". */
+	/* (run_id, status, ended, error_type, error_message, signal) of its
+	 * steps still "running". */
 	ZENC__Q_STALE_STEPS,
 	/* The alert columns, in the order of zenc__alert_record. */
 	ZENC__Q_ALERT_PUT,
@@ -119,6 +120,10 @@ enum zenc__sql_query {
 	 * one of them may be tried (the later of its next try and its
 	 * lease; NULL when none is pending). */
 	ZENC__Q_ALERTS_WAKE,
+	/* Inserts or replaces: (run_id, watcher_pid, spec). */
+	ZENC__Q_WATCH_PUT,
+	/* (run_id): watcher_pid, spec. */
+	ZENC__Q_WATCH_GET,
 	ZENC__Q_COUNT
 };
 

@@ -117,6 +117,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
 	/* 4: when the courier tries a pending alert again. */
 	"ALTER TABLE alerts ADD COLUMN next_at REAL;",
+	/* 5: what the watcher of a run needs when the run's orchestrating
+	 * process dies: its pid, and the run's failure hooks and stack as
+	 * JSON (references only: no secret is ever resolved into it). */
+	"CREATE TABLE run_watch ("
+	" run_id TEXT PRIMARY KEY NOT NULL"
+	"  REFERENCES runs (id) ON DELETE CASCADE,"
+	" watcher_pid INTEGER NOT NULL DEFAULT 0,"
+	" spec TEXT NOT NULL);",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -215,12 +223,16 @@ static const char *const statements[NSTATEMENTS] = {
 	/* The rest of the run goes with it: ON DELETE CASCADE. */
 	[ZENC__Q_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
 	/* The literal 'running' lets the partial index serve the query. */
-	[ZENC__Q_RUNNING_HERE] = "SELECT id, pid FROM runs"
-				 " WHERE status = 'running' AND host = ?1",
+	[ZENC__Q_RUNNING_HERE] =
+		"SELECT r.id, r.pid, coalesce(w.watcher_pid, 0),"
+		" w.run_id IS NOT NULL FROM runs r"
+		" LEFT JOIN run_watch w ON w.run_id = r.id"
+		" WHERE r.status = 'running' AND r.host = ?1",
 	[ZENC__Q_STALE_RUN] = "UPDATE runs SET status = ?2, ended = ?3"
 			      " WHERE id = ?1 AND status = 'running'",
 	[ZENC__Q_STALE_STEPS] = "UPDATE step_runs SET status = ?2, ended = ?3,"
-				" error_type = ?4, error_message = ?5"
+				" error_type = ?4, error_message = ?5,"
+				" signal = ?6"
 				" WHERE run_id = ?1 AND status = 'running'",
 	[ZENC__Q_ALERT_PUT] =
 		"INSERT INTO alerts (" ZENC__SQL_ALERT_COLUMNS
@@ -265,6 +277,11 @@ static const char *const statements[NSTATEMENTS] = {
 	[ZENC__Q_ALERTS_WAKE] = "SELECT count(*), min(max(coalesce(next_at, 0),"
 				" coalesce(lease_until, 0))) FROM alerts"
 				" WHERE status = 'pending'",
+	[ZENC__Q_WATCH_PUT] =
+		"INSERT OR REPLACE INTO run_watch (run_id, watcher_pid, spec)"
+		" VALUES (?1, ?2, ?3)",
+	[ZENC__Q_WATCH_GET] =
+		"SELECT watcher_pid, spec FROM run_watch WHERE run_id = ?1",
 	/* IMMEDIATE: a writer waits for the others (busy_timeout) when it
 	 * starts, not when it first writes, where waiting could deadlock. */
 	[TX_BEGIN_WRITE] = "BEGIN IMMEDIATE",

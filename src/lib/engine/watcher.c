@@ -1,0 +1,1081 @@
+/*
+ * The watcher of a run: a process that outlives the orchestrating one.
+ *
+ * - When a run placed on this machine begins, the orchestrating process
+ *   records in the store what the watcher will need (the failure hooks of
+ *   every step and of the run, as the program registered them: command
+ *   lines, the names of the standard alerter hooks and of C functions,
+ *   and the stack's name; never a resolved secret), then starts the
+ *   watcher: this same program, executed afresh (so that it shares no
+ *   store connection or lock with its parent), in a session of its own
+ *   (a Ctrl-C or a hang-up of the terminal does not reach it), told by
+ *   ZENC__WATCH_* variables, which a constructor of the library reads
+ *   before the program's main() runs.
+ * - The orchestrating process holds the only copy of one end of a
+ *   socket pair (used as a pipe) whose other end the watcher holds
+ *   (close-on-exec, and closed in every process forked for steps).  The run's
+ * normal end writes one byte and closes it: the watcher exits.  End of file
+ * without that byte, or the process's pidfd becoming readable, means the
+ * orchestrating process died: the watcher then (1) kills every process whose
+ * environment holds the run's ZENC_RUN_ID (every step and hook command, and
+ * what they started; forked C steps die with their parent), (2) marks the run
+ * and its running steps failed, error type OrchestratorDied, (3) runs each such
+ * step's on_failure and on_end hooks, then the run's on_run_failure hooks, of
+ * the kinds that can run without the program (commands and the standard alerter
+ * hooks; C functions are recorded as skipped), records them, and exits.
+ * - When the watcher died too (the machine went down), the next zenc
+ *   command that opens the store (the stale-run sweep, store_sql.c) calls
+ *   zenc__watcher_late(): it stops what is left of the run and sends the
+ *   run's alerts marked late; commands are not run late.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "engine/exec.h"
+#include "engine/watcher.h"
+#include "alerters/alerter.h"
+
+extern char **environ;
+
+#define ENV_FD "ZENC__WATCH_FD"
+#define ENV_PID "ZENC__WATCH_PID"
+#define ENV_RUN "ZENC__WATCH_RUN"
+#define ENV_STACK "ZENC__WATCH_STACK"
+
+/* The byte that says the run ended normally. */
+#define END_BYTE 'e'
+
+/* Hook runs the watcher records number from here, after anything the
+ * run recorded itself. */
+#define WATCH_SEQ_BASE 900000000
+
+/* The run this process orchestrates now, and its watcher. */
+static int watch_fd = -1;
+static pid_t watch_pid;
+static char watch_run[37];
+static char *saved_run_id; /* ZENC_RUN_ID before the run, or NULL */
+static int had_run_id, set_run_id;
+
+/* ---- the record of what the watcher needs */
+
+static json_t *hook_json(const zenc__hook *h)
+{
+	const char *name = h->h.name ? h->h.name : "";
+	json_t *o = json_object();
+	size_t i;
+
+	if (h->h.kind == ZENC_HOOK_COMMAND) {
+		json_object_set_new(o, "kind", json_string("command"));
+		if (h->command) {
+			json_object_set_new(
+				o, "command", zenc__json_str(h->command));
+		} else if (h->argv) {
+			json_t *av = json_array();
+			for (i = 0; h->argv[i]; i++)
+				json_array_append_new(
+					av, zenc__json_str(h->argv[i]));
+			json_object_set_new(o, "argv", av);
+		}
+		if (h->dir)
+			json_object_set_new(o, "dir", zenc__json_str(h->dir));
+	} else if (
+		h->h.fn == (zenc_hook_void_fn)zenc_alerter_failure_hook ||
+		h->h.fn == (zenc_hook_void_fn)zenc_alerter_success_hook) {
+		json_object_set_new(o, "kind", json_string("alerter"));
+	} else {
+		json_object_set_new(o, "kind", json_string("function"));
+	}
+	json_object_set_new(o, "name", zenc__json_str(name));
+	if (h->h.timeout > 0)
+		json_object_set_new(o, "timeout", json_real(h->h.timeout));
+	return o;
+}
+
+static json_t *list_json(const zenc__hook_list *l)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(a, hook_json(&l->items[i]));
+	return a;
+}
+
+/*
+ * {"stack": NAME, "hook_timeout": S,
+ *  "defaults": {"on_failure": [HOOK...], "on_end": [...]},
+ *  "steps": {STEP: {"on_failure": [...], "on_end": [...],
+ *            "hook_timeout": S}},
+ *  "on_run_failure": [...]}
+ * A step is listed only where it differs from the defaults.
+ */
+static char *spec_json(const zenc__exec *x)
+{
+	static const zenc__event evs[] = {ZENC__ON_FAILURE, ZENC__ON_END};
+	const zenc_pipeline *p = x->p;
+	json_t *o = json_object(), *defaults = json_object();
+	json_t *steps = json_object();
+	double ht = p->hook_timeout > 0 ? p->hook_timeout
+					: ZENC__DEFAULT_HOOK_TIMEOUT;
+	zenc_buf b = ZENC_BUF_INIT;
+	size_t i, e;
+
+	json_object_set_new(
+		o, "stack", zenc__json_str(zenc_stack_name(x->stack)));
+	json_object_set_new(o, "hook_timeout", json_real(ht));
+	for (e = 0; e < 2; e++)
+		json_object_set_new(
+			defaults, zenc__event_name(evs[e]),
+			list_json(&p->hooks[evs[e]]));
+	json_object_set_new(o, "defaults", defaults);
+	for (i = 0; i < p->n_steps; i++) {
+		const zenc__stepstate *ss = &x->steps[i];
+		json_t *s = NULL;
+		for (e = 0; e < 2; e++) {
+			const zenc__hook_list *l =
+				zenc__step_hooks(ss->step, evs[e]);
+			if (l == &p->hooks[evs[e]])
+				continue;
+			if (!s)
+				s = json_object();
+			json_object_set_new(
+				s, zenc__event_name(evs[e]), list_json(l));
+		}
+		if (ss->hook_timeout != ht) {
+			if (!s)
+				s = json_object();
+			json_object_set_new(
+				s, "hook_timeout", json_real(ss->hook_timeout));
+		}
+		if (s)
+			json_object_set_new(steps, ss->step->name, s);
+	}
+	json_object_set_new(o, "steps", steps);
+	json_object_set_new(
+		o, "on_run_failure",
+		list_json(&p->hooks[ZENC__ON_RUN_FAILURE]));
+	zenc__json_dump(&b, o);
+	json_decref(o);
+	return zenc_buf_detach(&b);
+}
+
+/* ---- starting and ending, in the orchestrating process */
+
+/* The program to execute as the watcher: this one. */
+static char *self_exe(void)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return zenc__strdup("/proc/self/exe");
+	path[n] = '\0';
+	/* Replaced or removed since it started: the kernel still has it. */
+	if (access(path, X_OK) < 0)
+		return zenc__strdup("/proc/self/exe");
+	return zenc__strdup(path);
+}
+
+static pid_t spawn_watcher(const zenc__exec *x, int rfd)
+{
+	char *const argv[] = {"zenc-watcher", NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	char **envp;
+	char *exe = self_exe(), *vars[4];
+	size_t n = 0, i, j;
+	pid_t pid = -1;
+	int rc;
+
+	vars[0] = zenc__asprintf("%s=%d", ENV_FD, 3);
+	vars[1] = zenc__asprintf("%s=%ld", ENV_PID, (long)getpid());
+	vars[2] = zenc__asprintf("%s=%s", ENV_RUN, x->run->id);
+	vars[3] = zenc__asprintf("%s=%s", ENV_STACK, zenc_stack_name(x->stack));
+	while (environ && environ[n])
+		n++;
+	envp = zenc__calloc(n + 5, sizeof(*envp));
+	for (i = 0, j = 0; i < n; i++)
+		if (strncmp(environ[i], "ZENC__WATCH_", 12))
+			envp[j++] = environ[i];
+	for (i = 0; i < 4; i++)
+		envp[j++] = vars[i];
+	envp[j] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	/* The pipe first: it may be fd 0 or 1 when those were closed. */
+	posix_spawn_file_actions_adddup2(&fa, rfd, 3);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+#endif
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(
+		&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+			       POSIX_SPAWN_SETSID);
+	fflush(NULL);
+	rc = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
+	if (rc != 0) {
+		zenc__warn(
+			"no watcher for run %s: cannot run '%s': %s",
+			x->run->id, exe, strerror(rc));
+		pid = -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	for (i = 0; i < 4; i++)
+		free(vars[i]);
+	free(envp);
+	free(exe);
+	return pid;
+}
+
+/* Watchers of runs that ended, not reaped yet. */
+static pid_t *unreaped;
+static size_t n_unreaped, cap_unreaped;
+
+static void reap_watchers(void)
+{
+	size_t i = 0;
+
+	while (i < n_unreaped) {
+		pid_t r = waitpid(unreaped[i], NULL, WNOHANG);
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		unreaped[i] = unreaped[--n_unreaped];
+	}
+}
+
+void zenc__watcher_start(zenc__exec *x)
+{
+	const char *old = getenv("ZENC_RUN_ID");
+	char *spec;
+	int fds[2];
+	pid_t pid;
+
+	reap_watchers();
+	if (watch_fd >= 0 || getenv("ZENC_NO_WATCHER") || !x->store->watch_put)
+		goto env;
+	/* A socket rather than a pipe: the end byte is sent with
+	 * MSG_NOSIGNAL, so a watcher that died early costs no SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+		zenc__warn(
+			"no watcher for run %s: cannot create a socket pair: "
+			"%s",
+			x->run->id, strerror(errno));
+		goto env;
+	}
+	pid = spawn_watcher(x, fds[0]);
+	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		goto env;
+	}
+	watch_fd = fds[1];
+	watch_pid = pid;
+	memcpy(watch_run, x->run->id, sizeof(watch_run));
+	spec = spec_json(x);
+	if (x->store->watch_put(x->store, x->run->id, (long)pid, spec) < 0)
+		zenc__warn(
+			"could not record the watcher of run %s: %s",
+			x->run->id, zenc_error_last());
+	free(spec);
+env:
+	/* Every process of the run, whatever it starts, carries the run's
+	 * id: that is how the watcher finds them. */
+	had_run_id = old != NULL;
+	free(saved_run_id);
+	saved_run_id = old ? zenc__strdup(old) : NULL;
+	set_run_id = 1;
+	setenv("ZENC_RUN_ID", x->run->id, 1);
+}
+
+void zenc__watcher_end(zenc__exec *x)
+{
+	char b = END_BYTE;
+
+	if (set_run_id && had_run_id)
+		setenv("ZENC_RUN_ID", saved_run_id, 1);
+	else if (set_run_id)
+		unsetenv("ZENC_RUN_ID");
+	free(saved_run_id);
+	saved_run_id = NULL;
+	had_run_id = set_run_id = 0;
+	if (watch_fd < 0 || strcmp(watch_run, x->run->id))
+		return;
+	while (send(watch_fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	       errno == EINTR)
+		;
+	close(watch_fd);
+	watch_fd = -1;
+	/* It exits at once; a run does not wait for that (it may still be
+	 * starting): it is reaped now if it is gone, else later. */
+	zenc__array_grow(
+		(void **)&unreaped, &cap_unreaped, n_unreaped + 1,
+		sizeof(*unreaped));
+	unreaped[n_unreaped++] = watch_pid;
+	watch_pid = 0;
+	reap_watchers();
+}
+
+void zenc__watcher_forget(void)
+{
+	if (watch_fd >= 0)
+		close(watch_fd);
+	watch_fd = -1;
+}
+
+/* ---- stopping what is left of a run */
+
+/* Whether process `pid`'s environment holds `needle` ("NAME=value"). */
+static int environ_has(const char *pid, const char *needle, size_t len)
+{
+	char path[300];
+	zenc_buf b = ZENC_BUF_INIT;
+	size_t i = 0;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	if (zenc__read_file(&b, path) < 0)
+		return 0;
+	while (i < b.len) {
+		const char *e = b.ptr + i;
+		size_t n = strnlen(e, b.len - i);
+		if (n == len && !memcmp(e, needle, len)) {
+			found = 1;
+			break;
+		}
+		i += n + 1;
+	}
+	zenc_buf_release(&b);
+	return found;
+}
+
+/* SIGKILLs every process but this one whose environment holds the run's
+ * ZENC_RUN_ID, until none is left (or `budget` seconds have passed: a
+ * process that forks faster than it can be killed).  Returns how many it
+ * killed. */
+static size_t kill_run(const char *run_id, double budget)
+{
+	char *needle = zenc__asprintf("ZENC_RUN_ID=%s", run_id);
+	double end = zenc__monotonic() + budget;
+	size_t len = strlen(needle), killed = 0, found;
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *d;
+
+	do {
+		found = 0;
+		if (!(d = opendir("/proc")))
+			break;
+		while ((de = readdir(d))) {
+			char *endp;
+			long pid = strtol(de->d_name, &endp, 10);
+			if (*endp || pid <= 1 || pid == (long)self)
+				continue;
+			if (!environ_has(de->d_name, needle, len))
+				continue;
+			if (kill((pid_t)pid, SIGKILL) == 0) {
+				found++;
+				killed++;
+			}
+		}
+		closedir(d);
+		if (found)
+			zenc__sleep(0.01);
+	} while (found && zenc__monotonic() < end);
+	free(needle);
+	return killed;
+}
+
+/* ---- settling a run whose orchestrating process died */
+
+typedef struct settle {
+	zenc__store *store;
+	const char *run_id;
+	const zenc__run_info *info;
+	json_t *spec;
+	zenc_stack *stack;
+	zenc_alerter *alerter;
+	int alerter_tried;
+	const char *type, *message;
+	int sig;
+	int late;
+	int seq;
+	zenc__hook_record *recs;
+	size_t n_recs, cap_recs;
+	size_t n_put;    /* recorded with their steps already */
+	zenc_buf *texts; /* strings the records point to */
+	size_t n_texts, cap_texts;
+} settle;
+
+static const char *keep(settle *st, zenc_buf *b)
+{
+	zenc__array_grow(
+		(void **)&st->texts, &st->cap_texts, st->n_texts + 1,
+		sizeof(*st->texts));
+	st->texts[st->n_texts] = *b;
+	memset(b, 0, sizeof(*b));
+	return zenc_buf_cstr(&st->texts[st->n_texts++]);
+}
+
+static void add_record(
+	settle *st,
+	const char *step,
+	const char *event,
+	const char *hook,
+	int attempt,
+	const char *status,
+	zenc_buf *error,
+	double started)
+{
+	zenc__hook_record *r;
+
+	zenc__array_grow(
+		(void **)&st->recs, &st->cap_recs, st->n_recs + 1,
+		sizeof(*st->recs));
+	r = &st->recs[st->n_recs++];
+	memset(r, 0, sizeof(*r));
+	r->run_id = st->run_id;
+	r->step = step;
+	r->event = event;
+	r->hook = hook;
+	r->attempt = attempt;
+	r->status = status;
+	r->error = error && error->len ? keep(st, error) : NULL;
+	r->started = started;
+	r->duration = zenc__now() - started;
+	r->seq = WATCH_SEQ_BASE + st->seq++;
+}
+
+static void add_env(char ***env, size_t *n, size_t *cap, char *entry)
+{
+	zenc__array_grow((void **)env, cap, *n + 2, sizeof(char *));
+	(*env)[(*n)++] = entry;
+	(*env)[*n] = NULL;
+}
+
+/* The text of a parameter value, as ZENC_PARAM_* carries it. */
+static void param_text(zenc_buf *b, json_t *v)
+{
+	if (json_is_string(v))
+		zenc_buf_puts(b, json_string_value(v));
+	else
+		zenc__json_dump(b, v);
+}
+
+/* What a command hook gets (docs/hooks.md, "Command hooks"). */
+static void command_context(
+	settle *st,
+	const zenc_step_record *s,
+	const char *event,
+	char ***env,
+	zenc_buf *json)
+{
+	const zenc_run_record *run = &st->info->rec;
+	json_t *params = zenc__json_or_null(s ? s->params_json : NULL);
+	json_t *o = json_object(), *err = json_object();
+	size_t n = 0, cap = 0;
+	const char *key;
+	json_t *v;
+	int attempt = s ? s->attempts : 0;
+
+	*env = NULL;
+	add_env(env, &n, &cap,
+		zenc__asprintf("ZENC_PIPELINE_NAME=%s", run->pipeline));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_RUN_NAME=%s", run->name));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_RUN_ID=%s", run->id));
+	add_env(env, &n, &cap,
+		zenc__asprintf("ZENC_STEP_NAME=%s", s ? s->name : ""));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_HOOK_EVENT=%s", event));
+	add_env(env, &n, &cap, zenc__strdup("ZENC_STATUS=failed"));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_ATTEMPT=%d", attempt));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_ERROR_TYPE=%s", st->type));
+	add_env(env, &n, &cap,
+		zenc__asprintf("ZENC_ERROR_MESSAGE=%s", st->message));
+	add_env(env, &n, &cap, zenc__strdup("ZENC_EXIT_CODE=0"));
+	add_env(env, &n, &cap, zenc__asprintf("ZENC_SIGNAL=%d", st->sig));
+	if (json_is_object(params)) {
+		json_object_foreach(params, key, v)
+		{
+			zenc_buf b = ZENC_BUF_INIT;
+			zenc_buf_puts(&b, "ZENC_PARAM_");
+			zenc__env_name(&b, key);
+			zenc_buf_putc(&b, '=');
+			param_text(&b, v);
+			add_env(env, &n, &cap, zenc_buf_detach(&b));
+		}
+	}
+	json_object_set_new(o, "pipeline", zenc__json_str(run->pipeline));
+	json_object_set_new(o, "run_name", zenc__json_str(run->name));
+	json_object_set_new(o, "run_id", zenc__json_str(run->id));
+	json_object_set_new(o, "step", zenc__json_str(s ? s->name : NULL));
+	json_object_set_new(o, "event", zenc__json_str(event));
+	json_object_set_new(o, "attempt", json_integer(attempt));
+	json_object_set_new(o, "status", json_string("failed"));
+	json_object_set_new(err, "type", zenc__json_str(st->type));
+	json_object_set_new(err, "message", zenc__json_str(st->message));
+	json_object_set_new(err, "exit_code", json_integer(0));
+	json_object_set_new(err, "signal", json_integer(st->sig));
+	json_object_set_new(o, "error", err);
+	json_object_set_new(
+		o, "params", json_is_object(params) ? params : json_object());
+	if (!json_is_object(params))
+		json_decref(params);
+	zenc__json_dump(json, o);
+	zenc_buf_putc(json, '\n');
+	json_decref(o);
+}
+
+static const char *run_command(
+	settle *st,
+	const zenc_step_record *s,
+	const char *event,
+	json_t *h,
+	double timeout,
+	zenc_buf *why)
+{
+	json_t *av = json_object_get(h, "argv");
+	const char *cmd = zenc__json_get_str(h, "command");
+	const char *dir = zenc__json_get_str(h, "dir");
+	const char *status = "completed";
+	zenc_buf json = ZENC_BUF_INIT;
+	char **env = NULL, **argv = NULL;
+	size_t i;
+	int wstatus = 0, timed_out = 0;
+
+	if (!cmd && json_is_array(av)) {
+		argv = zenc__calloc(json_array_size(av) + 1, sizeof(*argv));
+		for (i = 0; i < json_array_size(av); i++)
+			argv[i] = (char *)json_string_value(
+				json_array_get(av, i));
+	}
+	if (!cmd && (!argv || !argv[0])) {
+		zenc_buf_puts(why, "no command recorded");
+		free(argv);
+		return "failed";
+	}
+	command_context(st, s, event, &env, &json);
+	if (zenc__command_run(
+		    cmd, argv, env, json.ptr, json.len, dir, -1, timeout, 1,
+		    &wstatus, &timed_out, why) < 0) {
+		status = "failed";
+	} else if (timed_out) {
+		status = "timeout";
+		zenc_buf_printf(why, "timed out after %gs", timeout);
+	} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
+		status = "failed";
+		zenc__describe_status(why, wstatus);
+	}
+	for (i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+	free(argv);
+	zenc_buf_release(&json);
+	return status;
+}
+
+/* The standard failure hook's alert, as the step's process would have
+ * posted it (hooks_std.c), with the error that ended the run. */
+static const char *post_alert(
+	settle *st, const zenc_step_record *s, double timeout, zenc_buf *why)
+{
+	const zenc_run_record *run = &st->info->rec;
+	const char *late = st->late ? " (late)" : "";
+	zenc_alert al = ZENC_ALERT_INIT;
+	zenc__deliver_opts o = {timeout, 0, 0};
+	zenc__alert_outcome outcome;
+	zenc_buf title = ZENC_BUF_INIT, msg = ZENC_BUF_INIT;
+	zenc_alert_field *fields = NULL;
+	zenc_buf *vals = NULL;
+	json_t *params = zenc__json_or_null(s->params_json), *v;
+	const char *key, *rc_status = "completed";
+	size_t n = 0, i;
+
+	if (!st->alerter_tried) {
+		st->alerter_tried = 1;
+		if (st->stack &&
+		    zenc__alerter_for_stack(&st->alerter, st->stack) < 0)
+			st->alerter = NULL;
+	}
+	if (!st->alerter) {
+		zenc__warn(
+			"alerter_failure_hook for step %s: no alerter in "
+			"stack '%s'; nothing posted",
+			s->name, run->stack ? run->stack : "");
+		return "completed";
+	}
+	zenc_buf_printf(
+		&title, "Step %s of pipeline %s failed%s", s->name,
+		run->pipeline, late);
+	zenc_buf_printf(
+		&msg, "Step %s of pipeline %s (run %s) failed: %s: %s", s->name,
+		run->pipeline, run->name, st->type, st->message);
+	if (st->sig)
+		zenc_buf_printf(&msg, " (signal %d)", st->sig);
+	zenc_buf_puts(&msg, late);
+	al.title = title.ptr;
+	al.message = msg.ptr;
+	al.pipeline = run->pipeline;
+	al.run_name = run->name;
+	al.run_id = run->id;
+	al.step = s->name;
+	al.status = "failed";
+	al.event = "on_failure";
+	al.attempt = s->attempts;
+	al.error_type = st->type;
+	al.error_message = st->message;
+	al.signal = st->sig;
+	if (s->started > 0)
+		al.duration = zenc__now() - s->started;
+	al.params_json = s->params_json;
+	al.late = st->late;
+	if (json_is_object(params) && json_object_size(params)) {
+		fields =
+			zenc__calloc(json_object_size(params), sizeof(*fields));
+		vals = zenc__calloc(json_object_size(params), sizeof(*vals));
+		json_object_foreach(params, key, v)
+		{
+			if (!strcmp(key, "alert_channel")) {
+				if (json_string_length(v))
+					al.channel = json_string_value(v);
+				continue;
+			}
+			param_text(&vals[n], v);
+			fields[n].key = key;
+			fields[n].value = zenc_buf_cstr(&vals[n]);
+			n++;
+		}
+		al.fields = fields;
+		al.n_fields = n;
+	}
+	if (zenc__alerter_deliver(st->alerter, &al, &o, &outcome) < 0) {
+		rc_status = "failed";
+		zenc_buf_puts(why, zenc_error_last());
+	}
+	for (i = 0; i < n; i++)
+		zenc_buf_release(&vals[i]);
+	free(vals);
+	free(fields);
+	json_decref(params);
+	zenc_buf_release(&title);
+	zenc_buf_release(&msg);
+	return rc_status;
+}
+
+/* Runs the hooks of `list` for step `s` (NULL: run-level) and records
+ * them. */
+static void run_list(
+	settle *st,
+	const zenc_step_record *s,
+	const char *event,
+	json_t *list,
+	double hook_timeout)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *h = json_array_get(list, i);
+		const char *kind = zenc__json_get_str(h, "kind");
+		const char *name = zenc__json_get_str(h, "name");
+		json_t *t = json_object_get(h, "timeout");
+		double timeout =
+			json_is_number(t) ? json_number_value(t) : hook_timeout;
+		double t0 = zenc__now();
+		const char *status;
+		zenc_buf why = ZENC_BUF_INIT, nb = ZENC_BUF_INIT;
+
+		if (!kind)
+			kind = "function";
+		if (!strcmp(kind, "command") && st->late) {
+			status = "skipped";
+			zenc_buf_puts(
+				&why, "not run: the run was found dead later, "
+				      "with nothing left to run it");
+		} else if (!strcmp(kind, "command")) {
+			zenc__info(
+				"Running %s hook %s%s%s after the "
+				"orchestrating "
+				"process died.",
+				event, name ? name : "", s ? " of step " : "",
+				s ? s->name : "");
+			status = run_command(st, s, event, h, timeout, &why);
+		} else if (!strcmp(kind, "alerter") && s) {
+			status = post_alert(st, s, timeout, &why);
+		} else {
+			status = "skipped";
+			zenc_buf_puts(
+				&why, "a C function hook cannot run once its "
+				      "program is gone");
+		}
+		zenc_buf_puts(&nb, name ? name : "");
+		add_record(
+			st, s ? s->name : NULL, event, keep(st, &nb),
+			s ? s->attempts : 0, status, &why, t0);
+		zenc_buf_release(&why);
+	}
+}
+
+/* Step `s` failed with the run: its row, its attempt and the hook runs
+ * from recs[first] on, in one transaction, as the engine records an
+ * attempt. */
+static void record_step(settle *st, const zenc_step_record *s, size_t first)
+{
+	zenc_step_record r = *s;
+	zenc_attempt_record att;
+	double now = zenc__now();
+
+	r.status = "failed";
+	r.ended = now;
+	r.error_type = st->type;
+	r.error_message = st->message;
+	r.exit_code = 0;
+	r.signal = st->sig;
+	if (r.attempts < 1)
+		r.attempts = 1;
+	memset(&att, 0, sizeof(att));
+	att.attempt = r.attempts;
+	att.status = "failed";
+	att.started = s->started;
+	att.ended = now;
+	att.error_type = st->type;
+	att.error_message = st->message;
+	att.signal = st->sig;
+	if (st->store->step_end(
+		    st->store, &r, &att, NULL, 0, st->recs + first,
+		    st->n_recs - first) < 0)
+		zenc__warn(
+			"could not record step %s of run %s: %s", s->name,
+			st->run_id, zenc_error_last());
+	st->n_put = st->n_recs;
+}
+
+/* The list of `event` that applies to step `name`, and its hook
+ * timeout. */
+static json_t *step_list(
+	const settle *st, const char *name, const char *event, double *ht)
+{
+	json_t *steps = json_object_get(st->spec, "steps");
+	json_t *own = json_object_get(steps, name), *l, *t;
+
+	t = json_object_get(st->spec, "hook_timeout");
+	*ht = json_is_number(t) ? json_number_value(t)
+				: ZENC__DEFAULT_HOOK_TIMEOUT;
+	t = json_object_get(own, "hook_timeout");
+	if (json_is_number(t))
+		*ht = json_number_value(t);
+	if ((l = json_object_get(own, event)))
+		return l;
+	return json_object_get(json_object_get(st->spec, "defaults"), event);
+}
+
+/*
+ * Marks the run failed (unless someone else did: then nothing more) and
+ * runs the failure hooks of the steps that were running and of the run.
+ * `store` is open; `spec_text` is the run's watch record.
+ */
+static int settle_run(
+	zenc__store *store,
+	const char *run_id,
+	const char *spec_text,
+	const char *type,
+	const char *message,
+	int sig,
+	int late)
+{
+	static const char *const events[] = {"on_failure", "on_end"};
+	zenc__run_info info;
+	settle st;
+	json_error_t jerr;
+	const char *stack_name;
+	size_t i, e;
+	int rc, marked = 0;
+
+	memset(&st, 0, sizeof(st));
+	memset(&info, 0, sizeof(info));
+	st.spec = json_loads(spec_text ? spec_text : "{}", 0, &jerr);
+	if (!st.spec)
+		st.spec = json_object();
+	if ((rc = store->run_show(store, run_id, &info)) < 0)
+		goto done;
+	if ((rc = store->run_fail(store, run_id, type, message, sig, &marked)) <
+		    0 ||
+	    !marked)
+		goto done;
+	zenc__log(
+		ZENC_LOG_ERROR, "Run %s failed: %s: %s%s", info.rec.name, type,
+		message, late ? " (found late)" : "");
+	st.store = store;
+	st.run_id = run_id;
+	st.info = &info;
+	st.type = type;
+	st.message = message;
+	st.sig = sig;
+	st.late = late;
+	stack_name = zenc__json_get_str(st.spec, "stack");
+	if (zenc__stack_load(&st.stack, stack_name) < 0) {
+		zenc__warn(
+			"run %s: stack '%s': %s; no alert can be sent", run_id,
+			stack_name ? stack_name : "", zenc_error_last());
+		st.stack = NULL;
+	}
+	for (i = 0; i < info.n_steps; i++) {
+		const zenc_step_record *s = &info.steps[i].rec;
+		if (!s->status || strcmp(s->status, "running"))
+			continue;
+		size_t first = st.n_recs;
+		for (e = 0; e < 2; e++) {
+			double ht;
+			json_t *l = step_list(&st, s->name, events[e], &ht);
+			run_list(&st, s, events[e], l, ht);
+		}
+		record_step(&st, s, first);
+	}
+	{
+		json_t *t = json_object_get(st.spec, "hook_timeout");
+		run_list(
+			&st, NULL, "on_run_failure",
+			json_object_get(st.spec, "on_run_failure"),
+			json_is_number(t) ? json_number_value(t)
+					  : ZENC__DEFAULT_HOOK_TIMEOUT);
+	}
+	if (st.n_recs > st.n_put &&
+	    store->hooks_put(store, st.recs + st.n_put, st.n_recs - st.n_put) <
+		    0)
+		zenc__warn(
+			"could not record the hooks of run %s: %s", run_id,
+			zenc_error_last());
+done:
+	if (rc < 0)
+		zenc__warn(
+			"could not settle run %s: %s", run_id,
+			zenc_error_last());
+	for (i = 0; i < st.n_texts; i++)
+		zenc_buf_release(&st.texts[i]);
+	free(st.texts);
+	free(st.recs);
+	zenc_alerter_free(st.alerter);
+	zenc__stack_free(st.stack);
+	json_decref(st.spec);
+	zenc__run_info_free(&info);
+	return rc;
+}
+
+void zenc__watcher_late(zenc__store *store, const char *run_id)
+{
+	char *spec = NULL;
+	long pid = 0;
+
+	if (!store->watch_get || !store->run_fail)
+		return;
+	if (store->watch_get(store, run_id, &pid, &spec) < 0) {
+		zenc__warn("%s", zenc_error_last());
+		return;
+	}
+	/* Whatever of the run survived its watcher. */
+	kill_run(run_id, 2.0);
+	settle_run(
+		store, run_id, spec, "Interrupted",
+		"the orchestrating process died", 0, 1);
+	free(spec);
+}
+
+/* ---- the watcher process */
+
+static int pidfd_open_compat(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The signal that killed process `pid`, from its zombie's exit code in
+ * /proc (while its parent has not reaped it yet), or 0. */
+static int death_signal(pid_t pid)
+{
+	char path[64];
+	zenc_buf b = ZENC_BUF_INIT;
+	const char *p;
+	int field = 3, sig = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (zenc__read_file(&b, path) < 0 || !(p = strrchr(b.ptr, ')')))
+		goto done;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (*p != 'Z')
+		goto done;
+	/* Field 52, exit_code: a wait status. */
+	while (*p && field < 52) {
+		if (*p++ == ' ')
+			field++;
+	}
+	if (field == 52) {
+		int status = atoi(p);
+		if (WIFSIGNALED(status))
+			sig = WTERMSIG(status);
+	}
+done:
+	zenc_buf_release(&b);
+	return sig;
+}
+
+/* Waits for the run to end or its orchestrating process to die: 1 when
+ * it died. */
+static int wait_for_end(int fd, int pfd)
+{
+	struct pollfd p[2];
+	char b;
+	ssize_t r;
+
+	for (;;) {
+		p[0].fd = fd;
+		p[0].events = POLLIN;
+		p[0].revents = 0;
+		p[1].fd = pfd;
+		p[1].events = POLLIN;
+		p[1].revents = 0;
+		if (poll(p, pfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (p[0].revents) {
+			r = read(fd, &b, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			return !(r == 1 && b == END_BYTE);
+		}
+		if (p[1].revents) {
+			/* Gone, though a process it forked may still hold
+			 * the pipe: a byte already written still counts. */
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			r = read(fd, &b, 1);
+			return !(r == 1 && b == END_BYTE);
+		}
+	}
+}
+
+static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
+{
+	zenc_stack *stack = NULL;
+	zenc__store *store = NULL;
+	char *spec = NULL, *message;
+	long wpid = 0;
+	size_t killed;
+	int sig, pfd;
+
+	signal(SIGHUP, SIG_IGN);
+	pfd = pidfd_open_compat(orch);
+	if (!wait_for_end(fd, pfd))
+		return 0;
+	close(fd);
+	/* The pipe closes before the process is a zombie, whose exit code
+	 * tells the signal: its pidfd says when it is one. */
+	if (pfd >= 0) {
+		struct pollfd p = {pfd, POLLIN, 0};
+		poll(&p, 1, 200);
+		close(pfd);
+	}
+	/* First what matters within seconds: nothing of the run runs on. */
+	sig = death_signal(orch);
+	killed = kill_run(run_id, 3.0);
+	if (zenc__stack_load(&stack, stk) < 0 ||
+	    zenc__store_open(
+		    &store, zenc__stack_store_flavor(stack),
+		    zenc__stack_store_location(stack)) < 0) {
+		zenc__warn(
+			"run %s: the orchestrating process died, and the "
+			"store cannot be opened: %s",
+			run_id, zenc_error_last());
+		zenc__stack_free(stack);
+		return 1;
+	}
+	if (store->watch_get &&
+	    store->watch_get(store, run_id, &wpid, &spec) < 0)
+		spec = NULL;
+	if (sig)
+		message = zenc__asprintf(
+			"the orchestrating process died (killed by SIG%s)",
+			sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	else
+		message = zenc__strdup("the orchestrating process died");
+	zenc__debug(
+		"run %s: orchestrating process %ld gone; %zu processes killed",
+		run_id, (long)orch, killed);
+	settle_run(store, run_id, spec, "OrchestratorDied", message, sig, 0);
+	free(message);
+	free(spec);
+	zenc__store_free(store);
+	zenc__stack_free(stack);
+	return 0;
+}
+
+/* The watcher keeps the standard error of the run: what it did shows
+ * where the run's own messages went. */
+static void log_stderr(zenc_log_level level, const char *msg, void *payload)
+{
+	(void)level;
+	(void)payload;
+	fprintf(stderr, "zenc-watcher: %s\n", msg);
+}
+
+/* Runs before main() in every program linked with the library: the
+ * watcher is that program, executed with ZENC__WATCH_* set. */
+__attribute__((constructor)) static void watcher_entry(void)
+{
+	const char *fd = getenv(ENV_FD), *pid, *run, *stk;
+	char run_id[37], *stack;
+	int rc, in;
+
+	if (!fd)
+		return;
+	pid = getenv(ENV_PID);
+	run = getenv(ENV_RUN);
+	stk = getenv(ENV_STACK);
+	if (!pid || !run || strlen(run) != 36 || !stk)
+		_exit(2);
+	memcpy(run_id, run, sizeof(run_id));
+	stack = zenc__strdup(stk);
+	/* Not for the commands it runs (one may be a zenc program). */
+	unsetenv(ENV_FD);
+	unsetenv(ENV_PID);
+	unsetenv(ENV_RUN);
+	unsetenv(ENV_STACK);
+	prctl(PR_SET_NAME, "zenc-watcher");
+	zenc_log_set(ZENC_LOG_INFO, log_stderr, NULL);
+	in = atoi(fd);
+	rc = watch_main(in, (pid_t)atol(pid), run_id, stack);
+	free(stack);
+	_exit(rc);
+}

@@ -56,7 +56,7 @@ static void exec_release(zenc__exec *x)
 			for (j = 0; j < ss->n_arts; j++)
 				zenc__artifact_release(&ss->arts[j]);
 			free(ss->arts);
-			zenc__error_release(&ss->error);
+			zenc__failure_release(&ss->error);
 			zenc__attempt_free(ss->cur);
 		}
 		free(x->steps);
@@ -307,7 +307,7 @@ int zenc__pipeline_run_mode(
 		zenc__log(
 			x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
 			"Run %s %s in %.3fs.", x.run->name,
-			x.run->failed ? "failed" : "completed",
+			zenc__status_name(zenc__run_status(x.run)),
 			zenc__now() - x.started);
 joined:
 	*out = x.run;

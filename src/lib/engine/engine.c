@@ -22,22 +22,38 @@ volatile sig_atomic_t zenc__interrupted;
 
 #define RUNNING_ROW_DELAY ZENC__RUNNING_ROW_DELAY
 
-static const char *status_name(zenc__step_status s)
+/* What the store says of a step in state `s`: one waiting for its next
+ * attempt is still running. */
+static zenc__status stored_status(zenc__step_status s)
 {
 	switch (s) {
 	case ZENC__ST_PENDING:
-		return "pending";
+		return ZENC__STATUS_PENDING;
 	case ZENC__ST_RUNNING:
 	case ZENC__ST_WAITING:
-		return "running";
+		return ZENC__STATUS_RUNNING;
 	case ZENC__ST_COMPLETED:
-		return "completed";
+		return ZENC__STATUS_COMPLETED;
 	case ZENC__ST_FAILED:
-		return "failed";
+		return ZENC__STATUS_FAILED;
 	case ZENC__ST_SKIPPED:
-		return "skipped";
+		return ZENC__STATUS_SKIPPED;
 	}
-	return "unknown";
+	return ZENC__STATUS_UNKNOWN;
+}
+
+/* A record's error fields, from the failure (all unset when none). */
+static void fill_failure(
+	const char **type,
+	const char **message,
+	int *exit_code,
+	int *sig,
+	const zenc__failure *f)
+{
+	*type = f->type;
+	*message = f->message;
+	*exit_code = f->exit_code;
+	*sig = f->signal;
 }
 
 static void fill_step_record(
@@ -46,14 +62,13 @@ static void fill_step_record(
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
 	r->name = ss->step->name;
-	r->status = status_name(ss->status);
+	r->status = zenc__status_name(stored_status(ss->status));
 	r->attempts = ss->attempt;
 	r->started = ss->started;
 	r->ended = ss->ended;
-	r->error_type = ss->error.type;
-	r->error_message = ss->error.message;
-	r->exit_code = ss->error.exit_code;
-	r->signal = ss->error.signal;
+	fill_failure(
+		&r->error_type, &r->error_message, &r->exit_code, &r->signal,
+		&ss->error);
 	r->params_json = ss->params_json;
 	r->upstream_json = ss->upstream_json;
 	r->log_uri = ss->log_uri;
@@ -245,7 +260,7 @@ static void fill_hook_records(
 		h->event = zenc__event_name(a->hooks[i].event);
 		h->hook = a->hooks[i].hook;
 		h->attempt = a->hooks[i].attempt;
-		h->status = a->hooks[i].status;
+		h->status = zenc__status_name(a->hooks[i].status);
 		h->error = a->hooks[i].error;
 		h->started = a->hooks[i].started;
 		h->duration = a->hooks[i].duration;
@@ -276,15 +291,14 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = a->attempt;
-	att.status = a->failed ? "failed" : "completed";
+	att.status = zenc__status_name(
+		a->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED);
 	att.started = a->started;
 	att.ended = a->ended;
-	if (a->failed) {
-		att.error_type = a->err.type;
-		att.error_message = a->err.message;
-		att.exit_code = a->err.exit_code;
-		att.signal = a->err.signal;
-	}
+	if (a->failed)
+		fill_failure(
+			&att.error_type, &att.error_message, &att.exit_code,
+			&att.signal, &a->err);
 	arts = zenc__calloc(a->n_arts + 1, sizeof(*arts));
 	for (i = 0; i < a->n_arts; i++) {
 		arts[i].run_id = x->run->id;
@@ -320,7 +334,7 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 	if (!a->failed) {
 		ss->status = ZENC__ST_COMPLETED;
 		ss->ended = a->ended;
-		zenc__error_release(&ss->error);
+		zenc__failure_release(&ss->error);
 		record_attempt(x, a);
 		/* Downstream steps read the artifacts from the step. */
 		ss->arts = a->arts;
@@ -337,9 +351,8 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		double wait = zenc__engine_retry_wait(ss, a->attempt);
 		ss->status = ZENC__ST_WAITING;
 		ss->wake = zenc__monotonic() + wait;
-		zenc__error_assign(
-			&ss->error, a->err.type, a->err.message,
-			a->err.exit_code, a->err.signal, a->attempt);
+		a->err.attempt = a->attempt;
+		zenc__failure_copy(&ss->error, &a->err);
 		record_attempt(x, a);
 		zenc__info(
 			"Step %s failed on attempt %d (%s: %s); retrying "
@@ -349,9 +362,8 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 	} else {
 		ss->status = ZENC__ST_FAILED;
 		ss->ended = a->ended;
-		zenc__error_assign(
-			&ss->error, a->err.type, a->err.message,
-			a->err.exit_code, a->err.signal, a->attempt);
+		a->err.attempt = a->attempt;
+		zenc__failure_copy(&ss->error, &a->err);
 		record_attempt(x, a);
 		zenc__engine_step_failed(x);
 	}
@@ -419,7 +431,7 @@ int zenc__engine_attempt_lost(
 	a->last = !retry_ok || attempt > ss->max_retries;
 	a->started = ss->started;
 	a->failed = 1;
-	zenc__error_assign(&a->err, type, msg, 0, 0, attempt);
+	zenc__failure_set(&a->err, type, msg, 0, 0, attempt);
 	/* The body is gone: the walk starts at the outcome hooks, and the
 	 * hooks run even though the step's own process never came back. */
 	a->cur.phase = ZENC__PH_OUTCOME;
@@ -432,7 +444,7 @@ int zenc__engine_attempt_lost(
 	zenc__engine_walk(x, a);
 	a->ended = zenc__now();
 	retry = !a->last;
-	zenc__error_assign(&ss->error, type, msg, 0, 0, attempt);
+	zenc__failure_copy(&ss->error, &a->err);
 	if (retry) {
 		ss->status = ZENC__ST_WAITING;
 	} else {
@@ -443,11 +455,12 @@ int zenc__engine_attempt_lost(
 	fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = attempt;
-	att.status = "failed";
+	att.status = zenc__status_name(ZENC__STATUS_FAILED);
 	att.started = ss->started;
 	att.ended = a->ended;
-	att.error_type = type;
-	att.error_message = msg;
+	fill_failure(
+		&att.error_type, &att.error_message, &att.exit_code,
+		&att.signal, &a->err);
 	fill_hook_records(x, a, &hooks);
 	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
 	    0)
@@ -471,7 +484,9 @@ int zenc__engine_adopt(
 	ss->attempt = r->attempts;
 	ss->started = r->started;
 	ss->ended = r->ended;
-	if (!strcmp(r->status, "completed")) {
+	zenc__status st = zenc__status_parse(r->status);
+
+	if (st == ZENC__STATUS_COMPLETED) {
 		ss->status = ZENC__ST_COMPLETED;
 		if (!x->quiet)
 			zenc__info(
@@ -479,9 +494,9 @@ int zenc__engine_adopt(
 				ss->step->name, ss->ended - ss->started);
 		return 0;
 	}
-	ss->status = !strcmp(r->status, "failed") ? ZENC__ST_FAILED
-						  : ZENC__ST_SKIPPED;
-	zenc__error_assign(
+	ss->status =
+		st == ZENC__STATUS_FAILED ? ZENC__ST_FAILED : ZENC__ST_SKIPPED;
+	zenc__failure_set(
 		&ss->error, r->error_type, r->error_message, r->exit_code,
 		r->signal, r->attempts);
 	if (!x->quiet && ss->status == ZENC__ST_FAILED)
@@ -491,6 +506,11 @@ int zenc__engine_adopt(
 			r->error_message ? r->error_message : "");
 	/* A skipped step fails the run as a failed one does. */
 	return zenc__engine_step_failed(x);
+}
+
+zenc__status zenc__run_status(const zenc_run *run)
+{
+	return run->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED;
 }
 
 int zenc__engine_begin_run(zenc__exec *x, int detached)
@@ -503,7 +523,7 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 	rr.id = x->run->id;
 	rr.name = x->run->name;
 	rr.pipeline = x->p->name;
-	rr.status = "running";
+	rr.status = zenc__status_name(ZENC__STATUS_RUNNING);
 	rr.stack = zenc_stack_name(x->stack);
 	rr.host = host;
 	/* A run nobody here follows has no process to watch: a store that
@@ -539,7 +559,8 @@ void zenc__engine_end_run(zenc__exec *x)
 	run_hooks(x);
 	if (x->store->run_end(
 		    x->store, x->run->id,
-		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
+		    zenc__status_name(zenc__run_status(x->run)),
+		    zenc__now()) < 0)
 		zenc__warn(
 			"could not record the end of the run: %s",
 			zenc_error_last());

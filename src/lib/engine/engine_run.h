@@ -67,6 +67,9 @@ int zenc__engine_begin_run(zenc__exec *x, int detached);
 /* How long step `ss` waits before attempt `attempt` + 1. */
 double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt);
 
+/* How the run ended (or stands): completed or failed. */
+zenc__status zenc__run_status(const zenc_run *run);
+
 /* Runs the run-level hooks for the run's outcome, records them and the
  * end of the run. */
 void zenc__engine_end_run(zenc__exec *x);

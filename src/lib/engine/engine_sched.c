@@ -39,8 +39,8 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		zenc__engine_finish_attempt(x, a);
 		return;
 	default:
-		zenc__error_assign(
-			&a->err, "SpawnError", zenc_error_last(), 0, 0,
+		zenc__failure_kind(
+			&a->err, ZENC__EK_SPAWN_ERROR, zenc_error_last(), 0, 0,
 			a->attempt);
 		a->failed = 1;
 		a->last = 1;
@@ -238,8 +238,8 @@ static void run_steps(zenc__exec *x)
 				zenc__stepstate *ss = &x->steps[s];
 				ss->status = ZENC__ST_FAILED;
 				ss->ended = zenc__now();
-				zenc__error_assign(
-					&ss->error, "Cancelled",
+				zenc__failure_kind(
+					&ss->error, ZENC__EK_CANCELLED,
 					"the run was interrupted", 0, 0,
 					ss->attempt);
 				zenc__engine_owe_row(x, ss);

@@ -34,6 +34,11 @@ int zenc_run_failed(const zenc_run *run)
 	return run->failed;
 }
 
+int zenc_run_cancelled(const zenc_run *run)
+{
+	return run->cancelled;
+}
+
 void zenc_run_free(zenc_run *run)
 {
 	if (!run)

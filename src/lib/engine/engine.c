@@ -347,7 +347,9 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 			zenc__info(
 				"Step %s has finished in %.3fs.",
 				ss->step->name, ss->ended - ss->started);
-	} else if (!a->last && !zenc__interrupted) {
+	} else if (
+		!a->last && !zenc__interrupted &&
+		a->err.kind != ZENC__EK_CANCELLED) {
 		double wait = zenc__engine_retry_wait(ss, a->attempt);
 		ss->status = ZENC__ST_WAITING;
 		ss->wake = zenc__monotonic() + wait;
@@ -510,7 +512,16 @@ int zenc__engine_adopt(
 
 zenc__status zenc__run_status(const zenc_run *run)
 {
+	if (run->cancelled)
+		return ZENC__STATUS_CANCELLED;
 	return run->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED;
+}
+
+void zenc__engine_cancelled(zenc__exec *x)
+{
+	x->run->failed = 1;
+	x->run->cancelled = 1;
+	x->stop = 1;
 }
 
 int zenc__engine_begin_run(zenc__exec *x, int detached)

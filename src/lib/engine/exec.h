@@ -123,6 +123,9 @@ struct zenc_run {
 	char *name;
 	char *pipeline;
 	int failed;
+	/* Stopped by SIGINT, SIGTERM or `zenc runs cancel`: it failed, and
+	 * is recorded as cancelled. */
+	int cancelled;
 };
 
 typedef struct zenc__exec {

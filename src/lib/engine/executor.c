@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "orchestrators/orchestrator.h"
 
 /* Event transport.  A message is a 4-byte length, a type byte and
  * NUL-terminated fields.  In-process, events go straight to the
@@ -192,6 +193,15 @@ static zenc__event failure_event(const zenc__attempt *a)
 	return a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
 }
 
+/* The hooks for failure `e`: a cancelled step is never retried, so it
+ * gets its failure hooks even with retries left. */
+static zenc__event failure_event_for(
+	const zenc__attempt *a, const zenc__failure *e)
+{
+	return e->kind == ZENC__EK_CANCELLED ? ZENC__ON_FAILURE
+					     : failure_event(a);
+}
+
 /* The body and the storing of its outputs. */
 static void run_body(
 	zenc__attempt *a,
@@ -209,7 +219,17 @@ static void run_body(
 
 	emit(a, fd, ZENC__MSG_BODY_BEGIN, 0);
 	t0 = zenc__monotonic();
-	rc = s->fn(ctx);
+	if (fd < 0 && zenc__interrupted) {
+		/* Isolation none: the run was interrupted while this
+		 * attempt's start hooks ran; its body does not start. */
+		zenc__failure_kind(
+			&ctx->raise, ZENC__EK_CANCELLED,
+			"the run was interrupted", 0, 0, a->attempt);
+		ctx->raised = 1;
+		rc = -1;
+	} else {
+		rc = s->fn(ctx);
+	}
 	fflush(NULL);
 	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&
 	    zenc__monotonic() - t0 > a->ss->timeout)
@@ -277,7 +297,8 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 		case ZENC__PH_BODY:
 			run_body(a, &ctx, fd, &failed, &e);
 			c.phase = ZENC__PH_OUTCOME;
-			c.ev = failed ? failure_event(a) : ZENC__ON_SUCCESS;
+			c.ev = failed ? failure_event_for(a, &e)
+				      : ZENC__ON_SUCCESS;
 			c.idx = 0;
 			break;
 		case ZENC__PH_OUTCOME:
@@ -458,7 +479,7 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 			zenc__failure_set(
 				&a->err, f[1], f[2], atoi(f[3]), atoi(f[4]),
 				a->attempt);
-			a->cur.ev = failure_event(a);
+			a->cur.ev = failure_event_for(a, &a->err);
 			zenc__info(
 				"Step %s failed: %s: %s", subject(a), f[1],
 				f[2]);
@@ -562,7 +583,7 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 		zenc_buf_release(&msg);
 		a->in_body = 0;
 		a->cur.phase = ZENC__PH_OUTCOME;
-		a->cur.ev = failure_event(a);
+		a->cur.ev = failure_event_for(a, &a->err);
 		a->cur.idx = 0;
 		zenc__info(
 			"Step %s failed: %s: %s", subject(a), a->err.type,

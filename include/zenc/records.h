@@ -166,7 +166,8 @@ typedef struct zenc_alert_list {
 /**
  * Opens the metadata store of stack `stack` (NULL: the active stack), the
  * one its runs record into, creating its schema if needed.  Runs whose
- * orchestrating process died (same host, pid gone) are marked failed.
+ * orchestrating process died (same host, pid gone) are marked failed, and
+ * steps left "running" in runs that ended are marked failed ("Lost").
  * `*out` is the caller's, to free with zenc_store_free().  Returns 0;
  * ZENC_ENOTFOUND for an unknown stack; ZENC_ECONFIG for an unreadable
  * stack configuration or an unknown store flavor; ZENC_ESTORE when the

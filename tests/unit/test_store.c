@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 3);
+		query_int(f, "SELECT max(version) FROM schema_version"), 4);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 3);
+		query_int(f, "SELECT count(*) FROM schema_version"), 4);
 }
 
 static void test_newer_schema_refused(void **state)

@@ -74,18 +74,47 @@ static void fill_step_record(
 	r->log_uri = ss->log_uri;
 }
 
-static void store_warn(const char *what)
+static void store_warn(zenc__exec *x, const char *what)
 {
+	x->records_lost = 1;
 	zenc__warn("could not record %s: %s", what, zenc_error_last());
+}
+
+/* How long a record write that met a locked store pauses before the next
+ * try (the store itself has already waited for the lock for a while). */
+#define BUSY_PAUSE 0.05
+
+/*
+ * Whether a record write that returned `rc` is tried again.  A store that
+ * another process keeps locked is waited for as long as it takes, unless
+ * the run is cancelled: a record dropped there would leave a step
+ * "running" in a finished run.  Other errors are not tried again.
+ */
+static int write_again(int rc, int *tries, const char *what)
+{
+	if (rc >= 0 || !zenc__store_last_busy() || zenc__interrupted)
+		return 0;
+	if ((*tries)++ == 0)
+		zenc__warn(
+			"the metadata store is locked by another process; "
+			"still trying to record %s",
+			what);
+	zenc__sleep(BUSY_PAUSE);
+	return 1;
 }
 
 static void record_step(zenc__exec *x, zenc__stepstate *ss)
 {
 	zenc__step_record r;
 
+	int rc, tries = 0;
+
 	fill_step_record(&r, x, ss);
-	if (x->store->step_put(x->store, &r) < 0)
-		store_warn("a step");
+	do
+		rc = x->store->step_put(x->store, &r);
+	while (write_again(rc, &tries, "a step"));
+	if (rc < 0)
+		store_warn(x, "a step");
 }
 
 /*
@@ -115,6 +144,7 @@ void zenc__engine_pay_rows(zenc__exec *x)
 {
 	zenc__step_record *r;
 	size_t i;
+	int rc, tries = 0;
 
 	if (x->n_owed == 0)
 		return;
@@ -123,8 +153,11 @@ void zenc__engine_pay_rows(zenc__exec *x)
 		fill_step_record(&r[i], x, x->owed[i]);
 		x->owed[i]->unrecorded = 0;
 	}
-	if (zenc__store_steps_put(x->store, r, x->n_owed) < 0)
-		store_warn("steps");
+	do
+		rc = zenc__store_steps_put(x->store, r, x->n_owed);
+	while (write_again(rc, &tries, "steps"));
+	if (rc < 0)
+		store_warn(x, "steps");
 	free(r);
 	x->n_owed = 0;
 }
@@ -278,6 +311,7 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	struct stat st;
 	char *log;
 	size_t i;
+	int rc, tries = 0;
 
 	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
 	log = zenc__asprintf(
@@ -310,10 +344,13 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		arts[i].checksum = a->arts[i].checksum;
 	}
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(
-		    x->store, &r, &att, arts, a->failed ? 0 : a->n_arts, hooks,
-		    a->n_hooks) < 0)
-		store_warn("a step attempt");
+	do
+		rc = x->store->step_end(
+			x->store, &r, &att, arts, a->failed ? 0 : a->n_arts,
+			hooks, a->n_hooks);
+	while (write_again(rc, &tries, "a step attempt"));
+	if (rc < 0)
+		store_warn(x, "a step attempt");
 	free(arts);
 	free(hooks);
 }
@@ -424,7 +461,7 @@ int zenc__engine_attempt_lost(
 	zenc__attempt_record att;
 	zenc__hook_record *hooks;
 	zenc__step_record r;
-	int retry;
+	int retry, rc, tries = 0;
 
 	a->x = x;
 	a->ss = ss;
@@ -464,9 +501,12 @@ int zenc__engine_attempt_lost(
 		&att.error_type, &att.error_message, &att.exit_code,
 		&att.signal, &a->err);
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
-	    0)
-		store_warn("a step attempt");
+	do
+		rc = x->store->step_end(
+			x->store, &r, &att, NULL, 0, hooks, a->n_hooks);
+	while (write_again(rc, &tries, "a step attempt"));
+	if (rc < 0)
+		store_warn(x, "a step attempt");
 	free(hooks);
 	zenc__attempt_free(a);
 	return retry;
@@ -528,6 +568,7 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 {
 	zenc__run_record rr;
 	char host[256] = "";
+	int rc, tries = 0;
 
 	gethostname(host, sizeof(host) - 1);
 	memset(&rr, 0, sizeof(rr));
@@ -541,7 +582,10 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 	 * finds its process gone would mark it failed. */
 	rr.pid = detached ? 0 : (long)getpid();
 	rr.started = x->started;
-	return x->store->run_begin(x->store, &rr);
+	do
+		rc = x->store->run_begin(x->store, &rr);
+	while (write_again(rc, &tries, "the run"));
+	return rc;
 }
 
 /* The run-level hooks for the run's outcome, recorded together. */
@@ -551,6 +595,7 @@ static void run_hooks(zenc__exec *x)
 		x->run->failed ? ZENC__ON_RUN_FAILURE : ZENC__ON_RUN_SUCCESS;
 	zenc__hook_record *recs;
 	zenc__attempt *a;
+	int rc, tries = 0;
 
 	if (x->p->hooks[ev].n == 0)
 		return;
@@ -559,19 +604,52 @@ static void run_hooks(zenc__exec *x)
 	a->cur.ev = ev;
 	zenc__engine_walk(x, a);
 	fill_hook_records(x, a, &recs);
-	if (a->n_hooks && x->store->hooks_put(x->store, recs, a->n_hooks) < 0)
-		store_warn("run hooks");
+	do
+		rc = a->n_hooks
+			     ? x->store->hooks_put(x->store, recs, a->n_hooks)
+			     : 0;
+	while (write_again(rc, &tries, "run hooks"));
+	if (rc < 0)
+		store_warn(x, "run hooks");
 	free(recs);
 	zenc__attempt_free(a);
 }
 
+/* A record was dropped (the run was cancelled while the store was
+ * locked, or the store refused it): every step's row is written again,
+ * as the run ends, so that none is left "running" in a finished run. */
+static void rewrite_steps(zenc__exec *x)
+{
+	zenc__step_record *r;
+	size_t i;
+	int rc, tries = 0;
+
+	if (!x->records_lost || !x->steps)
+		return;
+	r = zenc__calloc(x->p->n_steps + 1, sizeof(*r));
+	for (i = 0; i < x->p->n_steps; i++)
+		fill_step_record(&r[i], x, &x->steps[i]);
+	do
+		rc = zenc__store_steps_put(x->store, r, x->p->n_steps);
+	while (write_again(rc, &tries, "steps"));
+	if (rc < 0)
+		zenc__warn("could not record steps: %s", zenc_error_last());
+	free(r);
+}
+
 void zenc__engine_end_run(zenc__exec *x)
 {
+	int rc, tries = 0;
+
 	run_hooks(x);
-	if (x->store->run_end(
-		    x->store, x->run->id,
-		    zenc__status_name(zenc__run_status(x->run)),
-		    zenc__now()) < 0)
+	rewrite_steps(x);
+	do
+		rc = x->store->run_end(
+			x->store, x->run->id,
+			zenc__status_name(zenc__run_status(x->run)),
+			zenc__now());
+	while (write_again(rc, &tries, "the end of the run"));
+	if (rc < 0)
 		zenc__warn(
 			"could not record the end of the run: %s",
 			zenc_error_last());

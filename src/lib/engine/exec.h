@@ -160,6 +160,9 @@ typedef struct zenc__exec {
 	 * is placed elsewhere. */
 	const struct zenc__orchestrator *orch;
 	const struct zenc__orchestrator *place;
+	/* A record write was given up: the end of the run writes every
+	 * step's row again (engine.c). */
+	int records_lost;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

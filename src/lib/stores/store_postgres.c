@@ -207,6 +207,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_pending ON alerts (created)"
 	" WHERE status = 'pending';"
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
+	/* The steps still running, for the sweep that repairs those of runs
+	 * that ended. */
+	"CREATE INDEX step_runs_running ON step_runs (run_id)"
+	" WHERE status = 'running';",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -395,6 +399,18 @@ static const struct {
 		 " AND r.started < coalesce((SELECT started FROM runs"
 		 " WHERE id = $3), 1e300::double precision)"
 		 " ORDER BY r.started DESC NULLS LAST LIMIT 1"},
+	[ZENC__Q_LOST_STEPS] =
+		{"zenc_lost_steps",
+		 "UPDATE step_runs SET status = 'failed',"
+		 " ended = coalesce(ended, $1::double precision),"
+		 " error_type = $2, error_message = $3"
+		 " WHERE status = 'running' AND run_id IN"
+		 " (SELECT id FROM runs WHERE status <> 'running')"},
+	[ZENC__Q_LOST_STEPS_COUNT] =
+		{"zenc_lost_steps_count",
+		 "SELECT count(*) FROM step_runs WHERE status = 'running'"
+		 " AND run_id IN (SELECT id FROM runs WHERE status <> "
+		 "'running')"},
 };
 
 typedef struct pg_store {

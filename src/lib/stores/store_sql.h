@@ -110,6 +110,11 @@ enum zenc__sql_query {
 	/* (pipeline, step, run_id): the final status of the step in the
 	 * latest run of the pipeline that started before run_id did. */
 	ZENC__Q_STEP_LAST_STATUS,
+	/* (ended, error_type, error_message): steps still "running" in runs
+	 * that ended become failed (their end was never recorded). */
+	ZENC__Q_LOST_STEPS,
+	/* (): one row, the count of the steps ZENC__Q_LOST_STEPS repairs. */
+	ZENC__Q_LOST_STEPS_COUNT,
 	ZENC__Q_COUNT
 };
 
@@ -215,6 +220,9 @@ typedef struct zenc__sql_dialect {
 	int (*prepare)(zenc__sqlstore *s);
 	/* Releases the connection and what the dialect holds, not `s`. */
 	void (*close_store)(zenc__sqlstore *s);
+	/* Whether the last error was a lock that another connection held
+	 * past the dialect's own wait (may be NULL: never). */
+	int (*busy)(zenc__sqlstore *s);
 } zenc__sql_dialect;
 
 /* The head of a dialect's store struct. */

@@ -112,6 +112,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_pending ON alerts (created)"
 	" WHERE status = 'pending';"
 	"CREATE INDEX alerts_dedup ON alerts (dedup_key, created);",
+	/* The steps still running, for the sweep that repairs those of runs
+	 * that ended. */
+	"CREATE INDEX step_runs_running ON step_runs (run_id)"
+	" WHERE status = 'running';",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -251,6 +255,16 @@ static const char *const statements[NSTATEMENTS] = {
 		" AND r.started < coalesce((SELECT started FROM runs"
 		" WHERE id = ?3), 1e300)"
 		" ORDER BY r.started DESC LIMIT 1",
+	/* The literal 'running' lets the partial index serve the query. */
+	[ZENC__Q_LOST_STEPS] =
+		"UPDATE step_runs SET status = 'failed',"
+		" ended = coalesce(ended, ?1), error_type = ?2,"
+		" error_message = ?3 WHERE status = 'running' AND run_id IN"
+		" (SELECT id FROM runs WHERE status != 'running')",
+	[ZENC__Q_LOST_STEPS_COUNT] =
+		"SELECT count(*) FROM step_runs WHERE status = 'running'"
+		" AND run_id IN (SELECT id FROM runs WHERE status != "
+		"'running')",
 	/* IMMEDIATE: a writer waits for the others (busy_timeout) when it
 	 * starts, not when it first writes, where waiting could deadlock. */
 	[TX_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -440,6 +454,14 @@ static const char *sq_errmsg(zenc__sqlstore *s)
 	return sqlite3_errmsg(to_sqlite(s)->db);
 }
 
+/* Another connection held its lock past busy_timeout. */
+static int sq_busy(zenc__sqlstore *s)
+{
+	int rc = sqlite3_errcode(to_sqlite(s)->db) & 0xff;
+
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
 /* The statements the engine runs on every step event are prepared now,
  * so that a store that opens can record. */
 static int sq_prepare(zenc__sqlstore *s)
@@ -488,6 +510,7 @@ static const zenc__sql_dialect sqlite_dialect = {
 	.errmsg = sq_errmsg,
 	.prepare = sq_prepare,
 	.close_store = sq_close_store,
+	.busy = sq_busy,
 };
 
 /* Creates the folder that will hold `path`, if it names one. */

@@ -585,8 +585,7 @@ static void follow(slurm *sl)
 		if (!sl->interrupted && !sl->no_retry &&
 		    (zenc__interrupted || cancel_marked(sl))) {
 			sl->interrupted = 1;
-			x->stop = 1;
-			x->run->failed = 1;
+			zenc__engine_cancelled(x);
 			zenc__warn(
 				"%s: cancelling the run's Slurm jobs",
 				zenc__interrupted ? "interrupted"
@@ -855,13 +854,15 @@ static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 	}
 	zenc__run_info_free(&info);
 	x->keep_going = 1; /* nothing is left to stop */
-	if (cancel_marked(&sl))
+	if (cancel_marked(&sl)) {
 		sl.interrupted = 1;
+		zenc__engine_cancelled(x);
+	}
 	follow(&sl);
 	zenc__engine_end_run(x);
 	zenc__info(
 		"Run %s %s.", x->run->name,
-		x->run->failed ? "failed" : "completed");
+		zenc__status_name(zenc__run_status(x->run)));
 	rc = 0;
 done:
 	slurm_release(&sl);

@@ -429,12 +429,11 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	zenc__stepstate *ss = &x->steps[i];
 	zenc__sjob *j = &sl->st[i];
 	const zenc__step_info *si = find_step(info, ss->step->name);
-	const char *rs = si ? si->rec.status : NULL;
+	zenc__status rs = zenc__status_parse(si ? si->rec.status : NULL);
 	int started;
 
-	if (rs &&
-	    (!strcmp(rs, "completed") || !strcmp(rs, "failed") ||
-	     !strcmp(rs, "skipped")) &&
+	if ((rs == ZENC__STATUS_COMPLETED || rs == ZENC__STATUS_FAILED ||
+	     rs == ZENC__STATUS_SKIPPED) &&
 	    si->rec.attempts >= j->first_attempt) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
@@ -841,11 +840,12 @@ static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 	for (i = 0; i < x->p->n_steps; i++) {
 		const zenc__step_info *si =
 			find_step(&info, x->steps[i].step->name);
-		const char *rs = si ? si->rec.status : NULL;
-		if (!sl.st[i].job && rs &&
-		    (!strcmp(rs, "failed") || !strcmp(rs, "skipped"))) {
+		zenc__status rs =
+			zenc__status_parse(si ? si->rec.status : NULL);
+		if (!sl.st[i].job &&
+		    (rs == ZENC__STATUS_FAILED || rs == ZENC__STATUS_SKIPPED)) {
 			sl.st[i].settled = 1;
-			x->steps[i].status = !strcmp(rs, "failed")
+			x->steps[i].status = rs == ZENC__STATUS_FAILED
 						     ? ZENC__ST_FAILED
 						     : ZENC__ST_SKIPPED;
 		} else if (!sl.st[i].job) {

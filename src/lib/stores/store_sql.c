@@ -953,7 +953,7 @@ static int mark_stale_run(
 	if ((rc = tx_begin(s, ZENC__TX_WRITE)) < 0)
 		return rc;
 	zenc__sqlp_text(&p, rid);
-	zenc__sqlp_text(&p, "failed");
+	zenc__sqlp_text(&p, zenc__status_name(ZENC__STATUS_FAILED));
 	zenc__sqlp_double(&p, now);
 	if (s->d->exec(s, ZENC__Q_STALE_RUN, &p, &changed) < 0) {
 		rc = fail(s, "cannot mark run '%s' as failed", rid);
@@ -961,7 +961,7 @@ static int mark_stale_run(
 	}
 	if (changed == 0)
 		goto done;
-	zenc__sqlp_text(&p, "Interrupted");
+	zenc__sqlp_text(&p, zenc__error_kind_name(ZENC__EK_INTERRUPTED));
 	zenc__sqlp_text(&p, "the orchestrating process died");
 	if (s->d->exec(s, ZENC__Q_STALE_STEPS, &p, NULL) < 0) {
 		rc = fail(s, "cannot mark run '%s' as failed", rid);

@@ -59,6 +59,9 @@ ZENC_EXTERN(int) zenc_error_last_code(void);
 /** Exit status for a broken environment: a store, stack or service that
  *  cannot be used. */
 #define ZENC_EXIT_ENV 3
+/** Exit status of a program whose run was cancelled: SIGINT (Ctrl-C) or
+ *  SIGTERM (`zenc runs cancel`) stopped it, as a shell reports Ctrl-C. */
+#define ZENC_EXIT_CANCELLED 130
 
 /**
  * The exit status that the zenc command and zenc_main() give for a call

@@ -26,7 +26,8 @@ typedef struct zenc_run_record {
 	const char *id; /**< UUID */
 	const char *name;
 	const char *pipeline;
-	const char *status; /**< "running", "completed", "failed" */
+	/** "running", "completed", "failed", "cancelled" */
+	const char *status;
 	const char *stack;
 	const char *host; /**< host name of the orchestrating process */
 	long pid;         /**< pid of the orchestrating process */
@@ -165,7 +166,8 @@ typedef struct zenc_alert_list {
 /**
  * Opens the metadata store of stack `stack` (NULL: the active stack), the
  * one its runs record into, creating its schema if needed.  Runs whose
- * orchestrating process died (same host, pid gone) are marked failed.
+ * orchestrating process died (same host, pid gone) are marked failed, and
+ * steps left "running" in runs that ended are marked failed ("Lost").
  * `*out` is the caller's, to free with zenc_store_free().  Returns 0;
  * ZENC_ENOTFOUND for an unknown stack; ZENC_ECONFIG for an unreadable
  * stack configuration or an unknown store flavor; ZENC_ESTORE when the
@@ -269,10 +271,10 @@ typedef struct zenc_run_cancel_info {
  * (Slurm), what it placed is withdrawn and the run is marked for whoever
  * follows it; otherwise its
  * orchestrating process, which must be on this host, gets SIGTERM and
- * ends the run as an interrupted one.  `out` (may be NULL) says what was
- * done.  Returns 0; ZENC_ENOTFOUND for no such run; ZENC_ESTATE for a run
- * that is not running or runs on another host; ZENC_EIO when the process
- * cannot be signalled; the errors of Slurm otherwise.
+ * ends the run as an interrupted one (recorded "cancelled").  `out` (may be
+ * NULL) says what was done.  Returns 0; ZENC_ENOTFOUND for no such run;
+ * ZENC_ESTATE for a run that is not running or runs on another host; ZENC_EIO
+ * when the process cannot be signalled; the errors of Slurm otherwise.
  */
 ZENC_EXTERN(int)
 zenc_store_run_cancel(

@@ -53,8 +53,11 @@ ZENC_EXTERN(void) zenc_run_free(zenc_run *run);
 ZENC_EXTERN(const char *) zenc_run_id(const zenc_run *run);
 ZENC_EXTERN(const char *) zenc_run_name(const zenc_run *run);
 ZENC_EXTERN(const char *) zenc_run_pipeline_name(const zenc_run *run);
-/** 1 when the run failed, 0 when it completed. */
+/** 1 when the run failed, 0 when it completed.  A cancelled run failed. */
 ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
+/** 1 when the run was cancelled (SIGINT or SIGTERM to the program that ran
+ *  it, or `zenc runs cancel`) and recorded with status "cancelled", else 0. */
+ZENC_EXTERN(int) zenc_run_cancelled(const zenc_run *run);
 
 /**
  * The whole command line of a pipeline program:
@@ -62,7 +65,8 @@ ZENC_EXTERN(int) zenc_run_failed(const zenc_run *run);
  * [--stack NAME] [-j N] [--isolation process|none] [--keep-going]
  * [--retries N] [--hook-failure warn|fail] [--quiet]`, `prog validate`,
  * `prog --help`.  Returns the exit code: ZENC_EXIT_OK (0) the run
- * completed, ZENC_EXIT_FAILED (1) it failed, otherwise zenc_exit_status()
+ * completed, ZENC_EXIT_FAILED (1) it failed, ZENC_EXIT_CANCELLED (130) it
+ * was cancelled (SIGINT, SIGTERM), otherwise zenc_exit_status()
  * of the error: ZENC_EXIT_USAGE (2) for a usage or validation error (an
  * error in the --config file too), ZENC_EXIT_ENV (3) for a broken
  * environment.  Frees nothing: the caller still owns `p`.

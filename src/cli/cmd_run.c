@@ -40,7 +40,9 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 the run completed, 1 it failed, 2 usage or errors "
 	"in the file,\n"
-	"3 the environment is broken (store or stack unusable).\n";
+	"3 the environment is broken (store or stack unusable), 130 the "
+	"run was\n"
+	"cancelled (SIGINT, SIGTERM, zenc runs cancel).\n";
 
 /* The options of the run that take a value, as zenc_main() reads them:
  * their values are not the FILE. */

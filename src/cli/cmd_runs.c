@@ -30,8 +30,9 @@ static const char usage_list[] =
 	"\n"
 	"    --json             print a JSON array\n"
 	"    --pipeline NAME    only runs of pipeline NAME\n"
-	"    --status STATUS    only runs that are running, completed or"
-	" failed\n"
+	"    --status STATUS    only runs that are running, completed,"
+	" failed or\n"
+	"                       cancelled\n"
 	"    --limit N          at most N runs\n"
 	"    --stack NAME       read the metadata store of stack NAME"
 	" (default: the\n"
@@ -166,7 +167,7 @@ static void list_text(zenc_buf *b, const zenc_run_list *l)
 static int runs_list(int argc, char **argv)
 {
 	static const char *const statuses[] = {
-		"running", "completed", "failed"};
+		"running", "completed", "failed", "cancelled"};
 	zenc_run_filter filter = {0};
 	zenc_run_list list = {0};
 	zenc_store *store = NULL;
@@ -215,7 +216,7 @@ static int runs_list(int argc, char **argv)
 		if (k == sizeof(statuses) / sizeof(statuses[0])) {
 			cli_error(
 				"unknown status '%s' (known: running, "
-				"completed, failed)",
+				"completed, failed, cancelled)",
 				filter.status);
 			return ZENC_EXIT_USAGE;
 		}

@@ -394,7 +394,7 @@ static const char *arg_str(struct MHD_Connection *c, const char *name)
 static int status_known(const char *s)
 {
 	return !s || !strcmp(s, "running") || !strcmp(s, "completed") ||
-	       !strcmp(s, "failed");
+	       !strcmp(s, "failed") || !strcmp(s, "cancelled");
 }
 
 static void serve_runs(
@@ -414,7 +414,7 @@ static void serve_runs(
 		reply_error(
 			r, MHD_HTTP_BAD_REQUEST, "Bad Request",
 			"unknown status (known: running, completed, "
-			"failed)",
+			"failed, cancelled)",
 			json);
 		return;
 	}

@@ -87,6 +87,8 @@ const char *cli_ui_status_fill(const char *status)
 		return "#1a73e8";
 	if (!strcmp(status, "skipped"))
 		return "#9aa0a6";
+	if (!strcmp(status, "cancelled"))
+		return "#e37400";
 	return "#ffffff";
 }
 
@@ -615,7 +617,7 @@ void cli_ui_runs_page(
 	zenc_buf *b, const zenc_run_list *l, const cli_ui_list_view *v)
 {
 	static const char *const statuses[] = {
-		"running", "completed", "failed"};
+		"running", "completed", "failed", "cancelled"};
 	size_t i;
 
 	page_head(b, "zenc runs", 0, 0);

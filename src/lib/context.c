@@ -22,15 +22,15 @@ void zenc__ctx_set_current(zenc_step_context *ctx)
 	current = ctx;
 }
 
-void zenc__error_release(zenc__error *e)
+void zenc__failure_release(zenc__failure *f)
 {
-	free(e->type);
-	free(e->message);
-	memset(e, 0, sizeof(*e));
+	free(f->type);
+	free(f->message);
+	memset(f, 0, sizeof(*f));
 }
 
-void zenc__error_assign(
-	zenc__error *e,
+void zenc__failure_set(
+	zenc__failure *f,
 	const char *type,
 	const char *message,
 	int exit_code,
@@ -39,12 +39,44 @@ void zenc__error_assign(
 {
 	char *t = zenc__strdup(type), *m = zenc__strdup(message);
 
-	zenc__error_release(e);
-	e->type = t;
-	e->message = m;
-	e->exit_code = exit_code;
-	e->signal = sig;
-	e->attempt = attempt;
+	zenc__failure_release(f);
+	f->kind = zenc__error_kind_parse(t);
+	f->type = t;
+	f->message = m;
+	f->exit_code = exit_code;
+	f->signal = sig;
+	f->attempt = attempt;
+}
+
+void zenc__failure_kind(
+	zenc__failure *f,
+	zenc__error_kind kind,
+	const char *message,
+	int exit_code,
+	int sig,
+	int attempt)
+{
+	zenc__failure_set(
+		f, zenc__error_kind_name(kind), message, exit_code, sig,
+		attempt);
+}
+
+void zenc__failure_copy(zenc__failure *dst, const zenc__failure *src)
+{
+	if (dst == src)
+		return;
+	zenc__failure_set(
+		dst, src->type, src->message, src->exit_code, src->signal,
+		src->attempt);
+}
+
+void zenc__failure_exception(const zenc__failure *f, zenc_exception *out)
+{
+	out->type = f->type ? f->type : zenc__error_kind_name(ZENC__EK_ERROR);
+	out->message = f->message ? f->message : "";
+	out->exit_code = f->exit_code;
+	out->signal = f->signal;
+	out->attempt = f->attempt;
 }
 
 void zenc__ctx_init(zenc_step_context *ctx, zenc__attempt *a)
@@ -75,7 +107,7 @@ void zenc__ctx_release(zenc_step_context *ctx)
 	}
 	free(ctx->outs);
 	free(ctx->ins);
-	zenc__error_release(&ctx->raise);
+	zenc__failure_release(&ctx->raise);
 	free(ctx->hook_err);
 	if (current == ctx)
 		current = NULL;
@@ -151,7 +183,7 @@ int zenc_raise(zenc_step_context *ctx, const char *type, const char *fmt, ...)
 			zenc__asprintf("%s: %s", type, zenc_buf_cstr(&msg));
 	} else {
 		ctx->raised = 1;
-		zenc__error_assign(
+		zenc__failure_set(
 			&ctx->raise, type, zenc_buf_cstr(&msg), 0, 0,
 			ctx->attempt);
 	}
@@ -255,9 +287,9 @@ int zenc__ctx_store_outputs(
 	*n = 0;
 	for (i = 0; i < s->n_outputs; i++) {
 		if (!ctx->outs[i].set) {
-			zenc__error_assign(
-				&ctx->raise, "MissingOutput", NULL, 0, 0,
-				ctx->attempt);
+			zenc__failure_kind(
+				&ctx->raise, ZENC__EK_MISSING_OUTPUT, NULL, 0,
+				0, ctx->attempt);
 			free(ctx->raise.message);
 			ctx->raise.message = zenc__asprintf(
 				"step '%s' returned without setting output "
@@ -270,8 +302,9 @@ int zenc__ctx_store_outputs(
 		return 0;
 	dir = zenc__asprintf("%s/%s", ctx->x->run_dir, s->name);
 	if (zenc__mkdir_p(dir, 0755) < 0) {
-		zenc__error_assign(
-			&ctx->raise, "ArtifactError", NULL, 0, 0, ctx->attempt);
+		zenc__failure_kind(
+			&ctx->raise, ZENC__EK_ARTIFACT_ERROR, NULL, 0, 0,
+			ctx->attempt);
 		ctx->raise.message = zenc__asprintf(
 			"cannot create '%s': %s", dir, strerror(errno));
 		goto done;
@@ -288,9 +321,9 @@ int zenc__ctx_store_outputs(
 		*n = i + 1;
 		if (zenc__write_file_atomic(
 			    a->uri, d->ptr ? d->ptr : "", d->len, 0644) < 0) {
-			zenc__error_assign(
-				&ctx->raise, "ArtifactError", NULL, 0, 0,
-				ctx->attempt);
+			zenc__failure_kind(
+				&ctx->raise, ZENC__EK_ARTIFACT_ERROR, NULL, 0,
+				0, ctx->attempt);
 			ctx->raise.message = zenc__asprintf(
 				"cannot write '%s': %s", a->uri,
 				strerror(errno));

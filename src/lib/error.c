@@ -143,3 +143,55 @@ int zenc_type_parse(zenc_type *out, const char *name)
 		"string, bytes)",
 		name);
 }
+
+static const char *const status_names[] = {
+#define ZENC__STATUS_TEXT(name, text) [ZENC__STATUS_##name] = text,
+	ZENC__STATUS_MAP(ZENC__STATUS_TEXT)
+#undef ZENC__STATUS_TEXT
+};
+
+#define N_STATUS (sizeof(status_names) / sizeof(status_names[0]))
+
+const char *zenc__status_name(zenc__status s)
+{
+	if ((size_t)s < N_STATUS && status_names[s])
+		return status_names[s];
+	return "unknown";
+}
+
+zenc__status zenc__status_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 1; name && i < N_STATUS; i++)
+		if (!strcmp(name, status_names[i]))
+			return (zenc__status)i;
+	return ZENC__STATUS_UNKNOWN;
+}
+
+static const char *const kind_names[] = {
+#define ZENC__EK_TEXT(name, text) [ZENC__EK_##name] = text,
+	ZENC__ERROR_KIND_MAP(ZENC__EK_TEXT)
+#undef ZENC__EK_TEXT
+};
+
+#define N_KIND (sizeof(kind_names) / sizeof(kind_names[0]))
+
+const char *zenc__error_kind_name(zenc__error_kind k)
+{
+	if ((size_t)k < N_KIND)
+		return kind_names[k];
+	return NULL;
+}
+
+zenc__error_kind zenc__error_kind_parse(const char *type)
+{
+	size_t i;
+
+	if (!type)
+		return ZENC__EK_NONE;
+	for (i = ZENC__EK_USER + 1; i < N_KIND; i++)
+		if (!strcmp(type, kind_names[i]))
+			return (zenc__error_kind)i;
+	return ZENC__EK_USER;
+}

@@ -47,7 +47,9 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"\n"
 		"exit status: 0 the run completed, 1 it failed, 2 usage or "
 		"validation error,\n"
-		"3 the environment is broken (store or stack unusable).\n"
+		"3 the environment is broken (store or stack unusable), 130 "
+		"the run was\n"
+		"cancelled (SIGINT, SIGTERM, zenc runs cancel).\n"
 		"Environment: ZENC_HOME (config, default ~/.config/zenc), "
 		"ZENC_DATA (records\n"
 		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
@@ -325,7 +327,9 @@ int zenc_main_ext(
 		code = exit_code_of(rc, o.config_path);
 		goto done;
 	}
-	code = zenc_run_failed(run) ? ZENC_EXIT_FAILED : ZENC_EXIT_OK;
+	code = zenc_run_cancelled(run) ? ZENC_EXIT_CANCELLED
+	       : zenc_run_failed(run)  ? ZENC_EXIT_FAILED
+				       : ZENC_EXIT_OK;
 done:
 	zenc_run_free(run);
 	free(params);

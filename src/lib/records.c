@@ -216,7 +216,7 @@ int zenc_store_run_cancel(
 		memset(out, 0, sizeof(*out));
 	if ((rc = zenc_store_run_show(store, id_or_name, &info)) < 0)
 		goto done;
-	if (!info.rec.status || strcmp(info.rec.status, "running")) {
+	if (zenc__status_parse(info.rec.status) != ZENC__STATUS_RUNNING) {
 		rc = zenc__error_set(
 			ZENC_ESTATE, "run '%s' is not running (it %s)",
 			info.rec.name,

@@ -35,6 +35,11 @@ int zenc_run_failed(const zenc_run *run)
 	return run->failed;
 }
 
+int zenc_run_cancelled(const zenc_run *run)
+{
+	return run->cancelled;
+}
+
 void zenc_run_free(zenc_run *run)
 {
 	if (!run)
@@ -57,7 +62,7 @@ static void exec_release(zenc__exec *x)
 			for (j = 0; j < ss->n_arts; j++)
 				zenc__artifact_release(&ss->arts[j]);
 			free(ss->arts);
-			zenc__error_release(&ss->error);
+			zenc__failure_release(&ss->error);
 			zenc__attempt_free(ss->cur);
 		}
 		free(x->steps);
@@ -321,7 +326,7 @@ int zenc__pipeline_run_mode(
 		zenc__log(
 			x.run->failed ? ZENC_LOG_ERROR : ZENC_LOG_INFO,
 			"Run %s %s in %.3fs.", x.run->name,
-			x.run->failed ? "failed" : "completed",
+			zenc__status_name(zenc__run_status(x.run)),
 			zenc__now() - x.started);
 	zenc__engine_summary(&x);
 joined:

@@ -123,11 +123,12 @@ for iso in process none; do
 		start=$(date +%s) &&
 		rc=0 && wait $pid || rc=$? &&
 		sed "s/^/zenc: /" err.$NAP_TAG &&
-		test "$rc" = 1 &&
+		test "$rc" = 130 &&
 		test $(($(date +%s) - start)) -lt 10 &&
 		test "$(cat wf/nap.$NAP_TAG.hook)" = Cancelled &&
 		last_run &&
 		test "$(step error_type nap)" = Cancelled &&
+		test "$(test_json run.json "d[\"status\"]")" = cancelled &&
 		test "$(step status after)" = skipped
 	'
 done

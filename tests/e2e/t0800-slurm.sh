@@ -282,10 +282,10 @@ test_expect_success 'zenc runs cancel cancels a run: hooks fire, the rest is ski
 	"$ZENC" runs cancel "$id" >cancel.out &&
 	test_grep "Cancelled [0-9]* Slurm job" cancel.out &&
 	wait "$client" &&
-	test "$(cat client.rc)" = 1 &&
+	test "$(cat client.rc)" = 130 &&
 	test_grep "^on_failure p_failure work attempt=1 err=Cancelled:" "$ZT_LOG" &&
 	"$ZENC" runs show "$id" --json >run.json &&
-	test "$(test_json run.json "d[\"status\"]")" = failed &&
+	test "$(test_json run.json "d[\"status\"]")" = cancelled &&
 	test "$(step error_type work)" = Cancelled &&
 	test "$(step status sink)" = skipped
 '
@@ -297,12 +297,12 @@ test_expect_success 'SIGTERM to the client cancels the jobs; hooks fire, the res
 	wait_job work RUNNING >/dev/null &&
 	kill -TERM "$client" &&
 	rc=0 && wait "$client" || rc=$? &&
-	test "$rc" = 1 &&
+	test "$rc" = 130 &&
 	test_grep "interrupted: cancelling the run.s Slurm jobs" client.out &&
 	test_grep "^on_failure p_failure work attempt=1 err=Cancelled:the run was interrupted" "$ZT_LOG" &&
 	test -z "$(squeue -h -o "%i %k" | grep "$(sed -n "s/.*(id \([0-9a-f-]*\)).*/\1/p" client.out)")" &&
 	last_run &&
-	test "$(test_json run.json "d[\"status\"]")" = failed &&
+	test "$(test_json run.json "d[\"status\"]")" = cancelled &&
 	test "$(step status sink)" = skipped
 '
 

@@ -491,7 +491,7 @@ static void *job_main(void *payload)
 	j->closed = 1;
 	close(j->wfd);
 	pthread_mutex_unlock(&job_mu);
-	zenc__error_release(&j->copy.err);
+	zenc__failure_release(&j->copy.err);
 	return NULL;
 }
 
@@ -540,9 +540,7 @@ static int fo_start(zenc__exec *x, zenc__attempt *a)
 	j->a = a;
 	j->copy = *a;
 	memset(&j->copy.err, 0, sizeof(j->copy.err));
-	zenc__error_assign(
-		&j->copy.err, a->err.type, a->err.message, a->err.exit_code,
-		a->err.signal, a->err.attempt);
+	zenc__failure_copy(&j->copy.err, &a->err);
 	j->copy.hooks = NULL;
 	j->copy.arts = NULL;
 	j->copy.hook_name = NULL;
@@ -835,7 +833,7 @@ static void exec_release(zenc__exec *x)
 		for (j = 0; j < ss->n_arts; j++)
 			zenc__artifact_release(&ss->arts[j]);
 		free(ss->arts);
-		zenc__error_release(&ss->error);
+		zenc__failure_release(&ss->error);
 		zenc__attempt_free(ss->cur);
 	}
 	free(x->steps);

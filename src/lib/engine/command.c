@@ -388,8 +388,9 @@ void zenc__hook_context(
 	const zenc__stepstate *ss,
 	zenc__event ev,
 	int attempt,
-	const zenc__error *err)
+	const zenc__failure *err)
 {
+	zenc__status st;
 	const char *status;
 	size_t cap = 0;
 	char num[32];
@@ -397,15 +398,17 @@ void zenc__hook_context(
 	*env = NULL;
 	*n_env = 0;
 	if (ev == ZENC__ON_SUCCESS || ev == ZENC__ON_RUN_SUCCESS)
-		status = "completed";
+		st = ZENC__STATUS_COMPLETED;
 	else if (ev == ZENC__ON_FAILURE || ev == ZENC__ON_RUN_FAILURE)
-		status = "failed";
+		st = ZENC__STATUS_FAILED;
 	else if (ev == ZENC__ON_RETRY)
-		status = "retrying";
+		st = ZENC__STATUS_RETRYING;
 	else if (ev == ZENC__ON_END)
-		status = err && err->type ? "failed" : "completed";
+		st = err && err->type ? ZENC__STATUS_FAILED
+				      : ZENC__STATUS_COMPLETED;
 	else
-		status = "running";
+		st = ZENC__STATUS_RUNNING;
+	status = zenc__status_name(st);
 	add_env(env, n_env, &cap, "ZENC_PIPELINE_NAME", x->p->name);
 	add_env(env, n_env, &cap, "ZENC_RUN_NAME", x->run->name);
 	add_env(env, n_env, &cap, "ZENC_RUN_ID", x->run->id);

@@ -23,22 +23,38 @@ volatile sig_atomic_t zenc__interrupted;
 
 #define RUNNING_ROW_DELAY ZENC__RUNNING_ROW_DELAY
 
-static const char *status_name(zenc__step_status s)
+/* What the store says of a step in state `s`: one waiting for its next
+ * attempt is still running. */
+static zenc__status stored_status(zenc__step_status s)
 {
 	switch (s) {
 	case ZENC__ST_PENDING:
-		return "pending";
+		return ZENC__STATUS_PENDING;
 	case ZENC__ST_RUNNING:
 	case ZENC__ST_WAITING:
-		return "running";
+		return ZENC__STATUS_RUNNING;
 	case ZENC__ST_COMPLETED:
-		return "completed";
+		return ZENC__STATUS_COMPLETED;
 	case ZENC__ST_FAILED:
-		return "failed";
+		return ZENC__STATUS_FAILED;
 	case ZENC__ST_SKIPPED:
-		return "skipped";
+		return ZENC__STATUS_SKIPPED;
 	}
-	return "unknown";
+	return ZENC__STATUS_UNKNOWN;
+}
+
+/* A record's error fields, from the failure (all unset when none). */
+static void fill_failure(
+	const char **type,
+	const char **message,
+	int *exit_code,
+	int *sig,
+	const zenc__failure *f)
+{
+	*type = f->type;
+	*message = f->message;
+	*exit_code = f->exit_code;
+	*sig = f->signal;
 }
 
 static void fill_step_record(
@@ -47,31 +63,59 @@ static void fill_step_record(
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
 	r->name = ss->step->name;
-	r->status = status_name(ss->status);
+	r->status = zenc__status_name(stored_status(ss->status));
 	r->attempts = ss->attempt;
 	r->started = ss->started;
 	r->ended = ss->ended;
-	r->error_type = ss->error.type;
-	r->error_message = ss->error.message;
-	r->exit_code = ss->error.exit_code;
-	r->signal = ss->error.signal;
+	fill_failure(
+		&r->error_type, &r->error_message, &r->exit_code, &r->signal,
+		&ss->error);
 	r->params_json = ss->params_json;
 	r->upstream_json = ss->upstream_json;
 	r->log_uri = ss->log_uri;
 }
 
-static void store_warn(const char *what)
+static void store_warn(zenc__exec *x, const char *what)
 {
+	x->records_lost = 1;
 	zenc__warn("could not record %s: %s", what, zenc_error_last());
+}
+
+/* How long a record write that met a locked store pauses before the next
+ * try (the store itself has already waited for the lock for a while). */
+#define BUSY_PAUSE 0.05
+
+/*
+ * Whether a record write that returned `rc` is tried again.  A store that
+ * another process keeps locked is waited for as long as it takes, unless
+ * the run is cancelled: a record dropped there would leave a step
+ * "running" in a finished run.  Other errors are not tried again.
+ */
+static int write_again(int rc, int *tries, const char *what)
+{
+	if (rc >= 0 || !zenc__store_last_busy() || zenc__interrupted)
+		return 0;
+	if ((*tries)++ == 0)
+		zenc__warn(
+			"the metadata store is locked by another process; "
+			"still trying to record %s",
+			what);
+	zenc__sleep(BUSY_PAUSE);
+	return 1;
 }
 
 static void record_step(zenc__exec *x, zenc__stepstate *ss)
 {
 	zenc__step_record r;
 
+	int rc, tries = 0;
+
 	fill_step_record(&r, x, ss);
-	if (x->store->step_put(x->store, &r) < 0)
-		store_warn("a step");
+	do
+		rc = x->store->step_put(x->store, &r);
+	while (write_again(rc, &tries, "a step"));
+	if (rc < 0)
+		store_warn(x, "a step");
 }
 
 /*
@@ -102,6 +146,7 @@ void zenc__engine_pay_rows(zenc__exec *x)
 {
 	zenc__step_record *r;
 	size_t i;
+	int rc, tries = 0;
 
 	if (x->n_owed == 0)
 		return;
@@ -110,8 +155,11 @@ void zenc__engine_pay_rows(zenc__exec *x)
 		fill_step_record(&r[i], x, x->owed[i]);
 		x->owed[i]->unrecorded = 0;
 	}
-	if (zenc__store_steps_put(x->store, r, x->n_owed) < 0)
-		store_warn("steps");
+	do
+		rc = zenc__store_steps_put(x->store, r, x->n_owed);
+	while (write_again(rc, &tries, "steps"));
+	if (rc < 0)
+		store_warn(x, "steps");
 	free(r);
 	x->n_owed = 0;
 }
@@ -247,7 +295,7 @@ static void fill_hook_records(
 		h->event = zenc__event_name(a->hooks[i].event);
 		h->hook = a->hooks[i].hook;
 		h->attempt = a->hooks[i].attempt;
-		h->status = a->hooks[i].status;
+		h->status = zenc__status_name(a->hooks[i].status);
 		h->error = a->hooks[i].error;
 		h->started = a->hooks[i].started;
 		h->duration = a->hooks[i].duration;
@@ -265,6 +313,7 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	struct stat st;
 	char *log;
 	size_t i;
+	int rc, tries = 0;
 
 	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
 	log = zenc__asprintf(
@@ -278,15 +327,14 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = a->attempt;
-	att.status = a->failed ? "failed" : "completed";
+	att.status = zenc__status_name(
+		a->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED);
 	att.started = a->started;
 	att.ended = a->ended;
-	if (a->failed) {
-		att.error_type = a->err.type;
-		att.error_message = a->err.message;
-		att.exit_code = a->err.exit_code;
-		att.signal = a->err.signal;
-	}
+	if (a->failed)
+		fill_failure(
+			&att.error_type, &att.error_message, &att.exit_code,
+			&att.signal, &a->err);
 	arts = zenc__calloc(a->n_arts + 1, sizeof(*arts));
 	for (i = 0; i < a->n_arts; i++) {
 		arts[i].run_id = x->run->id;
@@ -298,10 +346,13 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		arts[i].checksum = a->arts[i].checksum;
 	}
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(
-		    x->store, &r, &att, arts, a->failed ? 0 : a->n_arts, hooks,
-		    a->n_hooks) < 0)
-		store_warn("a step attempt");
+	do
+		rc = x->store->step_end(
+			x->store, &r, &att, arts, a->failed ? 0 : a->n_arts,
+			hooks, a->n_hooks);
+	while (write_again(rc, &tries, "a step attempt"));
+	if (rc < 0)
+		store_warn(x, "a step attempt");
 	free(arts);
 	free(hooks);
 }
@@ -322,7 +373,7 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 	if (!a->failed) {
 		ss->status = ZENC__ST_COMPLETED;
 		ss->ended = a->ended;
-		zenc__error_release(&ss->error);
+		zenc__failure_release(&ss->error);
 		record_attempt(x, a);
 		/* Downstream steps read the artifacts from the step. */
 		ss->arts = a->arts;
@@ -335,13 +386,14 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 			zenc__info(
 				"Step %s has finished in %.3fs.",
 				ss->step->name, ss->ended - ss->started);
-	} else if (!a->last && !zenc__interrupted) {
+	} else if (
+		!a->last && !zenc__interrupted &&
+		a->err.kind != ZENC__EK_CANCELLED) {
 		double wait = zenc__engine_retry_wait(ss, a->attempt);
 		ss->status = ZENC__ST_WAITING;
 		ss->wake = zenc__monotonic() + wait;
-		zenc__error_assign(
-			&ss->error, a->err.type, a->err.message,
-			a->err.exit_code, a->err.signal, a->attempt);
+		a->err.attempt = a->attempt;
+		zenc__failure_copy(&ss->error, &a->err);
 		record_attempt(x, a);
 		zenc__info(
 			"Step %s failed on attempt %d (%s: %s); retrying "
@@ -351,9 +403,8 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 	} else {
 		ss->status = ZENC__ST_FAILED;
 		ss->ended = a->ended;
-		zenc__error_assign(
-			&ss->error, a->err.type, a->err.message,
-			a->err.exit_code, a->err.signal, a->attempt);
+		a->err.attempt = a->attempt;
+		zenc__failure_copy(&ss->error, &a->err);
 		record_attempt(x, a);
 		zenc__engine_step_failed(x);
 	}
@@ -412,7 +463,7 @@ int zenc__engine_attempt_lost(
 	zenc__attempt_record att;
 	zenc__hook_record *hooks;
 	zenc__step_record r;
-	int retry;
+	int retry, rc, tries = 0;
 
 	a->x = x;
 	a->ss = ss;
@@ -421,7 +472,7 @@ int zenc__engine_attempt_lost(
 	a->last = !retry_ok || attempt > ss->max_retries;
 	a->started = ss->started;
 	a->failed = 1;
-	zenc__error_assign(&a->err, type, msg, 0, 0, attempt);
+	zenc__failure_set(&a->err, type, msg, 0, 0, attempt);
 	/* The body is gone: the walk starts at the outcome hooks, and the
 	 * hooks run even though the step's own process never came back. */
 	a->cur.phase = ZENC__PH_OUTCOME;
@@ -434,7 +485,7 @@ int zenc__engine_attempt_lost(
 	zenc__engine_walk(x, a);
 	a->ended = zenc__now();
 	retry = !a->last;
-	zenc__error_assign(&ss->error, type, msg, 0, 0, attempt);
+	zenc__failure_copy(&ss->error, &a->err);
 	if (retry) {
 		ss->status = ZENC__ST_WAITING;
 	} else {
@@ -445,15 +496,19 @@ int zenc__engine_attempt_lost(
 	fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
 	att.attempt = attempt;
-	att.status = "failed";
+	att.status = zenc__status_name(ZENC__STATUS_FAILED);
 	att.started = ss->started;
 	att.ended = a->ended;
-	att.error_type = type;
-	att.error_message = msg;
+	fill_failure(
+		&att.error_type, &att.error_message, &att.exit_code,
+		&att.signal, &a->err);
 	fill_hook_records(x, a, &hooks);
-	if (x->store->step_end(x->store, &r, &att, NULL, 0, hooks, a->n_hooks) <
-	    0)
-		store_warn("a step attempt");
+	do
+		rc = x->store->step_end(
+			x->store, &r, &att, NULL, 0, hooks, a->n_hooks);
+	while (write_again(rc, &tries, "a step attempt"));
+	if (rc < 0)
+		store_warn(x, "a step attempt");
 	free(hooks);
 	zenc__attempt_free(a);
 	return retry;
@@ -473,7 +528,9 @@ int zenc__engine_adopt(
 	ss->attempt = r->attempts;
 	ss->started = r->started;
 	ss->ended = r->ended;
-	if (!strcmp(r->status, "completed")) {
+	zenc__status st = zenc__status_parse(r->status);
+
+	if (st == ZENC__STATUS_COMPLETED) {
 		ss->status = ZENC__ST_COMPLETED;
 		if (!x->quiet)
 			zenc__info(
@@ -481,9 +538,9 @@ int zenc__engine_adopt(
 				ss->step->name, ss->ended - ss->started);
 		return 0;
 	}
-	ss->status = !strcmp(r->status, "failed") ? ZENC__ST_FAILED
-						  : ZENC__ST_SKIPPED;
-	zenc__error_assign(
+	ss->status =
+		st == ZENC__STATUS_FAILED ? ZENC__ST_FAILED : ZENC__ST_SKIPPED;
+	zenc__failure_set(
 		&ss->error, r->error_type, r->error_message, r->exit_code,
 		r->signal, r->attempts);
 	if (!x->quiet && ss->status == ZENC__ST_FAILED)
@@ -495,25 +552,42 @@ int zenc__engine_adopt(
 	return zenc__engine_step_failed(x);
 }
 
+zenc__status zenc__run_status(const zenc_run *run)
+{
+	if (run->cancelled)
+		return ZENC__STATUS_CANCELLED;
+	return run->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED;
+}
+
+void zenc__engine_cancelled(zenc__exec *x)
+{
+	x->run->failed = 1;
+	x->run->cancelled = 1;
+	x->stop = 1;
+}
+
 int zenc__engine_begin_run(zenc__exec *x, int detached)
 {
 	zenc__run_record rr;
 	char host[256] = "";
-	int rc;
+	int rc, tries = 0;
 
 	gethostname(host, sizeof(host) - 1);
 	memset(&rr, 0, sizeof(rr));
 	rr.id = x->run->id;
 	rr.name = x->run->name;
 	rr.pipeline = x->p->name;
-	rr.status = "running";
+	rr.status = zenc__status_name(ZENC__STATUS_RUNNING);
 	rr.stack = zenc_stack_name(x->stack);
 	rr.host = host;
 	/* A run nobody here follows has no process to watch: a store that
 	 * finds its process gone would mark it failed. */
 	rr.pid = detached ? 0 : (long)getpid();
 	rr.started = x->started;
-	if ((rc = x->store->run_begin(x->store, &rr)) < 0)
+	do
+		rc = x->store->run_begin(x->store, &rr);
+	while (write_again(rc, &tries, "the run"));
+	if (rc < 0)
 		return rc;
 	/* A run followed from here has a watcher, which settles it if this
 	 * process dies (watcher.c). */
@@ -529,6 +603,7 @@ static void run_hooks(zenc__exec *x)
 		x->run->failed ? ZENC__ON_RUN_FAILURE : ZENC__ON_RUN_SUCCESS;
 	zenc__hook_record *recs;
 	zenc__attempt *a;
+	int rc, tries = 0;
 
 	if (x->p->hooks[ev].n == 0)
 		return;
@@ -537,18 +612,52 @@ static void run_hooks(zenc__exec *x)
 	a->cur.ev = ev;
 	zenc__engine_walk(x, a);
 	fill_hook_records(x, a, &recs);
-	if (a->n_hooks && x->store->hooks_put(x->store, recs, a->n_hooks) < 0)
-		store_warn("run hooks");
+	do
+		rc = a->n_hooks
+			     ? x->store->hooks_put(x->store, recs, a->n_hooks)
+			     : 0;
+	while (write_again(rc, &tries, "run hooks"));
+	if (rc < 0)
+		store_warn(x, "run hooks");
 	free(recs);
 	zenc__attempt_free(a);
 }
 
+/* A record was dropped (the run was cancelled while the store was
+ * locked, or the store refused it): every step's row is written again,
+ * as the run ends, so that none is left "running" in a finished run. */
+static void rewrite_steps(zenc__exec *x)
+{
+	zenc__step_record *r;
+	size_t i;
+	int rc, tries = 0;
+
+	if (!x->records_lost || !x->steps)
+		return;
+	r = zenc__calloc(x->p->n_steps + 1, sizeof(*r));
+	for (i = 0; i < x->p->n_steps; i++)
+		fill_step_record(&r[i], x, &x->steps[i]);
+	do
+		rc = zenc__store_steps_put(x->store, r, x->p->n_steps);
+	while (write_again(rc, &tries, "steps"));
+	if (rc < 0)
+		zenc__warn("could not record steps: %s", zenc_error_last());
+	free(r);
+}
+
 void zenc__engine_end_run(zenc__exec *x)
 {
+	int rc, tries = 0;
+
 	run_hooks(x);
-	if (x->store->run_end(
-		    x->store, x->run->id,
-		    x->run->failed ? "failed" : "completed", zenc__now()) < 0)
+	rewrite_steps(x);
+	do
+		rc = x->store->run_end(
+			x->store, x->run->id,
+			zenc__status_name(zenc__run_status(x->run)),
+			zenc__now());
+	while (write_again(rc, &tries, "the end of the run"));
+	if (rc < 0)
 		zenc__warn(
 			"could not record the end of the run: %s",
 			zenc_error_last());

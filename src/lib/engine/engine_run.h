@@ -67,6 +67,13 @@ int zenc__engine_begin_run(zenc__exec *x, int detached);
 /* How long step `ss` waits before attempt `attempt` + 1. */
 double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt);
 
+/* The run was interrupted or cancelled: it fails, is recorded as
+ * cancelled, and nothing new starts. */
+void zenc__engine_cancelled(zenc__exec *x);
+
+/* How the run ended (or stands): completed, failed or cancelled. */
+zenc__status zenc__run_status(const zenc_run *run);
+
 /* Runs the run-level hooks for the run's outcome, records them and the
  * end of the run. */
 void zenc__engine_end_run(zenc__exec *x);

@@ -5,8 +5,10 @@
  * runs is the placement's business (orchestrator.h); the supervisor
  * (engine_supervise.c) follows it and engine.c records how it ended.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/engine_run.h"
 #include "orchestrators/orchestrator.h"
@@ -39,8 +41,8 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 		zenc__engine_finish_attempt(x, a);
 		return;
 	default:
-		zenc__error_assign(
-			&a->err, "SpawnError", zenc_error_last(), 0, 0,
+		zenc__failure_kind(
+			&a->err, ZENC__EK_SPAWN_ERROR, zenc_error_last(), 0, 0,
 			a->attempt);
 		a->failed = 1;
 		a->last = 1;
@@ -204,6 +206,19 @@ static void settle(zenc__exec *x, struct sched *sc, size_t i)
 	}
 }
 
+/* Sleeps `seconds`, or until a signal sets zenc__interrupted. */
+static void sleep_unless_interrupted(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !zenc__interrupted)
+		;
+}
+
 static int has_slot(const zenc__exec *x)
 {
 	return x->isolation == ZENC_ISOLATION_NONE ||
@@ -225,8 +240,7 @@ static void run_steps(zenc__exec *x)
 
 		if (zenc__interrupted && !interrupted_seen) {
 			interrupted_seen = 1;
-			x->stop = 1;
-			x->run->failed = 1;
+			zenc__engine_cancelled(x);
 			zenc__warn("interrupted: stopping the running steps");
 			zenc__engine_interrupt(x);
 		}
@@ -238,8 +252,8 @@ static void run_steps(zenc__exec *x)
 				zenc__stepstate *ss = &x->steps[s];
 				ss->status = ZENC__ST_FAILED;
 				ss->ended = zenc__now();
-				zenc__error_assign(
-					&ss->error, "Cancelled",
+				zenc__failure_kind(
+					&ss->error, ZENC__EK_CANCELLED,
 					"the run was interrupted", 0, 0,
 					ss->attempt);
 				zenc__engine_owe_row(x, ss);
@@ -259,7 +273,11 @@ static void run_steps(zenc__exec *x)
 			settle(x, &sc, s);
 			now = zenc__monotonic();
 		}
-		while (!x->stop && sc.n_ready > 0 && has_slot(x)) {
+		/* An interrupt stops new steps at once: under isolation none
+		 * the step before this one ran here, and the signal may have
+		 * come while it did. */
+		while (!x->stop && !zenc__interrupted && sc.n_ready > 0 &&
+		       has_slot(x)) {
 			size_t s = ready_pop(&sc);
 			if (x->steps[s].status != ZENC__ST_PENDING)
 				continue;
@@ -283,10 +301,10 @@ static void run_steps(zenc__exec *x)
 					w = next_wake - zenc__monotonic();
 				}
 				zenc__engine_pay_rows(x);
-				zenc__sleep(w);
+				sleep_unless_interrupted(w);
 				continue;
 			}
-			if (!x->stop && sc.n_ready > 0)
+			if (!x->stop && sc.n_ready > 0 && !zenc__interrupted)
 				continue;
 			break;
 		}
@@ -329,6 +347,10 @@ static void run_steps(zenc__exec *x)
 			settle(x, &sc, s);
 		}
 	}
+	/* An interrupt that came while the last step ran (isolation none)
+	 * cancels the run all the same. */
+	if (zenc__interrupted)
+		zenc__engine_cancelled(x);
 	for (i = 0; i < x->p->n_steps; i++) {
 		if (x->steps[i].status == ZENC__ST_PENDING)
 			zenc__engine_skip(

@@ -46,22 +46,41 @@ typedef struct zenc__artifact {
 	char checksum[17];
 } zenc__artifact;
 
-typedef struct zenc__error {
-	char *type;
+/*
+ * One failure, as it travels from where it happened (the body, a killed
+ * process, a lost job) to the step's state, the store's records, the
+ * hooks' zenc_exception and the alerts: every one of them is filled from
+ * this struct, with the helpers below.
+ */
+typedef struct zenc__failure {
+	zenc__error_kind kind; /* ZENC__EK_USER: `type` says which */
+	char *type;            /* the kind's name, or the type raised */
 	char *message;
 	int exit_code;
 	int signal;
 	int attempt;
-} zenc__error;
+} zenc__failure;
 
-void zenc__error_release(zenc__error *e);
-void zenc__error_assign(
-	zenc__error *e,
+void zenc__failure_release(zenc__failure *f);
+/* A failure of type `type` (a kind's name or a type a step raised). */
+void zenc__failure_set(
+	zenc__failure *f,
 	const char *type,
 	const char *message,
 	int exit_code,
 	int sig,
 	int attempt);
+/* A failure of one of the library's own kinds. */
+void zenc__failure_kind(
+	zenc__failure *f,
+	zenc__error_kind kind,
+	const char *message,
+	int exit_code,
+	int sig,
+	int attempt);
+void zenc__failure_copy(zenc__failure *dst, const zenc__failure *src);
+/* What a hook receives; points into `f`. */
+void zenc__failure_exception(const zenc__failure *f, zenc_exception *out);
 
 typedef enum zenc__step_status {
 	ZENC__ST_PENDING = 0,
@@ -95,7 +114,7 @@ typedef struct zenc__stepstate {
 	 * "running" row in the store (engine.c writes that row
 	 * late, or never when the step ends first); 0: nothing owed. */
 	double unrecorded;
-	zenc__error error; /* the final error */
+	zenc__failure error; /* the final error */
 	struct zenc__attempt *cur;
 } zenc__stepstate;
 
@@ -104,6 +123,9 @@ struct zenc_run {
 	char *name;
 	char *pipeline;
 	int failed;
+	/* Stopped by SIGINT, SIGTERM or `zenc runs cancel`: it failed, and
+	 * is recorded as cancelled. */
+	int cancelled;
 };
 
 typedef struct zenc__exec {
@@ -138,6 +160,9 @@ typedef struct zenc__exec {
 	 * is placed elsewhere. */
 	const struct zenc__orchestrator *orch;
 	const struct zenc__orchestrator *place;
+	/* A record write was given up: the end of the run writes every
+	 * step's row again (engine.c). */
+	int records_lost;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */
@@ -145,7 +170,7 @@ typedef struct zenc__hookrun {
 	zenc__event event;
 	char *hook;
 	int attempt;
-	char *status;
+	zenc__status status;
 	char *error;
 	double started, duration;
 	int seq;
@@ -158,7 +183,7 @@ typedef struct zenc__attempt {
 	int last; /* no retry after this one */
 	zenc__cursor cur;
 	int failed;
-	zenc__error err;
+	zenc__failure err;
 	/* What the supervisor saw. */
 	int in_hook, in_body, done;
 	zenc__event hook_ev;
@@ -212,7 +237,7 @@ struct zenc_step_context {
 	zenc__value *outs; /* one per declared output */
 	zenc__value *ins;  /* one per input, loaded on first read */
 	int raised;        /* the body called zenc_raise() */
-	zenc__error raise;
+	zenc__failure raise;
 	/* While a hook runs. */
 	const char *hook_event;
 	const zenc_exception *error;
@@ -341,7 +366,7 @@ void zenc__hook_context(
 	const zenc__stepstate *ss,
 	zenc__event ev,
 	int attempt,
-	const zenc__error *err);
+	const zenc__failure *err);
 
 /* Built-in hooks named in configuration. */
 int zenc__builtin_hook(zenc_hook *out, const char *name);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "orchestrators/orchestrator.h"
 
 /* Event transport.  A message is a 4-byte length, a type byte and
  * NUL-terminated fields.  In-process, events go straight to the
@@ -79,15 +80,6 @@ static double hook_timeout(const zenc__attempt *a, const zenc__hook *h)
 					 : ZENC__DEFAULT_HOOK_TIMEOUT;
 }
 
-static void fill_exception(zenc_exception *exc, const zenc__error *e)
-{
-	exc->type = e->type ? e->type : "Error";
-	exc->message = e->message ? e->message : "";
-	exc->exit_code = e->exit_code;
-	exc->signal = e->signal;
-	exc->attempt = e->attempt;
-}
-
 /* Runs one hook in this process; returns 1 when it completed. */
 static int run_hook(
 	zenc__attempt *a,
@@ -97,18 +89,17 @@ static int run_hook(
 	size_t idx,
 	const zenc__hook *h,
 	int failed,
-	const zenc__error *e)
+	const zenc__failure *e)
 {
 	const void *params = a->ss ? a->ss->params : NULL;
 	zenc_exception exc, *excp = NULL;
 	zenc_buf why = ZENC_BUF_INIT;
 	char num[32], tmo[32], dur[32];
 	double t0, timeout = hook_timeout(a, h);
-	const char *status = "completed";
-	int ok;
+	zenc__status status = ZENC__STATUS_COMPLETED;
 
 	if (failed && ev != ZENC__ON_SUCCESS && ev != ZENC__ON_START) {
-		fill_exception(&exc, e);
+		zenc__failure_exception(e, &exc);
 		excp = &exc;
 	}
 	snprintf(num, sizeof(num), "%zu", idx);
@@ -158,12 +149,12 @@ static int run_hook(
 			    h->command, h->argv, env, json.ptr, json.len,
 			    h->dir, -1, timeout, 1, &wstatus, &timed_out,
 			    &why) < 0) {
-			status = "failed";
+			status = ZENC__STATUS_FAILED;
 		} else if (timed_out) {
-			status = "timeout";
+			status = ZENC__STATUS_TIMEOUT;
 			zenc_buf_printf(&why, "timed out after %gs", timeout);
 		} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
-			status = "failed";
+			status = ZENC__STATUS_FAILED;
 			zenc__describe_status(&why, wstatus);
 		}
 		for (i = 0; i < n_env; i++)
@@ -173,23 +164,22 @@ static int run_hook(
 		break;
 	}
 	default:
-		status = "failed";
+		status = ZENC__STATUS_FAILED;
 		zenc_buf_puts(&why, "unknown hook kind");
 	}
 	fflush(NULL);
 	if (ctx->hook_raised) {
-		status = "failed";
+		status = ZENC__STATUS_FAILED;
 		zenc_buf_clear(&why);
 		zenc_buf_puts(&why, ctx->hook_err ? ctx->hook_err : "raised");
 	}
 	ctx->in_hook = 0;
 	ctx->error = NULL;
 	snprintf(dur, sizeof(dur), "%.6f", zenc__monotonic() - t0);
-	emit(a, fd, ZENC__MSG_HOOK_END, 5, zenc__event_name(ev), num, status,
-	     why.len ? why.ptr : "", dur);
-	ok = !strcmp(status, "completed");
+	emit(a, fd, ZENC__MSG_HOOK_END, 5, zenc__event_name(ev), num,
+	     zenc__status_name(status), why.len ? why.ptr : "", dur);
 	zenc_buf_release(&why);
-	return ok;
+	return status == ZENC__STATUS_COMPLETED;
 }
 
 static int strict_applies(const zenc__attempt *a, const zenc__cursor *c)
@@ -203,13 +193,22 @@ static zenc__event failure_event(const zenc__attempt *a)
 	return a->last ? ZENC__ON_FAILURE : ZENC__ON_RETRY;
 }
 
+/* The hooks for failure `e`: a cancelled step is never retried, so it
+ * gets its failure hooks even with retries left. */
+static zenc__event failure_event_for(
+	const zenc__attempt *a, const zenc__failure *e)
+{
+	return e->kind == ZENC__EK_CANCELLED ? ZENC__ON_FAILURE
+					     : failure_event(a);
+}
+
 /* The body and the storing of its outputs. */
 static void run_body(
 	zenc__attempt *a,
 	zenc_step_context *ctx,
 	int fd,
 	int *failed,
-	zenc__error *e)
+	zenc__failure *e)
 {
 	zenc_step *s = a->ss->step;
 	zenc__artifact *arts = NULL;
@@ -220,7 +219,17 @@ static void run_body(
 
 	emit(a, fd, ZENC__MSG_BODY_BEGIN, 0);
 	t0 = zenc__monotonic();
-	rc = s->fn(ctx);
+	if (fd < 0 && zenc__interrupted) {
+		/* Isolation none: the run was interrupted while this
+		 * attempt's start hooks ran; its body does not start. */
+		zenc__failure_kind(
+			&ctx->raise, ZENC__EK_CANCELLED,
+			"the run was interrupted", 0, 0, a->attempt);
+		ctx->raised = 1;
+		rc = -1;
+	} else {
+		rc = s->fn(ctx);
+	}
 	fflush(NULL);
 	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&
 	    zenc__monotonic() - t0 > a->ss->timeout)
@@ -231,8 +240,9 @@ static void run_body(
 	if (ctx->raised) {
 		*failed = 1;
 	} else if (rc != 0) {
-		zenc__error_assign(
-			&ctx->raise, "StepError", NULL, 0, 0, a->attempt);
+		zenc__failure_kind(
+			&ctx->raise, ZENC__EK_STEP_ERROR, NULL, 0, 0,
+			a->attempt);
 		ctx->raise.message =
 			zenc__asprintf("step returned %d without raising", rc);
 		*failed = 1;
@@ -251,9 +261,7 @@ static void run_body(
 	free(arts);
 	if (*failed) {
 		ctx->raise.attempt = a->attempt;
-		zenc__error_assign(
-			e, ctx->raise.type, ctx->raise.message,
-			ctx->raise.exit_code, ctx->raise.signal, a->attempt);
+		zenc__failure_copy(e, &ctx->raise);
 		snprintf(code, sizeof(code), "%d", e->exit_code);
 		snprintf(sig, sizeof(sig), "%d", e->signal);
 		emit(a, fd, ZENC__MSG_BODY_END, 5, "1", e->type, e->message,
@@ -267,16 +275,14 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 {
 	zenc_step_context ctx;
 	zenc__cursor c = a->cur;
-	zenc__error e = {0};
+	zenc__failure e = {0};
 	int failed = a->failed;
 	const zenc__hook_list *list;
 
 	zenc__ctx_init(&ctx, a);
 	zenc__ctx_set_current(&ctx);
 	if (failed)
-		zenc__error_assign(
-			&e, a->err.type, a->err.message, a->err.exit_code,
-			a->err.signal, a->err.attempt);
+		zenc__failure_copy(&e, &a->err);
 	while (c.phase != ZENC__PH_DONE) {
 		switch (c.phase) {
 		case ZENC__PH_START:
@@ -291,7 +297,8 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 		case ZENC__PH_BODY:
 			run_body(a, &ctx, fd, &failed, &e);
 			c.phase = ZENC__PH_OUTCOME;
-			c.ev = failed ? failure_event(a) : ZENC__ON_SUCCESS;
+			c.ev = failed ? failure_event_for(a, &e)
+				      : ZENC__ON_SUCCESS;
 			c.idx = 0;
 			break;
 		case ZENC__PH_OUTCOME:
@@ -308,8 +315,8 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 				 * the step with HookFailed, and the
 				 * failure hooks run. */
 				failed = 1;
-				zenc__error_assign(
-					&e, "HookFailed", NULL, 0, 0,
+				zenc__failure_kind(
+					&e, ZENC__EK_HOOK_FAILED, NULL, 0, 0,
 					a->attempt);
 				e.message = zenc__asprintf(
 					"success hook '%s' failed", h->name);
@@ -341,7 +348,7 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 	if (fd >= 0)
 		fflush(NULL);
 	emit(a, fd, ZENC__MSG_DONE, 0);
-	zenc__error_release(&e);
+	zenc__failure_release(&e);
 	zenc__ctx_release(&ctx);
 }
 
@@ -370,7 +377,7 @@ static void record_hook(
 	zenc__attempt *a,
 	zenc__event ev,
 	const char *name,
-	const char *status,
+	zenc__status status,
 	const char *error,
 	double started,
 	double duration)
@@ -385,17 +392,17 @@ static void record_hook(
 	r->event = ev;
 	r->hook = zenc__strdup(name);
 	r->attempt = a->ss ? a->attempt : 0;
-	r->status = zenc__strdup(status);
+	r->status = status;
 	r->error = error && *error ? zenc__strdup(error) : NULL;
 	r->started = started;
 	r->duration = duration;
 	r->seq = ++a->x->hook_seq;
-	if (strcmp(status, "completed"))
+	if (status != ZENC__STATUS_COMPLETED)
 		zenc__warn(
 			"Hook %s %s for %s %s: %s", zenc__event_name(ev), name,
 			subject(a),
-			!strcmp(status, "timeout") ? "timed out" : "failed",
-			error && *error ? error : status);
+			status == ZENC__STATUS_TIMEOUT ? "timed out" : "failed",
+			error && *error ? error : zenc__status_name(status));
 }
 
 void zenc__attempt_hook_failed(
@@ -404,8 +411,8 @@ void zenc__attempt_hook_failed(
 	(void)why;
 	if (strict_applies(a, &a->cur)) {
 		a->failed = 1;
-		zenc__error_assign(
-			&a->err, "HookFailed", NULL, 0, 0, a->attempt);
+		zenc__failure_kind(
+			&a->err, ZENC__EK_HOOK_FAILED, NULL, 0, 0, a->attempt);
 		a->err.message =
 			zenc__asprintf("success hook '%s' failed", hook);
 		a->cur.ev = failure_event(a);
@@ -448,8 +455,9 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 		if (n < 5 || zenc__event_parse(&ev, f[0]) < 0)
 			break;
 		record_hook(
-			a, ev, a->hook_name ? a->hook_name : "?", f[2], f[3],
-			a->hook_started, strtod(f[4], NULL));
+			a, ev, a->hook_name ? a->hook_name : "?",
+			zenc__status_parse(f[2]), f[3], a->hook_started,
+			strtod(f[4], NULL));
 		a->in_hook = 0;
 		a->deadline = 0;
 		/* A strict-mode failure arrives as its own OUTCOME event. */
@@ -468,10 +476,10 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 		a->deadline = 0;
 		if (n >= 5 && !strcmp(f[0], "1")) {
 			a->failed = 1;
-			zenc__error_assign(
+			zenc__failure_set(
 				&a->err, f[1], f[2], atoi(f[3]), atoi(f[4]),
 				a->attempt);
-			a->cur.ev = failure_event(a);
+			a->cur.ev = failure_event_for(a, &a->err);
 			zenc__info(
 				"Step %s failed: %s: %s", subject(a), f[1],
 				f[2]);
@@ -503,7 +511,7 @@ void zenc__attempt_event(zenc__attempt *a, int type, char **f, size_t n)
 		if (n < 3 || zenc__event_parse(&ev, f[0]) < 0)
 			break;
 		a->failed = 1;
-		zenc__error_assign(&a->err, f[1], f[2], 0, 0, a->attempt);
+		zenc__failure_set(&a->err, f[1], f[2], 0, 0, a->attempt);
 		a->cur.phase = ZENC__PH_OUTCOME;
 		a->cur.ev = ev;
 		a->cur.idx = 0;
@@ -538,30 +546,31 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 	if (a->in_hook) {
 		record_hook(
 			a, a->hook_ev, a->hook_name ? a->hook_name : "?",
-			a->kill_reason == ZENC__KILL_HOOK_TIMEOUT ? "timeout"
-								  : "failed",
+			a->kill_reason == ZENC__KILL_HOOK_TIMEOUT
+				? ZENC__STATUS_TIMEOUT
+				: ZENC__STATUS_FAILED,
 			why.ptr, a->hook_started,
 			zenc__now() - a->hook_started);
 		a->in_hook = 0;
 		zenc__attempt_hook_failed(a, a->hook_name, why.ptr);
 	} else if (a->ss && a->cur.phase <= ZENC__PH_BODY) {
-		const char *type = "Signal";
+		zenc__error_kind kind = ZENC__EK_SIGNAL;
 		zenc_buf msg = ZENC_BUF_INIT;
 		if (a->kill_reason == ZENC__KILL_CANCEL) {
-			type = "Cancelled";
+			kind = ZENC__EK_CANCELLED;
 			zenc_buf_puts(&msg, "the run was interrupted");
 		} else if (a->kill_reason == ZENC__KILL_TIMEOUT) {
-			type = "Timeout";
+			kind = ZENC__EK_TIMEOUT;
 			zenc_buf_printf(
 				&msg, "step exceeded its timeout of %gs",
 				a->ss->timeout);
 		} else if (a->kill_reason == ZENC__KILL_MEMORY) {
-			type = "OutOfMemory";
+			kind = ZENC__EK_OUT_OF_MEMORY;
 			zenc_buf_puts(&msg, why.ptr);
 		} else if (sig) {
 			zenc_buf_puts(&msg, why.ptr);
 		} else {
-			type = "ExitCode";
+			kind = ZENC__EK_EXIT_CODE;
 			zenc_buf_printf(
 				&msg,
 				"step process %s without "
@@ -569,12 +578,12 @@ void zenc__attempt_died(zenc__attempt *a, int wstatus)
 				why.ptr);
 		}
 		a->failed = 1;
-		zenc__error_assign(
-			&a->err, type, msg.ptr, code, sig, a->attempt);
+		zenc__failure_kind(
+			&a->err, kind, msg.ptr, code, sig, a->attempt);
 		zenc_buf_release(&msg);
 		a->in_body = 0;
 		a->cur.phase = ZENC__PH_OUTCOME;
-		a->cur.ev = failure_event(a);
+		a->cur.ev = failure_event_for(a, &a->err);
 		a->cur.idx = 0;
 		zenc__info(
 			"Step %s failed: %s: %s", subject(a), a->err.type,
@@ -594,7 +603,6 @@ void zenc__attempt_free(zenc__attempt *a)
 		return;
 	for (i = 0; i < a->n_hooks; i++) {
 		free(a->hooks[i].hook);
-		free(a->hooks[i].status);
 		free(a->hooks[i].error);
 	}
 	free(a->hooks);
@@ -602,7 +610,7 @@ void zenc__attempt_free(zenc__attempt *a)
 		zenc__artifact_release(&a->arts[i]);
 	free(a->arts);
 	free(a->hook_name);
-	zenc__error_release(&a->err);
+	zenc__failure_release(&a->err);
 	zenc_buf_release(&a->in);
 	free(a);
 }

@@ -132,7 +132,7 @@ static void *thread_main(void *payload)
 
 	zenc__attempt_exec(&job->copy, job->fd);
 	close(job->fd);
-	zenc__error_release(&job->copy.err);
+	zenc__failure_release(&job->copy.err);
 	free(job);
 	return NULL;
 }
@@ -149,9 +149,7 @@ static int spawn_thread(zenc__attempt *a)
 	job = zenc__calloc(1, sizeof(*job));
 	job->copy = *a;
 	memset(&job->copy.err, 0, sizeof(job->copy.err));
-	zenc__error_assign(
-		&job->copy.err, a->err.type, a->err.message, a->err.exit_code,
-		a->err.signal, a->err.attempt);
+	zenc__failure_copy(&job->copy.err, &a->err);
 	job->copy.hooks = NULL;
 	job->copy.arts = NULL;
 	job->copy.hook_name = NULL;
@@ -162,7 +160,7 @@ static int spawn_thread(zenc__attempt *a)
 	if (rc != 0) {
 		close(fds[0]);
 		close(fds[1]);
-		zenc__error_release(&job->copy.err);
+		zenc__failure_release(&job->copy.err);
 		free(job);
 		return zenc__error_set(
 			ZENC_ERROR, "cannot start a thread: %s", strerror(rc));

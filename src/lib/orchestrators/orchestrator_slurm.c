@@ -430,12 +430,11 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	zenc__stepstate *ss = &x->steps[i];
 	zenc__sjob *j = &sl->st[i];
 	const zenc__step_info *si = find_step(info, ss->step->name);
-	const char *rs = si ? si->rec.status : NULL;
+	zenc__status rs = zenc__status_parse(si ? si->rec.status : NULL);
 	int started;
 
-	if (rs &&
-	    (!strcmp(rs, "completed") || !strcmp(rs, "failed") ||
-	     !strcmp(rs, "skipped")) &&
+	if ((rs == ZENC__STATUS_COMPLETED || rs == ZENC__STATUS_FAILED ||
+	     rs == ZENC__STATUS_SKIPPED) &&
 	    si->rec.attempts >= j->first_attempt) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
@@ -652,8 +651,7 @@ static void follow(slurm *sl)
 		if (!sl->interrupted && !sl->no_retry &&
 		    (zenc__interrupted || cancel_marked(sl))) {
 			sl->interrupted = 1;
-			x->stop = 1;
-			x->run->failed = 1;
+			zenc__engine_cancelled(x);
 			zenc__warn(
 				"%s: cancelling the run's Slurm jobs",
 				zenc__interrupted ? "interrupted"
@@ -923,11 +921,12 @@ static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 	for (i = 0; i < x->p->n_steps; i++) {
 		const zenc__step_info *si =
 			find_step(&info, x->steps[i].step->name);
-		const char *rs = si ? si->rec.status : NULL;
-		if (!sl.st[i].job && rs &&
-		    (!strcmp(rs, "failed") || !strcmp(rs, "skipped"))) {
+		zenc__status rs =
+			zenc__status_parse(si ? si->rec.status : NULL);
+		if (!sl.st[i].job &&
+		    (rs == ZENC__STATUS_FAILED || rs == ZENC__STATUS_SKIPPED)) {
 			sl.st[i].settled = 1;
-			x->steps[i].status = !strcmp(rs, "failed")
+			x->steps[i].status = rs == ZENC__STATUS_FAILED
 						     ? ZENC__ST_FAILED
 						     : ZENC__ST_SKIPPED;
 		} else if (!sl.st[i].job) {
@@ -936,13 +935,15 @@ static int job_finish(zenc__exec *x, const zenc__run_mode *m)
 	}
 	zenc__run_info_free(&info);
 	x->keep_going = 1; /* nothing is left to stop */
-	if (cancel_marked(&sl))
+	if (cancel_marked(&sl)) {
 		sl.interrupted = 1;
+		zenc__engine_cancelled(x);
+	}
 	follow(&sl);
 	zenc__engine_end_run(x);
 	zenc__info(
 		"Run %s %s.", x->run->name,
-		x->run->failed ? "failed" : "completed");
+		zenc__status_name(zenc__run_status(x->run)));
 	rc = 0;
 done:
 	slurm_release(&sl);

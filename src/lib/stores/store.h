@@ -185,6 +185,10 @@ int zenc__store_sqlite_open(zenc__store **out, const char *path);
 int zenc__store_steps_put(
 	zenc__store *store, const zenc__step_record *steps, size_t n);
 void zenc__store_free(zenc__store *store);
+/* Whether the last store call of this thread that failed failed because
+ * another process held the store's write lock for longer than the store
+ * waits: the same write may succeed when tried again. */
+int zenc__store_last_busy(void);
 void zenc__run_info_free(zenc__run_info *info);
 void zenc__run_list_free(zenc__run_list *list);
 void zenc__arena_free(void *arena);

@@ -217,6 +217,10 @@ static const char *const migrations[] = {
 	"  REFERENCES runs (id) ON DELETE CASCADE,"
 	" watcher_pid BIGINT NOT NULL DEFAULT 0,"
 	" spec TEXT NOT NULL);",
+	/* 6: the steps still running, for the sweep that repairs those of runs
+	 * that ended. */
+	"CREATE INDEX step_runs_running ON step_runs (run_id)"
+	" WHERE status = 'running';",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -431,6 +435,18 @@ static const struct {
 	[ZENC__Q_WATCH_GET] =
 		{"zenc_watch_get",
 		 "SELECT watcher_pid, spec FROM run_watch WHERE run_id = $1"},
+	[ZENC__Q_LOST_STEPS] =
+		{"zenc_lost_steps",
+		 "UPDATE step_runs SET status = 'failed',"
+		 " ended = coalesce(ended, $1::double precision),"
+		 " error_type = $2, error_message = $3"
+		 " WHERE status = 'running' AND run_id IN"
+		 " (SELECT id FROM runs WHERE status <> 'running')"},
+	[ZENC__Q_LOST_STEPS_COUNT] =
+		{"zenc_lost_steps_count",
+		 "SELECT count(*) FROM step_runs WHERE status = 'running'"
+		 " AND run_id IN (SELECT id FROM runs WHERE status <> "
+		 "'running')"},
 };
 
 typedef struct pg_store {

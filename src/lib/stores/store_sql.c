@@ -24,6 +24,15 @@ static zenc__sqlstore *to_sql(zenc__store *self)
 	return (zenc__sqlstore *)self;
 }
 
+/* Whether this thread's last failure was another connection's lock
+ * (zenc__store_last_busy()); every write starts by clearing it. */
+static _Thread_local int last_busy;
+
+int zenc__store_last_busy(void)
+{
+	return last_busy;
+}
+
 int zenc__sqlstore_fail(zenc__sqlstore *s, const char *fmt, ...)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -32,6 +41,7 @@ int zenc__sqlstore_fail(zenc__sqlstore *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	zenc_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
+	last_busy = s->d->busy && s->d->busy(s);
 	zenc__error_set(
 		ZENC_ESTORE, "%s: %s", zenc_buf_cstr(&b), s->d->errmsg(s));
 	zenc_buf_release(&b);
@@ -180,6 +190,7 @@ static int write_one(
 {
 	int rc = 0, try;
 
+	last_busy = 0;
 	pthread_mutex_lock(&s->lock);
 	for (try = 0; try_again(s, try, &rc); try++)
 		if (s->d->exec(s, q, p, changes) < 0)
@@ -243,6 +254,7 @@ static int sql_steps_put(
 	size_t i;
 	int rc = 0, try;
 
+	last_busy = 0;
 	if (n == 0)
 		return 0;
 	pthread_mutex_lock(&s->lock);
@@ -328,6 +340,7 @@ static int sql_step_end(
 	zenc__sqlstore *s = to_sql(self);
 	int rc = 0, try;
 
+	last_busy = 0;
 	pthread_mutex_lock(&s->lock);
 	for (try = 0; try_again(s, try, &rc); try++)
 		rc = step_end_once(
@@ -342,6 +355,7 @@ static int sql_hooks_put(
 	zenc__sqlstore *s = to_sql(self);
 	int rc = 0, try;
 
+	last_busy = 0;
 	if (n == 0)
 		return 0;
 	pthread_mutex_lock(&s->lock);
@@ -1011,7 +1025,7 @@ static int mark_stale_run(
 	if ((rc = tx_begin(s, ZENC__TX_WRITE)) < 0)
 		return rc;
 	zenc__sqlp_text(&p, rid);
-	zenc__sqlp_text(&p, "failed");
+	zenc__sqlp_text(&p, zenc__status_name(ZENC__STATUS_FAILED));
 	zenc__sqlp_double(&p, now);
 	if (s->d->exec(s, ZENC__Q_STALE_RUN, &p, &changed) < 0) {
 		rc = fail(s, "cannot mark run '%s' as failed", rid);
@@ -1165,7 +1179,8 @@ static int mark_stale_runs(zenc__sqlstore *s)
 			continue;
 		}
 		if ((rc = mark_stale_run(
-			     s, d->id, "Interrupted",
+			     s, d->id,
+			     zenc__error_kind_name(ZENC__EK_INTERRUPTED),
 			     "the orchestrating process died", 0, now,
 			     &marked)) < 0)
 			goto done;
@@ -1180,6 +1195,41 @@ done:
 		free(((struct dead_run *)dead.p)[i].id);
 	free(dead.p);
 	return rc;
+}
+
+/*
+ * A step left "running" in a run that ended lost the record of its end
+ * (a version that dropped a write the store refused, a process killed
+ * between the two): it becomes failed, of kind Lost, so that no finished
+ * run shows a step still running.
+ */
+static int repair_lost_steps(zenc__sqlstore *s)
+{
+	zenc__sql_params p = {.n = 0};
+	long long changed = 0;
+
+	/* A read first: the write, which waits for other writers, only
+	 * when there is something to repair. */
+	if (query_number(s, ZENC__Q_LOST_STEPS_COUNT, &p, &changed) < 0)
+		return fail(
+			s, "cannot look for steps left running on %s",
+			s->where);
+	if (changed == 0)
+		return 0;
+	zenc__sqlp_double(&p, zenc__now());
+	zenc__sqlp_text(&p, zenc__error_kind_name(ZENC__EK_LOST));
+	zenc__sqlp_text(
+		&p, "the run ended without recording the end of this step");
+	if (s->d->exec(s, ZENC__Q_LOST_STEPS, &p, &changed) < 0)
+		return fail(
+			s, "cannot repair the steps left running on %s",
+			s->where);
+	if (changed > 0)
+		zenc__info(
+			"%lld step(s) left running in runs that ended; marked "
+			"as failed",
+			changed);
+	return 0;
 }
 
 void zenc__sqlstore_init(
@@ -1227,7 +1277,7 @@ int zenc__sqlstore_start(zenc__sqlstore *s)
 		return rc;
 	/* A store that cannot be written (someone else's file, a read-only
 	 * role) can still be read: then stale runs stay as they are. */
-	if (mark_stale_runs(s) < 0)
+	if (mark_stale_runs(s) < 0 || repair_lost_steps(s) < 0)
 		zenc__warn("%s", zenc_error_last());
 	return 0;
 }

@@ -124,6 +124,11 @@ enum zenc__sql_query {
 	ZENC__Q_WATCH_PUT,
 	/* (run_id): watcher_pid, spec. */
 	ZENC__Q_WATCH_GET,
+	/* (ended, error_type, error_message): steps still "running" in runs
+	 * that ended become failed (their end was never recorded). */
+	ZENC__Q_LOST_STEPS,
+	/* (): one row, the count of the steps ZENC__Q_LOST_STEPS repairs. */
+	ZENC__Q_LOST_STEPS_COUNT,
 	ZENC__Q_COUNT
 };
 
@@ -229,6 +234,9 @@ typedef struct zenc__sql_dialect {
 	int (*prepare)(zenc__sqlstore *s);
 	/* Releases the connection and what the dialect holds, not `s`. */
 	void (*close_store)(zenc__sqlstore *s);
+	/* Whether the last error was a lock that another connection held
+	 * past the dialect's own wait (may be NULL: never). */
+	int (*busy)(zenc__sqlstore *s);
 } zenc__sql_dialect;
 
 /* The head of a dialect's store struct. */

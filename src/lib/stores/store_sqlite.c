@@ -125,6 +125,10 @@ static const char *const migrations[] = {
 	"  REFERENCES runs (id) ON DELETE CASCADE,"
 	" watcher_pid INTEGER NOT NULL DEFAULT 0,"
 	" spec TEXT NOT NULL);",
+	/* 6: the steps still running, for the sweep that repairs those of runs
+	 * that ended. */
+	"CREATE INDEX step_runs_running ON step_runs (run_id)"
+	" WHERE status = 'running';",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -282,6 +286,16 @@ static const char *const statements[NSTATEMENTS] = {
 		" VALUES (?1, ?2, ?3)",
 	[ZENC__Q_WATCH_GET] =
 		"SELECT watcher_pid, spec FROM run_watch WHERE run_id = ?1",
+	/* The literal 'running' lets the partial index serve the query. */
+	[ZENC__Q_LOST_STEPS] =
+		"UPDATE step_runs SET status = 'failed',"
+		" ended = coalesce(ended, ?1), error_type = ?2,"
+		" error_message = ?3 WHERE status = 'running' AND run_id IN"
+		" (SELECT id FROM runs WHERE status != 'running')",
+	[ZENC__Q_LOST_STEPS_COUNT] =
+		"SELECT count(*) FROM step_runs WHERE status = 'running'"
+		" AND run_id IN (SELECT id FROM runs WHERE status != "
+		"'running')",
 	/* IMMEDIATE: a writer waits for the others (busy_timeout) when it
 	 * starts, not when it first writes, where waiting could deadlock. */
 	[TX_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -471,6 +485,14 @@ static const char *sq_errmsg(zenc__sqlstore *s)
 	return sqlite3_errmsg(to_sqlite(s)->db);
 }
 
+/* Another connection held its lock past busy_timeout. */
+static int sq_busy(zenc__sqlstore *s)
+{
+	int rc = sqlite3_errcode(to_sqlite(s)->db) & 0xff;
+
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
 /* The statements the engine runs on every step event are prepared now,
  * so that a store that opens can record. */
 static int sq_prepare(zenc__sqlstore *s)
@@ -519,6 +541,7 @@ static const zenc__sql_dialect sqlite_dialect = {
 	.errmsg = sq_errmsg,
 	.prepare = sq_prepare,
 	.close_store = sq_close_store,
+	.busy = sq_busy,
 };
 
 /* Creates the folder that will hold `path`, if it names one. */

@@ -574,7 +574,13 @@ static void own_files(const char *path)
 	size_t i;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Only a database that does not exist yet is opened here: closing
+	 * a descriptor of a database file drops every POSIX lock this
+	 * process holds on it, those of its other SQLite connections too,
+	 * and another process could then checkpoint and delete the WAL
+	 * they still write to. */
+	fd = open(
+		path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		close(fd);
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {

@@ -408,6 +408,8 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		record_attempt(x, a);
 		zenc__engine_step_failed(x);
 	}
+	/* Recorded: the watcher no longer has to settle it. */
+	zenc__watcher_note(0, ss->step->name);
 	zenc__attempt_free(a);
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine/engine_run.h"
+#include "engine/watcher.h"
 #include "orchestrators/orchestrator.h"
 
 #define RUNNING_ROW_DELAY ZENC__RUNNING_ROW_DELAY
@@ -31,6 +32,9 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 			ss->step->name, ss->attempt, ss->max_retries + 1);
 	}
 	zenc__engine_started_row(x, ss);
+	/* Its "running" row may be written later, in a batch: the watcher
+	 * learns of it now, in case this process dies first. */
+	zenc__watcher_note(1, ss->step->name);
 	a = zenc__engine_new_attempt(x, ss);
 	ss->cur = a;
 	switch (zenc__engine_start(x, a)) {

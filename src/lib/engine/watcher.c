@@ -343,6 +343,30 @@ void zenc__watcher_end(zenc__exec *x)
 	reap_watchers();
 }
 
+void zenc__watcher_note(int started, const char *step)
+{
+	zenc_buf b = ZENC_BUF_INIT;
+	size_t off = 0;
+	ssize_t w;
+
+	if (watch_fd < 0 || !step)
+		return;
+	zenc_buf_printf(&b, "%c%s\n", started ? 'S' : 'E', step);
+	/* Never waits: the watcher reads as it goes; a full socket (a
+	 * watcher that stopped reading) only loses what it cannot say. */
+	while (off < b.len) {
+		w =
+			send(watch_fd, b.ptr + off, b.len - off,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	zenc_buf_release(&b);
+}
+
 void zenc__watcher_forget(void)
 {
 	if (watch_fd >= 0)
@@ -799,6 +823,39 @@ static json_t *step_list(
  * runs the failure hooks of the steps that were running and of the run.
  * `store` is open; `spec_text` is the run's watch record.
  */
+/* Settles step `s` of the run: its failure and end hooks, then its
+ * records. */
+static void settle_step(settle *st, const zenc_step_record *s)
+{
+	static const char *const events[] = {"on_failure", "on_end"};
+	size_t first = st->n_recs, e;
+
+	for (e = 0; e < 2; e++) {
+		double ht;
+		json_t *l = step_list(st, s->name, events[e], &ht);
+		run_list(st, s, events[e], l, ht);
+	}
+	record_step(st, s, first);
+}
+
+/* Whether the run's records have step `name`. */
+static int has_step(const zenc__run_info *info, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < info->n_steps; i++)
+		if (info->steps[i].rec.name &&
+		    !strcmp(info->steps[i].rec.name, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * `running`, `n_running`: the steps the orchestrating process said were
+ * running (NULL for a run found late).  A step that started less than a
+ * moment before the death may have no row yet (its "running" row is
+ * written late, in a batch): it is settled too, from its name.
+ */
 static int settle_run(
 	zenc__store *store,
 	const char *run_id,
@@ -806,14 +863,15 @@ static int settle_run(
 	const char *type,
 	const char *message,
 	int sig,
-	int late)
+	int late,
+	char *const *running,
+	size_t n_running)
 {
-	static const char *const events[] = {"on_failure", "on_end"};
 	zenc__run_info info;
 	settle st;
 	json_error_t jerr;
 	const char *stack_name;
-	size_t i, e;
+	size_t i;
 	int rc, marked = 0;
 
 	memset(&st, 0, sizeof(st));
@@ -848,13 +906,20 @@ static int settle_run(
 		const zenc_step_record *s = &info.steps[i].rec;
 		if (!s->status || strcmp(s->status, "running"))
 			continue;
-		size_t first = st.n_recs;
-		for (e = 0; e < 2; e++) {
-			double ht;
-			json_t *l = step_list(&st, s->name, events[e], &ht);
-			run_list(&st, s, events[e], l, ht);
-		}
-		record_step(&st, s, first);
+		settle_step(&st, s);
+	}
+	for (i = 0; i < n_running; i++) {
+		zenc_step_record r;
+
+		if (has_step(&info, running[i]))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.run_id = run_id;
+		r.name = running[i];
+		r.status = "running";
+		r.attempts = 1;
+		r.started = zenc__now();
+		settle_step(&st, &r);
 	}
 	{
 		json_t *t = json_object_get(st.spec, "hook_timeout");
@@ -901,7 +966,7 @@ void zenc__watcher_late(zenc__store *store, const char *run_id)
 	kill_run(run_id, 2.0);
 	settle_run(
 		store, run_id, spec, "Interrupted",
-		"the orchestrating process died", 0, 1);
+		"the orchestrating process died", 0, 1, NULL, 0);
 	free(spec);
 }
 
@@ -950,14 +1015,86 @@ done:
 	return sig;
 }
 
+/* The steps the orchestrating process said were running (started and
+ * not yet recorded as ended), in the order they started. */
+typedef struct running_set {
+	char **names;
+	size_t n, cap;
+	zenc_buf line; /* a line not complete yet */
+} running_set;
+
+static void running_note(running_set *rs, const char *line, size_t len)
+{
+	size_t i;
+
+	if (len < 2)
+		return;
+	if (line[0] == 'S') {
+		zenc__array_grow(
+			(void **)&rs->names, &rs->cap, rs->n + 1,
+			sizeof(*rs->names));
+		rs->names[rs->n++] = zenc__strndup(line + 1, len - 1);
+		return;
+	}
+	for (i = 0; line[0] == 'E' && i < rs->n; i++) {
+		if (strlen(rs->names[i]) != len - 1 ||
+		    memcmp(rs->names[i], line + 1, len - 1))
+			continue;
+		free(rs->names[i]);
+		memmove(&rs->names[i], &rs->names[i + 1],
+			(rs->n - i - 1) * sizeof(*rs->names));
+		rs->n--;
+		return;
+	}
+}
+
+static void running_release(running_set *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		free(rs->names[i]);
+	free(rs->names);
+	zenc_buf_release(&rs->line);
+}
+
+/* Reads what the orchestrating process sent: 1 when it said the run
+ * ended, 0 when it said nothing more yet, -1 at end of file (or an
+ * error) without that. */
+static int read_notes(int fd, running_set *rs)
+{
+	char buf[4096];
+	ssize_t r, i;
+
+	for (;;) {
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r <= 0)
+			return -1;
+		for (i = 0; i < r; i++) {
+			if (buf[i] == END_BYTE && !rs->line.len)
+				return 1;
+			if (buf[i] != '\n') {
+				zenc_buf_putc(&rs->line, buf[i]);
+				continue;
+			}
+			running_note(rs, rs->line.ptr, rs->line.len);
+			zenc_buf_clear(&rs->line);
+		}
+	}
+}
+
 /* Waits for the run to end or its orchestrating process to die: 1 when
- * it died. */
-static int wait_for_end(int fd, int pfd)
+ * it died.  Keeps `rs`, the steps it said were running. */
+static int wait_for_end(int fd, int pfd, running_set *rs)
 {
 	struct pollfd p[2];
-	char b;
-	ssize_t r;
+	int r;
 
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		p[0].fd = fd;
 		p[0].events = POLLIN;
@@ -971,17 +1108,14 @@ static int wait_for_end(int fd, int pfd)
 			return 1;
 		}
 		if (p[0].revents) {
-			r = read(fd, &b, 1);
-			if (r < 0 && errno == EINTR)
-				continue;
-			return !(r == 1 && b == END_BYTE);
+			if ((r = read_notes(fd, rs)) != 0)
+				return r < 0;
+			continue;
 		}
 		if (p[1].revents) {
 			/* Gone, though a process it forked may still hold
-			 * the pipe: a byte already written still counts. */
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			r = read(fd, &b, 1);
-			return !(r == 1 && b == END_BYTE);
+			 * the socket: what it already sent still counts. */
+			return read_notes(fd, rs) != 1;
 		}
 	}
 }
@@ -991,14 +1125,17 @@ static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
 	zenc_stack *stack = NULL;
 	zenc__store *store = NULL;
 	char *spec = NULL, *message;
+	running_set rs = {NULL, 0, 0, ZENC_BUF_INIT};
 	long wpid = 0;
 	size_t killed;
 	int sig, pfd;
 
 	signal(SIGHUP, SIG_IGN);
 	pfd = pidfd_open_compat(orch);
-	if (!wait_for_end(fd, pfd))
+	if (!wait_for_end(fd, pfd, &rs)) {
+		running_release(&rs);
 		return 0;
+	}
 	close(fd);
 	/* The pipe closes before the process is a zombie, whose exit code
 	 * tells the signal: its pidfd says when it is one. */
@@ -1019,6 +1156,7 @@ static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
 			"store cannot be opened: %s",
 			run_id, zenc_error_last());
 		zenc__stack_free(stack);
+		running_release(&rs);
 		return 1;
 	}
 	if (store->watch_get &&
@@ -1033,7 +1171,10 @@ static int watch_main(int fd, pid_t orch, const char *run_id, const char *stk)
 	zenc__debug(
 		"run %s: orchestrating process %ld gone; %zu processes killed",
 		run_id, (long)orch, killed);
-	settle_run(store, run_id, spec, "OrchestratorDied", message, sig, 0);
+	settle_run(
+		store, run_id, spec, "OrchestratorDied", message, sig, 0,
+		rs.names, rs.n);
+	running_release(&rs);
 	free(message);
 	free(spec);
 	zenc__store_free(store);

@@ -23,6 +23,11 @@ void zenc__watcher_start(struct zenc__exec *x);
 /* The run's end has been recorded: the watcher is told so and exits. */
 void zenc__watcher_end(struct zenc__exec *x);
 
+/* Tells the watcher that step `step` has started (`started` 1) or that
+ * its end is recorded (0), so that it can settle a step that died before
+ * its "running" row was written.  Never waits. */
+void zenc__watcher_note(int started, const char *step);
+
 /* In a process forked from the orchestrating process: closes this
  * process's copy of the socket whose end tells the watcher that the
  * orchestrating process died. */

@@ -76,6 +76,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # A client that gave up (its timeout) closes the connection
+        # while a slow answer is written: expected here, not news.
+        pass
+
 
 def main():
     ap = argparse.ArgumentParser()

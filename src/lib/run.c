@@ -13,6 +13,7 @@
 
 #include "engine/engine_run.h"
 #include "orchestrators/orchestrator.h"
+#include "alerters/courier.h"
 #include "config/runcfg.h"
 
 const char *zenc_run_id(const zenc_run *run)
@@ -265,6 +266,13 @@ int zenc__pipeline_run_mode(
 		     &x.store, zenc__stack_store_flavor(x.stack),
 		     zenc__stack_store_location(x.stack))) < 0)
 		goto fail_env;
+	/* A run, as every zenc command, delivers what is due: alerts that
+	 * earlier runs left pending go to the store's courier.  Not in a
+	 * Slurm job, whose processes end with the job. */
+	if (!(m && m->run_id))
+		zenc__courier_check(
+			x.store, zenc__stack_store_flavor(x.stack),
+			zenc__stack_store_location(x.stack));
 	x.run_dir = zenc__asprintf(
 		"%s/%s", zenc__stack_artifact_path(x.stack), x.run->id);
 	if (zenc__mkdir_p(x.run_dir, 0700) < 0) {

@@ -172,4 +172,28 @@ test_expect_success 'flush sends at once, then hands what is left to the courier
 	test -n "$(couriers)"
 '
 
+test_expect_success 'a later run hands what an earlier one left pending to the courier' '
+	NEXT_PORT=$(test_free_port) &&
+	"$ZENC" alerter register next --flavor webhook --timeout 500ms \
+		--url "http://127.0.0.1:$NEXT_PORT/next" &&
+	# A store of its own: no courier of the tests above serves it.
+	"$ZENC" metadata-store register m2 --flavor sqlite \
+		--path "$TMP/m2/zenc.db" &&
+	"$ZENC" stack register s-next -m m2 -al next --set &&
+	ZENC_COURIER=0 test_expect_code 1 "$PIPE" run --param work.mode=raise \
+		--run-name r-next >out 2>err &&
+	ZENC_COURIER=0 "$ZENC" alerts list --status pending --json >alerts.json &&
+	test "$(test_json alerts.json "len([a for a in d if a[\"alerter\"] == \"next\"])")" = 1 &&
+	test ! -e "$TMP/m2/zenc.db.courier.lock" ||
+		flock -n "$TMP/m2/zenc.db.courier.lock" true &&
+	start_receiver next --port "$NEXT_PORT" &&
+	"$PIPE" run --param work.mode=ok --run-name r-next-ok >out 2>err &&
+	wait_for 30 lines_at_least next 2 &&
+	python3 - "$TMP/next.log" <<-\PY
+	import json, sys
+	runs = [json.loads(l)["json"]["run"] for l in open(sys.argv[1])]
+	assert "r-next" in runs, runs
+	PY
+'
+
 test_done

@@ -39,4 +39,23 @@ void zenc__watcher_forget(void);
  * marked late.  Errors are logged. */
 void zenc__watcher_late(zenc__store *store, const char *run_id);
 
+/* Between the watcher's two files (watcher.c, watcher_settle.c). */
+/* Kills every process whose environment holds ZENC_RUN_ID=`run_id`, again
+ * until none is left or `budget` seconds passed; how many it killed. */
+size_t zenc__watcher_kill_run(const char *run_id, double budget);
+/* Marks the run failed (unless another did) with error `type`, `message`
+ * and signal `sig`, and settles its running steps and those of `running`
+ * (steps announced and not recorded ended; NULL when found `late`): their
+ * failure hooks that can run, then the run's, and their records. */
+int zenc__watcher_settle(
+	zenc__store *store,
+	const char *run_id,
+	const char *spec_text,
+	const char *type,
+	const char *message,
+	int sig,
+	int late,
+	char *const *running,
+	size_t n_running);
+
 #endif

@@ -112,7 +112,7 @@ static int query_all(
 }
 
 /* Runs a query that returns one number: *out, 0 when there is no row. */
-static int query_number(
+int zenc__sql_query_number(
 	zenc__sqlstore *s,
 	enum zenc__sql_query q,
 	const zenc__sql_params *p,
@@ -180,7 +180,7 @@ static int tx_end(zenc__sqlstore *s, int rc)
  * and then the next try's duplicate key or unchanged row says so.  The
  * error says "cannot <what> '<name>'"; *changes as the dialect's exec().
  */
-static int write_one(
+int zenc__sql_write_one(
 	zenc__sqlstore *s,
 	enum zenc__sql_query q,
 	const zenc__sql_params *p,
@@ -204,7 +204,7 @@ static int sql_run_begin(zenc__store *self, const zenc__run_record *run)
 	zenc__sql_params p;
 
 	zenc__sql_bind_run(&p, run);
-	return write_one(
+	return zenc__sql_write_one(
 		to_sql(self), ZENC__Q_RUN_BEGIN, &p, NULL, "record run",
 		run->name);
 }
@@ -219,7 +219,7 @@ static int sql_run_end(
 	zenc__sqlp_text(&p, run_id);
 	zenc__sqlp_text(&p, status);
 	zenc__sqlp_time(&p, ended);
-	rc = write_one(
+	rc = zenc__sql_write_one(
 		to_sql(self), ZENC__Q_RUN_END, &p, &changed,
 		"record the end of run", run_id);
 	if (rc == 0 && changed == 0)
@@ -242,7 +242,7 @@ static int sql_step_put(zenc__store *self, const zenc__step_record *step)
 	zenc__sql_params p;
 
 	zenc__sql_bind_step(&p, step);
-	return write_one(
+	return zenc__sql_write_one(
 		to_sql(self), ZENC__Q_STEP_PUT, &p, NULL, "record step",
 		step->name);
 }
@@ -415,7 +415,7 @@ static int sql_artifacts_get(
  * by `read`, into a new arena (*recs, *n, *arena), or an error that says
  * "cannot <what> in <the store>" and leaves them empty.
  */
-static int list_records(
+int zenc__sql_list_records(
 	zenc__sqlstore *s,
 	enum zenc__sql_query q,
 	const zenc__sql_params *p,
@@ -458,7 +458,7 @@ static int sql_runs_list(
 	zenc__sqlp_text(&p, filter ? filter->status : NULL);
 	zenc__sqlp_limit(&p, filter ? filter->limit : 0);
 	zenc__sqlp_int(&p, filter ? (long long)filter->offset : 0);
-	rc = list_records(
+	rc = zenc__sql_list_records(
 		to_sql(self), ZENC__Q_RUNS_LIST, &p, sizeof(zenc__run_record),
 		zenc__sql_read_run, "list runs", &runs, &out->n, &out->arena);
 	out->runs = runs;
@@ -725,186 +725,6 @@ done:
 
 /* The alert outbox. */
 
-void zenc__alert_list_free(zenc__alert_list *list)
-{
-	if (!list)
-		return;
-	zenc__arena_free(list->arena);
-	memset(list, 0, sizeof(*list));
-}
-
-static int sql_alert_put(zenc__store *self, const zenc__alert_record *a)
-{
-	zenc__sql_params p;
-
-	zenc__sql_bind_alert(&p, a);
-	return write_one(
-		to_sql(self), ZENC__Q_ALERT_PUT, &p, NULL, "record alert",
-		a->id);
-}
-
-static int sql_alert_update(
-	zenc__store *self,
-	const char *id,
-	const char *status,
-	int attempts,
-	const char *last_error,
-	double lease_until)
-{
-	zenc__sql_params p = {.n = 0};
-	long long changed = 0;
-	int rc;
-
-	zenc__sqlp_text(&p, id);
-	zenc__sqlp_text(&p, status);
-	zenc__sqlp_int(&p, attempts);
-	zenc__sqlp_text(&p, last_error);
-	zenc__sqlp_time(&p, lease_until);
-	zenc__sqlp_double(&p, zenc__now());
-	rc = write_one(
-		to_sql(self), ZENC__Q_ALERT_UPDATE, &p, &changed,
-		"update alert", id);
-	if (rc == 0 && changed == 0)
-		rc = zenc__error_set(ZENC_ENOTFOUND, "no alert '%s'", id);
-	return rc;
-}
-
-/* Runs an alert query into `out`. */
-static int list_alerts(
-	zenc__sqlstore *s,
-	enum zenc__sql_query q,
-	const zenc__sql_params *p,
-	zenc__alert_list *out)
-{
-	void *alerts;
-	int rc;
-
-	rc = list_records(
-		s, q, p, sizeof(zenc__alert_record), zenc__sql_read_alert,
-		"list alerts", &alerts, &out->n, &out->arena);
-	out->alerts = alerts;
-	return rc;
-}
-
-static int sql_alerts_list(
-	zenc__store *self,
-	const char *status,
-	size_t limit,
-	zenc__alert_list *out)
-{
-	zenc__sql_params p = {.n = 0};
-
-	zenc__sqlp_text(&p, status);
-	zenc__sqlp_limit(&p, limit);
-	return list_alerts(to_sql(self), ZENC__Q_ALERTS_LIST, &p, out);
-}
-
-static int sql_alerts_pending(
-	zenc__store *self, double now, zenc__alert_list *out)
-{
-	zenc__sql_params p = {.n = 0};
-
-	zenc__sqlp_double(&p, now);
-	return list_alerts(to_sql(self), ZENC__Q_ALERTS_PENDING, &p, out);
-}
-
-static int sql_alert_claim(
-	zenc__store *self,
-	const char *id,
-	double now,
-	double until,
-	int *claimed)
-{
-	zenc__sqlstore *s = to_sql(self);
-	zenc__sql_params p = {.n = 0};
-	long long changed = 0;
-	int rc;
-
-	*claimed = 0;
-	zenc__sqlp_text(&p, id);
-	zenc__sqlp_double(&p, now);
-	zenc__sqlp_double(&p, until);
-	/* Not tried again: a claim whose reply was lost may have been
-	 * taken, and a second try would find its own lease. */
-	pthread_mutex_lock(&s->lock);
-	if ((rc = s->d->ready(s)) == 0) {
-		if (s->d->exec(s, ZENC__Q_ALERT_CLAIM, &p, &changed) < 0)
-			rc = fail(s, "cannot claim alert '%s'", id);
-		else
-			*claimed = changed == 1;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static int sql_alerts_recent(
-	zenc__store *self, const char *dedup_key, double since, int *count)
-{
-	zenc__sqlstore *s = to_sql(self);
-	zenc__sql_params p = {.n = 0};
-	long long n = 0;
-	int rc;
-
-	*count = 0;
-	zenc__sqlp_text(&p, dedup_key);
-	zenc__sqlp_double(&p, since);
-	pthread_mutex_lock(&s->lock);
-	if ((rc = s->d->ready(s)) == 0) {
-		if (query_number(s, ZENC__Q_ALERTS_RECENT, &p, &n) < 0)
-			rc = fail(s, "cannot look up recent alerts");
-		else
-			*count = (int)n;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static int sql_alerts_due(zenc__store *self, double now, zenc__alert_list *out)
-{
-	zenc__sql_params p = {.n = 0};
-
-	zenc__sqlp_double(&p, now);
-	return list_alerts(to_sql(self), ZENC__Q_ALERTS_DUE, &p, out);
-}
-
-static int sql_alert_next(zenc__store *self, const char *id, double next_at)
-{
-	zenc__sql_params p = {.n = 0};
-
-	zenc__sqlp_text(&p, id);
-	zenc__sqlp_time(&p, next_at);
-	return write_one(
-		to_sql(self), ZENC__Q_ALERT_NEXT, &p, NULL, "schedule alert",
-		id);
-}
-
-static int sql_alerts_wake(zenc__store *self, size_t *pending, double *next)
-{
-	zenc__sqlstore *s = to_sql(self);
-	zenc__sql_rows r = {s, NULL, 0};
-	int rc;
-
-	*pending = 0;
-	*next = 0;
-	pthread_mutex_lock(&s->lock);
-	if ((rc = s->d->ready(s)) < 0)
-		goto done;
-	if (s->d->query(s, ZENC__Q_ALERTS_WAKE, NULL, &r) < 0 ||
-	    (rc = s->d->next(&r)) < 0) {
-		rc = fail(s, "cannot look up pending alerts");
-		goto done;
-	}
-	if (rc == 1) {
-		*pending = (size_t)s->d->integer(&r, 0);
-		*next = s->d->real(&r, 1);
-	}
-	rc = 0;
-done:
-	s->d->close(&r);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
 static void sql_free(zenc__store *self)
 {
 	zenc__sqlstore *s = to_sql(self);
@@ -925,9 +745,10 @@ static int read_schema_version(zenc__sqlstore *s, int *out)
 	long long exists = 0, version = 0;
 
 	*out = 0;
-	if (query_number(s, ZENC__Q_SCHEMA_EXISTS, NULL, &exists) < 0 ||
-	    (exists &&
-	     query_number(s, ZENC__Q_SCHEMA_VERSION, NULL, &version) < 0))
+	if (zenc__sql_query_number(s, ZENC__Q_SCHEMA_EXISTS, NULL, &exists) <
+		    0 ||
+	    (exists && zenc__sql_query_number(
+			       s, ZENC__Q_SCHEMA_VERSION, NULL, &version) < 0))
 		return fail(s, "cannot read the schema of %s", s->where);
 	*out = (int)version;
 	return 0;
@@ -1081,7 +902,7 @@ static int sql_watch_put(
 	zenc__sqlp_text(&p, run_id);
 	zenc__sqlp_int(&p, watcher_pid);
 	zenc__sqlp_text(&p, spec);
-	return write_one(
+	return zenc__sql_write_one(
 		to_sql(self), ZENC__Q_WATCH_PUT, &p, NULL,
 		"record the watcher of run", run_id);
 }
@@ -1210,7 +1031,8 @@ static int repair_lost_steps(zenc__sqlstore *s)
 
 	/* A read first: the write, which waits for other writers, only
 	 * when there is something to repair. */
-	if (query_number(s, ZENC__Q_LOST_STEPS_COUNT, &p, &changed) < 0)
+	if (zenc__sql_query_number(s, ZENC__Q_LOST_STEPS_COUNT, &p, &changed) <
+	    0)
 		return fail(
 			s, "cannot look for steps left running on %s",
 			s->where);
@@ -1253,20 +1075,12 @@ void zenc__sqlstore_init(
 	s->base.run_show = sql_run_show;
 	s->base.run_delete = sql_run_delete;
 	s->base.free = sql_free;
-	s->base.alert_put = sql_alert_put;
-	s->base.alert_update = sql_alert_update;
-	s->base.alerts_list = sql_alerts_list;
-	s->base.alerts_pending = sql_alerts_pending;
-	s->base.alert_claim = sql_alert_claim;
-	s->base.alerts_recent = sql_alerts_recent;
 	s->base.step_last_status = sql_step_last_status;
 	s->base.steps_put = sql_steps_put;
-	s->base.alerts_due = sql_alerts_due;
-	s->base.alert_next = sql_alert_next;
-	s->base.alerts_wake = sql_alerts_wake;
 	s->base.watch_put = sql_watch_put;
 	s->base.watch_get = sql_watch_get;
 	s->base.run_fail = sql_run_fail;
+	zenc__sqlstore_init_outbox(s);
 }
 
 int zenc__sqlstore_start(zenc__sqlstore *s)

@@ -314,4 +314,35 @@ void zenc__sql_read_alert(
 void zenc__sql_read_artifact_of_step(
 	zenc__arena *a, zenc__sql_rows *r, void *rec, const char *run_id);
 
+/* Shared by the SQL store's files (store_sql.c, store_sql_outbox.c). */
+/* Runs a query that returns one number: *out, 0 when there is no row. */
+int zenc__sql_query_number(
+	zenc__sqlstore *s,
+	enum zenc__sql_query q,
+	const zenc__sql_params *p,
+	long long *out);
+/* One write, under the store's lock, tried again while the dialect says
+ * the failure may pass; the error says "cannot <what> '<name>'". */
+int zenc__sql_write_one(
+	zenc__sqlstore *s,
+	enum zenc__sql_query q,
+	const zenc__sql_params *p,
+	long long *changes,
+	const char *what,
+	const char *name);
+/* The rows of query `q` as records of `size` bytes read by `read`, in a
+ * new arena; the error says "cannot <what> in <the store>". */
+int zenc__sql_list_records(
+	zenc__sqlstore *s,
+	enum zenc__sql_query q,
+	const zenc__sql_params *p,
+	size_t size,
+	zenc__sql_read_fn read,
+	const char *what,
+	void **recs,
+	size_t *n,
+	void **arena);
+/* Sets the outbox operations of `s` (store_sql_outbox.c). */
+void zenc__sqlstore_init_outbox(zenc__sqlstore *s);
+
 #endif

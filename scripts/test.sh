@@ -28,16 +28,53 @@ stage () {
 
 # run_ctest DIR PASS [CTEST-ARG]...: ctest in DIR, with the environment as
 # set; its full log is kept as DIR/Testing/ctest-PASS.log (for the skips).
+# A test that fails is run once more (--repeat until-pass:2): one that
+# then passes counts as passed, and is named after the last summary as
+# flaky (a bug to find, not a pass to forget); one that fails twice fails.
 run_ctest () {
 	rc_dir=$1
 	rc_pass=$2
 	shift 2
-	(cd "$rc_dir" && ctest --output-on-failure -j "$jobs" --timeout 300 \
-		--no-tests=error "$@")
-	rc_rc=$?
+	rc_status=$rc_dir/Testing/ctest-$rc_pass.status
+	mkdir -p "$rc_dir/Testing"
+	{
+		(cd "$rc_dir" && ctest --output-on-failure -j "$jobs" \
+			--timeout 300 --no-tests=error \
+			--repeat until-pass:2 "$@")
+		echo $? >"$rc_status"
+	} | tee "$rc_dir/Testing/ctest-$rc_pass.out"
+	rc_rc=$(cat "$rc_status" 2>/dev/null || echo 1)
 	cp "$rc_dir/Testing/Temporary/LastTest.log" \
 		"$rc_dir/Testing/ctest-$rc_pass.log" 2>/dev/null
 	return "$rc_rc"
+}
+
+# print_flaky: the tests that failed once and then passed, per pass.
+print_flaky () {
+	flaky=$(for l in "plain:$plain" "valgrind:$plain" "asan:$asan"; do
+		out=${l#*:}/Testing/ctest-${l%%:*}.out
+		[ -f "$out" ] || continue
+		awk -v pass="${l%%:*}" '
+			/ Test +#[0-9]+: / {
+				name = $0
+				sub(/^.* Test +#[0-9]+: /, "", name)
+				sub(/ .*$/, "", name)
+				if ($0 ~ /\*\*\*(Failed|Timeout)|Exception/)
+					failed[name] = 1
+				else if ($0 ~ / Passed /)
+					passed[name] = 1
+			}
+			END {
+				for (t in failed)
+					if (t in passed)
+						printf "  %s (%s)\n", t, pass
+			}' "$out"
+	done)
+	if [ -n "$flaky" ]; then
+		echo
+		echo "test.sh: failed once, passed when run again (flaky):"
+		printf '%s\n' "$flaky"
+	fi
 }
 
 # print_skips: every "# SKIP" line of the kept logs, with its test.
@@ -64,7 +101,7 @@ print_skips () {
 }
 
 stage "installing dependencies"
-rm -f "$plain"/Testing/ctest-*.log "$asan"/Testing/ctest-*.log
+rm -f "$plain"/Testing/ctest-* "$asan"/Testing/ctest-*
 if ! sh scripts/install-deps.sh --test; then
 	echo "test.sh: scripts/install-deps.sh --test failed" >&2
 	exit 3
@@ -139,4 +176,5 @@ for r in $runs; do
 done
 
 print_skips
+print_flaky
 [ -z "$failed" ]

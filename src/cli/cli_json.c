@@ -8,35 +8,6 @@
 
 #include "cli.h"
 
-/* The length of the valid UTF-8 sequence at `s` (of `n` bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned int c = s[0], cp;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 json_t *cli_json_str(const char *s)
 {
 	zenc_buf b = ZENC_BUF_INIT;
@@ -52,7 +23,7 @@ json_t *cli_json_str(const char *s)
 	p = (const unsigned char *)s;
 	end = p + strlen(s);
 	while (p < end) {
-		len = utf8_len(p, (size_t)(end - p));
+		len = zenc__utf8_len(p, (size_t)(end - p));
 		if (len) {
 			zenc_buf_put(&b, p, len);
 			p += len;

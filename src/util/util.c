@@ -164,8 +164,7 @@ void zenc_buf_release(zenc_buf *b)
 	b->len = b->cap = 0;
 }
 
-/* The length of the valid UTF-8 sequence at `s` (of `n` bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t zenc__utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned int c = s[0], cp;
 	size_t len, i;
@@ -236,7 +235,7 @@ static void json_escape(zenc_buf *b, const char *s, size_t n, int utf8)
 				zenc_buf_puts(b, e);
 				break;
 			}
-			len = utf8 ? utf8_len(p, (size_t)(end - p)) : 1;
+			len = utf8 ? zenc__utf8_len(p, (size_t)(end - p)) : 1;
 			if (!len) {
 				zenc_buf_puts(b, "\\ufffd");
 				break;
@@ -292,7 +291,7 @@ void zenc__utf8_truncate(zenc_buf *b, const char *s, size_t max)
 	}
 	max = max > 3 ? max - 3 : 0;
 	while (i < max) {
-		n = utf8_len(p + i, len - i);
+		n = zenc__utf8_len(p + i, len - i);
 		if (!n)
 			n = 1;
 		if (i + n > max)

@@ -43,6 +43,10 @@ const char *zenc_buf_cstr(const zenc_buf *b);
 char *zenc_buf_detach(zenc_buf *b);
 void zenc_buf_release(zenc_buf *b);
 
+/* The length of the valid UTF-8 sequence at `s` (of `n` bytes), or 0:
+ * overlong forms, surrogates and code points past U+10FFFF are not. */
+size_t zenc__utf8_len(const unsigned char *s, size_t n);
+
 /* JSON output. */
 void zenc_json_str(zenc_buf *b, const char *s); /* quoted; NULL -> null */
 void zenc_json_strn(zenc_buf *b, const char *s, size_t n);

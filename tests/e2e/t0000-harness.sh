@@ -303,4 +303,14 @@ test_expect_success 'test_skip_all exits 77' '
 	test_grep "^1\.\.0 # SKIP no service here\$" t9006-skip.out
 '
 
+test_expect_success 'no test script puts a whole AND-list in the background' '
+	printf "%s\n" "test_expect_success x \"" ": >log &&" \
+		"sleep 1 &" "\"" >bg-sample.sh &&
+	test_must_fail python3 "$ZENC_SOURCE/tests/lint/background-lists.py" \
+		bg-sample.sh >bg-sample.out &&
+	test_grep "bg-sample.sh:3: backgrounds the list above it" bg-sample.out &&
+	python3 "$ZENC_SOURCE/tests/lint/background-lists.py" \
+		"$ZENC_SOURCE"/tests/e2e/*.sh "$ZENC_SOURCE"/tests/chaos/*.sh
+'
+
 test_done

@@ -26,7 +26,7 @@ field () {
 }
 
 test_expect_success 'a step runs in a child of the zygote, itself a child of the run' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	ZT_LOG_PIDS=1 "$ZT" run --param work.sleep=1 >out 2>err &
 	run=$! &&
 	wait_line "^work attempt=1 " &&
@@ -50,7 +50,7 @@ test_expect_success 'isolation none has no zygote: the step runs in the run itse
 '
 
 test_expect_success 'the zygote killed mid-run: its step is reported killed and retried, the run goes on' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	ZT_LOG_PIDS=1 ZT_RETRY=1,0,1 ZT_PIPELINE_HOOKS=1 "$ZT" run \
 		--param work.sleep=1 >out 2>err &
 	run=$! &&
@@ -78,7 +78,7 @@ test_expect_success 'the zygote killed mid-run: its step is reported killed and 
 # its failure hook with Cancelled, sink is skipped, the run is cancelled
 # (exit status 130), and nothing of the run is left running.
 interrupt () {
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	ZT_LOG_PIDS=1 ZT_PIPELINE_HOOKS=1 setsid "$ZT" run \
 		--param work.sleep=30 >out 2>err &
 	run=$! &&

@@ -66,7 +66,7 @@ check_cancelled () {
 
 for how in int cancel; do
 	test_expect_success "C pipeline, isolation process, $how: the step is Cancelled, its failure hook fires" '
-		: >"$ZT_LOG" &&
+		: >"$ZT_LOG" || return 1
 		ZT_LOG_PIDS=1 ZT_STEP_FAILURE_HOOK=1 ZT_RETRY=2,0,1 \
 			"$ZT" run --param work.sleep=30 >out 2>err &
 		run=$! &&
@@ -86,7 +86,7 @@ for how in int cancel; do
 	'
 
 	test_expect_success "C pipeline, isolation none, $how: the step finishes, nothing new starts" '
-		: >"$ZT_LOG" &&
+		: >"$ZT_LOG" || return 1
 		ZT_LOG_PIDS=1 ZT_STEP_FAILURE_HOOK=1 \
 			"$ZT" run --isolation none --param work.sleep=30 >out 2>err &
 		run=$! &&
@@ -105,7 +105,7 @@ for how in int cancel; do
 
 	for iso in process none; do
 		test_expect_success "YAML pipeline, isolation $iso, $how: the command is Cancelled, no retry" '
-			rm -f wf/nap.started wf/nap.hook wf/after.ran &&
+			rm -f wf/nap.started wf/nap.hook wf/after.ran || return 1
 			(cd wf && exec "$ZENC" run slow.yaml --isolation '$iso') >out 2>err &
 			run=$! &&
 			test_register_pid $run &&

@@ -65,7 +65,7 @@ for iso in process none; do
 		rm -f wf/second.out wf/third.out &&
 		LOCKED=$TMP/locked &&
 		export LOCKED &&
-		rm -f "$LOCKED" &&
+		rm -f "$LOCKED" || return 1
 		(cd wf && exec "$ZENC" run locked.yaml --isolation '$iso') >out 2>err &
 		run=$! &&
 		test_register_pid $run &&

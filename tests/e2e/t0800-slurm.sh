@@ -142,7 +142,7 @@ EOF_
 test_expect_success 'a run whose job Slurm will kill at its time limit starts' '
 	"$ZENC" orchestrator register tl --flavor slurm --single_node=true \
 		--poll_interval=0.5 --extra_args="--time=1" &&
-	"$ZENC" stack register tl -o tl -a art &&
+	"$ZENC" stack register tl -o tl -a art || return 1
 	{ rc=0; "$ZENC" run wf/limited.yaml --stack tl -q >limited.out 2>&1 ||
 	  rc=$?; echo $rc >limited.rc; } &
 	echo $! >limited.pid &&
@@ -291,7 +291,7 @@ test_expect_success 'zenc runs cancel cancels a run: hooks fire, the rest is ski
 '
 
 test_expect_success 'SIGTERM to the client cancels the jobs; hooks fire, the rest is skipped' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	ZT_PIPELINE_HOOKS=1 "$ZT" run --param work.sleep=60 >client.out 2>&1 &
 	client=$! &&
 	wait_job work RUNNING >/dev/null &&

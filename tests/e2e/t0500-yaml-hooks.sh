@@ -123,6 +123,43 @@ test_expect_success 'hooks from a shared library, relative to the file' '
 	test_grep ! "lib_run" "$ZT_LOG"
 '
 
+test_expect_success 'built-in and library hooks keep command steps in threads of zenc' '
+	cat >wf/nocliff.yaml <<-\EOT &&
+	name: nocliff
+	on_failure: [alerter_failure_hook, libhooks.so:lib_failure]
+	steps:
+	  - name: a
+	    run: echo $PPID >ppid.a
+	  - name: b
+	    after: [a]
+	    run: echo $PPID >ppid.b
+	  - name: c
+	    after: [b]
+	    run: echo $PPID >ppid.c
+	    on_success:
+	      - {run: echo A >>"$ZT_LOG"}
+	      - libhooks.so:lib_success
+	      - {run: echo B >>"$ZT_LOG"}
+	  - name: d
+	    after: [c]
+	    run: exit 4
+	EOT
+	rm -f "$ZT_LOG" wf/ppid.* || return 1
+	"$ZENC" run wf/nocliff.yaml --run-name nc1 >nc.out 2>&1 &
+	pid=$! &&
+	rc=0 && wait $pid || rc=$? &&
+	test "$rc" = 1 &&
+	test "$(cat wf/ppid.a)" = "$pid" &&
+	test "$(cat wf/ppid.b)" = "$pid" &&
+	test "$(cat wf/ppid.c)" = "$pid" &&
+	printf "%s\n" A "lib_success c err=null" B \
+		"lib_failure d err=ExitCode:command exited with code 4 attempt=1" \
+		>expect &&
+	test_cmp expect "$ZT_LOG" &&
+	"$ZENC" runs show nc1 --json >nc1.json &&
+	test "$(test_json nc1.json "[h[\"hook\"] + \":\" + h[\"status\"] for s in d[\"steps\"] for h in s[\"hooks\"]]")" = "[\"echo A >>\\\"\$ZT_LOG\\\":completed\", \"libhooks.so:lib_success:completed\", \"echo B >>\\\"\$ZT_LOG\\\":completed\", \"alerter_failure_hook:completed\", \"libhooks.so:lib_failure:completed\"]"
+'
+
 test_expect_success 'hook_failure: fail turns a failing success hook into HookFailed' '
 	cat >wf/strict.yaml <<-\EOT &&
 	name: strict

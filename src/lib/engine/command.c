@@ -109,9 +109,36 @@ static int wait_deadline(pid_t pid, double timeout, int *wstatus)
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t *live_groups;
 static size_t n_live_groups, cap_live_groups;
+static pthread_once_t live_once = PTHREAD_ONCE_INIT;
+
+/* A fork while a thread holds the lock (the orchestrator of a threaded
+ * run forks when its zygote is gone) would leave it held in the child:
+ * the fork waits for it, and the child starts with its own empty list,
+ * the groups of the other steps being none of its business. */
+static void live_prepare(void)
+{
+	pthread_mutex_lock(&live_lock);
+}
+
+static void live_parent(void)
+{
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_child(void)
+{
+	pthread_mutex_unlock(&live_lock);
+	n_live_groups = 0;
+}
+
+static void live_register(void)
+{
+	pthread_atfork(live_prepare, live_parent, live_child);
+}
 
 static void live_add(pid_t pid)
 {
+	pthread_once(&live_once, live_register);
 	pthread_mutex_lock(&live_lock);
 	zenc__array_grow(
 		(void **)&live_groups, &cap_live_groups, n_live_groups + 1,

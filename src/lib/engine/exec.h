@@ -207,6 +207,10 @@ typedef struct zenc__attempt {
 	 * orchestrator_local.c): no child process, so no pid. */
 	int threaded;
 	pthread_t thread;
+	/* The thread stopped before a hook that is not a command (a
+	 * built-in or a C function): the rest of the attempt goes on in a
+	 * child of the zygote. */
+	int yielded;
 	/* Processes started for the attempt so far; the first may come
 	 * from the zygote (zygote.c), whose child is then reaped by it. */
 	int spawns;

@@ -271,6 +271,14 @@ static void run_body(
 	}
 }
 
+/* A thread runs commands only: before any other hook it stops, without
+ * "done", and the supervisor goes on from there in a process
+ * (orchestrator_local.c). */
+static int must_yield(const zenc__attempt *a, const zenc__hook *h)
+{
+	return a->threaded && h->h.kind != ZENC_HOOK_COMMAND;
+}
+
 void zenc__attempt_exec(zenc__attempt *a, int fd)
 {
 	zenc_step_context ctx;
@@ -287,10 +295,13 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 		switch (c.phase) {
 		case ZENC__PH_START:
 			list = hooks_for(a, ZENC__ON_START);
-			for (; c.idx < list->n; c.idx++)
+			for (; c.idx < list->n; c.idx++) {
+				if (must_yield(a, &list->items[c.idx]))
+					goto yield;
 				run_hook(
 					a, &ctx, fd, ZENC__ON_START, c.idx,
 					&list->items[c.idx], 0, NULL);
+			}
 			c.phase = ZENC__PH_BODY;
 			c.idx = 0;
 			break;
@@ -306,6 +317,8 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 			list = hooks_for(a, c.ev);
 			for (; c.idx < list->n; c.idx++) {
 				const zenc__hook *h = &list->items[c.idx];
+				if (must_yield(a, h))
+					goto yield;
 				if (run_hook(
 					    a, &ctx, fd, c.ev, c.idx, h, failed,
 					    &e) ||
@@ -333,10 +346,13 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 			break;
 		case ZENC__PH_END:
 			list = hooks_for(a, ZENC__ON_END);
-			for (; c.idx < list->n; c.idx++)
+			for (; c.idx < list->n; c.idx++) {
+				if (must_yield(a, &list->items[c.idx]))
+					goto yield;
 				run_hook(
 					a, &ctx, fd, ZENC__ON_END, c.idx,
 					&list->items[c.idx], failed, &e);
+			}
 			c.phase = ZENC__PH_DONE;
 			break;
 		case ZENC__PH_DONE:
@@ -348,6 +364,7 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 	if (fd >= 0)
 		fflush(NULL);
 	emit(a, fd, ZENC__MSG_DONE, 0);
+yield:
 	zenc__failure_release(&e);
 	zenc__ctx_release(&ctx);
 }

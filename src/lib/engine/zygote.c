@@ -21,12 +21,17 @@
  * attempt from its start and reports on the pipe.  The zygote keeps one
  * such child forked ahead (the spare, below), so that a step starts
  * without waiting for a fork: the fork of the next one happens while the
- * step runs.  Continuations (an
- * attempt whose child died) and run-level hooks are still forked by the
- * orchestrator, whose state they need.
+ * step runs.  It also goes on with an attempt that a thread of the
+ * orchestrator began and stopped before a hook that is not a command
+ * (orchestrator_local.c): the start message then carries where the attempt
+ * stands and its error.  Continuations (an attempt whose child died) and
+ * run-level hooks are still forked by the orchestrator, whose state they
+ * need.
  *
  * Messages are packets on a SOCK_SEQPACKET socketpair:
- *   orchestrator -> zygote: 'S' start an attempt (+ the pipe's write end),
+ *   orchestrator -> zygote: 'S' start an attempt (+ the pipe's write end;
+ *                           after the struct, when it failed already, its
+ *                           error's type and message, NUL-terminated),
  *                           'A' a step's artifacts
  *   zygote -> orchestrator: 'P' the child's pid (or an errno),
  *                           'E' a child ended, with its wait status
@@ -76,6 +81,10 @@ struct msg_start {
 	int32_t attempt;
 	int32_t last;
 	double started;
+	/* Where the attempt starts (a new one: at its start hooks). */
+	int32_t phase, ev;
+	uint64_t idx;
+	int32_t failed, exit_code, signal;
 };
 
 struct msg_pid {
@@ -195,12 +204,18 @@ static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 	ss->status = ZENC__ST_COMPLETED;
 }
 
-/* In a child: becomes the step child of the attempt `m` says. */
+/* In a child: becomes the step child of the attempt that the start
+ * message `buf` (`n` bytes, checked by the caller) says. */
 static void become_step(
-	zenc__exec *x, const struct msg_start *m, int fd, pid_t zygote)
+	zenc__exec *x, const char *buf, size_t n, int fd, pid_t zygote)
 {
-	zenc__stepstate *ss = &x->steps[m->step];
+	struct msg_start m_;
+	const struct msg_start *m = &m_;
+	zenc__stepstate *ss;
 	zenc__attempt *a = zenc__calloc(1, sizeof(*a));
+
+	memcpy(&m_, buf, sizeof(m_));
+	ss = &x->steps[m->step];
 
 	ss->attempt = m->attempt;
 	ss->started = m->started;
@@ -211,7 +226,19 @@ static void become_step(
 	a->started = zenc__now();
 	a->attempt = m->attempt;
 	a->last = m->last;
-	a->cur.phase = ZENC__PH_START;
+	a->cur.phase = (zenc__phase)m->phase;
+	a->cur.ev = (zenc__event)m->ev;
+	a->cur.idx = (size_t)m->idx;
+	if (m->failed) {
+		const char *type = buf + sizeof(*m), *end = buf + n;
+		const char *msg = memchr(type, '\0', (size_t)(end - type));
+		if (!msg || !memchr(msg + 1, '\0', (size_t)(end - msg - 1)))
+			_exit(1);
+		a->failed = 1;
+		zenc__failure_set(
+			&a->err, type, msg + 1, m->exit_code, m->signal,
+			m->attempt);
+	}
 	ss->cur = a;
 	setpgid(0, 0);
 	zenc__child_main(a, fd, zygote);
@@ -238,14 +265,14 @@ static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
 		n = recv_fd(ctl, buf, sizeof(buf), &fd);
 		if (n <= 0)
 			_exit(0);
-		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start) &&
+		if (buf[0] == 'S' && (size_t)n >= sizeof(struct msg_start) &&
 		    fd >= 0) {
 			struct msg_start m;
 			memcpy(&m, buf, sizeof(m));
 			if (m.step >= x->p->n_steps)
 				_exit(1);
 			close(ctl);
-			become_step(x, &m, fd, zygote);
+			become_step(x, buf, (size_t)n, fd, zygote);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -293,10 +320,12 @@ static void drop_spare(void)
 	spare.pid = 0;
 }
 
-/* Starts attempt `m`: hands it to the spare, or forks its child. */
+/* Starts the attempt of start message `buf` (`n` bytes): hands it to the
+ * spare, or forks its child. */
 static void start_child(
 	zenc__exec *x,
-	const struct msg_start *m,
+	const char *buf,
+	size_t n,
 	int fd,
 	int sock,
 	int sfd,
@@ -304,13 +333,16 @@ static void start_child(
 {
 	struct msg_pid r = {'P', 0, 0};
 	pid_t self = getpid(), pid;
+	struct msg_start m_;
+	const struct msg_start *m = &m_;
 
+	memcpy(&m_, buf, sizeof(m_));
 	if (m->step >= x->p->n_steps || fd < 0) {
 		r.status = EINVAL;
 		goto reply;
 	}
 	if (spare.ctl >= 0) {
-		if (send_fd(spare.ctl, m, sizeof(*m), fd) == 0) {
+		if (send_fd(spare.ctl, buf, n, fd) == 0) {
 			r.pid = spare.pid;
 			close(spare.ctl);
 			spare.ctl = -1;
@@ -324,7 +356,7 @@ static void start_child(
 		close(sock);
 		close(sfd);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		become_step(x, m, fd, self);
+		become_step(x, buf, n, fd, self);
 	}
 	if (pid < 0)
 		r.status = errno;
@@ -400,10 +432,8 @@ static void zygote_main(
 		n = recv_fd(sock, buf, sizeof(buf), &fd);
 		if (n <= 0)
 			break;
-		if (buf[0] == 'S' && (size_t)n == sizeof(struct msg_start)) {
-			struct msg_start m;
-			memcpy(&m, buf, sizeof(m));
-			start_child(x, &m, fd, sock, sfd, mask);
+		if (buf[0] == 'S' && (size_t)n >= sizeof(struct msg_start)) {
+			start_child(x, buf, (size_t)n, fd, sock, sfd, mask);
 			continue;
 		}
 		if (fd >= 0)
@@ -530,6 +560,8 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 	struct zenc__zygote *z = x->zygote;
 	struct msg_start m;
 	struct msg_pid r;
+	zenc_buf b = ZENC_BUF_INIT;
+	int rc;
 
 	if (!z || z->sock < 0 || z->stale || !a->ss)
 		return -1;
@@ -539,8 +571,28 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 	m.attempt = a->attempt;
 	m.last = a->last;
 	m.started = a->ss->started;
+	m.phase = (int32_t)a->cur.phase;
+	m.ev = (int32_t)a->cur.ev;
+	m.idx = (uint64_t)a->cur.idx;
+	zenc_buf_put(&b, &m, sizeof(m));
+	if (a->failed) {
+		const char *type = a->err.type ? a->err.type : "";
+		const char *msg = a->err.message ? a->err.message : "";
+		size_t room = MAX_PACKET - sizeof(m) - strlen(type) - 2;
+		m.failed = 1;
+		m.exit_code = a->err.exit_code;
+		m.signal = a->err.signal;
+		memcpy(b.ptr, &m, sizeof(m));
+		zenc_buf_put(&b, type, strlen(type) + 1);
+		/* A message past a packet is cut (the record keeps it whole).
+		 */
+		zenc_buf_put(&b, msg, strlen(msg) < room ? strlen(msg) : room);
+		zenc_buf_put(&b, "", 1);
+	}
 	take_ends(z);
-	if (send_fd(z->sock, &m, sizeof(m), fd) < 0) {
+	rc = send_fd(z->sock, b.ptr, b.len, fd);
+	zenc_buf_release(&b);
+	if (rc < 0) {
 		lost(x);
 		return -1;
 	}

@@ -52,8 +52,10 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 			strerror(errno));
 	a->from_zygote = 0;
 	a->done_is_end = 0;
-	if (a->spawns++ == 0 && a->cur.phase == ZENC__PH_START &&
+	if (((a->spawns++ == 0 && a->cur.phase == ZENC__PH_START) ||
+	     a->yielded) &&
 	    (pid = zenc__zygote_spawn(x, a, fds[1])) > 0) {
+		a->yielded = 0;
 		a->from_zygote = 1;
 		/* The zygote reaps its children. */
 		a->done_is_end = 1;
@@ -82,31 +84,42 @@ started:
 }
 
 /*
- * Command steps in threads.  A step whose body only runs a command, and
- * whose hooks are all commands, gains nothing from a forked copy of the
- * orchestrator: the command is already a process of its own, and it and
- * the command hooks enforce their own deadlines.  Forking a big
- * orchestrator for every such step is most of the cost of a YAML
- * pipeline, so these attempts run in a thread that reports through the
- * same pipe protocol as a child.  Only when every step of the run
- * qualifies: fork() while other threads run is unsafe (a lock another
- * thread holds stays held in the child), so a run either forks or
- * threads, never both.
+ * Command steps in threads.  A step whose body only runs a command gains
+ * nothing from a forked copy of the orchestrator: the command is already
+ * a process of its own, and it and the command hooks enforce their own
+ * deadlines.  Forking a big orchestrator for every such step is most of
+ * the cost of a YAML pipeline, so these attempts run in a thread that
+ * reports through the same pipe protocol as a child.  Only when every
+ * step of the run qualifies: fork() while other threads run is unsafe (a
+ * lock another thread holds stays held in the child), so the orchestrator
+ * of a threaded run never forks while a step runs.
+ *
+ * A hook that is not a command (a built-in such as alerter_failure_hook,
+ * a C function from a library) still runs in a process, as the step's
+ * own environment: the thread stops before it (executor.c, must_yield)
+ * and the attempt goes on in a child of the zygote, forked when the run
+ * started and before any thread.  So a run pays a process only for the
+ * hooks that fire: a pipeline-level on_failure hook costs nothing while
+ * the steps succeed.
  */
 static int step_threadable(const zenc_step *s)
+{
+	return s->threadable && !s->memory_limit;
+}
+
+/* Whether a step has a hook a thread cannot run (see above). */
+static int step_has_code_hooks(const zenc_step *s)
 {
 	zenc__event e;
 	size_t i;
 
-	if (!s->threadable || s->memory_limit)
-		return 0;
 	for (e = ZENC__ON_START; e <= ZENC__ON_END; e++) {
 		const zenc__hook_list *l = zenc__step_hooks(s, e);
 		for (i = 0; i < l->n; i++)
 			if (l->items[i].h.kind != ZENC_HOOK_COMMAND)
-				return 0;
+				return 1;
 	}
-	return 1;
+	return 0;
 }
 
 static int run_threadable(const zenc__exec *x)
@@ -183,7 +196,7 @@ static int local_start(zenc__exec *x, zenc__attempt *a)
 	/* Only a step's first start: continuations and run-level hooks
 	 * (which may be C functions) are forked. */
 	if (x->threads && a->ss && a->cur.phase == ZENC__PH_START &&
-	    a->spawns == 0)
+	    a->spawns == 0 && !a->yielded)
 		return spawn_thread(a);
 	return spawn_child(x, a);
 }
@@ -192,11 +205,12 @@ static int local_reap(zenc__exec *x, zenc__attempt *a, int *wstatus)
 {
 	*wstatus = 0;
 	if (a->threaded) {
-		/* A thread always reports "done" before it ends: there is
-		 * nothing to continue. */
+		/* A thread ends "done", or stopped before a hook that is not
+		 * a command: the supervisor continues that in a process. */
 		pthread_join(a->thread, NULL);
 		a->threaded = 0;
-		return 1;
+		a->yielded = !a->done;
+		return a->done;
 	}
 	if (a->from_zygote && a->done)
 		zenc__zygote_forget(x, a->pid);
@@ -223,13 +237,24 @@ static void local_kill(zenc__attempt *a, int sig)
 
 static void local_open(zenc__exec *x)
 {
+	size_t i;
+	int code_hooks = 0;
+
 	x->threads = run_threadable(x);
+	for (i = 0; x->threads && !code_hooks && i < x->p->n_steps; i++)
+		code_hooks = step_has_code_hooks(x->p->steps[i]);
 	/* Isolation process forks a child per step: from the zygote, when
 	 * there is more than one step to fork for (a Slurm job, which writes
-	 * its rows eagerly, runs one step). */
-	if (x->isolation == ZENC_ISOLATION_PROCESS && !x->threads &&
-	    x->p->n_steps > 1 && !x->eager_rows && !getenv("ZENC_NO_ZYGOTE"))
+	 * its rows eagerly, runs one step).  A threaded run needs it only
+	 * for hooks that are not commands. */
+	if (x->isolation == ZENC_ISOLATION_PROCESS &&
+	    (!x->threads || code_hooks) && x->p->n_steps > 1 &&
+	    !x->eager_rows && !getenv("ZENC_NO_ZYGOTE"))
 		zenc__zygote_start(x);
+	/* Without a zygote, such hooks are forked by the orchestrator,
+	 * which then must not have threads. */
+	if (code_hooks && !x->zygote)
+		x->threads = 0;
 }
 
 static void local_close(zenc__exec *x)

@@ -225,7 +225,7 @@ test_expect_success 'a step timeout is enforced inside the job: Timeout; time an
 '
 
 test_expect_success 'a job cancelled with scancel gets its failure hook from the client: Cancelled' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	{ if ZT_PIPELINE_HOOKS=1 ZT_START_END=1 "$ZT" run \
 		--param work.sleep=60 >client.out 2>&1
 	then echo 0; else echo $?; fi >client.rc; } &
@@ -247,7 +247,7 @@ test_expect_success 'a job cancelled with scancel gets its failure hook from the
 '
 
 test_expect_success 'a cancelled job with retries left is resubmitted, with its descendants' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	{ if "$ZENC" run wf/retry.yaml >client.out 2>&1
 	then echo 0; else echo $?; fi >client.rc; } &
 	client=$! &&
@@ -272,7 +272,7 @@ test_expect_success 'a cancelled job with retries left is resubmitted, with its 
 '
 
 test_expect_success 'zenc runs cancel cancels a run: hooks fire, the rest is skipped' '
-	: >"$ZT_LOG" &&
+	: >"$ZT_LOG" || return 1
 	{ if ZT_PIPELINE_HOOKS=1 "$ZT" run --param work.sleep=60 \
 		>client.out 2>&1
 	then echo 0; else echo $?; fi >client.rc; } &

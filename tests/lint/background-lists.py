@@ -28,12 +28,21 @@ def main(paths):
     for path in paths:
         with open(path, encoding="utf-8") as f:
             lines = list(logical_lines(f.read()))
-        for (_, prev), (number, line) in zip(lines, lines[1:]):
-            # A brace group's own `}` closes a list begun on this line.
-            if line.strip().startswith("}") or not re.search(
-                    r"[^&]&\s*$", line):
+        for k in range(1, len(lines)):
+            number, line = lines[k]
+            if not re.search(r"[^&]&\s*$", line):
                 continue
-            if re.search(r"(&&|\|\|)\s*$", prev) and "{" not in prev:
+            # `{ ...` over several lines, then `... } &`: what counts is
+            # the line before the one that opened the group.
+            start = k
+            if re.search(r"\}\s*&\s*$", line) and "{" not in line:
+                while start > 0 and not lines[start][1].strip().startswith(
+                        "{"):
+                    start -= 1
+            if start == 0:
+                continue
+            prev = lines[start - 1][1]
+            if re.search(r"(&&|\|\|)\s*$", prev):
                 print(f"{path}:{number}: backgrounds the list above it: "
                       f"{line.strip()[:70]}")
                 found = 1

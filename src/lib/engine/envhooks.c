@@ -1,0 +1,281 @@
+/*
+ * Run-scope hooks (docs/hooks.md, "Run-scope hooks" and "Init and cleanup
+ * hooks"): on_run_start before the first step and on_run_end after the
+ * last, once per run; on_init and on_cleanup once per execution
+ * environment, with the init state that steps and hooks read through
+ * zenc_ctx_init_state().
+ *
+ * An execution environment is a process tree whose steps are forked from
+ * one process: the pipeline program of a local run (every isolation mode:
+ * under process isolation the zygote, the steps' children, continuations
+ * and run-level hooks are all forked from it after on_init ran, so they
+ * inherit the state; under isolation none and for command steps in
+ * threads the steps run in it), and each Slurm job that runs a step.  The
+ * client of a Slurm run runs no step and no on_init.
+ *
+ * on_init runs in the environment's own process (the state it returns
+ * must live there), so a C init hook's deadline is not enforced, as under
+ * isolation none; a command's is.  on_cleanup and the run-scope hooks run
+ * like the other run-level hooks, under supervision.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine_run.h"
+#include "engine/envhooks.h"
+#include "orchestrators/orchestrator.h"
+
+static void *init_state;
+static char *init_text; /* the state an init command wrote, owned */
+static char *state_file;
+
+void *zenc_ctx_init_state(void)
+{
+	return init_state;
+}
+
+void zenc__init_state_set(void *state)
+{
+	if (!state)
+		return;
+	init_state = state;
+}
+
+#define MAX_STATE_TEXT (1 << 20)
+
+void zenc__init_state_from_file(void)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if (!state_file || !(f = fopen(state_file, "r")))
+		return;
+	buf = zenc__calloc(MAX_STATE_TEXT + 1, 1);
+	n = fread(buf, 1, MAX_STATE_TEXT, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = 0;
+	if (n == 0) {
+		free(buf);
+		return;
+	}
+	/* Emptied, so that the next init command's text is its own. */
+	if ((f = fopen(state_file, "w")))
+		fclose(f);
+	free(init_text);
+	init_text = zenc__realloc(buf, n + 1);
+	init_state = init_text;
+	setenv("ZENC_INIT_STATE", init_text, 1);
+}
+
+/* The recorded name of an init or cleanup function. */
+static const char *fn_name(void (*fn)(void), const char *fallback)
+{
+	Dl_info info;
+
+	if (dladdr((void *)(size_t)fn, &info) && info.dli_sname &&
+	    info.dli_saddr == (void *)(size_t)fn)
+		return info.dli_sname;
+	return fallback;
+}
+
+static int add_fn(
+	zenc_pipeline *p,
+	zenc__event ev,
+	void (*fn)(void),
+	void *arg,
+	zenc_hook_kind kind)
+{
+	zenc_hook h;
+	zenc__hook_list *l = &p->hooks[ev];
+	int rc;
+
+	if (!p || !fn)
+		return zenc__error_set(ZENC_EINVALID, "invalid hook");
+	memset(&h, 0, sizeof(h));
+	h.kind = kind;
+	h.fn = fn;
+	h.name = fn_name(fn, zenc__event_name(ev));
+	if ((rc = zenc__hook_list_add(l, &h)) < 0)
+		return rc;
+	l->items[l->n - 1].arg = arg;
+	return 0;
+}
+
+int zenc_pipeline_on_init(zenc_pipeline *p, zenc_init_fn fn, void *arg)
+{
+	return add_fn(
+		p, ZENC__ON_INIT, (void (*)(void))fn, arg, ZENC__HOOK_INIT_FN);
+}
+
+int zenc_pipeline_on_cleanup(zenc_pipeline *p, zenc_cleanup_fn fn)
+{
+	return add_fn(
+		p, ZENC__ON_CLEANUP, (void (*)(void))fn, NULL,
+		ZENC__HOOK_CLEANUP_FN);
+}
+
+static int add_run_hook(zenc_pipeline *p, zenc__event ev, zenc_hook *h)
+{
+	int rc;
+
+	if (!p)
+		return zenc__error_set(ZENC_EINVALID, "no pipeline");
+	if ((rc = zenc__check_run_hook(h)) < 0)
+		return rc;
+	/* The standard alerter hooks report an outcome: there is none yet
+	 * at these events. */
+	if (ev != ZENC__ON_RUN_END && zenc__hook_is_alerter(h))
+		return zenc__error_set(
+			ZENC_EINVALID,
+			"the standard alerter hooks cannot be %s hooks",
+			zenc__event_name(ev));
+	return zenc__hook_list_add(&p->hooks[ev], h);
+}
+
+int zenc_pipeline_on_run_start(zenc_pipeline *p, zenc_hook h)
+{
+	return add_run_hook(p, ZENC__ON_RUN_START, &h);
+}
+
+int zenc_pipeline_on_run_end(zenc_pipeline *p, zenc_hook h)
+{
+	return add_run_hook(p, ZENC__ON_RUN_END, &h);
+}
+
+int zenc_pipeline_on_init_hook(zenc_pipeline *p, zenc_hook h)
+{
+	return add_run_hook(p, ZENC__ON_INIT, &h);
+}
+
+int zenc_pipeline_on_cleanup_hook(zenc_pipeline *p, zenc_hook h)
+{
+	return add_run_hook(p, ZENC__ON_CLEANUP, &h);
+}
+
+/*
+ * Runs the pipeline's hooks of event `ev` for the run, records them and
+ * returns how many did not complete.  `here`: in this process (on_init),
+ * else placed like the other run-level hooks.  `job`: the step of the
+ * Slurm job whose environment this is, under which they are recorded
+ * (else they are recorded as the run's).
+ */
+static int run_event(
+	zenc__exec *x, zenc__event ev, int here, const zenc__stepstate *job)
+{
+	zenc__hook_record *recs;
+	zenc__attempt *a;
+	size_t i;
+	int rc, bad = 0;
+
+	if (x->p->hooks[ev].n == 0)
+		return 0;
+	a = zenc__engine_new_attempt(x, NULL);
+	a->cur.phase = ZENC__PH_RUN;
+	a->cur.ev = ev;
+	if (here)
+		zenc__attempt_exec(a, -1);
+	else
+		zenc__engine_walk(x, a);
+	recs = zenc__calloc(a->n_hooks + 1, sizeof(*recs));
+	for (i = 0; i < a->n_hooks; i++) {
+		zenc__hook_record *h = &recs[i];
+		h->run_id = x->run->id;
+		h->step = job ? job->step->name : NULL;
+		h->event = zenc__event_name(a->hooks[i].event);
+		h->hook = a->hooks[i].hook;
+		h->attempt = job ? job->attempt : 0;
+		h->status = zenc__status_name(a->hooks[i].status);
+		h->error = a->hooks[i].error;
+		h->started = a->hooks[i].started;
+		h->duration = a->hooks[i].duration;
+		h->seq = a->hooks[i].seq;
+		if (a->hooks[i].status != ZENC__STATUS_COMPLETED)
+			bad++;
+	}
+	rc = a->n_hooks ? x->store->hooks_put(x->store, recs, a->n_hooks) : 0;
+	if (rc < 0)
+		zenc__warn(
+			"could not record %s hooks: %s", zenc__event_name(ev),
+			zenc_error_last());
+	free(recs);
+	zenc__attempt_free(a);
+	return bad;
+}
+
+static void env_init(zenc__exec *x, const zenc__stepstate *job)
+{
+	int bad;
+
+	if (x->p->hooks[ZENC__ON_INIT].n == 0 &&
+	    x->p->hooks[ZENC__ON_CLEANUP].n == 0)
+		return;
+	x->env_inited = 1;
+	if (x->p->hooks[ZENC__ON_INIT].n == 0)
+		return;
+	free(state_file);
+	state_file =
+		zenc__asprintf("%s/init-state.%ld", x->run_dir, (long)getpid());
+	setenv("ZENC_INIT_STATE_FILE", state_file, 1);
+	bad = run_event(x, ZENC__ON_INIT, 1, job);
+	unsetenv("ZENC_INIT_STATE_FILE");
+	unlink(state_file);
+	if (bad) {
+		/* The steps rely on what it should have set up. */
+		zenc__log(
+			ZENC_LOG_ERROR,
+			"an on_init hook failed: the run fails before "
+			"any step");
+		x->run->failed = 1;
+		x->stop = 1;
+	}
+}
+
+static void env_cleanup(zenc__exec *x, const zenc__stepstate *job)
+{
+	if (!x->env_inited)
+		return;
+	x->env_inited = 0;
+	run_event(x, ZENC__ON_CLEANUP, 0, job);
+	free(init_text);
+	init_text = NULL;
+	init_state = NULL;
+	unsetenv("ZENC_INIT_STATE");
+	free(state_file);
+	state_file = NULL;
+}
+
+void zenc__engine_start_run(zenc__exec *x)
+{
+	/* A run placed elsewhere has its environments in its jobs. */
+	if (!x->orch->run)
+		env_init(x, NULL);
+	run_event(x, ZENC__ON_RUN_START, 0, NULL);
+}
+
+void zenc__engine_run_end_hooks(zenc__exec *x)
+{
+	run_event(x, ZENC__ON_RUN_END, 0, NULL);
+	env_cleanup(x, NULL);
+}
+
+int zenc__engine_run_job(
+	zenc__exec *x, zenc__stepstate *target, int first_attempt)
+{
+	int rc;
+
+	/* Numbered just before the hooks of the job's first attempt
+	 * (engine_run_one numbers those from attempt * 1000). */
+	x->hook_seq = ((first_attempt > 0 ? first_attempt : 1) - 1) * 1000 - 50;
+	target->attempt = first_attempt > 0 ? first_attempt : 1;
+	env_init(x, target);
+	rc = zenc__engine_run_one(x, target, first_attempt);
+	env_cleanup(x, target);
+	return rc;
+}

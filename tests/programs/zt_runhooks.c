@@ -8,6 +8,7 @@
  *   ZT_FAIL=STEP       that step raises
  *   ZT_INIT_FAIL=1     the init hook raises (and returns no state)
  *   ZT_START_FAIL=1    the on_run_start hook raises
+ *   ZT_END_FAIL=1      the on_run_end hook raises
  *   ZT_SLEEP=STEP      that step sleeps 30 s (to be cancelled)
  */
 #include <fcntl.h>
@@ -88,6 +89,8 @@ static void run_end(const zenc_run *run)
 	say("run_end failed=%s cancelled=%s\n",
 	    zenc_run_failed(run) ? "1" : "0",
 	    zenc_run_cancelled(run) ? "1" : "0");
+	if (getenv("ZT_END_FAIL"))
+		zenc_raise(NULL, "EndError", "end hook failed");
 }
 
 static void run_failure(void)
@@ -106,6 +109,8 @@ static int body(zenc_step_context *ctx)
 	const char *fail = getenv("ZT_FAIL"), *slp = getenv("ZT_SLEEP");
 
 	say("step %s state=%s\n", name, state());
+	if (slp && !strcmp(slp, name))
+		say("sleeping %s pid=%s\n", name, pid());
 	if (slp && !strcmp(slp, name))
 		sleep(30);
 	if (fail && !strcmp(fail, name))

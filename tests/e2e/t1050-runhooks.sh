@@ -230,6 +230,9 @@ done
 
 test_expect_success 'YAML: --dry-run accepts the run-scope keys; a step may not have them' '
 	"$ZENC" run wf/rh.yaml --dry-run >out &&
+	test_grep "^   on_init: echo \"init" out &&
+	test_grep "^   on_cleanup: echo \"cleanup" out &&
+	test_grep "^   on_run_end: echo \"run_end \$ZENC_STATUS\" >>\"\$ZT_LOG\", exit 3$" out &&
 	sed "s/^  - name: two/  - name: two\n    on_init: {run: \"true\"}/" wf/rh.yaml >wf/bad.yaml &&
 	test_expect_code 2 "$ZENC" run wf/bad.yaml 2>err &&
 	test_grep "on_init" err

@@ -129,9 +129,9 @@ static int add_run_hook(zenc_pipeline *p, zenc__event ev, zenc_hook *h)
 		return zenc__error_set(ZENC_EINVALID, "no pipeline");
 	if ((rc = zenc__check_run_hook(h)) < 0)
 		return rc;
-	/* The standard alerter hooks report an outcome: there is none yet
-	 * at these events. */
-	if (ev != ZENC__ON_RUN_END && zenc__hook_is_alerter(h))
+	/* The standard alerter hooks report the run's outcome: they belong
+	 * to on_run_success and on_run_failure. */
+	if (zenc__hook_is_alerter(h))
 		return zenc__error_set(
 			ZENC_EINVALID,
 			"the standard alerter hooks cannot be %s hooks",

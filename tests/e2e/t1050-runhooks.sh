@@ -171,6 +171,11 @@ test_expect_success 'zenc runs hooks: text, --type, usage errors, --help' '
 	test_grep "needs a run id or name" err &&
 	test_expect_code 2 "$ZENC" runs hooks "$id" --frob 2>err &&
 	test_must_fail "$ZENC" runs hooks no-such-run 2>err &&
+	"$ZENC" runs report "$id" -o report.html &&
+	sed -n "/<h2>Run hooks<\/h2>/,/<\/table>/p" report.html >run_hooks.html &&
+	for e in on_init on_run_start on_run_failure on_run_end on_cleanup; do
+		test_grep "<td>$e</td>" run_hooks.html || return 1
+	done &&
 	"$ZENC" runs hooks --help >help &&
 	test_grep "^usage: zenc runs hooks RUN" help &&
 	"$ZENC" runs --help >help &&

@@ -114,7 +114,7 @@ test_expect_success 'a failing on_run_start hook is recorded; the run goes on' '
 test_expect_success 'a failing on_init hook fails the run before any step; end and cleanup still fire' '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_INIT_FAIL=1 "$ZT" run >out 2>&1 &&
-	test_grep "an on_init hook failed: the run fails before any step" out &&
+	test_grep "on_init hook .[a-z_]*. failed: InitError: no database: the run fails before any step" out &&
 	test "$(count "^step ")" = 0 &&
 	test "$(count "^run_end failed=1 cancelled=0$")" = 1 &&
 	test "$(count "^cleanup state=none ")" = 1 &&

@@ -80,7 +80,7 @@ test_expect_success 'C: on_run_end fires once on a failed run; the jobs that ran
 	test "$(by_event on_run_end)" = "-:completed"
 '
 
-test_expect_success 'C: a failing on_init fails the step of its job' '
+test_expect_success 'C: a failing on_init fails the step of its job with InitFailed' '
 	: >"$ZT_LOG" &&
 	test_expect_code 1 env ZT_INIT_FAIL=1 "$ZT" run >out 2>&1 &&
 	test "$(count "^step ")" = 0 &&
@@ -88,7 +88,10 @@ test_expect_success 'C: a failing on_init fails the step of its job' '
 	test "$(count "^run_end failed=1 cancelled=0$")" = 1 &&
 	last_run &&
 	test "$(test_json run.json "d[\"status\"]")" = failed &&
-	test "$(step status a)" = skipped &&
+	test "$(step status a)" = failed &&
+	test "$(step error_type a)" = InitFailed &&
+	step error_message a >msg &&
+	test_grep "^on_init hook .[a-z_]*. failed: InitError: no database$" msg &&
 	hooks_of "$id" --type on_init &&
 	test "$(by_event on_init)" = "a:failed"
 '

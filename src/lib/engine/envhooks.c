@@ -167,7 +167,11 @@ int zenc_pipeline_on_cleanup_hook(zenc_pipeline *p, zenc_hook h)
  * (else they are recorded as the run's).
  */
 static int run_event(
-	zenc__exec *x, zenc__event ev, int here, const zenc__stepstate *job)
+	zenc__exec *x,
+	zenc__event ev,
+	int here,
+	const zenc__stepstate *job,
+	zenc_buf *why)
 {
 	zenc__hook_record *recs;
 	zenc__attempt *a;
@@ -196,8 +200,13 @@ static int run_event(
 		h->started = a->hooks[i].started;
 		h->duration = a->hooks[i].duration;
 		h->seq = a->hooks[i].seq;
-		if (a->hooks[i].status != ZENC__STATUS_COMPLETED)
-			bad++;
+		if (a->hooks[i].status != ZENC__STATUS_COMPLETED && !bad++ &&
+		    why)
+			zenc_buf_printf(
+				why, "%s hook '%s' %s: %s",
+				zenc__event_name(ev), a->hooks[i].hook,
+				zenc__status_name(a->hooks[i].status),
+				a->hooks[i].error ? a->hooks[i].error : "");
 	}
 	rc = a->n_hooks ? x->store->hooks_put(x->store, recs, a->n_hooks) : 0;
 	if (rc < 0)
@@ -209,32 +218,34 @@ static int run_event(
 	return bad;
 }
 
-static void env_init(zenc__exec *x, const zenc__stepstate *job)
+/* Runs the environment's on_init hooks here; returns 1 when one failed
+ * (then `why` tells which, and the run fails). */
+static int env_init(zenc__exec *x, const zenc__stepstate *job, zenc_buf *why)
 {
 	int bad;
 
 	if (x->p->hooks[ZENC__ON_INIT].n == 0 &&
 	    x->p->hooks[ZENC__ON_CLEANUP].n == 0)
-		return;
+		return 0;
 	x->env_inited = 1;
 	if (x->p->hooks[ZENC__ON_INIT].n == 0)
-		return;
+		return 0;
 	free(state_file);
 	state_file =
 		zenc__asprintf("%s/init-state.%ld", x->run_dir, (long)getpid());
 	setenv("ZENC_INIT_STATE_FILE", state_file, 1);
-	bad = run_event(x, ZENC__ON_INIT, 1, job);
+	bad = run_event(x, ZENC__ON_INIT, 1, job, why);
 	unsetenv("ZENC_INIT_STATE_FILE");
 	unlink(state_file);
-	if (bad) {
-		/* The steps rely on what it should have set up. */
-		zenc__log(
-			ZENC_LOG_ERROR,
-			"an on_init hook failed: the run fails before "
-			"any step");
-		x->run->failed = 1;
-		x->stop = 1;
-	}
+	if (!bad)
+		return 0;
+	/* The steps rely on what it should have set up. */
+	zenc__log(
+		ZENC_LOG_ERROR, "%s: the run fails before any step",
+		zenc_buf_cstr(why));
+	x->run->failed = 1;
+	x->stop = 1;
+	return 1;
 }
 
 static void env_cleanup(zenc__exec *x, const zenc__stepstate *job)
@@ -242,7 +253,7 @@ static void env_cleanup(zenc__exec *x, const zenc__stepstate *job)
 	if (!x->env_inited)
 		return;
 	x->env_inited = 0;
-	run_event(x, ZENC__ON_CLEANUP, 0, job);
+	run_event(x, ZENC__ON_CLEANUP, 0, job, NULL);
 	free(init_text);
 	init_text = NULL;
 	init_state = NULL;
@@ -254,28 +265,41 @@ static void env_cleanup(zenc__exec *x, const zenc__stepstate *job)
 void zenc__engine_start_run(zenc__exec *x)
 {
 	/* A run placed elsewhere has its environments in its jobs. */
+	zenc_buf why = ZENC_BUF_INIT;
+
 	if (!x->orch->run)
-		env_init(x, NULL);
-	run_event(x, ZENC__ON_RUN_START, 0, NULL);
+		env_init(x, NULL, &why);
+	zenc_buf_release(&why);
+	run_event(x, ZENC__ON_RUN_START, 0, NULL, NULL);
 }
 
 void zenc__engine_run_end_hooks(zenc__exec *x)
 {
-	run_event(x, ZENC__ON_RUN_END, 0, NULL);
+	run_event(x, ZENC__ON_RUN_END, 0, NULL, NULL);
 	env_cleanup(x, NULL);
 }
 
 int zenc__engine_run_job(
 	zenc__exec *x, zenc__stepstate *target, int first_attempt)
 {
-	int rc;
+	zenc_buf why = ZENC_BUF_INIT;
+	int attempt = first_attempt > 0 ? first_attempt : 1, rc = 0;
 
 	/* Numbered just before the hooks of the job's first attempt
 	 * (engine_run_one numbers those from attempt * 1000). */
-	x->hook_seq = ((first_attempt > 0 ? first_attempt : 1) - 1) * 1000 - 50;
-	target->attempt = first_attempt > 0 ? first_attempt : 1;
-	env_init(x, target);
-	rc = zenc__engine_run_one(x, target, first_attempt);
+	x->hook_seq = (attempt - 1) * 1000 - 50;
+	target->attempt = attempt;
+	if (env_init(x, target, &why)) {
+		/* The job's step fails, with its failure hooks, here. */
+		if (target->started <= 0)
+			target->started = zenc__now();
+		zenc__engine_attempt_lost(
+			x, target, attempt, "InitFailed", zenc_buf_cstr(&why),
+			0);
+	} else {
+		rc = zenc__engine_run_one(x, target, first_attempt);
+	}
+	zenc_buf_release(&why);
 	env_cleanup(x, target);
 	return rc;
 }

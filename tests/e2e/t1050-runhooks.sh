@@ -182,6 +182,25 @@ test_expect_success 'zenc runs hooks: text, --type, usage errors, --help' '
 	test_grep "zenc runs hooks RUN" help
 '
 
+test_expect_success 'a run configuration file replaces the run-scope hooks of the program' '
+	cat >cfg.yaml <<-\EOF_ &&
+	on_init: {run: "echo cfg_init >>\"$ZT_LOG\"; echo cfgstate >\"$ZENC_INIT_STATE_FILE\"", name: cfg_init}
+	on_run_end: {run: "echo cfg_end $ZENC_STATUS >>\"$ZT_LOG\"", name: cfg_end}
+	EOF_
+	: >"$ZT_LOG" &&
+	"$ZT" run --config cfg.yaml >out 2>&1 &&
+	test "$(count "^cfg_init$")" = 1 &&
+	test "$(count "^init ")" = 0 &&
+	test "$(count "^step [abc] state=cfgstate$")" = 3 &&
+	test "$(count "^cfg_end completed$")" = 1 &&
+	test "$(count "^run_end ")" = 0 &&
+	test "$(count "^cleanup state=cfgstate ")" = 1 &&
+	last_run &&
+	hooks_of "$id" &&
+	test "$(events)" = "on_init on_run_start on_success on_success on_success on_run_end on_cleanup" &&
+	test "$(test_json hooks.json "[h[\"hook\"] for h in d if h[\"step\"] is None]")" = "[\"cfg_init\", \"run_start\", \"cfg_end\", \"on_cleanup\"]"
+'
+
 mkdir -p wf
 cat >wf/rh.yaml <<\EOF_
 name: yrunhooks

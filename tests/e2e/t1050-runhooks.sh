@@ -262,4 +262,37 @@ test_expect_success 'YAML: --dry-run accepts the run-scope keys; a step may not 
 	test_grep "on_init" err
 '
 
+cat >wf/die.yaml <<\EOF_
+name: ydie
+on_run_end: {run: 'echo "run_end $ZENC_HOOK_EVENT $ZENC_STATUS" >>"$ZT_LOG"'}
+on_cleanup: {run: 'echo "cleanup" >>"$ZT_LOG"'}
+steps:
+  - name: nap
+    run: 'echo "napping" >>"$ZT_LOG"; sleep 300'
+EOF_
+
+test_expect_success 'the watcher of a killed run runs its on_run_end commands, not on_cleanup' '
+	: >"$ZT_LOG" &&
+	{ "$ZENC" run wf/die.yaml >out 2>&1 & } &&
+	run=$! &&
+	test_register_pid $run &&
+	i=0 &&
+	until grep -q "^napping" "$ZT_LOG" 2>/dev/null; do
+		i=$((i + 1)) && test $i -lt 200 && sleep 0.1 || break
+	done &&
+	kill -KILL $run &&
+	{ wait $run || :; } &&
+	i=0 &&
+	until grep -q "^run_end" "$ZT_LOG" 2>/dev/null; do
+		i=$((i + 1)) && test $i -lt 300 && sleep 0.1 || break
+	done &&
+	test "$(count "^run_end on_run_end failed$")" = 1 &&
+	test "$(count "^cleanup")" = 0 &&
+	last_run &&
+	test "$(test_json run.json "d[\"status\"]")" = failed &&
+	test "$(step error_type nap)" = OrchestratorDied &&
+	hooks_of "$id" --type on_run_end &&
+	test "$(test_json hooks.json "[h[\"status\"] for h in d]")" = "[\"completed\"]"
+'
+
 test_done

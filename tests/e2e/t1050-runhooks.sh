@@ -128,6 +128,26 @@ test_expect_success 'a failing on_init hook fails the run before any step; end a
 	test "$(test_json hooks.json "d[0][\"error\"]")" = "InitError: no database"
 '
 
+test_expect_success 'an on_init hook past its deadline stops the run; its watcher settles it' '
+	printf "hook_timeout: 1s\n" >short.yaml &&
+	: >"$ZT_LOG" &&
+	start=$(date +%s) &&
+	rc=0 &&
+	{ ZT_INIT_HANG=1 "$ZT" run --config short.yaml >out 2>&1 || rc=$?; } &&
+	test "$rc" = 137 &&
+	test $(($(date +%s) - start)) -lt 20 &&
+	test_grep "the on_init hooks ran past their deadline (2s in all): stopping the run" out &&
+	test "$(count "^step ")" = 0 &&
+	i=0 &&
+	while last_run && test "$(test_json run.json "d[\"status\"]")" = running; do
+		i=$((i + 1)) && test $i -lt 300 || { echo "the run was not settled"; return 1; }
+		sleep 0.1
+	done &&
+	test "$(test_json run.json "d[\"status\"]")" = failed &&
+	hooks_of "$id" --type on_run_end &&
+	test "$(test_json hooks.json "[h[\"status\"] for h in d]")" = "[\"skipped\"]"
+'
+
 test_expect_success 'on_run_end and on_cleanup fire on a cancelled run' '
 	: >"$ZT_LOG" &&
 	{ ZT_SLEEP=b "$ZT" run >out 2>&1 & } &&

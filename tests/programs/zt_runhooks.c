@@ -7,6 +7,7 @@
  *
  *   ZT_FAIL=STEP       that step raises
  *   ZT_INIT_FAIL=1     the init hook raises (and returns no state)
+ *   ZT_INIT_HANG=1     the init hook sleeps 60 s
  *   ZT_START_FAIL=1    the on_run_start hook raises
  *   ZT_END_FAIL=1      the on_run_end hook raises
  *   ZT_SLEEP=STEP      that step sleeps 30 s (to be cancelled)
@@ -63,6 +64,8 @@ void *zt_init(void *arg)
 	static char st[64];
 
 	say("init arg=%s pid=%s\n", (const char *)arg, pid());
+	if (getenv("ZT_INIT_HANG"))
+		sleep(60);
 	if (getenv("ZT_INIT_FAIL")) {
 		zenc_raise(NULL, "InitError", "no database");
 		return NULL;

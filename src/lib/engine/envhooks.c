@@ -14,15 +14,17 @@
  * client of a Slurm run runs no step and no on_init.
  *
  * on_init runs in the environment's own process (the state it returns
- * must live there), so a C init hook's deadline is not enforced, as under
- * isolation none; a command's is.  on_cleanup and the run-scope hooks run
- * like the other run-level hooks, under supervision.
+ * must live there), bounded by a watchdog thread (below).  on_cleanup and the
+ * run-scope hooks run like the other run-level hooks, under supervision.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine_run.h"
@@ -218,11 +220,100 @@ static int run_event(
 	return bad;
 }
 
+/*
+ * The bound of on_init.  Its hooks run in this process, where no
+ * supervisor can kill one that hangs; a thread watches them instead,
+ * for their deadlines added up (each command's plus the second its
+ * SIGKILL may take).  Past that the run cannot start and nothing can
+ * stop the hook: the process kills itself, and its watcher (or whoever
+ * follows the Slurm job) settles the run as for any death.
+ */
+struct watchdog {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	double due; /* monotonic */
+	double limit;
+	int done;
+};
+
+static void *watchdog_main(void *payload)
+{
+	struct watchdog *w = payload;
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)w->due;
+	ts.tv_nsec = (long)((w->due - (double)ts.tv_sec) * 1e9);
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
+			continue;
+		if (w->done)
+			break;
+		zenc__log(
+			ZENC_LOG_ERROR,
+			"the on_init hooks ran past their deadline (%gs in "
+			"all): stopping the run",
+			w->limit);
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static double init_limit(const zenc__exec *x)
+{
+	const zenc__hook_list *l = &x->p->hooks[ZENC__ON_INIT];
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		sum += (l->items[i].h.timeout > 0 ? l->items[i].h.timeout
+			: x->p->hook_timeout > 0  ? x->p->hook_timeout
+						 : ZENC__DEFAULT_HOOK_TIMEOUT) +
+		       1.0;
+	return sum;
+}
+
+static int watchdog_start(struct watchdog *w, double limit)
+{
+	pthread_condattr_t ca;
+
+	memset(w, 0, sizeof(*w));
+	w->limit = limit;
+	w->due = zenc__monotonic() + limit;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&w->thread, NULL, watchdog_main, w) == 0)
+		return 0;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	zenc__warn("cannot watch the deadline of the on_init hooks");
+	return -1;
+}
+
+/* Joined before anything forks: no thread outlives on_init. */
+static void watchdog_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
 /* Runs the environment's on_init hooks here; returns 1 when one failed
  * (then `why` tells which, and the run fails). */
 static int env_init(zenc__exec *x, const zenc__stepstate *job, zenc_buf *why)
 {
-	int bad;
+	struct watchdog w;
+	int bad, watched;
 
 	if (x->p->hooks[ZENC__ON_INIT].n == 0 &&
 	    x->p->hooks[ZENC__ON_CLEANUP].n == 0)
@@ -234,7 +325,10 @@ static int env_init(zenc__exec *x, const zenc__stepstate *job, zenc_buf *why)
 	state_file =
 		zenc__asprintf("%s/init-state.%ld", x->run_dir, (long)getpid());
 	setenv("ZENC_INIT_STATE_FILE", state_file, 1);
+	watched = watchdog_start(&w, init_limit(x)) == 0;
 	bad = run_event(x, ZENC__ON_INIT, 1, job, why);
+	if (watched)
+		watchdog_stop(&w);
 	unsetenv("ZENC_INIT_STATE_FILE");
 	unlink(state_file);
 	if (!bad)

@@ -313,7 +313,7 @@ static void watchdog_stop(struct watchdog *w)
 static int env_init(zenc__exec *x, const zenc__stepstate *job, zenc_buf *why)
 {
 	struct watchdog w;
-	int bad, watched;
+	int bad, watched, fd;
 
 	if (x->p->hooks[ZENC__ON_INIT].n == 0 &&
 	    x->p->hooks[ZENC__ON_CLEANUP].n == 0)
@@ -322,8 +322,10 @@ static int env_init(zenc__exec *x, const zenc__stepstate *job, zenc_buf *why)
 	if (x->p->hooks[ZENC__ON_INIT].n == 0)
 		return 0;
 	free(state_file);
-	state_file =
-		zenc__asprintf("%s/init-state.%ld", x->run_dir, (long)getpid());
+	/* Unique even among jobs of other nodes that share the folder. */
+	state_file = zenc__asprintf("%s/init-state.XXXXXX", x->run_dir);
+	if ((fd = mkstemp(state_file)) >= 0)
+		close(fd);
 	setenv("ZENC_INIT_STATE_FILE", state_file, 1);
 	watched = watchdog_start(&w, init_limit(x)) == 0;
 	bad = run_event(x, ZENC__ON_INIT, 1, job, why);

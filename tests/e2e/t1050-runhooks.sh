@@ -222,8 +222,10 @@ test_expect_success 'a run configuration file replaces the run-scope hooks of th
 '
 
 mkdir -p wf
+# A built-in hook keeps the steps in threads, with a zygote for the hook.
 cat >wf/rh.yaml <<\EOF_
 name: yrunhooks
+on_failure: alerter_failure_hook
 on_init:
   run: 'echo "init $$" >>"$ZT_LOG"; printf "ystate-%s\n" $$ >"$ZENC_INIT_STATE_FILE"'
 on_cleanup: {run: 'echo "cleanup $ZENC_INIT_STATE" >>"$ZT_LOG"'}

@@ -24,6 +24,14 @@ ZENC_EXTERN(const zenc_exception *)
 zenc_ctx_error(const zenc_step_context *ctx);
 /** The stack the run uses; never NULL. */
 ZENC_EXTERN(zenc_stack *) zenc_ctx_active_stack(const zenc_step_context *ctx);
+/**
+ * The init state of this execution environment: what the pipeline's last
+ * `on_init` hook that returned one returned (an init command's: the text
+ * it wrote to $ZENC_INIT_STATE_FILE), or NULL.  Readable from steps and
+ * every hook, including those that take no context (docs/hooks.md, "Init
+ * and cleanup hooks").
+ */
+ZENC_EXTERN(void *) zenc_ctx_init_state(void);
 
 /**
  * Fails the running step (in a body) or hook (in a hook) with error type

@@ -159,6 +159,42 @@ ZENC_EXTERN(int) zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h);
 ZENC_EXTERN(int) zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h);
 
+/**
+ * Run-scope hooks (docs/hooks.md, "Run-scope hooks"): `on_run_start` once
+ * before the first step, `on_run_end` once after the last step and the
+ * outcome's run-level hooks, whatever the outcome (failed and cancelled
+ * runs too).  The same signatures as the other run-level hooks.
+ */
+ZENC_EXTERN(int) zenc_pipeline_on_run_start(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_run_end(zenc_pipeline *p, zenc_hook h);
+
+/** An init hook: returns the state that steps and hooks read with
+ *  zenc_ctx_init_state(); `arg` is what was registered with it. */
+typedef void *(*zenc_init_fn)(void *arg);
+/** A cleanup hook: receives the init state (NULL when none). */
+typedef void (*zenc_cleanup_fn)(void *state);
+
+/**
+ * `on_init` / `on_cleanup` (docs/hooks.md, "Init and cleanup hooks"): once
+ * per execution environment (the pipeline program of a local run; each
+ * Slurm job that runs a step), `fn` runs before anything of the run runs
+ * there, and its return value is the environment's init state; the
+ * cleanup hooks run last, and receive it.  A failing init hook fails the
+ * run before any step.  The recorded name is the function's symbol name
+ * when the dynamic linker knows it, else "on_init" / "on_cleanup".
+ */
+ZENC_EXTERN(int)
+zenc_pipeline_on_init(zenc_pipeline *p, zenc_init_fn fn, void *arg);
+ZENC_EXTERN(int) zenc_pipeline_on_cleanup(zenc_pipeline *p, zenc_cleanup_fn fn);
+/**
+ * Any run-level hook (a command, void(void), void(const zenc_run *)) as an
+ * init or cleanup hook.  An init command may write a state to the file
+ * named by $ZENC_INIT_STATE_FILE: steps and hooks then read it as a string
+ * with zenc_ctx_init_state() and in $ZENC_INIT_STATE.
+ */
+ZENC_EXTERN(int) zenc_pipeline_on_init_hook(zenc_pipeline *p, zenc_hook h);
+ZENC_EXTERN(int) zenc_pipeline_on_cleanup_hook(zenc_pipeline *p, zenc_hook h);
+
 /** Retry defaults for every step; a step's own setting wins. */
 ZENC_EXTERN(int)
 zenc_pipeline_set_retry(

@@ -22,6 +22,8 @@ int cmd_runs_report(int argc, char **argv);
 int cmd_runs_dag(int argc, char **argv);
 /* zenc runs cancel (cmd_runs_cancel.c), argv[0] "cancel". */
 int cmd_runs_cancel(int argc, char **argv);
+/* zenc runs hooks (cmd_runs_hooks.c), argv[0] "hooks". */
+int cmd_runs_hooks(int argc, char **argv);
 
 /* Prints "zenc: error: ..." to standard error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

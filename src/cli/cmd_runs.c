@@ -17,6 +17,7 @@ static const char usage_runs[] =
 	"   or: zenc runs report RUN [-o FILE] [--stack NAME]\n"
 	"   or: zenc runs dag RUN [--format dot|svg] [--stack NAME]\n"
 	"   or: zenc runs cancel RUN [--stack NAME]\n"
+	"   or: zenc runs hooks RUN [--type EVENT] [--json] [--stack NAME]\n"
 	"\n"
 	"RUN is a run id, a run name, or a unique prefix of a run id\n"
 	"(4 characters or more).\n";
@@ -521,10 +522,12 @@ int cmd_runs(int argc, char **argv)
 		return cmd_runs_dag(argc - 1, argv + 1);
 	if (!strcmp(sub, "cancel"))
 		return cmd_runs_cancel(argc - 1, argv + 1);
+	if (!strcmp(sub, "hooks"))
+		return cmd_runs_hooks(argc - 1, argv + 1);
 	{
 		static const char *const names[] = {
 			"list",   "ls",  "show",   "describe", "delete",
-			"report", "dag", "cancel", NULL};
+			"report", "dag", "cancel", "hooks",    NULL};
 
 		if (!cli_unknown_command("zenc runs", sub, names))
 			fputs(usage_runs, stderr);

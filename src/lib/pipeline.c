@@ -9,8 +9,9 @@
 #include "engine/engine.h"
 
 static const char *const event_names[ZENC__EVENT_COUNT] = {
-	"on_start", "on_success",     "on_retry",      "on_failure",
-	"on_end",   "on_run_success", "on_run_failure"};
+	"on_start",   "on_success",     "on_retry",       "on_failure",
+	"on_end",     "on_run_success", "on_run_failure", "on_run_start",
+	"on_run_end", "on_init",        "on_cleanup"};
 
 const char *zenc__event_name(zenc__event e)
 {
@@ -565,7 +566,7 @@ int zenc_pipeline_on_retry(zenc_pipeline *p, zenc_hook h)
 
 /* A run-level hook receives no step context, so only the signatures that
  * do not need one are accepted (docs/hooks.md, "Run-level hooks"). */
-static int check_run_hook(const zenc_hook *h)
+int zenc__check_run_hook(const zenc_hook *h)
 {
 	if (h->kind == ZENC_HOOK_VOID || h->kind == ZENC_HOOK_RUN ||
 	    h->kind == ZENC_HOOK_COMMAND || h->kind == ZENC_HOOK_BUILTIN ||
@@ -580,7 +581,7 @@ static int check_run_hook(const zenc_hook *h)
 
 int zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h)
 {
-	int rc = check_run_hook(&h);
+	int rc = zenc__check_run_hook(&h);
 	return rc < 0 ? rc
 		      : zenc__hook_list_add(
 				&p->hooks[ZENC__ON_RUN_SUCCESS], &h);
@@ -588,7 +589,7 @@ int zenc_pipeline_on_run_success(zenc_pipeline *p, zenc_hook h)
 
 int zenc_pipeline_on_run_failure(zenc_pipeline *p, zenc_hook h)
 {
-	int rc = check_run_hook(&h);
+	int rc = zenc__check_run_hook(&h);
 	return rc < 0 ? rc
 		      : zenc__hook_list_add(
 				&p->hooks[ZENC__ON_RUN_FAILURE], &h);

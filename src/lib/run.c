@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/engine_run.h"
+#include "engine/envhooks.h"
 #include "orchestrators/orchestrator.h"
 #include "alerters/courier.h"
 #include "config/runcfg.h"
@@ -315,6 +316,7 @@ int zenc__pipeline_run_mode(
 		zenc__info(
 			"Run name: %s (id %s) on stack %s.", x.run->name,
 			x.run->id, zenc_stack_name(x.stack));
+	zenc__engine_start_run(&x);
 	if (x.orch->run) {
 		detached = x.orch->run(&x, o, m) == 1;
 	} else {

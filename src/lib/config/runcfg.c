@@ -71,7 +71,8 @@ static const char *const top_keys[] = {
 	"run_name",       "stack",        "isolation",  "hook_failure",
 	"retry",          "hook_timeout", "on_success", "on_failure",
 	"on_start",       "on_end",       "on_retry",   "on_run_success",
-	"on_run_failure", "steps",        NULL};
+	"on_run_failure", "on_run_start", "on_run_end", "on_init",
+	"on_cleanup",     "steps",        NULL};
 
 static const char *const step_keys[] = {
 	"parameters",   "retry",      "timeout",    "hook_timeout",

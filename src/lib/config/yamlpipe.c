@@ -40,11 +40,25 @@ struct zenc__yamlpipe {
 };
 
 static const char *const top_keys[] = {
-	"name",           "on_success",     "on_failure",
-	"on_start",       "on_end",         "on_retry",
-	"on_run_success", "on_run_failure", "retry",
-	"timeout",        "hook_timeout",   "hook_failure",
-	"parameters",     "steps",          NULL};
+	"name",
+	"on_success",
+	"on_failure",
+	"on_start",
+	"on_end",
+	"on_retry",
+	"on_run_success",
+	"on_run_failure",
+	"on_run_start",
+	"on_run_end",
+	"on_init",
+	"on_cleanup",
+	"retry",
+	"timeout",
+	"hook_timeout",
+	"hook_failure",
+	"parameters",
+	"steps",
+	NULL};
 
 static const char *const step_keys[] = {
 	"name",         "run",        "after",      "inputs",   "outputs",
@@ -988,16 +1002,13 @@ void zenc__yamlpipe_print_plan(zenc__yamlpipe *yp, FILE *f)
 			if (!--left[edges[k]])
 				heap_push(heap, &n_heap, edges[k]);
 	}
-	if (p->hooks[ZENC__ON_RUN_SUCCESS].n ||
-	    p->hooks[ZENC__ON_RUN_FAILURE].n) {
-		fprintf(f, "run hooks (once per run):\n");
-		print_hooks(
-			f, "   ", &p->hooks[ZENC__ON_RUN_SUCCESS], NULL,
-			ZENC__ON_RUN_SUCCESS);
-		print_hooks(
-			f, "   ", &p->hooks[ZENC__ON_RUN_FAILURE], NULL,
-			ZENC__ON_RUN_FAILURE);
-	}
+	/* Run-level and run-scope hooks (on_init / on_cleanup: once per
+	 * execution environment). */
+	for (k = ZENC__ON_RUN_SUCCESS, n = 0; k < ZENC__EVENT_COUNT; k++)
+		if (p->hooks[k].n && !n++)
+			fprintf(f, "run hooks (once per run):\n");
+	for (k = ZENC__ON_RUN_SUCCESS; k < ZENC__EVENT_COUNT; k++)
+		print_hooks(f, "   ", &p->hooks[k], NULL, (zenc__event)k);
 	free(left);
 	free(first);
 	free(edges);

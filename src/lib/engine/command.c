@@ -430,6 +430,10 @@ void zenc__hook_context(
 		st = ZENC__STATUS_FAILED;
 	else if (ev == ZENC__ON_RETRY)
 		st = ZENC__STATUS_RETRYING;
+	else if (ev == ZENC__ON_RUN_END)
+		st = x->run->cancelled ? ZENC__STATUS_CANCELLED
+		     : x->run->failed  ? ZENC__STATUS_FAILED
+				       : ZENC__STATUS_COMPLETED;
 	else if (ev == ZENC__ON_END)
 		st = err && err->type ? ZENC__STATUS_FAILED
 				      : ZENC__STATUS_COMPLETED;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/engine_run.h"
+#include "engine/envhooks.h"
 #include "engine/watcher.h"
 #include "orchestrators/orchestrator.h"
 
@@ -652,6 +653,7 @@ void zenc__engine_end_run(zenc__exec *x)
 	int rc, tries = 0;
 
 	run_hooks(x);
+	zenc__engine_run_end_hooks(x);
 	rewrite_steps(x);
 	do
 		rc = x->store->run_end(

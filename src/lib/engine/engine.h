@@ -21,6 +21,13 @@ typedef enum zenc__event {
 	ZENC__ON_END,
 	ZENC__ON_RUN_SUCCESS,
 	ZENC__ON_RUN_FAILURE,
+	/* Run scope (envhooks.c): on_run_start before the first step,
+	 * on_run_end after the outcome's run-level hooks; on_init and
+	 * on_cleanup once per execution environment. */
+	ZENC__ON_RUN_START,
+	ZENC__ON_RUN_END,
+	ZENC__ON_INIT,
+	ZENC__ON_CLEANUP,
 	ZENC__EVENT_COUNT
 } zenc__event;
 
@@ -35,7 +42,14 @@ typedef struct zenc__hook {
 	char *command;
 	char **argv;
 	char *dir; /* working folder for command hooks, or NULL */
+	void *arg; /* ZENC__HOOK_INIT_FN: the argument of the function */
 } zenc__hook;
+
+/* Kinds of hooks only the engine makes (never in a zenc_hook from the
+ * caller): zenc_pipeline_on_init's and zenc_pipeline_on_cleanup's
+ * functions, which return and receive the init state (envhooks.c). */
+#define ZENC__HOOK_INIT_FN ((zenc_hook_kind)100)
+#define ZENC__HOOK_CLEANUP_FN ((zenc_hook_kind)101)
 
 typedef struct zenc__hook_list {
 	zenc__hook *items;
@@ -127,8 +141,17 @@ int zenc__hook_list_add(zenc__hook_list *list, const zenc_hook *h);
  * hooks (alerters/hooks_std.c). */
 bool zenc__hook_is_alerter(const zenc_hook *h);
 void zenc__hook_list_release(zenc__hook_list *list);
+/* 0 when `h` may be a run-level hook (void(void), void(const zenc_run *),
+ * a command, a built-in or a standard alerter hook), else an error. */
+int zenc__check_run_hook(const zenc_hook *h);
 void zenc__hook_copy(zenc__hook *dst, const zenc_hook *src);
 void zenc__hook_release(zenc__hook *h);
+
+/* The init state of this process (envhooks.c): set by an init hook
+ * function, or read from $ZENC_INIT_STATE_FILE after an init command
+ * (a non-empty file replaces the state with its text, and is emptied). */
+void zenc__init_state_set(void *state);
+void zenc__init_state_from_file(void);
 
 /* The list that applies to a step for an event: the step's own hooks
  * when it has any for that event, else the pipeline's. */

@@ -163,6 +163,9 @@ typedef struct zenc__exec {
 	/* A record write was given up: the end of the run writes every
 	 * step's row again (engine.c). */
 	int records_lost;
+	/* on_init ran (or was due) in this process: on_cleanup runs at the
+	 * end (envhooks.c). */
+	int env_inited;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

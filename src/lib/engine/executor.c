@@ -117,7 +117,7 @@ static int run_hook(
 	free(ctx->hook_err);
 	ctx->hook_err = NULL;
 	t0 = zenc__monotonic();
-	switch (h->h.kind) {
+	switch ((int)h->h.kind) {
 	case ZENC_HOOK_VOID:
 		h->h.fn();
 		break;
@@ -136,6 +136,14 @@ static int run_hook(
 		break;
 	case ZENC_HOOK_RUN:
 		((zenc_hook_run_fn)h->h.fn)(a->x->run);
+		break;
+	case ZENC__HOOK_INIT_FN:
+		zenc__init_state_set(
+			((zenc_init_fn)(void (*)(void))h->h.fn)(h->arg));
+		break;
+	case ZENC__HOOK_CLEANUP_FN:
+		((zenc_cleanup_fn)(void (*)(void))h->h.fn)(
+			zenc_ctx_init_state());
 		break;
 	case ZENC_HOOK_COMMAND: {
 		zenc_buf json = ZENC_BUF_INIT;
@@ -161,6 +169,8 @@ static int run_hook(
 			free(env[i]);
 		free(env);
 		zenc_buf_release(&json);
+		if (ev == ZENC__ON_INIT)
+			zenc__init_state_from_file();
 		break;
 	}
 	default:
@@ -379,6 +389,10 @@ static zenc__phase phase_of(zenc__event ev)
 		return ZENC__PH_END;
 	case ZENC__ON_RUN_SUCCESS:
 	case ZENC__ON_RUN_FAILURE:
+	case ZENC__ON_RUN_START:
+	case ZENC__ON_RUN_END:
+	case ZENC__ON_INIT:
+	case ZENC__ON_CLEANUP:
 		return ZENC__PH_RUN;
 	default:
 		return ZENC__PH_OUTCOME;

@@ -116,7 +116,7 @@ static json_t *list_json(const zenc__hook_list *l)
  *  "defaults": {"on_failure": [HOOK...], "on_end": [...]},
  *  "steps": {STEP: {"on_failure": [...], "on_end": [...],
  *            "hook_timeout": S}},
- *  "on_run_failure": [...]}
+ *  "on_run_failure": [...], "on_run_end": [...]}
  * A step is listed only where it differs from the defaults.
  */
 static char *spec_json(const zenc__exec *x)
@@ -164,6 +164,11 @@ static char *spec_json(const zenc__exec *x)
 	json_object_set_new(
 		o, "on_run_failure",
 		list_json(&p->hooks[ZENC__ON_RUN_FAILURE]));
+	/* Then the run's end hooks (envhooks.c); never on_cleanup: what
+	 * on_init set up is gone with the process, and a cleanup command
+	 * without its state could do harm. */
+	json_object_set_new(
+		o, "on_run_end", list_json(&p->hooks[ZENC__ON_RUN_END]));
 	zenc__json_dump(&b, o);
 	json_decref(o);
 	return zenc_buf_detach(&b);

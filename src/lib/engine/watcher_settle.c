@@ -586,6 +586,12 @@ int zenc__watcher_settle(
 			json_object_get(st.spec, "on_run_failure"),
 			json_is_number(t) ? json_number_value(t)
 					  : ZENC__DEFAULT_HOOK_TIMEOUT);
+		/* Absent from the spec of a run of an older version. */
+		run_list(
+			&st, NULL, "on_run_end",
+			json_object_get(st.spec, "on_run_end"),
+			json_is_number(t) ? json_number_value(t)
+					  : ZENC__DEFAULT_HOOK_TIMEOUT);
 	}
 	if (st.n_recs > st.n_put &&
 	    store->hooks_put(store, st.recs + st.n_put, st.n_recs - st.n_put) <

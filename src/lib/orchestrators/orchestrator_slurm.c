@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "engine/engine_run.h"
+#include "engine/envhooks.h"
 #include "orchestrators/orchestrator.h"
 #include "orchestrators/slurm_cmd.h"
 
@@ -882,7 +883,7 @@ static int job_step(zenc__exec *x, const zenc__run_mode *m)
 	}
 	/* The engine runs it here as on one machine: hooks, deadlines,
 	 * continuations and retries of raised failures. */
-	return zenc__engine_run_one(x, target, m->attempt);
+	return zenc__engine_run_job(x, target, m->attempt);
 }
 
 /* Inside the final job of a detached run: settles what Slurm killed and

@@ -15,12 +15,13 @@ if [ "${1:-}" = "--test" ]; then
 	# (python3, aiosmtpd), PostgreSQL 15, a single-node Slurm, the
 	# dashboard's browser test (Debian's chromium, its chromedriver and
 	# selenium for Python), the Debian package build and its man pages,
-	# clang-format (the sources' format is checked) and GNU time (the
-	# artifact tests measure a run's peak memory).
+	# clang-format (the sources' format is checked), GNU time (the
+	# artifact tests measure a run's peak memory) and xxhsum (their
+	# checksums are checked against it).
 	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl procps
 	chromium chromium-driver python3-selenium postgresql-15 munge
 	slurm-wlm slurmctld slurmd slurm-client dpkg-dev debhelper fakeroot
-	man-db clang-format time"
+	man-db clang-format time xxhash"
 fi
 
 missing=""

@@ -575,23 +575,6 @@ int zenc__raise_status(
 	return -1;
 }
 
-const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name)
-{
-	zenc__stepstate *up;
-	size_t i, j;
-
-	for (i = 0; ctx->step && i < ctx->step->n_inputs; i++) {
-		zenc__input *in = &ctx->step->inputs[i];
-		if (strcmp(in->name, name))
-			continue;
-		up = &ctx->x->steps[in->from->index];
-		for (j = 0; j < up->n_arts; j++)
-			if (!strcmp(up->arts[j].name, in->from_output))
-				return up->arts[j].uri;
-	}
-	return NULL;
-}
-
 int zenc__ctx_self_supervised(const zenc_step_context *ctx)
 {
 	return ctx->x->isolation == ZENC_ISOLATION_NONE ||

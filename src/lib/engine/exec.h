@@ -274,8 +274,6 @@ int zenc__raise_status(
 	int sig,
 	const char *fmt,
 	...) ZENC__PRINTF(5, 6);
-/* The artifact path of input `name` (the upstream output), or NULL. */
-const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name);
 /* RUN_DIR/STEP, created if need be (caller frees), or NULL with errno. */
 char *zenc__ctx_step_dir(zenc_step_context *ctx);
 /* Sets output `name` (of type bytes, file or dir) from the file or folder

@@ -1,6 +1,6 @@
 /*
  * The artifact store's files (src/lib/artifact.c): XXH3-128 checksums
- * (the value xxhsum -H2 prints), the FNV-1a of older runs still
+ * (the value xxhsum -H128 prints), the FNV-1a of older runs still
  * verified, a folder's checksum over names, modes and contents, and the
  * placement of files and folders, by rename and across file systems.
  */
@@ -60,7 +60,7 @@ static void test_sum_mem(void **state)
 	char sum[ZENC__SUM_MAX];
 
 	(void)state;
-	/* printf 'x\n' | xxhsum -H2 */
+	/* printf 'x\n' | xxhsum -H128 */
 	zenc__sum_mem(sum, "x\n", 2);
 	assert_string_equal(sum, "xxh3:2528250d92619b8e1bf67208bddf1edb");
 	assert_int_equal(zenc__sum_check(sum, NULL, 0, "x\n", 2), 0);

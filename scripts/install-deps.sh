@@ -8,17 +8,20 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev
-libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev"
+libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
+libxxhash-dev"
 if [ "${1:-}" = "--test" ]; then
 	# The suite's services and tools: the HTTP receiver and the SMTP sink
 	# (python3, aiosmtpd), PostgreSQL 15, a single-node Slurm, the
 	# dashboard's browser test (Debian's chromium, its chromedriver and
 	# selenium for Python), the Debian package build and its man pages,
-	# and clang-format (the sources' format is checked).
+	# clang-format (the sources' format is checked), GNU time (the
+	# artifact tests measure a run's peak memory) and xxhsum (their
+	# checksums are checked against it).
 	pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd valgrind curl procps
 	chromium chromium-driver python3-selenium postgresql-15 munge
 	slurm-wlm slurmctld slurmd slurm-client dpkg-dev debhelper fakeroot
-	man-db clang-format"
+	man-db clang-format time xxhash"
 fi
 
 missing=""

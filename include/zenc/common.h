@@ -34,7 +34,9 @@ typedef enum zenc_type {
 	ZENC_DOUBLE = 2, /**< double */
 	ZENC_BOOL = 3,   /**< bool */
 	ZENC_STRING = 4, /**< NUL-terminated UTF-8 text */
-	ZENC_BYTES = 5   /**< an arbitrary byte buffer */
+	ZENC_BYTES = 5,  /**< an arbitrary byte buffer */
+	ZENC_FILE = 6,   /**< a file: zenc_output_file(), zenc_input_path() */
+	ZENC_DIR = 7     /**< a folder, the same way */
 } zenc_type;
 
 typedef struct zenc_pipeline zenc_pipeline;
@@ -47,7 +49,8 @@ typedef struct zenc_alerter zenc_alerter;
 /** A step body: return 0 on success or `return zenc_raise(ctx, ...)`. */
 typedef int (*zenc_step_fn)(zenc_step_context *ctx);
 
-/** The name of a type ("int", "double", "bool", "string", "bytes"). */
+/** The name of a type ("int", "double", "bool", "string", "bytes",
+ *  "file", "dir"). */
 ZENC_EXTERN(const char *) zenc_type_name(zenc_type t);
 
 /**

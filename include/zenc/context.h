@@ -73,6 +73,28 @@ ZENC_EXTERN(int)
 zenc_input_bytes(
 	zenc_step_context *ctx, const char *name, const void **p, size_t *n);
 
+/**
+ * Sets output `name`, of type ZENC_FILE or ZENC_DIR, to the file or folder
+ * at `path`, which is moved into the artifact store: renamed, or across
+ * file systems reflinked (ioctl FICLONE) or else copied, then removed.  Its
+ * checksum is computed by streaming it; nothing is read into memory.
+ * Returns 0, ZENC_ENOTFOUND, ZENC_ETYPE (wrong output type, or `path` not
+ * a regular file for ZENC_FILE, not a folder for ZENC_DIR), ZENC_EIO.
+ */
+ZENC_EXTERN(int)
+zenc_output_file(zenc_step_context *ctx, const char *name, const char *path);
+
+/**
+ * Sets `*path_out` to the path in the artifact store of input `name` (any
+ * type; a ZENC_FILE or ZENC_DIR input is read this way), after checking it
+ * against its recorded checksum.  The path borrows from the context; read
+ * it, do not change it.  Returns 0, ZENC_ENOTFOUND, or ZENC_EIO when the
+ * artifact is missing or does not match its checksum.
+ */
+ZENC_EXTERN(int)
+zenc_input_path(
+	zenc_step_context *ctx, const char *name, const char **path_out);
+
 ZENC_END_DECL
 
 #endif

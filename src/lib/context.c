@@ -3,10 +3,14 @@
  * typed outputs and inputs that travel through the artifact store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/exec.h"
 
@@ -100,10 +104,16 @@ void zenc__ctx_release(zenc_step_context *ctx)
 	size_t i;
 
 	if (ctx->step) {
-		for (i = 0; i < ctx->step->n_outputs; i++)
+		for (i = 0; i < ctx->step->n_outputs; i++) {
 			zenc_buf_release(&ctx->outs[i].data);
-		for (i = 0; i < ctx->step->n_inputs; i++)
+			free(ctx->outs[i].uri);
+		}
+		for (i = 0; i < ctx->step->n_inputs; i++) {
 			zenc_buf_release(&ctx->ins[i].data);
+			free(ctx->ins[i].uri);
+			if (ctx->ins[i].map)
+				munmap(ctx->ins[i].map, ctx->ins[i].map_len);
+		}
 	}
 	free(ctx->outs);
 	free(ctx->ins);
@@ -213,6 +223,8 @@ static int find_output(
 				zenc_type_name(type));
 		*out = &ctx->outs[i];
 		zenc_buf_clear(&(*out)->data);
+		free((*out)->uri);
+		(*out)->uri = NULL;
 		(*out)->set = 1;
 		return 0;
 	}
@@ -261,11 +273,41 @@ int zenc_output_bytes(
 	zenc_step_context *ctx, const char *name, const void *p, size_t n)
 {
 	zenc__value *o = NULL;
+	char *dir, *uri;
 	int rc = find_output(ctx, name, ZENC_BYTES, &o);
-	if (rc == 0) {
-		zenc_buf_put(&o->data, p, n);
+
+	if (rc < 0)
+		return rc;
+	/* Written to the store now, straight from the caller's buffer:
+	 * no copy in memory. */
+	o->set = 0;
+	if (!(dir = zenc__ctx_step_dir(ctx)))
+		return zenc__error_set(
+			ZENC_EIO, "cannot create the folder of step '%s': %s",
+			ctx->step->name, strerror(errno));
+	uri = zenc__asprintf("%s/%s", dir, name);
+	free(dir);
+	if (zenc__store_bytes(uri, n ? p : "", n, o->sum) < 0) {
+		rc = zenc__error_set(
+			ZENC_EIO, "output '%s.%s': cannot write '%s': %s",
+			ctx->step->name, name, uri, strerror(errno));
+		free(uri);
+		return rc;
 	}
-	return rc;
+	o->uri = uri;
+	o->size = (int64_t)n;
+	o->set = 1;
+	return 0;
+}
+
+char *zenc__ctx_step_dir(zenc_step_context *ctx)
+{
+	char *dir = zenc__asprintf("%s/%s", ctx->x->run_dir, ctx->step->name);
+	if (zenc__mkdir_p(dir, 0755) < 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
 }
 
 void zenc__artifact_release(zenc__artifact *a)
@@ -315,10 +357,18 @@ int zenc__ctx_store_outputs(
 		zenc_buf *d = &ctx->outs[i].data;
 		a->name = zenc__strdup(s->outputs[i].name);
 		a->type = s->outputs[i].type;
+		*n = i + 1;
+		if (ctx->outs[i].uri) {
+			/* Already in the store (bytes, file, dir). */
+			a->uri = zenc__strdup(ctx->outs[i].uri);
+			a->size = ctx->outs[i].size;
+			memcpy(a->checksum, ctx->outs[i].sum,
+			       sizeof(a->checksum));
+			continue;
+		}
 		a->uri = zenc__asprintf("%s/%s", dir, a->name);
 		a->size = (int64_t)d->len;
-		zenc__checksum(a->checksum, d->ptr ? d->ptr : "", d->len);
-		*n = i + 1;
+		zenc__sum_mem(a->checksum, d->ptr ? d->ptr : "", d->len);
 		if (zenc__write_file_atomic(
 			    a->uri, d->ptr ? d->ptr : "", d->len, 0644) < 0) {
 			zenc__failure_kind(
@@ -336,6 +386,37 @@ done:
 	return rc;
 }
 
+/* Maps the artifact at `path` (bytes inputs: not copied into memory);
+ * an empty file is an empty buffer. */
+static int map_input(zenc__value *v, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	struct stat st;
+	void *m;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (st.st_size == 0) {
+		close(fd);
+		zenc_buf_puts(&v->data, "");
+		return 0;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	close(fd);
+	v->map = m;
+	v->map_len = (size_t)st.st_size;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 /* Reads input `name` into its value slot, checking type and checksum. */
 static int load_input(
 	zenc_step_context *ctx,
@@ -346,8 +427,8 @@ static int load_input(
 	zenc__input *in = NULL;
 	zenc__stepstate *up;
 	zenc__artifact *art = NULL;
-	char sum[17];
 	size_t i;
+	int bad;
 
 	if (!ctx || !ctx->step)
 		return zenc__error_set(
@@ -378,15 +459,25 @@ static int load_input(
 		return zenc__error_set(
 			ZENC_EIO, "input '%s.%s': no artifact for '%s.%s'",
 			ctx->step->name, name, up->step->name, in->from_output);
-	if (zenc__read_file(&(*out)->data, art->uri) < 0)
+	if ((type == ZENC_BYTES ? map_input(*out, art->uri)
+				: zenc__read_file(&(*out)->data, art->uri)) < 0)
 		return zenc__error_set(
 			ZENC_EIO,
 			"input '%s.%s': cannot read "
 			"'%s': %s",
 			ctx->step->name, name, art->uri, strerror(errno));
-	zenc__checksum(sum, (*out)->data.ptr, (*out)->data.len);
-	if (strcmp(sum, art->checksum)) {
+	if ((*out)->map)
+		bad = zenc__sum_check(
+			art->checksum, NULL, 0, (*out)->map, (*out)->map_len);
+	else
+		bad = zenc__sum_check(
+			art->checksum, NULL, 0, zenc_buf_cstr(&(*out)->data),
+			(*out)->data.len);
+	if (bad) {
 		zenc_buf_release(&(*out)->data);
+		if ((*out)->map)
+			munmap((*out)->map, (*out)->map_len);
+		(*out)->map = NULL;
 		return zenc__error_set(
 			ZENC_EIO,
 			"input '%s.%s': checksum mismatch in "
@@ -451,7 +542,10 @@ int zenc_input_bytes(
 {
 	zenc__value *v;
 	int rc = load_input(ctx, name, ZENC_BYTES, &v);
-	if (rc == 0) {
+	if (rc == 0 && v->map) {
+		*p = v->map;
+		*n = v->map_len;
+	} else if (rc == 0) {
 		*p = zenc_buf_cstr(&v->data);
 		*n = v->data.len;
 	}
@@ -479,23 +573,6 @@ int zenc__raise_status(
 	}
 	zenc_buf_release(&msg);
 	return -1;
-}
-
-const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name)
-{
-	zenc__stepstate *up;
-	size_t i, j;
-
-	for (i = 0; ctx->step && i < ctx->step->n_inputs; i++) {
-		zenc__input *in = &ctx->step->inputs[i];
-		if (strcmp(in->name, name))
-			continue;
-		up = &ctx->x->steps[in->from->index];
-		for (j = 0; j < up->n_arts; j++)
-			if (!strcmp(up->arts[j].name, in->from_output))
-				return up->arts[j].uri;
-	}
-	return NULL;
 }
 
 int zenc__ctx_self_supervised(const zenc_step_context *ctx)

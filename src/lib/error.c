@@ -109,12 +109,12 @@ const char *zenc_version(void)
 	return ZENC_VERSION;
 }
 
-static const char *const type_names[] = {NULL,   "int",    "double",
-					 "bool", "string", "bytes"};
+static const char *const type_names[] = {NULL,     "int",   "double", "bool",
+					 "string", "bytes", "file",   "dir"};
 
 const char *zenc_type_name(zenc_type t)
 {
-	if ((int)t >= 1 && (int)t <= 5)
+	if ((int)t >= 1 && (int)t <= ZENC_DIR)
 		return type_names[t];
 	return "unknown";
 }
@@ -123,7 +123,7 @@ int zenc_type_parse(zenc_type *out, const char *name)
 {
 	int i;
 
-	for (i = 1; i <= 5; i++) {
+	for (i = 1; i <= ZENC_DIR; i++) {
 		if (!strcmp(name, type_names[i])) {
 			*out = (zenc_type)i;
 			return 0;

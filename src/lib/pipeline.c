@@ -294,7 +294,7 @@ int zenc_step_add_output(zenc_step *s, const char *name, zenc_type type)
 
 	if ((rc = check_name("output", name)) < 0)
 		return rc;
-	if (type < ZENC_INT || type > ZENC_BYTES)
+	if (type < ZENC_INT || type > ZENC_DIR)
 		return zenc__error_set(
 			ZENC_EINVALID, "output '%s.%s' has an unknown type",
 			s->name, name);
@@ -368,7 +368,7 @@ int zenc_step_add_input_typed(
 {
 	int rc;
 
-	if (type < ZENC_INT || type > ZENC_BYTES)
+	if (type < ZENC_INT || type > ZENC_DIR)
 		return zenc__error_set(
 			ZENC_EINVALID, "input '%s.%s' has an unknown type",
 			s->name, name);

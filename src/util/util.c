@@ -647,19 +647,6 @@ void zenc__fmt_double(zenc_buf *b, double v)
 	zenc_buf_puts(b, tmp);
 }
 
-void zenc__checksum(char out[17], const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 int zenc__opt_value(
 	int argc, char **argv, int *i, const char *name, const char **out)
 {

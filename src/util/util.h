@@ -104,9 +104,6 @@ int zenc__read_file(zenc_buf *b, const char *path);
 /* The shortest "%.Ng" text that reads back as exactly `v`. */
 void zenc__fmt_double(zenc_buf *b, double v);
 
-/* 64-bit FNV-1a over `n` bytes, as 16 hex digits into out[17]. */
-void zenc__checksum(char out[17], const void *data, size_t n);
-
 /*
  * The one matcher of options with a value, for the zenc command and for
  * pipeline programs (zenc_main()): at argv[*i], "NAME VALUE" and

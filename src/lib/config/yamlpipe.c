@@ -66,8 +66,8 @@ static const char *const step_keys[] = {
 	"memory_limit", "on_success", "on_failure", "on_start", "on_end",
 	"on_retry",     NULL};
 
-static const char *const type_names[] = {"int",    "double", "bool",
-					 "string", "bytes",  NULL};
+static const char *const type_names[] = {"int",   "double", "bool", "string",
+					 "bytes", "file",   "dir",  NULL};
 
 static char *own(zenc__ystep *y, const char *s)
 {
@@ -319,7 +319,7 @@ static int parse_outputs(zenc_step *s, const zenc_yaml_node *map, zenc_buf *err)
 				err, v,
 				"unknown type '%s' for output "
 				"'%s' (known: int, double, "
-				"bool, string, bytes)",
+				"bool, string, bytes, file, dir)",
 				tn, k->text);
 		}
 		if (reserved_output(k->text))

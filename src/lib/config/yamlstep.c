@@ -116,6 +116,21 @@ static int collect_outputs(zenc_step_context *ctx, const char *outdir)
 		zenc_buf_clear(&v);
 		free(path);
 		path = zenc__asprintf("%s/%s", outdir, o->name);
+		if (o->type == ZENC_BYTES || o->type == ZENC_FILE ||
+		    o->type == ZENC_DIR) {
+			/* Moved into the store as it is: never read into
+			 * memory. */
+			if (access(path, F_OK) < 0 && errno == ENOENT)
+				continue;
+			if (zenc__output_path(ctx, o->name, path, 1) < 0)
+				rc = zenc__raise_status(
+					ctx,
+					zenc_error_last_code() == ZENC_ETYPE
+						? "OutputTypeError"
+						: "OutputError",
+					0, 0, "%s", zenc_error_last());
+			continue;
+		}
 		if (zenc__read_file(&v, path) < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -170,8 +185,6 @@ static int collect_outputs(zenc_step_context *ctx, const char *outdir)
 					ctx, o->name, zenc_buf_cstr(&v));
 			break;
 		default:
-			zenc_output_bytes(
-				ctx, o->name, zenc_buf_cstr(&v), v.len);
 			break;
 		}
 	}
@@ -226,7 +239,13 @@ int zenc__yamlpipe_step(zenc_step_context *ctx)
 	add_env(&env, &n_env, &cap,
 		zenc__asprintf("ZENC_OUTPUT_DIR=%s", outdir));
 	for (i = 0; i < s->n_inputs; i++) {
-		const char *path = zenc__ctx_input_path(ctx, s->inputs[i].name);
+		const char *path = NULL;
+		/* Checked against its checksum before the command runs. */
+		if (zenc_input_path(ctx, s->inputs[i].name, &path) < 0) {
+			rc = zenc_raise(
+				ctx, "ArtifactError", "%s", zenc_error_last());
+			goto done;
+		}
 		zenc_buf_clear(&name);
 		zenc_buf_puts(&name, "ZENC_INPUT_");
 		zenc__env_name(&name, s->inputs[i].name);

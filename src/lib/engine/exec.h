@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 
+#include "artifact.h"
 #include "engine/engine.h"
 #include "config/stack.h"
 
@@ -43,7 +44,7 @@ typedef struct zenc__artifact {
 	zenc_type type;
 	char *uri;
 	int64_t size;
-	char checksum[17];
+	char checksum[ZENC__SUM_MAX]; /* artifact.h */
 } zenc__artifact;
 
 /*
@@ -233,6 +234,13 @@ typedef struct zenc__attempt {
 typedef struct zenc__value {
 	int set;
 	zenc_buf data;
+	/* An output already in the artifact store (bytes, file, dir): its
+	 * path, size and checksum; an input of type bytes mapped. */
+	char *uri;
+	int64_t size;
+	char sum[ZENC__SUM_MAX];
+	void *map;
+	size_t map_len;
 } zenc__value;
 
 struct zenc_step_context {
@@ -273,8 +281,16 @@ int zenc__raise_status(
 	int sig,
 	const char *fmt,
 	...) ZENC__PRINTF(5, 6);
-/* The artifact path of input `name` (the upstream output), or NULL. */
-const char *zenc__ctx_input_path(zenc_step_context *ctx, const char *name);
+/* RUN_DIR/STEP, created if need be (caller frees), or NULL with errno. */
+char *zenc__ctx_step_dir(zenc_step_context *ctx);
+/* Sets output `name` (of type bytes, file or dir) from the file or folder
+ * at `path`, moved into the store (context_files.c).  0 or a ZENC_E*
+ * code with the error set. */
+int zenc__output_path(
+	zenc_step_context *ctx,
+	const char *name,
+	const char *path,
+	int allow_bytes);
 /* True when nobody can kill this attempt from outside (isolation none, or
  * a command step run by a thread): a command it runs must then enforce
  * the step's deadline itself. */

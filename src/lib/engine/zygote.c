@@ -182,13 +182,13 @@ static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 		zenc__artifact *a = &ss->arts[i];
 		int32_t type;
 		size_t l1, l2;
-		if ((size_t)(end - p) < 4 + 8 + 17)
+		if ((size_t)(end - p) < 4 + 8 + ZENC__SUM_MAX)
 			break;
 		memcpy(&type, p, 4);
 		memcpy(&a->size, p + 4, 8);
-		memcpy(a->checksum, p + 12, 17);
-		a->checksum[16] = '\0';
-		p += 29;
+		memcpy(a->checksum, p + 12, ZENC__SUM_MAX);
+		a->checksum[ZENC__SUM_MAX - 1] = '\0';
+		p += 12 + ZENC__SUM_MAX;
 		l1 = strnlen(p, (size_t)(end - p));
 		if (l1 == (size_t)(end - p))
 			break;
@@ -631,7 +631,7 @@ void zenc__zygote_completed(zenc__exec *x, const zenc__stepstate *ss)
 		int32_t type = (int32_t)a->type;
 		zenc_buf_put(&b, &type, 4);
 		zenc_buf_put(&b, &a->size, 8);
-		zenc_buf_put(&b, a->checksum, 17);
+		zenc_buf_put(&b, a->checksum, ZENC__SUM_MAX);
 		zenc_buf_put(&b, a->name, strlen(a->name) + 1);
 		zenc_buf_put(&b, a->uri, strlen(a->uri) + 1);
 	}

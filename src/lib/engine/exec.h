@@ -116,6 +116,14 @@ typedef struct zenc__stepstate {
 	double unrecorded;
 	zenc__failure error; /* the final error */
 	struct zenc__attempt *cur;
+	/* The step cache (engine/cache.c): the step's key once it was
+	 * ready, the run that executed it when it was taken from the cache
+	 * (NULL: it executed in this run), and what the run resumed
+	 * recorded of it (key, the run whose row it is, the run that
+	 * executed it). */
+	char *cache_key;
+	char *cached_from;
+	char *resume_key, *resume_run, *resume_from;
 } zenc__stepstate;
 
 struct zenc_run {
@@ -163,6 +171,10 @@ typedef struct zenc__exec {
 	/* A record write was given up: the end of the run writes every
 	 * step's row again (engine.c). */
 	int records_lost;
+	/* The step cache (engine/cache.c): --no-cache (execute every step,
+	 * still record keys), and the run resumed (--resume), or NULL. */
+	int no_cache;
+	char *resumed_from;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

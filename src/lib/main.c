@@ -60,7 +60,9 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"cancelled (SIGINT, SIGTERM, zenc runs cancel).\n"
 		"Environment: ZENC_HOME (config, default ~/.config/zenc), "
 		"ZENC_DATA (records\n"
-		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
+		"and artifacts, default ~/.local/share/zenc), NO_COLOR, "
+		"ZENC_CACHE=off (as\n"
+		"--no-cache).\n",
 		prog, p ? p->name : "?", prog, prog, prog);
 }
 

@@ -282,6 +282,16 @@ test_expect_success 'YAML: cache false on a step, on the pipeline, and --no-cach
 	test "$(executed)" = "count double notify other"
 '
 
+test_expect_success 'YAML: --dry-run shows the cache settings the file sets' '
+	"$ZENC" run y/off.yaml --dry-run >plan &&
+	test_grep "^     sources: data/\*.txt, lib$" plan &&
+	test_grep "^     cache: off (step)$" plan &&
+	test "$(grep -c "cache:" plan)" = 1 &&
+	"$ZENC" run y/poff.yaml --dry-run >plan &&
+	test "$(grep -c "cache: off (pipeline)" plan)" = 3 &&
+	test_grep "^     cache: on (step)$" plan
+'
+
 test_expect_success 'YAML: a step without outputs can be cached when it says so' '
 	sed "/name: notify/a\\    cache: true" y/p.yaml >y/non.yaml &&
 	"$ZENC" run y/non.yaml -q &&

@@ -4,10 +4,12 @@
  * `sources`, the files and folders whose content is part of its code.
  * A YAML step's code, for its cache key, is its command and `env`.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/yamlpipe.h"
+#include "engine/cache.h"
 #include "engine/engine.h"
 
 /* A piece of the code text, length-prefixed. */
@@ -97,4 +99,19 @@ int zenc__ycache_step_key(
 		if (add_source(s, v->items[i], err) < 0)
 			return -1;
 	return 1;
+}
+
+void zenc__ycache_print(FILE *f, const zenc_step *s)
+{
+	size_t i;
+
+	if (s->cache || s->pipeline->cache)
+		fprintf(f, "     cache: %s (%s)\n",
+			zenc__cache_enabled(s) ? "on" : "off",
+			s->cache ? "step" : "pipeline");
+	for (i = 0; i < s->n_cache_sources; i++)
+		fprintf(f, "%s%s",
+			i ? ", " : "     sources: ", s->cache_sources[i]);
+	if (s->n_cache_sources)
+		fputc('\n', f);
 }

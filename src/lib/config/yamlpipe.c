@@ -911,6 +911,7 @@ static void print_step(
 	}
 	if (s->memory_limit)
 		fprintf(f, "     memory_limit: %zu bytes\n", s->memory_limit);
+	zenc__ycache_print(f, s);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		zenc__event ev = order[i];
 		const zenc__hook_list *l = zenc__step_hooks(s, ev);

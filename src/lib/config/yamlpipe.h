@@ -55,6 +55,9 @@ int zenc__ycache_step_key(
 /* The pipeline's `cache`: 0 or -1. */
 int zenc__ycache_pipeline(
 	zenc_pipeline *p, const zenc_yaml_node *root, zenc_buf *err);
+/* The plan's lines of a step's cache settings, when the file sets any:
+ * `cache` (the step's or the pipeline's) and `sources`. */
+void zenc__ycache_print(FILE *f, const zenc_step *s);
 /* A loaded step's code, for its cache key: its command and `env`. */
 void zenc__ycache_code(zenc_step *s, const zenc__ystep *y);
 

@@ -86,6 +86,18 @@ test_expect_success 'each earlier combination is found again in the cache' '
 	test ! -s "$ZT_CACHE_COUNTER"
 '
 
+test_expect_success 'a cached output whose file is gone is not reused: the step executes' '
+	ZT_CACHE_STEPS=3 "$ZT" run -q --param s03.add=7 &&
+	last_run &&
+	rm "$ZENC_DATA/artifacts/$id/s03/v" &&
+	: >"$ZT_CACHE_COUNTER" &&
+	ZT_CACHE_STEPS=3 "$ZT" run -q --param s03.add=7 &&
+	test "$(executed)" = "s03" &&
+	last_run &&
+	test "$(step status s03)" = completed &&
+	test "$(cat "$ZENC_DATA/artifacts/$id/s03/v")" = 9
+'
+
 test_expect_success '--no-cache executes every step and records keys a later run hits' '
 	: >"$ZT_CACHE_COUNTER" &&
 	"$ZT" run -q --no-cache &&

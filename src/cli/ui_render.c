@@ -412,6 +412,8 @@ void cli_ui_dag_svg(zenc_buf *b, const zenc_run_info *info, int standalone)
 			zenc_buf_printf(b, "<a href=\"#step-%zu\">", i);
 		/* The tooltip: name, status and, for a failure, the error. */
 		zenc_buf_printf(&tip, "%s \xe2\x80\x94 %s", name, status);
+		if (s->cached_from)
+			zenc_buf_printf(&tip, " from run %s", s->cached_from);
 		if (s->error_type || s->error_message || s->exit_code ||
 		    s->signal) {
 			zenc_buf_putc(&tip, '\n');

@@ -143,6 +143,7 @@ test_expect_success 'the dashboard marks cached and reused steps and the run res
 	test_grep "<dt>resumed</dt><dd id=\"resumed-from\"><a href=\"/runs/$(id_of failed9)\">" page.html &&
 	test "$(grep -c "class=\"cached\" data-cached-from=\"$(id_of failed9)\">not executed: reused (resume) from run" page.html)" = 8 &&
 	test_grep "data-status=\"cached\"" page.html &&
+	test_grep "<title>s01 — cached from run $(id_of failed9)</title>" page.html &&
 	test_grep "10, 2 completed, 8 cached" page.html &&
 	"$ZT" run -q --run-name plain &&
 	curl -s '"$BASE"'/runs/"$(id_of plain)" >plain.html &&

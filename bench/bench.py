@@ -116,6 +116,10 @@ def zenc_env(d):
     env = base_env()
     env["ZENC_HOME"] = os.path.join(d, "home")
     env["ZENC_DATA"] = os.path.join(d, "data")
+    # Every case measures steps that execute: repeated runs of the same
+    # pipeline must not be taken from the step cache (cache_bench.py
+    # measures that).
+    env["ZENC_CACHE"] = "off"
     return env
 
 # ------------------------------------------------------------- measuring

@@ -4,6 +4,8 @@
 # programs, runs every contender and writes bench/results.md.
 #
 #   bench/run.sh [--quick] [--no-profile] [--only KEY,...]
+#   bench/run.sh --cache-only    the step cache's case alone (2 minutes),
+#                                into bench/results-cache.md
 #
 # Environment: BENCH_BUILD (default bench/build), BENCH_WORK (scratch,
 # default /tmp/zenc-bench-work, wiped), BENCH_SRC (the zenc tree to build,
@@ -70,7 +72,7 @@ cc $CFLAGS $SQLITE_CFLAGS -o "$BIN/populate_store" "$BENCH/populate_store.c" \
 # 4. A second build for the profiles: the same Release flags plus -g
 # -fno-inline, so that callgrind names zenc's static functions.
 PROF=$BUILD/prof
-case " $* " in *" --no-profile "*) PROFILE=0 ;; *) PROFILE=1 ;; esac
+case " $* " in *" --no-profile "* | *" --cache-only "*) PROFILE=0 ;; *) PROFILE=1 ;; esac
 if [ "$PROFILE" = 1 ]; then
 	echo "bench: building zenc for profiling in $PROF"
 	cmake -S "$SRC" -B "$PROF" -DCMAKE_BUILD_TYPE=Release \
@@ -86,6 +88,18 @@ if [ "$PROFILE" = 1 ]; then
 		"$BENCH/yaml_load.c" -L"$PROF" -lzenc -Wl,-rpath,"$PROF"
 fi
 
-# 5. Run everything; the driver writes bench/results.md.
-exec /usr/bin/python3 "$BENCH/bench.py" --zenc-build "$BUILD" --bin "$BIN" \
+# 5. Run everything; the driver writes bench/results.md, and the step
+# cache's case (cache_bench.py) adds its section.  --cache-only runs
+# that case alone and writes bench/results-cache.md.
+case " $* " in *" --cache-only "*)
+	exec /usr/bin/python3 "$BENCH/cache_bench.py" --bin "$BIN" \
+		--zenc "$BUILD/zenc" --work "$WORK/cache" \
+		--out "$BENCH/results-cache.md" ;;
+esac
+/usr/bin/python3 "$BENCH/bench.py" --zenc-build "$BUILD" --bin "$BIN" \
 	--work "$WORK" --prof-build "$PROF" --out "$BENCH/results.md" "$@"
+case " $* " in *" --quick "*) QUICK=--quick ;; *) QUICK= ;; esac
+# shellcheck disable=SC2086
+exec /usr/bin/python3 "$BENCH/cache_bench.py" --bin "$BIN" \
+	--zenc "$BUILD/zenc" --work "$WORK/cache" --out "$BENCH/results.md" \
+	--append $QUICK

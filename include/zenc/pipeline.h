@@ -139,6 +139,29 @@ ZENC_EXTERN(int) zenc_step_set_hook_timeout(zenc_step *s, double seconds);
  */
 ZENC_EXTERN(int) zenc_step_set_memory_limit(zenc_step *s, size_t bytes);
 
+/**
+ * The step cache (docs/caching.md).  A step whose cache key (pipeline and
+ * step names, the function's name and the build id of the binary or
+ * library that holds it, its parameters, the checksums of its inputs and
+ * the artifact store) matches a completed step is not executed: its
+ * outputs are reused and it is recorded "cached", and none of its hooks
+ * fires.  `version` (copied; NULL: none) stands in for the build id, so
+ * that a rebuild keeps the step's cached results until the version
+ * changes.  Returns 0 or ZENC_EINVALID.
+ */
+ZENC_EXTERN(int)
+zenc_step_set_cache_version(zenc_step *s, const char *version);
+
+/**
+ * Whether the step may be taken from the cache.  Default: as the
+ * pipeline says (zenc_pipeline_set_cache()), else on for a step that
+ * declares outputs and off for one that does not.  Returns 0.
+ */
+ZENC_EXTERN(int) zenc_step_set_cache(zenc_step *s, bool on);
+
+/** The cache setting of every step that sets none itself.  Returns 0. */
+ZENC_EXTERN(int) zenc_pipeline_set_cache(zenc_pipeline *p, bool on);
+
 /* Hooks.  Each call appends one hook to the event's list; a list runs in
  * order.  A step's own list for an event replaces the pipeline's list for
  * that event (docs/hooks.md, "Order and precedence"). */

@@ -33,6 +33,8 @@ typedef struct zenc_run_record {
 	long pid;         /**< pid of the orchestrating process */
 	double started;
 	double ended;
+	/** The run this one resumed (`--resume`), or NULL. */
+	const char *resumed_from;
 } zenc_run_record;
 
 /** One attempt of a step. */
@@ -51,7 +53,8 @@ typedef struct zenc_attempt_record {
 typedef struct zenc_step_record {
 	const char *run_id;
 	const char *name;
-	/** "pending", "running", "completed", "failed", "skipped" */
+	/** "pending", "running", "completed", "failed", "skipped", or
+	 *  "cached": not executed, its outputs reused from an earlier run */
 	const char *status;
 	int attempts; /**< attempts made so far */
 	double started;
@@ -63,6 +66,11 @@ typedef struct zenc_step_record {
 	const char *params_json;   /**< a JSON object, or NULL */
 	const char *log_uri;       /**< the step's log in the artifact store */
 	const char *upstream_json; /**< a JSON array of the steps it follows */
+	/** For a "cached" step: the id of the run that executed it (whose
+	 *  outputs it reuses); NULL otherwise. */
+	const char *cached_from;
+	/** The step's cache key (hex), or NULL when none was computed. */
+	const char *cache_key;
 } zenc_step_record;
 
 /** One output of a step. */

@@ -37,6 +37,12 @@ static const char usage_text[] =
 	"  -q, --quiet                print only warnings and errors\n"
 	"  --detach                   on a Slurm stack: return once the "
 	"jobs are submitted\n"
+	"  --no-cache                 execute every step, none from the "
+	"step cache\n"
+	"                             (their keys are still recorded)\n"
+	"  --resume RUN               a new run that reuses the steps RUN "
+	"completed\n"
+	"                             unchanged and executes the rest\n"
 	"\n"
 	"Exit status: 0 the run completed, 1 it failed, 2 usage or errors "
 	"in the file,\n"
@@ -49,7 +55,7 @@ static const char usage_text[] =
 static const char *const value_opts[] = {
 	"--run-name",  "--param",        "--stack",      "--jobs",   "-j",
 	"--isolation", "--hook-failure", "--retries",    "--config", "--run-id",
-	"--step",      "--attempt",      "--slurm-jobs", NULL};
+	"--step",      "--attempt",      "--slurm-jobs", "--resume", NULL};
 
 static int takes_value(const char *a)
 {

@@ -303,17 +303,24 @@ static void hook_text(
 	zenc_buf_putc(b, '\n');
 }
 
-static void step_text(zenc_buf *b, const zenc_step_info *si)
+static void step_text(
+	zenc_buf *b, const zenc_step_info *si, const zenc_run_record *run)
 {
 	const zenc_step_record *s = &si->rec;
 	size_t i;
 
 	zenc_buf_printf(b, "  %s: %s", s->name, s->status ? s->status : "-");
+	/* Not executed: its outputs are those of the run that executed it
+	 * (reused by --resume, in a run that resumed another). */
+	if (s->cached_from)
+		zenc_buf_printf(
+			b, "%s from run %s",
+			run->resumed_from ? " (reused)" : "", s->cached_from);
 	if (s->attempts > 0)
 		zenc_buf_printf(
 			b, ", %d attempt%s", s->attempts,
 			s->attempts == 1 ? "" : "s");
-	if (s->started && s->ended) {
+	if (s->started && s->ended && !s->cached_from) {
 		zenc_buf_puts(b, ", ");
 		cli_put_span(b, s->started, s->ended);
 	}
@@ -363,6 +370,8 @@ static void show_text(zenc_buf *b, const zenc_run_info *info)
 	zenc_buf_printf(b, "  id:       %s\n", r->id);
 	zenc_buf_printf(b, "  pipeline: %s\n", r->pipeline);
 	zenc_buf_printf(b, "  stack:    %s\n", r->stack ? r->stack : "-");
+	if (r->resumed_from)
+		zenc_buf_printf(b, "  resumed:  %s\n", r->resumed_from);
 	zenc_buf_puts(b, "  started:  ");
 	cli_put_local_time(b, r->started);
 	zenc_buf_puts(b, "\n  ended:    ");
@@ -373,7 +382,7 @@ static void show_text(zenc_buf *b, const zenc_run_info *info)
 	if (info->n_steps) {
 		zenc_buf_puts(b, "Steps:\n");
 		for (i = 0; i < info->n_steps; i++)
-			step_text(b, &info->steps[i]);
+			step_text(b, &info->steps[i], r);
 	}
 	if (info->n_run_hooks) {
 		zenc_buf_puts(b, "Run hooks:\n");

@@ -85,6 +85,7 @@ static void step_json(zenc_buf *b, const zenc_step_info *si)
 	json_object_set_new(o, "error_message", cli_json_str(s->error_message));
 	json_object_set_new(o, "exit_code", json_integer(s->exit_code));
 	json_object_set_new(o, "signal", json_integer(s->signal));
+	json_object_set_new(o, "cached_from", cli_json_str(s->cached_from));
 	zenc_buf_putc(b, '{');
 	cli_json_put_members(b, o, 0);
 	json_decref(o);
@@ -145,6 +146,7 @@ void cli_run_json(zenc_buf *b, const zenc_run_info *info)
 	json_object_set_new(o, "pipeline", cli_json_str(r->pipeline));
 	json_object_set_new(o, "status", cli_json_str(r->status));
 	json_object_set_new(o, "stack", cli_json_str(r->stack));
+	json_object_set_new(o, "resumed_from", cli_json_str(r->resumed_from));
 	zenc_buf_putc(b, '{');
 	cli_json_put_members(b, o, 0);
 	json_decref(o);

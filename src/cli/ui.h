@@ -72,6 +72,15 @@ void cli_ui_dag_dot(zenc_buf *b, const zenc_run_info *info);
 /* The status colours: fill and text colour of a step or run status (an
  * unknown status is drawn as pending). */
 const char *cli_ui_status_fill(const char *status);
+/* The step cache's marks (ui_cache.c): a cached step's "from run" line,
+ * and the run a run resumed (a <dt>/<dd> pair); nothing when not. */
+void cli_ui_cached_from(
+	zenc_buf *b,
+	const zenc_run_record *run,
+	const zenc_step_record *s,
+	unsigned flags);
+void cli_ui_resumed_from(
+	zenc_buf *b, const zenc_run_record *run, unsigned flags);
 const char *cli_ui_status_ink(const char *status);
 
 /*

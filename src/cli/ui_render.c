@@ -81,6 +81,8 @@ const char *cli_ui_status_fill(const char *status)
 		return "#ffffff";
 	if (!strcmp(status, "completed"))
 		return "#2e9d4f";
+	if (!strcmp(status, "cached"))
+		return "#1e6e8c";
 	if (!strcmp(status, "failed"))
 		return "#d93025";
 	if (!strcmp(status, "running"))
@@ -410,6 +412,8 @@ void cli_ui_dag_svg(zenc_buf *b, const zenc_run_info *info, int standalone)
 			zenc_buf_printf(b, "<a href=\"#step-%zu\">", i);
 		/* The tooltip: name, status and, for a failure, the error. */
 		zenc_buf_printf(&tip, "%s \xe2\x80\x94 %s", name, status);
+		if (s->cached_from)
+			zenc_buf_printf(&tip, " from run %s", s->cached_from);
 		if (s->error_type || s->error_message || s->exit_code ||
 		    s->signal) {
 			zenc_buf_putc(&tip, '\n');
@@ -813,7 +817,12 @@ static void failures_section(zenc_buf *b, const zenc_run_info *info)
 	zenc_buf_release(&err);
 }
 
-static void step_section(zenc_buf *b, const zenc_step_info *si, size_t i)
+static void step_section(
+	zenc_buf *b,
+	const zenc_step_info *si,
+	size_t i,
+	const zenc_run_record *run,
+	unsigned flags)
 {
 	const zenc_step_record *s = &si->rec;
 	zenc_buf err = ZENC_BUF_INIT;
@@ -826,7 +835,9 @@ static void step_section(zenc_buf *b, const zenc_step_info *si, size_t i)
 	cli_ui_escape(b, s->name);
 	zenc_buf_puts(b, " ");
 	badge(b, s->status);
-	zenc_buf_puts(b, "</h3>\n<p>started ");
+	zenc_buf_puts(b, "</h3>\n");
+	cli_ui_cached_from(b, run, s, flags);
+	zenc_buf_puts(b, "<p>started ");
 	cli_put_local_time(b, s->started);
 	zenc_buf_puts(b, ", ended ");
 	cli_put_local_time(b, s->ended);
@@ -1007,12 +1018,13 @@ void cli_ui_run_page(
 	const zenc_alert_list *alerts,
 	unsigned flags)
 {
-	static const char *const statuses[] = {
-		"completed", "failed", "running", "skipped", "pending"};
+	static const char *const statuses[] = {"completed", "cached",
+					       "failed",    "running",
+					       "skipped",   "pending"};
 	const zenc_run_record *r = &info->rec;
 	int running = r->status && !strcmp(r->status, "running");
 	zenc_buf title = ZENC_BUF_INIT, err = ZENC_BUF_INIT;
-	size_t counts[5] = {0}, i, k;
+	size_t counts[6] = {0}, i, k;
 
 	zenc_buf_printf(
 		&title, "%s \xe2\x80\x94 %s", r->name ? r->name : "run",
@@ -1039,7 +1051,9 @@ void cli_ui_run_page(
 		zenc_buf_puts(b, "</a>");
 	zenc_buf_puts(b, "</dd>\n<dt>stack</dt><dd>");
 	cli_ui_escape(b, r->stack ? r->stack : "-");
-	zenc_buf_puts(b, "</dd>\n<dt>started</dt><dd>");
+	zenc_buf_puts(b, "</dd>\n");
+	cli_ui_resumed_from(b, r, flags);
+	zenc_buf_puts(b, "<dt>started</dt><dd>");
 	cli_put_local_time(b, r->started);
 	zenc_buf_puts(b, "</dd>\n<dt>ended</dt><dd>");
 	cli_put_local_time(b, r->ended);
@@ -1049,13 +1063,13 @@ void cli_ui_run_page(
 	for (i = 0; i < info->n_steps; i++) {
 		const char *st = info->steps[i].rec.status;
 
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < 5; k++)
 			if (st && !strcmp(st, statuses[k]))
 				break;
 		counts[k]++;
 	}
 	zenc_buf_printf(b, "%zu", info->n_steps);
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		if (counts[k])
 			zenc_buf_printf(b, ", %zu %s", counts[k], statuses[k]);
 	zenc_buf_puts(b, "</dd>\n</dl>\n");
@@ -1096,7 +1110,7 @@ void cli_ui_run_page(
 	}
 	zenc_buf_puts(b, "</table>\n");
 	for (i = 0; i < info->n_steps; i++)
-		step_section(b, &info->steps[i], i);
+		step_section(b, &info->steps[i], i, r, flags);
 
 	if (info->n_run_hooks) {
 		zenc_buf_puts(b, "<h2>Run hooks</h2>\n");

@@ -31,7 +31,8 @@ int zenc__log_enabled(zenc_log_level level);
 	X(SKIPPED, "skipped")                                                  \
 	X(CANCELLED, "cancelled")                                              \
 	X(RETRYING, "retrying")                                                \
-	X(TIMEOUT, "timeout")
+	X(TIMEOUT, "timeout")                                                  \
+	X(CACHED, "cached")
 
 typedef enum zenc__status {
 	ZENC__STATUS_UNKNOWN = 0,

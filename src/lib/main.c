@@ -44,6 +44,14 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"  -q, --quiet              print only warnings and errors\n"
 		"  --detach                 on a Slurm stack: return once "
 		"the jobs are submitted\n"
+		"  --no-cache               execute every step, none from "
+		"the step cache (their\n"
+		"                           keys are still recorded for "
+		"later runs)\n"
+		"  --resume RUN             a new run that reuses the steps "
+		"RUN completed\n"
+		"                           unchanged and executes the "
+		"rest\n"
 		"\n"
 		"exit status: 0 the run completed, 1 it failed, 2 usage or "
 		"validation error,\n"
@@ -52,7 +60,9 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"cancelled (SIGINT, SIGTERM, zenc runs cancel).\n"
 		"Environment: ZENC_HOME (config, default ~/.config/zenc), "
 		"ZENC_DATA (records\n"
-		"and artifacts, default ~/.local/share/zenc), NO_COLOR.\n",
+		"and artifacts, default ~/.local/share/zenc), NO_COLOR, "
+		"ZENC_CACHE=off (as\n"
+		"--no-cache).\n",
 		prog, p ? p->name : "?", prog, prog, prog);
 }
 
@@ -258,6 +268,13 @@ int zenc_main_ext(
 			o.quiet = 1;
 		} else if (!strcmp(a, "--detach")) {
 			m.detach = 1;
+		} else if (!strcmp(a, "--no-cache")) {
+			m.no_cache = 1;
+		} else if ((v = arg_value(
+				    argc, argv, &i, "--resume", &missing))) {
+			if (!*v)
+				goto bad_value;
+			m.resume = v;
 		} else if (
 			m.step &&
 			(v = arg_value(argc, argv, &i, "--run-id", &missing))) {

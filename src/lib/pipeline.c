@@ -160,6 +160,12 @@ static void step_free(zenc_step *s)
 	for (i = 0; i <= ZENC__ON_END; i++)
 		zenc__hook_list_release(&s->hooks[i]);
 	free(s->deps);
+	free(s->cache_version);
+	free(s->cache_code);
+	for (i = 0; i < s->n_cache_sources; i++)
+		free(s->cache_sources[i]);
+	free(s->cache_sources);
+	free(s->cache_dir);
 	if (s->payload_free)
 		s->payload_free(s->fn_payload);
 	free(s);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/cache.h"
 #include "engine/engine_run.h"
 #include "engine/envhooks.h"
 #include "orchestrators/orchestrator.h"
@@ -66,9 +67,11 @@ static void exec_release(zenc__exec *x)
 			free(ss->arts);
 			zenc__failure_release(&ss->error);
 			zenc__attempt_free(ss->cur);
+			zenc__cache_release(ss);
 		}
 		free(x->steps);
 	}
+	free(x->resumed_from);
 	free(x->run_dir);
 	zenc__store_free(x->store);
 	zenc__stack_free(x->stack);
@@ -296,12 +299,16 @@ int zenc__pipeline_run_mode(
 				x.orch->name);
 			goto fail_env;
 		}
+		x.no_cache = m->no_cache || zenc__cache_env_off();
 		if ((rc = x.orch->join(&x, m)) < 0)
 			goto fail;
 		goto joined;
 	}
 	if (x.orch->check && (rc = x.orch->check(&x)) < 0)
 		goto fail_env;
+	x.no_cache = (m && m->no_cache) || zenc__cache_env_off();
+	if (m && m->resume && (rc = zenc__cache_resume_load(&x, m->resume)) < 0)
+		goto fail;
 
 	/* A detached run has no orchestrating process to watch: its last
 	 * job ends it. */

@@ -19,7 +19,7 @@ static struct {
 	int colour;
 	int live;  /* a progress line is shown */
 	int drawn; /* it is on the screen now */
-	size_t total, started, finished, failed, skipped;
+	size_t total, started, finished, failed, skipped, cached;
 	double last_draw;
 } term;
 
@@ -45,6 +45,8 @@ static int count(const char *m)
 		term.finished++;
 	else if (strstr(m, " was skipped: "))
 		term.skipped++;
+	else if (strstr(m, " was taken from the cache "))
+		term.cached++;
 	else if (strstr(m, " failed"))
 		return 0; /* failures keep their line */
 	else
@@ -54,14 +56,15 @@ static int count(const char *m)
 
 static void draw(void)
 {
-	size_t done = term.finished + term.failed + term.skipped;
+	size_t done = term.finished + term.failed + term.skipped + term.cached;
 	size_t running = term.started - term.finished - term.failed;
 
-	fprintf(stderr,
-		"\r\033[K[%zu/%zu] %zu completed, %zu failed, "
-		"%zu skipped, %zu running",
-		done, term.total, term.finished, term.failed, term.skipped,
-		running);
+	fprintf(stderr, "\r\033[K[%zu/%zu] %zu completed, ", done, term.total,
+		term.finished);
+	if (term.cached)
+		fprintf(stderr, "%zu cached, ", term.cached);
+	fprintf(stderr, "%zu failed, %zu skipped, %zu running", term.failed,
+		term.skipped, running);
 	fflush(stderr);
 	term.drawn = 1;
 }
@@ -119,6 +122,7 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 			on = "\033[33m";
 		else if (
 			strstr(message, "has finished") ||
+			strstr(message, " was taken from the cache ") ||
 			strstr(message, " completed in "))
 			on = "\033[32m";
 		else

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "lib/engine/cache.h"
 #include "lib/engine/engine_run.h"
 #include "lib/orchestrators/orchestrator.h"
 #include "lib/internal.h"
@@ -835,8 +836,10 @@ static void exec_release(zenc__exec *x)
 		free(ss->arts);
 		zenc__failure_release(&ss->error);
 		zenc__attempt_free(ss->cur);
+		zenc__cache_release(ss);
 	}
 	free(x->steps);
+	free(x->resumed_from);
 	zenc_run_free(x->run);
 }
 

@@ -58,13 +58,14 @@ static const char *const top_keys[] = {
 	"hook_failure",
 	"parameters",
 	"steps",
+	"cache",
 	NULL};
 
 static const char *const step_keys[] = {
 	"name",         "run",        "after",      "inputs",   "outputs",
 	"parameters",   "env",        "retry",      "timeout",  "hook_timeout",
 	"memory_limit", "on_success", "on_failure", "on_start", "on_end",
-	"on_retry",     NULL};
+	"on_retry",     "cache",      "sources",    NULL};
 
 static const char *const type_names[] = {"int",   "double", "bool", "string",
 					 "bytes", "file",   "dir",  NULL};
@@ -401,8 +402,12 @@ static int load_step(
 
 	for (i = 0; i < m->npairs; i++) {
 		const char *k = m->pairs[i].key->text;
+		int c;
 		v = m->pairs[i].value;
-		if (!strcmp(k, "after")) {
+		if ((c = zenc__ycache_step_key(s, k, v, yp->dir, err)) != 0) {
+			if (c < 0)
+				return -1;
+		} else if (!strcmp(k, "after")) {
 			if (v->kind == ZENC_YAML_SCALAR &&
 			    !zenc_yaml_is_null(v)) {
 				yn->after = v; /* one name */
@@ -445,6 +450,7 @@ static int load_step(
 				return -1;
 		}
 	}
+	zenc__ycache_code(s, y);
 	if (add_fields(y, pparams, err) < 0 ||
 	    add_fields(y, yn->params, err) < 0)
 		return -1;
@@ -728,6 +734,8 @@ static int load_root(
 		    zenc_yaml_map_get(root, "hook_timeout"), &hook_timeout,
 		    err) < 0)
 		goto done;
+	if (zenc__ycache_pipeline(yp->p, root, err) < 0)
+		goto done;
 	if (retry.set)
 		yp->p->retry = retry;
 	yp->p->hook_timeout = hook_timeout;
@@ -919,6 +927,7 @@ static void print_step(
 	}
 	if (s->memory_limit)
 		fprintf(f, "     memory_limit: %zu bytes\n", s->memory_limit);
+	zenc__ycache_print(f, s);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		zenc__event ev = order[i];
 		const zenc__hook_list *l = zenc__step_hooks(s, ev);

@@ -43,6 +43,24 @@ typedef struct zenc__ystep {
 	size_t n_owned, cap_owned;
 } zenc__ystep;
 
+/* The step cache's keys (yamlcache.c).  A step's `cache` or `sources`
+ * (`dir`: the YAML file's folder): 1 when `key` was one of them, 0 when
+ * not, -1 for an error in `err`. */
+int zenc__ycache_step_key(
+	zenc_step *s,
+	const char *key,
+	const zenc_yaml_node *v,
+	const char *dir,
+	zenc_buf *err);
+/* The pipeline's `cache`: 0 or -1. */
+int zenc__ycache_pipeline(
+	zenc_pipeline *p, const zenc_yaml_node *root, zenc_buf *err);
+/* The plan's lines of a step's cache settings, when the file sets any:
+ * `cache` (the step's or the pipeline's) and `sources`. */
+void zenc__ycache_print(FILE *f, const zenc_step *s);
+/* A loaded step's code, for its cache key: its command and `env`. */
+void zenc__ycache_code(zenc_step *s, const zenc__ystep *y);
+
 /* The body of every YAML step (yamlstep.c): runs the payload's command. */
 int zenc__yamlpipe_step(zenc_step_context *ctx);
 

@@ -25,17 +25,18 @@ volatile sig_atomic_t zenc__interrupted;
 #define RUNNING_ROW_DELAY ZENC__RUNNING_ROW_DELAY
 
 /* What the store says of a step in state `s`: one waiting for its next
- * attempt is still running. */
-static zenc__status stored_status(zenc__step_status s)
+ * attempt is still running; one completed from the cache is cached. */
+static zenc__status stored_status(const zenc__stepstate *ss)
 {
-	switch (s) {
+	switch (ss->status) {
 	case ZENC__ST_PENDING:
 		return ZENC__STATUS_PENDING;
 	case ZENC__ST_RUNNING:
 	case ZENC__ST_WAITING:
 		return ZENC__STATUS_RUNNING;
 	case ZENC__ST_COMPLETED:
-		return ZENC__STATUS_COMPLETED;
+		return ss->cached_from ? ZENC__STATUS_CACHED
+				       : ZENC__STATUS_COMPLETED;
 	case ZENC__ST_FAILED:
 		return ZENC__STATUS_FAILED;
 	case ZENC__ST_SKIPPED:
@@ -64,7 +65,7 @@ static void fill_step_record(
 	memset(r, 0, sizeof(*r));
 	r->run_id = x->run->id;
 	r->name = ss->step->name;
-	r->status = zenc__status_name(stored_status(ss->status));
+	r->status = zenc__status_name(stored_status(ss));
 	r->attempts = ss->attempt;
 	r->started = ss->started;
 	r->ended = ss->ended;
@@ -74,6 +75,8 @@ static void fill_step_record(
 	r->params_json = ss->params_json;
 	r->upstream_json = ss->upstream_json;
 	r->log_uri = ss->log_uri;
+	r->cached_from = ss->cached_from;
+	r->cache_key = ss->cache_key;
 }
 
 static void store_warn(zenc__exec *x, const char *what)
@@ -358,6 +361,45 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	free(hooks);
 }
 
+/* A step taken from the cache (cache.c): recorded "cached", with the
+ * artifacts it reuses (the same uris) and neither attempt nor hook run,
+ * and completed. */
+void zenc__engine_cached(zenc__exec *x, zenc__stepstate *ss)
+{
+	zenc__artifact_record *arts;
+	zenc__step_record r;
+	size_t i;
+	int rc, tries = 0;
+
+	ss->status = ZENC__ST_COMPLETED;
+	ss->started = ss->ended = zenc__now();
+	zenc__failure_release(&ss->error);
+	fill_step_record(&r, x, ss);
+	arts = zenc__calloc(ss->n_arts + 1, sizeof(*arts));
+	for (i = 0; i < ss->n_arts; i++) {
+		arts[i].run_id = x->run->id;
+		arts[i].step = ss->step->name;
+		arts[i].name = ss->arts[i].name;
+		arts[i].type = zenc_type_name(ss->arts[i].type);
+		arts[i].uri = ss->arts[i].uri;
+		arts[i].size = ss->arts[i].size;
+		arts[i].checksum = ss->arts[i].checksum;
+	}
+	do
+		rc = x->store->step_end(
+			x->store, &r, NULL, arts, ss->n_arts, NULL, 0);
+	while (write_again(rc, &tries, "a cached step"));
+	if (rc < 0)
+		store_warn(x, "a cached step");
+	free(arts);
+	if (x->place && x->place->completed)
+		x->place->completed(x, ss);
+	if (!x->quiet)
+		zenc__info(
+			"Step %s was taken from the cache (run %s).",
+			ss->step->name, ss->cached_from);
+}
+
 double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt)
 {
 	return ss->delay * pow(ss->backoff, attempt - 1);
@@ -533,6 +575,16 @@ int zenc__engine_adopt(
 	ss->ended = r->ended;
 	zenc__status st = zenc__status_parse(r->status);
 
+	if (st == ZENC__STATUS_CACHED && r->cached_from) {
+		free(ss->cached_from);
+		ss->cached_from = zenc__strdup(r->cached_from);
+		ss->status = ZENC__ST_COMPLETED;
+		if (!x->quiet)
+			zenc__info(
+				"Step %s was taken from the cache (run %s).",
+				ss->step->name, ss->cached_from);
+		return 0;
+	}
 	if (st == ZENC__STATUS_COMPLETED) {
 		ss->status = ZENC__ST_COMPLETED;
 		if (!x->quiet)
@@ -586,6 +638,7 @@ int zenc__engine_begin_run(zenc__exec *x, int detached)
 	/* A run nobody here follows has no process to watch: a store that
 	 * finds its process gone would mark it failed. */
 	rr.pid = detached ? 0 : (long)getpid();
+	rr.resumed_from = x->resumed_from;
 	rr.started = x->started;
 	do
 		rc = x->store->run_begin(x->store, &rr);

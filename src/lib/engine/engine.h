@@ -107,6 +107,17 @@ struct zenc_step {
 	/* Filled at validation: steps this one depends on (deduplicated). */
 	struct zenc_step **deps;
 	size_t n_deps;
+	/* The step cache (engine/cache.c).  `cache`: 0 as the pipeline
+	 * says, 1 on, -1 off.  `cache_version` stands in for the build id
+	 * of the code; `cache_code`, when set, for the code itself (a YAML
+	 * step's command and environment), with the content of the files
+	 * matched by `cache_sources` (globs relative to `cache_dir`). */
+	int cache;
+	char *cache_version;
+	char *cache_code;
+	char **cache_sources;
+	size_t n_cache_sources;
+	char *cache_dir;
 };
 
 typedef struct zenc__named_hook {
@@ -131,6 +142,7 @@ struct zenc_pipeline {
 	size_t n_slots;
 	int duplicate; /* a duplicate step name was added */
 	char *duplicate_name;
+	int cache; /* 0: each step's default, 1 on, -1 off */
 };
 
 #define ZENC__DEFAULT_HOOK_TIMEOUT 30.0

@@ -94,6 +94,9 @@ zenc__attempt *zenc__engine_new_attempt(zenc__exec *x, zenc__stepstate *ss);
 /* The attempt reached its end: records it and decides what comes next
  * (completed, waiting for a retry, or failed); frees it. */
 void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a);
+/* Step `ss` was taken from the cache (cache.c): records it and completes
+ * it; no attempt, no hook. */
+void zenc__engine_cached(zenc__exec *x, zenc__stepstate *ss);
 /* Rows of steps: owed (written later, together) and paid. */
 void zenc__engine_owe_row(zenc__exec *x, zenc__stepstate *ss);
 void zenc__engine_pay_rows(zenc__exec *x);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/cache.h"
 #include "engine/engine_run.h"
 #include "engine/watcher.h"
 #include "orchestrators/orchestrator.h"
@@ -285,7 +286,10 @@ static void run_steps(zenc__exec *x)
 			size_t s = ready_pop(&sc);
 			if (x->steps[s].status != ZENC__ST_PENDING)
 				continue;
-			launch(x, &x->steps[s]);
+			/* Taken from the cache, it completes here. */
+			if (x->steps[s].attempt > 0 ||
+			    !zenc__cache_try(x, &x->steps[s]))
+				launch(x, &x->steps[s]);
 			settle(x, &sc, s);
 		}
 		if (sc.n_live == 0) {

@@ -117,6 +117,14 @@ typedef struct zenc__stepstate {
 	double unrecorded;
 	zenc__failure error; /* the final error */
 	struct zenc__attempt *cur;
+	/* The step cache (engine/cache.c): the step's key once it was
+	 * ready, the run that executed it when it was taken from the cache
+	 * (NULL: it executed in this run), and what the run resumed
+	 * recorded of it (key, the run whose row it is, the run that
+	 * executed it). */
+	char *cache_key;
+	char *cached_from;
+	char *resume_key, *resume_run, *resume_from;
 } zenc__stepstate;
 
 struct zenc_run {
@@ -167,6 +175,10 @@ typedef struct zenc__exec {
 	/* on_init ran (or was due) in this process: on_cleanup runs at the
 	 * end (envhooks.c). */
 	int env_inited;
+	/* The step cache (engine/cache.c): --no-cache (execute every step,
+	 * still record keys), and the run resumed (--resume), or NULL. */
+	int no_cache;
+	char *resumed_from;
 } zenc__exec;
 
 /* A hook run as the supervisor records it. */

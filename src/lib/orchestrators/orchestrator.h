@@ -26,6 +26,10 @@ typedef struct zenc__run_mode {
 	/* The argv (NULL-terminated) that runs this program's hidden
 	 * subcommands; NULL: /proc/self/exe, as zenc_main() serves them. */
 	const char *const *entry;
+	/* --no-cache: execute every step (keys are still recorded). */
+	int no_cache;
+	/* --resume RUN: reuse what RUN completed (engine/cache.h). */
+	const char *resume;
 } zenc__run_mode;
 
 /* zenc_pipeline_run() with a mode (NULL: an ordinary run). */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/cache.h"
 #include "engine/engine_run.h"
 #include "engine/envhooks.h"
 #include "orchestrators/orchestrator.h"
@@ -132,6 +133,8 @@ static void common_args(slurm *sl, char ***v, size_t *n, size_t *cap)
 		zenc__strv_push(v, n, cap, "--isolation");
 		zenc__strv_push(v, n, cap, "none");
 	}
+	if (sl->x->no_cache)
+		zenc__strv_push(v, n, cap, "--no-cache");
 }
 
 /* Resources of a step's job: a time limit that holds every attempt (the
@@ -434,9 +437,11 @@ static void settle(slurm *sl, size_t i, const zenc__run_info *info)
 	zenc__status rs = zenc__status_parse(si ? si->rec.status : NULL);
 	int started;
 
-	if ((rs == ZENC__STATUS_COMPLETED || rs == ZENC__STATUS_FAILED ||
-	     rs == ZENC__STATUS_SKIPPED) &&
-	    si->rec.attempts >= j->first_attempt) {
+	/* A step the job took from the cache made no attempt. */
+	if (rs == ZENC__STATUS_CACHED ||
+	    ((rs == ZENC__STATUS_COMPLETED || rs == ZENC__STATUS_FAILED ||
+	      rs == ZENC__STATUS_SKIPPED) &&
+	     si->rec.attempts >= j->first_attempt)) {
 		/* The job recorded the outcome itself. */
 		j->settled = 1;
 		if (zenc__engine_adopt(x, ss, &si->rec))
@@ -815,6 +820,11 @@ static int join_run(zenc__exec *x, const zenc__run_mode *m)
 		rc = zenc__error_set(
 			ZENC_ECONFIG, "run '%s' has already ended (%s)",
 			m->run_id, info.rec.status);
+		zenc__run_info_free(&info);
+		return rc;
+	}
+	/* Which steps came from the cache, and what the run resumed. */
+	if ((rc = zenc__cache_join(x, &info)) < 0) {
 		zenc__run_info_free(&info);
 		return rc;
 	}

@@ -170,6 +170,18 @@ struct zenc__store {
 		const char *error_message,
 		int sig,
 		int *marked);
+
+	/* The step cache (engine/cache.c), may be NULL: no step is ever
+	 * taken from the cache.  The latest step completed or cached with
+	 * cache key `key`: *run_id, the run whose row it is (its artifact
+	 * rows are the outputs to reuse), and *from, the run that executed
+	 * it; both NUL-terminated UUIDs.  ZENC_ENOTFOUND when there is
+	 * none. */
+	int (*cache_lookup)(
+		zenc__store *self,
+		const char *key,
+		char run_id[37],
+		char from[37]);
 };
 
 /*

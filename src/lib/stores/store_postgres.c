@@ -221,6 +221,13 @@ static const char *const migrations[] = {
 	 * that ended. */
 	"CREATE INDEX step_runs_running ON step_runs (run_id)"
 	" WHERE status = 'running';",
+	/* 7: the step cache: each step's cache key and, for a step taken
+	 * from the cache, the run that executed it; the run a run resumed. */
+	"ALTER TABLE step_runs ADD COLUMN cached_from TEXT COLLATE \"C\";"
+	"ALTER TABLE step_runs ADD COLUMN cache_key TEXT COLLATE \"C\";"
+	"ALTER TABLE runs ADD COLUMN resumed_from TEXT COLLATE \"C\";"
+	"CREATE INDEX step_runs_cache ON step_runs (cache_key, ended)"
+	" WHERE cache_key IS NOT NULL;",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -251,7 +258,7 @@ static const struct {
 	[ZENC__Q_RUN_BEGIN] =
 		{"zenc_run_begin",
 		 "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"},
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
 	[ZENC__Q_RUN_END] =
 		{"zenc_run_end",
 		 "UPDATE runs SET status = $2, ended = $3 WHERE id = $1"},
@@ -261,9 +268,9 @@ static const struct {
 		{"zenc_step_put",
 		 "INSERT INTO step_runs AS s (run_id, name, status, attempts,"
 		 " started, ended, error_type, error_message, exit_code,"
-		 " signal, params_json, log_uri, upstream)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-		 " $12, $13)"
+		 " signal, params_json, log_uri, upstream, cached_from,"
+		 " cache_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+		 " $10, $11, $12, $13, $14, $15)"
 		 " ON CONFLICT (run_id, name) DO UPDATE SET"
 		 " status = excluded.status, attempts = excluded.attempts,"
 		 " started = coalesce(excluded.started, s.started),"
@@ -272,7 +279,9 @@ static const struct {
 		 " exit_code = excluded.exit_code, signal = excluded.signal,"
 		 " params_json = coalesce(excluded.params_json, s.params_json),"
 		 " log_uri = coalesce(excluded.log_uri, s.log_uri),"
-		 " upstream = coalesce(excluded.upstream, s.upstream)"},
+		 " upstream = coalesce(excluded.upstream, s.upstream),"
+		 " cached_from = coalesce(excluded.cached_from, s.cached_from),"
+		 " cache_key = coalesce(excluded.cache_key, s.cache_key)"},
 	[ZENC__Q_ATTEMPT_PUT] =
 		{"zenc_attempt_put",
 		 "INSERT INTO step_attempts (run_id, step, attempt, status,"
@@ -323,8 +332,8 @@ static const struct {
 		{"zenc_steps",
 		 "SELECT rowid, name, status, attempts, started, ended,"
 		 " error_type, error_message, exit_code, signal, params_json,"
-		 " log_uri, upstream FROM step_runs WHERE run_id = $1"
-		 " ORDER BY rowid"},
+		 " log_uri, upstream, cached_from, cache_key FROM step_runs"
+		 " WHERE run_id = $1 ORDER BY rowid"},
 	[ZENC__Q_ATTEMPTS] =
 		{"zenc_attempts",
 		 "SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
@@ -447,6 +456,11 @@ static const struct {
 		 "SELECT count(*) FROM step_runs WHERE status = 'running'"
 		 " AND run_id IN (SELECT id FROM runs WHERE status <> "
 		 "'running')"},
+	[ZENC__Q_CACHE_LOOKUP] =
+		{"zenc_cache_lookup",
+		 "SELECT run_id, coalesce(cached_from, run_id) FROM step_runs"
+		 " WHERE cache_key = $1 AND status IN ('completed', 'cached')"
+		 " ORDER BY ended DESC NULLS LAST LIMIT 1"},
 };
 
 typedef struct pg_store {

@@ -38,14 +38,16 @@ enum zenc__sql_query {
 	/* (version, applied). */
 	ZENC__Q_SCHEMA_RECORD,
 	ZENC__Q_PREPARED,
-	/* (id, name, pipeline, status, stack, host, pid, started, ended). */
+	/* (id, name, pipeline, status, stack, host, pid, started, ended,
+	 * resumed_from). */
 	ZENC__Q_RUN_BEGIN = ZENC__Q_PREPARED,
 	/* (id, status, ended). */
 	ZENC__Q_RUN_END,
 	/* Inserts or updates: (run_id, name, status, attempts, started,
 	 * ended, error_type, error_message, exit_code, signal, params_json,
-	 * log_uri, upstream).  A later record without a start time,
-	 * parameters or log keeps the earlier ones; an update keeps the
+	 * log_uri, upstream, cached_from, cache_key).  A later record
+	 * without a start time, parameters, log or cache key keeps the
+	 * earlier ones; an update keeps the
 	 * row's place in the order steps are shown in. */
 	ZENC__Q_STEP_PUT,
 	/* Inserts or replaces: (run_id, step, attempt, status, started,
@@ -70,7 +72,8 @@ enum zenc__sql_query {
 	ZENC__Q_RUN_BY_PREFIX,
 	/* (run_id): key, name, status, attempts, started, ended,
 	 * error_type, error_message, exit_code, signal, params_json,
-	 * log_uri, upstream, in the order they were first recorded; the key
+	 * log_uri, upstream, cached_from, cache_key, in the order they were
+	 * first recorded; the key
 	 * is an integer that sorts the same way. */
 	ZENC__Q_STEPS,
 	/* (run_id): rows of the step tables, each led by its step's key and
@@ -129,6 +132,10 @@ enum zenc__sql_query {
 	ZENC__Q_LOST_STEPS,
 	/* (): one row, the count of the steps ZENC__Q_LOST_STEPS repairs. */
 	ZENC__Q_LOST_STEPS_COUNT,
+	/* (cache_key): run_id and the run that executed it (cached_from, or
+	 * run_id), of the latest step completed or cached with that key
+	 * (store_sql_cache.c). */
+	ZENC__Q_CACHE_LOOKUP,
 	ZENC__Q_COUNT
 };
 
@@ -138,7 +145,8 @@ enum zenc__sql_query {
  * of an alert (also the order of ZENC__Q_ALERT_PUT's parameters).
  */
 #define ZENC__SQL_RUN_COLUMNS                                                  \
-	"id, name, pipeline, status, stack, host, pid, started, ended"
+	"id, name, pipeline, status, stack, host, pid, started, ended,"        \
+	" resumed_from"
 #define ZENC__SQL_HOOK_COLUMNS                                                 \
 	"h.step, h.event, h.hook, h.attempt, h.status, h.error, h.started,"    \
 	" h.duration, h.seq"
@@ -344,5 +352,7 @@ int zenc__sql_list_records(
 	void **arena);
 /* Sets the outbox operations of `s` (store_sql_outbox.c). */
 void zenc__sqlstore_init_outbox(zenc__sqlstore *s);
+/* Sets the step cache's operations of `s` (store_sql_cache.c). */
+void zenc__sqlstore_init_cache(zenc__sqlstore *s);
 
 #endif

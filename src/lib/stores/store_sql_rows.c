@@ -100,6 +100,7 @@ void zenc__sql_read_run(
 	out->pid = (long)col_ll(r, 6);
 	out->started = col_double(r, 7);
 	out->ended = col_double(r, 8);
+	out->resumed_from = col_text(a, r, 9);
 }
 
 /* Column 0 is the step's key in the readers of per-step rows. */
@@ -121,6 +122,8 @@ void zenc__sql_read_step(
 	si->rec.params_json = col_text(a, r, 10);
 	si->rec.log_uri = col_text(a, r, 11);
 	si->rec.upstream_json = col_text(a, r, 12);
+	si->rec.cached_from = col_text(a, r, 13);
+	si->rec.cache_key = col_text(a, r, 14);
 }
 
 void zenc__sql_read_attempt(
@@ -211,6 +214,7 @@ void zenc__sql_bind_run(zenc__sql_params *p, const zenc__run_record *r)
 	zenc__sqlp_int(p, r->pid);
 	zenc__sqlp_time(p, r->started);
 	zenc__sqlp_time(p, r->ended);
+	zenc__sqlp_text(p, r->resumed_from);
 }
 
 void zenc__sql_bind_step(zenc__sql_params *p, const zenc__step_record *r)
@@ -229,6 +233,8 @@ void zenc__sql_bind_step(zenc__sql_params *p, const zenc__step_record *r)
 	zenc__sqlp_text(p, r->params_json);
 	zenc__sqlp_text(p, r->log_uri);
 	zenc__sqlp_text(p, r->upstream_json);
+	zenc__sqlp_text(p, r->cached_from);
+	zenc__sqlp_text(p, r->cache_key);
 }
 
 void zenc__sql_bind_attempt(

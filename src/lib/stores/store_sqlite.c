@@ -129,6 +129,13 @@ static const char *const migrations[] = {
 	 * that ended. */
 	"CREATE INDEX step_runs_running ON step_runs (run_id)"
 	" WHERE status = 'running';",
+	/* 7: the step cache: each step's cache key and, for a step taken
+	 * from the cache, the run that executed it; the run a run resumed. */
+	"ALTER TABLE step_runs ADD COLUMN cached_from TEXT;"
+	"ALTER TABLE step_runs ADD COLUMN cache_key TEXT;"
+	"ALTER TABLE runs ADD COLUMN resumed_from TEXT;"
+	"CREATE INDEX step_runs_cache ON step_runs (cache_key, ended)"
+	" WHERE cache_key IS NOT NULL;",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -152,8 +159,9 @@ static const char *const statements[NSTATEMENTS] = {
 		"SELECT coalesce(max(version), 0) FROM schema_version",
 	[ZENC__Q_SCHEMA_RECORD] =
 		"INSERT INTO schema_version (version, applied) VALUES (?1, ?2)",
-	[ZENC__Q_RUN_BEGIN] = "INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ZENC__Q_RUN_BEGIN] =
+		"INSERT INTO runs (" ZENC__SQL_RUN_COLUMNS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ZENC__Q_RUN_END] =
 		"UPDATE runs SET status = ?2, ended = ?3 WHERE id = ?1",
 	/* An upsert rather than INSERT OR REPLACE: a replaced row would get
@@ -161,8 +169,9 @@ static const char *const statements[NSTATEMENTS] = {
 	[ZENC__Q_STEP_PUT] =
 		"INSERT INTO step_runs (run_id, name, status, attempts,"
 		" started, ended, error_type, error_message, exit_code, signal,"
-		" params_json, log_uri, upstream) VALUES (?1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		" params_json, log_uri, upstream, cached_from, cache_key)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13, ?14, ?15)"
 		" ON CONFLICT (run_id, name) DO UPDATE SET"
 		" status = excluded.status, attempts = excluded.attempts,"
 		" started = coalesce(excluded.started, started),"
@@ -171,7 +180,9 @@ static const char *const statements[NSTATEMENTS] = {
 		" exit_code = excluded.exit_code, signal = excluded.signal,"
 		" params_json = coalesce(excluded.params_json, params_json),"
 		" log_uri = coalesce(excluded.log_uri, log_uri),"
-		" upstream = coalesce(excluded.upstream, upstream)",
+		" upstream = coalesce(excluded.upstream, upstream),"
+		" cached_from = coalesce(excluded.cached_from, cached_from),"
+		" cache_key = coalesce(excluded.cache_key, cache_key)",
 	[ZENC__Q_ATTEMPT_PUT] =
 		"INSERT OR REPLACE INTO step_attempts (run_id, step, attempt,"
 		" status, started, ended, error_type, error_message, exit_code,"
@@ -203,8 +214,8 @@ static const char *const statements[NSTATEMENTS] = {
 	[ZENC__Q_STEPS] =
 		"SELECT rowid, name, status, attempts, started, ended,"
 		" error_type, error_message, exit_code, signal, params_json,"
-		" log_uri, upstream FROM step_runs WHERE run_id = ?1"
-		" ORDER BY rowid",
+		" log_uri, upstream, cached_from, cache_key FROM step_runs"
+		" WHERE run_id = ?1 ORDER BY rowid",
 	[ZENC__Q_ATTEMPTS] =
 		"SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
 		" a.error_type, a.error_message, a.exit_code, a.signal"
@@ -296,6 +307,10 @@ static const char *const statements[NSTATEMENTS] = {
 		"SELECT count(*) FROM step_runs WHERE status = 'running'"
 		" AND run_id IN (SELECT id FROM runs WHERE status != "
 		"'running')",
+	[ZENC__Q_CACHE_LOOKUP] =
+		"SELECT run_id, coalesce(cached_from, run_id) FROM step_runs"
+		" WHERE cache_key = ?1 AND status IN ('completed', 'cached')"
+		" ORDER BY ended DESC LIMIT 1",
 	/* IMMEDIATE: a writer waits for the others (busy_timeout) when it
 	 * starts, not when it first writes, where waiting could deadlock. */
 	[TX_BEGIN_WRITE] = "BEGIN IMMEDIATE",

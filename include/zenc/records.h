@@ -45,6 +45,10 @@ typedef struct zenc_attempt_record {
 	const char *error_message;
 	int exit_code;
 	int signal;
+	/** The attempt's log (what a command printed, or a C step's standard
+	 *  output and error), a path in the artifact store; NULL when none
+	 *  was recorded. */
+	const char *log_uri;
 } zenc_attempt_record;
 
 /** One step of a run, as its last attempt left it. */

@@ -341,6 +341,8 @@ static void step_text(zenc_buf *b, const zenc_step_info *si)
 				a->exit_code, a->signal, 6);
 		}
 		zenc_buf_putc(b, '\n');
+		if (a->log_uri && *a->log_uri)
+			zenc_buf_printf(b, "      log: %s\n", a->log_uri);
 	}
 	for (i = 0; i < si->n_artifacts; i++) {
 		const zenc_artifact_record *a = &si->artifacts[i];

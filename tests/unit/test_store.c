@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 6);
+		query_int(f, "SELECT max(version) FROM schema_version"), 7);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 6);
+		query_int(f, "SELECT count(*) FROM schema_version"), 7);
 }
 
 /* A store of the version before the courier (schema 3, an alert
@@ -204,10 +204,12 @@ static void test_migrates_outbox_for_courier(void **state)
 	exec_sql(f, "ALTER TABLE alerts DROP COLUMN next_at");
 	exec_sql(f, "DROP TABLE run_watch");
 	exec_sql(f, "DROP INDEX step_runs_running");
+	exec_sql(f, "DROP INDEX artifacts_uri");
+	exec_sql(f, "ALTER TABLE step_attempts DROP COLUMN log_uri");
 	exec_sql(f, "DELETE FROM schema_version WHERE version >= 4");
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 6);
+		query_int(f, "SELECT max(version) FROM schema_version"), 7);
 	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
 	assert_int_equal(pending, 1);
 	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
@@ -649,7 +651,8 @@ static void test_delete(void **state)
 	struct fixture *f = *state;
 	zenc__store *st = f->store;
 	zenc__step_record s = step_rec(RUN1, "a", "completed");
-	zenc__attempt_record at = {1, "completed", 1, 2, NULL, NULL, 0, 0};
+	zenc__attempt_record at = {1,    "completed", 1, 2,   NULL,
+				   NULL, 0,           0, NULL};
 	zenc__artifact_record art = {0};
 	zenc__hook_record h = {0};
 	zenc__run_info info;
@@ -901,7 +904,7 @@ static void test_strings_round_trip(void **state)
 	static const char params[] = "{\"msg\":\"a \\\"b\\\"\\n\","
 				     "\"u\":\"\xc3\xa9\"}";
 	zenc__step_record s = step_rec(RUN1, weird, "failed");
-	zenc__attempt_record at = {1, "failed", 1, 2, weird, weird, 3, 0};
+	zenc__attempt_record at = {1, "failed", 1, 2, weird, weird, 3, 0, NULL};
 	zenc__hook_record h = {0};
 	zenc__run_info info;
 
@@ -938,7 +941,8 @@ struct writer {
 static void *write_steps(void *arg)
 {
 	struct writer *w = arg;
-	zenc__attempt_record at = {1, "completed", 1, 2, NULL, NULL, 0, 0};
+	zenc__attempt_record at = {1,    "completed", 1, 2,   NULL,
+				   NULL, 0,           0, NULL};
 	zenc__hook_record h = {0};
 	zenc__step_record s;
 	char name[32];

@@ -221,6 +221,10 @@ static const char *const migrations[] = {
 	 * that ended. */
 	"CREATE INDEX step_runs_running ON step_runs (run_id)"
 	" WHERE status = 'running';",
+	/* 7: the log of each attempt, and artifacts found by uri (a file
+	 * is deleted only when no other run's artifact points to it). */
+	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
+	"CREATE INDEX artifacts_uri ON artifacts (uri);",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -277,12 +281,14 @@ static const struct {
 		{"zenc_attempt_put",
 		 "INSERT INTO step_attempts (run_id, step, attempt, status,"
 		 " started, ended, error_type, error_message, exit_code,"
-		 " signal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		 " signal, log_uri)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 		 " ON CONFLICT (run_id, step, attempt) DO UPDATE SET"
 		 " status = excluded.status, started = excluded.started,"
 		 " ended = excluded.ended, error_type = excluded.error_type,"
 		 " error_message = excluded.error_message,"
-		 " exit_code = excluded.exit_code, signal = excluded.signal"},
+		 " exit_code = excluded.exit_code, signal = excluded.signal,"
+		 " log_uri = excluded.log_uri"},
 	[ZENC__Q_ARTIFACT_PUT] =
 		{"zenc_artifact_put",
 		 "INSERT INTO artifacts (run_id, step, name, type, uri, size,"
@@ -328,8 +334,8 @@ static const struct {
 	[ZENC__Q_ATTEMPTS] =
 		{"zenc_attempts",
 		 "SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
-		 " a.error_type, a.error_message, a.exit_code, a.signal"
-		 " FROM step_attempts a JOIN step_runs s"
+		 " a.error_type, a.error_message, a.exit_code, a.signal,"
+		 " a.log_uri FROM step_attempts a JOIN step_runs s"
 		 " ON s.run_id = a.run_id AND s.name = a.step"
 		 " WHERE a.run_id = $1 ORDER BY s.rowid, a.attempt"},
 	[ZENC__Q_ARTIFACTS] =

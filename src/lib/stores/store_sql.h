@@ -49,7 +49,7 @@ enum zenc__sql_query {
 	 * row's place in the order steps are shown in. */
 	ZENC__Q_STEP_PUT,
 	/* Inserts or replaces: (run_id, step, attempt, status, started,
-	 * ended, error_type, error_message, exit_code, signal). */
+	 * ended, error_type, error_message, exit_code, signal, log_uri). */
 	ZENC__Q_ATTEMPT_PUT,
 	/* Inserts or replaces: (run_id, step, name, type, uri, size,
 	 * checksum). */
@@ -75,7 +75,7 @@ enum zenc__sql_query {
 	ZENC__Q_STEPS,
 	/* (run_id): rows of the step tables, each led by its step's key and
 	 * sorted by it: attempt, status, started, ended, error_type,
-	 * error_message, exit_code, signal ... */
+	 * error_message, exit_code, signal, log_uri ... */
 	ZENC__Q_ATTEMPTS,
 	/* ... step, name, type, uri, size, checksum ... */
 	ZENC__Q_ARTIFACTS,

@@ -129,6 +129,10 @@ static const char *const migrations[] = {
 	 * that ended. */
 	"CREATE INDEX step_runs_running ON step_runs (run_id)"
 	" WHERE status = 'running';",
+	/* 7: the log of each attempt, and artifacts found by uri (a file
+	 * is deleted only when no other run's artifact points to it). */
+	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
+	"CREATE INDEX artifacts_uri ON artifacts (uri);",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -175,7 +179,8 @@ static const char *const statements[NSTATEMENTS] = {
 	[ZENC__Q_ATTEMPT_PUT] =
 		"INSERT OR REPLACE INTO step_attempts (run_id, step, attempt,"
 		" status, started, ended, error_type, error_message, exit_code,"
-		" signal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		" signal, log_uri)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ZENC__Q_ARTIFACT_PUT] =
 		"INSERT OR REPLACE INTO artifacts (run_id, step, name, type,"
 		" uri, size, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -207,8 +212,8 @@ static const char *const statements[NSTATEMENTS] = {
 		" ORDER BY rowid",
 	[ZENC__Q_ATTEMPTS] =
 		"SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
-		" a.error_type, a.error_message, a.exit_code, a.signal"
-		" FROM step_attempts a JOIN step_runs s"
+		" a.error_type, a.error_message, a.exit_code, a.signal,"
+		" a.log_uri FROM step_attempts a JOIN step_runs s"
 		" ON s.run_id = a.run_id AND s.name = a.step"
 		" WHERE a.run_id = ?1 ORDER BY s.rowid, a.attempt",
 	[ZENC__Q_ARTIFACTS] =

@@ -22,6 +22,12 @@ int cmd_runs_report(int argc, char **argv);
 int cmd_runs_dag(int argc, char **argv);
 /* zenc runs cancel (cmd_runs_cancel.c), argv[0] "cancel". */
 int cmd_runs_cancel(int argc, char **argv);
+/* zenc runs logs (cmd_runs_logs.c) and zenc runs prune
+ * (cmd_runs_prune.c), argv[0] "logs" and "prune". */
+int cmd_runs_logs(int argc, char **argv);
+int cmd_runs_prune(int argc, char **argv);
+/* A size in human units: "512 B", "1.2 GiB" (cmd_runs_prune.c). */
+void cli_put_bytes(zenc_buf *b, uint64_t n);
 
 /* Prints "zenc: error: ..." to standard error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

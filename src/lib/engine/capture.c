@@ -143,7 +143,11 @@ zenc__capture *zenc__capture_begin(const char *path)
 	pthread_attr_destroy(&attr);
 	if (rc != 0)
 		goto fail;
-	/* From here the step's output goes through the pipes. */
+	/* From here the step's output goes through the pipes.  Standard
+	 * output stays line-buffered when it was a terminal, so that the
+	 * log and the screen get each line as it comes. */
+	if (isatty(1))
+		setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 	term_fd = c->term[1] >= 0 ? c->term[1] : -1;
 	dup2(in[0][1], 1);
 	dup2(in[1][1], 2);

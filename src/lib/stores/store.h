@@ -33,7 +33,7 @@ typedef zenc_alert_list zenc__alert_list;
 
 void zenc__alert_list_free(zenc__alert_list *list);
 
-#define ZENC__STORE_VERSION 4
+#define ZENC__STORE_VERSION 5
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -170,6 +170,16 @@ struct zenc__store {
 		const char *error_message,
 		int sig,
 		int *marked);
+
+	/* Version 5, may be NULL (then every artifact file counts as
+	 * shared, and is kept): *shared is 1 when an artifact of a run
+	 * other than `run_id` points to `uri` (a step taken from the cache
+	 * records the uri of the run that made the file), else 0. */
+	int (*uri_shared)(
+		zenc__store *self,
+		const char *run_id,
+		const char *uri,
+		int *shared);
 };
 
 /*

@@ -448,6 +448,9 @@ static const struct {
 		 " error_type = $2, error_message = $3"
 		 " WHERE status = 'running' AND run_id IN"
 		 " (SELECT id FROM runs WHERE status <> 'running')"},
+	[ZENC__Q_URI_SHARED] =
+		{"zenc_uri_shared", "SELECT count(*) FROM artifacts"
+				    " WHERE uri = $1 AND run_id <> $2"},
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		{"zenc_lost_steps_count",
 		 "SELECT count(*) FROM step_runs WHERE status = 'running'"

@@ -1081,6 +1081,7 @@ void zenc__sqlstore_init(
 	s->base.watch_get = sql_watch_get;
 	s->base.run_fail = sql_run_fail;
 	zenc__sqlstore_init_outbox(s);
+	zenc__sqlstore_init_files(s);
 }
 
 int zenc__sqlstore_start(zenc__sqlstore *s)

@@ -129,6 +129,9 @@ enum zenc__sql_query {
 	ZENC__Q_LOST_STEPS,
 	/* (): one row, the count of the steps ZENC__Q_LOST_STEPS repairs. */
 	ZENC__Q_LOST_STEPS_COUNT,
+	/* (uri, run_id): one row, how many artifacts of other runs than
+	 * run_id have that uri (store_sql_files.c). */
+	ZENC__Q_URI_SHARED,
 	ZENC__Q_COUNT
 };
 
@@ -342,6 +345,8 @@ int zenc__sql_list_records(
 	void **recs,
 	size_t *n,
 	void **arena);
+/* Sets the operations on a run's files of `s` (store_sql_files.c). */
+void zenc__sqlstore_init_files(zenc__sqlstore *s);
 /* Sets the outbox operations of `s` (store_sql_outbox.c). */
 void zenc__sqlstore_init_outbox(zenc__sqlstore *s);
 

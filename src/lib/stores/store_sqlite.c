@@ -297,6 +297,8 @@ static const char *const statements[NSTATEMENTS] = {
 		" ended = coalesce(ended, ?1), error_type = ?2,"
 		" error_message = ?3 WHERE status = 'running' AND run_id IN"
 		" (SELECT id FROM runs WHERE status != 'running')",
+	[ZENC__Q_URI_SHARED] = "SELECT count(*) FROM artifacts"
+			       " WHERE uri = ?1 AND run_id <> ?2",
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		"SELECT count(*) FROM step_runs WHERE status = 'running'"
 		" AND run_id IN (SELECT id FROM runs WHERE status != "

@@ -463,7 +463,8 @@ done:
 	zenc_run_list_free(&list);
 }
 
-/* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot, /api/runs/<id>. */
+/* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot,
+ * /runs/<id>/log-<step number>-<attempt>, /api/runs/<id>. */
 static void serve_run(
 	zenc_store *store,
 	const char *id,
@@ -512,6 +513,9 @@ static void serve_run(
 	} else if (!strcmp(what, "dag.dot")) {
 		r->type = "text/vnd.graphviz; charset=utf-8";
 		cli_ui_dag_dot(&r->body, &info);
+	} else if (!cli_ui_log_text(&r->body, &info, what)) {
+		/* An attempt's whole log (ui_logs.c): plain text. */
+		r->type = "text/plain; charset=utf-8";
 	} else {
 		reply_error(
 			r, MHD_HTTP_NOT_FOUND, "Not Found", "no such page", 0);

@@ -34,6 +34,19 @@ void cli_ui_run_page(
 	const zenc_alert_list *alerts,
 	unsigned flags);
 
+/* ui_logs.c: the logs of step `si` (number `i` of the run) on the run
+ * page, the last lines of each attempt's, with a link to the whole log
+ * unless `flags` has CLI_UI_REPORT; and the whole log of an attempt,
+ * for the page /runs/<id>/log-<step number>-<attempt> (`what` is
+ * "log-..."): 0, or -1 when there is no such log. */
+void cli_ui_step_logs(
+	zenc_buf *b,
+	const zenc_run_info *info,
+	const zenc_step_info *si,
+	size_t i,
+	unsigned flags);
+int cli_ui_log_text(zenc_buf *b, const zenc_run_info *info, const char *what);
+
 /* The alerts about run `run_id` from `store`'s outbox, into `out` (freed
  * with zenc_alert_list_free()).  Returns 1 when the store has an outbox,
  * 0 when it has none (an older store flavor), or a negative error code. */

@@ -51,8 +51,10 @@ test_expect_success 'the dashboard report shows both attempts of make' '
 	"$ZENC" runs report "$id" -o report.html &&
 	test_grep "Log of attempt 1" report.html &&
 	test_grep "Log of attempt 2" report.html &&
-	test_grep "^make out on attempt 1$" report.html &&
-	test_grep "^make err on attempt 2$" report.html
+	grep -A 2 "Log of attempt 1" report.html >log1 &&
+	test_grep "make out on attempt 1$" log1 &&
+	grep -A 2 "Log of attempt 2" report.html >log2 &&
+	test_grep "^make err on attempt 2$" log2
 '
 
 test_expect_success 'runs delete removes the outputs and logs of the run' '

@@ -493,6 +493,7 @@ static int runs_delete(int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
+	cli_show_warnings();
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
 	if ((rc = zenc_store_run_show(store, run, &info)) < 0 ||

@@ -53,6 +53,18 @@ void cli_put_bytes(zenc_buf *b, uint64_t n)
 	zenc_buf_printf(b, "%.1f %s", v, units[u]);
 }
 
+static void warn_printer(zenc_log_level level, const char *msg, void *payload)
+{
+	(void)payload;
+	if (level >= ZENC_LOG_WARN)
+		fprintf(stderr, "zenc: warning: %s\n", msg);
+}
+
+void cli_show_warnings(void)
+{
+	zenc_log_set(ZENC_LOG_WARN, warn_printer, NULL);
+}
+
 /* "30d", "12h", "90m", "1w", "3600" (seconds) into seconds; -1 if not. */
 static int parse_age(const char *s, double *out)
 {
@@ -162,6 +174,7 @@ int cmd_runs_prune(int argc, char **argv)
 	}
 	if (age >= 0)
 		cutoff = now_seconds() - age;
+	cli_show_warnings();
 	if ((rc = cli_open_store(&store, stack_name)) != 0)
 		return rc;
 	if ((rc = zenc_store_runs_list(store, NULL, &list)) < 0) {

@@ -164,6 +164,15 @@ int zenc_store_run_purge(
 			info.rec.name, info.rec.id);
 		goto done;
 	}
+	/* Never a path out of the artifact store, whatever a shared
+	 * store holds. */
+	if (!*info.rec.id || strchr(info.rec.id, '/') ||
+	    info.rec.id[0] == '.') {
+		rc = zenc__error_set(
+			ZENC_EINVALID, "run id '%s' is not a folder name",
+			info.rec.id);
+		goto done;
+	}
 	if ((rc = artifact_root(store, &info, &root)) < 0)
 		goto done;
 	run_dir = zenc__asprintf("%s/%s", root, info.rec.id);
@@ -176,7 +185,7 @@ int zenc_store_run_purge(
 		for (j = 0; j < si->n_artifacts; j++) {
 			const char *uri = si->artifacts[j].uri;
 
-			if (!uri || !*uri || strstr(uri, "/../"))
+			if (!uri || !*uri || strstr(uri, "/.."))
 				continue;
 			shared = 1;
 			if (store->impl->uri_shared &&

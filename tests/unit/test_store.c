@@ -689,6 +689,52 @@ static void test_delete(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM step_runs"), 0);
 }
 
+/* The log of each attempt is kept, and uri_shared says which artifact
+ * files another run points to (what deleting a run keeps). */
+static void test_attempt_logs_and_shared_uris(void **state)
+{
+	struct fixture *f = *state;
+	zenc__store *st = f->store;
+	zenc__step_record s = step_rec(RUN1, "a", "completed");
+	zenc__attempt_record at = {
+		1, "failed", 1, 2, "E", "m", 0, 0, "/art/" RUN1 "/a/log.1"};
+	zenc__artifact_record art = {0};
+	zenc__run_info info;
+	int shared = -1;
+
+	begin_run(f, RUN1, "first", "p", 1);
+	begin_run(f, RUN2, "second", "p", 2);
+	assert_int_equal(st->step_end(st, &s, &at, NULL, 0, NULL, 0), 0);
+	at.attempt = 2;
+	at.status = "completed";
+	at.log_uri = NULL;
+	art.name = "out";
+	art.uri = "/art/" RUN1 "/a/out";
+	assert_int_equal(st->step_end(st, &s, &at, &art, 1, NULL, 0), 0);
+	assert_int_equal(st->run_show(st, RUN1, &info), 0);
+	assert_int_equal(info.steps[0].n_attempts, 2);
+	assert_string_equal(
+		info.steps[0].attempts[0].log_uri, "/art/" RUN1 "/a/log.1");
+	assert_null(info.steps[0].attempts[1].log_uri);
+	zenc__run_info_free(&info);
+
+	/* Only RUN1 points to its file so far. */
+	assert_non_null(st->uri_shared);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(shared, 0);
+	/* RUN2 took the step from the cache: the same uri, no copy. */
+	s.run_id = RUN2;
+	art.name = "reused";
+	assert_int_equal(st->step_end(st, &s, &at, &art, 1, NULL, 0), 0);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(shared, 1);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(shared, 1);
+	assert_int_equal(st->run_delete(st, RUN1), 0);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(shared, 0);
+}
+
 static long dead_pid(void)
 {
 	pid_t pid = fork();
@@ -1038,6 +1084,7 @@ int main(void)
 		T(test_list_many),
 		T(test_show_lookup),
 		T(test_delete),
+		T(test_attempt_logs_and_shared_uris),
 		T(test_stale_runs),
 		T(test_watched_runs),
 		T(test_artifacts_get),

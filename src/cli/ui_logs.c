@@ -94,21 +94,30 @@ static void log_tail(zenc_buf *b, const char *uri)
 }
 
 /* The log of attempt `n`: recorded with the attempt, or the step's own
- * when it is that attempt's (records made before attempts kept theirs). */
-static const char *attempt_log(const zenc_step_info *si, int n)
+ * when it is that attempt's (records made before attempts kept theirs),
+ * or, for the attempt that runs, the file it writes in `run_dir` when
+ * there is one.  The caller frees it. */
+static char *attempt_log(const zenc_step_info *si, int n, const char *run_dir)
 {
 	const char *uri = si->rec.log_uri;
-	char suffix[32];
+	char suffix[32], *path;
 	size_t k, len, sl;
 
 	for (k = 0; k < si->n_attempts; k++)
 		if (si->attempts[k].attempt == n && si->attempts[k].log_uri &&
 		    *si->attempts[k].log_uri)
-			return si->attempts[k].log_uri;
+			return zenc__strdup(si->attempts[k].log_uri);
 	snprintf(suffix, sizeof(suffix), "/log.%d", n);
 	if (uri && (len = strlen(uri)) > (sl = strlen(suffix)) &&
 	    !strcmp(uri + len - sl, suffix))
-		return uri;
+		return zenc__strdup(uri);
+	if (!run_dir || n != si->rec.attempts || !si->rec.status ||
+	    strcmp(si->rec.status, "running"))
+		return NULL;
+	path = zenc__asprintf("%s/%s/log.%d", run_dir, si->rec.name, n);
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
 	return NULL;
 }
 
@@ -117,15 +126,17 @@ void cli_ui_step_logs(
 	const zenc_run_info *info,
 	const zenc_step_info *si,
 	size_t i,
+	const char *run_dir,
 	unsigned flags)
 {
-	const char *uri, *last = si->rec.log_uri;
+	const char *last = si->rec.log_uri;
+	char *uri;
 	int n, top = si->rec.attempts, shown = 0;
 
 	if (si->n_attempts && si->attempts[si->n_attempts - 1].attempt > top)
 		top = si->attempts[si->n_attempts - 1].attempt;
 	for (n = 1; n <= top; n++) {
-		if (!(uri = attempt_log(si, n)))
+		if (!(uri = attempt_log(si, n, run_dir)))
 			continue;
 		/* The failures section links to the step's last log. */
 		if (last && !strcmp(uri, last))
@@ -142,6 +153,7 @@ void cli_ui_step_logs(
 		}
 		zenc_buf_puts(b, "</h4>\n");
 		log_tail(b, uri);
+		free(uri);
 		shown = 1;
 	}
 	/* A log the attempts do not name. */
@@ -153,9 +165,13 @@ void cli_ui_step_logs(
 	}
 }
 
-int cli_ui_log_text(zenc_buf *b, const zenc_run_info *info, const char *what)
+int cli_ui_log_text(
+	zenc_buf *b,
+	const zenc_run_info *info,
+	const char *what,
+	const char *run_dir)
 {
-	const char *uri;
+	char *uri;
 	char *end;
 	unsigned long step;
 	long n;
@@ -170,13 +186,14 @@ int cli_ui_log_text(zenc_buf *b, const zenc_run_info *info, const char *what)
 	n = strtol(end + 1, &end, 10);
 	if (errno || *end || n < 1 || n > 1000000)
 		return -1;
-	if (!(uri = attempt_log(&info->steps[step], (int)n)))
+	if (!(uri = attempt_log(&info->steps[step], (int)n, run_dir)))
 		return -1;
 	zenc_buf_clear(b);
 	if (read_end(log_file(uri), LOG_PAGE_BYTES, b, &skipped) < 0) {
 		zenc_buf_printf(
 			b, "The log %s cannot be read: %s\n", uri,
 			strerror(errno));
+		free(uri);
 		return 0;
 	}
 	if (skipped > 0) {
@@ -190,5 +207,6 @@ int cli_ui_log_text(zenc_buf *b, const zenc_run_info *info, const char *what)
 		zenc_buf_put(b, tmp.ptr, tmp.len);
 		zenc_buf_release(&tmp);
 	}
+	free(uri);
 	return 0;
 }

@@ -768,6 +768,7 @@ static void step_section(
 	const zenc_run_info *info,
 	const zenc_step_info *si,
 	size_t i,
+	const char *run_dir,
 	unsigned flags)
 {
 	const zenc_step_record *s = &si->rec;
@@ -848,7 +849,7 @@ static void step_section(
 		}
 		zenc_buf_puts(b, "</table>\n");
 	}
-	cli_ui_step_logs(b, info, si, i, flags);
+	cli_ui_step_logs(b, info, si, i, run_dir, flags);
 	if (si->n_hooks) {
 		zenc_buf_puts(b, "<h4>Hook runs</h4>\n");
 		hooks_table(b, si->hooks, si->n_hooks, 1);
@@ -955,7 +956,8 @@ void cli_ui_run_page(
 	zenc_buf *b,
 	const zenc_run_info *info,
 	const zenc_alert_list *alerts,
-	unsigned flags)
+	unsigned flags,
+	const char *run_dir)
 {
 	static const char *const statuses[] = {
 		"completed", "failed", "running", "skipped", "pending"};
@@ -1046,7 +1048,7 @@ void cli_ui_run_page(
 	}
 	zenc_buf_puts(b, "</table>\n");
 	for (i = 0; i < info->n_steps; i++)
-		step_section(b, info, &info->steps[i], i, flags);
+		step_section(b, info, &info->steps[i], i, run_dir, flags);
 
 	if (info->n_run_hooks) {
 		zenc_buf_puts(b, "<h2>Run hooks</h2>\n");

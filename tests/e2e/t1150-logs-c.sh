@@ -150,4 +150,26 @@ test_expect_success 'the dashboard shows the log of each attempt, escaped' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" '"$BASE"'/runs/"$id"/log-99-1)" = 404
 '
 
+test_expect_success 'the dashboard shows the log of an attempt while it runs' '
+	{ ZT_SAY_ATTEMPT=1 "$ZT" run --param work.sleep=6 \
+		>bg2.out 2>bg2.err & } &&
+	test_register_pid $! &&
+	i=0 &&
+	until "$ZENC" runs list --json --status running >running.json &&
+		test "$(test_json running.json "len(d)")" = 1 &&
+		rid=$(test_json running.json "d[0][\"id\"]") &&
+		"$ZENC" runs show "$rid" --json >r.json &&
+		test "$(step_field r.json work status)" = running &&
+		grep -q "work warns" bg2.err; do
+		i=$((i + 1)) && test "$i" -lt 100 && sleep 0.1 || exit 1
+	done &&
+	curl -sf '"$BASE"'/runs/"$rid" >live.html &&
+	test "$(step_field r.json work log)" = null &&
+	grep -A 2 "Log of attempt 1" live.html >live1 &&
+	test_grep "work warns on attempt 1$" live1 &&
+	link=$(grep -o "/runs/$rid/log-[0-9]*-1" live.html | head -n 1) &&
+	curl -sf '"$BASE"'"$link" >live.txt &&
+	test_grep "^work warns on attempt 1$" live.txt
+'
+
 test_done

@@ -9,9 +9,10 @@
  * a step's log.
  *
  * The thread and its pipes are made once per process, at its first
- * capture, and serve every later one: a step costs a file and a few
- * dup2() calls; at its end, what the thread has not read yet is read and
- * written by the step's own thread, without waiting for the other.
+ * capture, and serve every later one: a step costs a few dup2() calls,
+ * and its log file only when it prints; at its end, what the thread has
+ * not read yet is read and written by the step's own thread, without
+ * waiting for the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +28,7 @@
 #include "internal.h"
 
 struct zenc__capture {
-	char *path;
-	int log;     /* the log file */
+	char *path;  /* the log file, made when the step first prints */
 	int term[2]; /* the saved fds 1 and 2: where the tee writes */
 };
 
@@ -38,10 +38,11 @@ struct zenc__capture {
 static struct {
 	pid_t pid; /* the process it was made in: a child makes its own */
 	pthread_mutex_t lock;
-	int rd[2];   /* the pipes' read ends (the thread's), non-blocking */
-	int wr[2];   /* their write ends, put on fds 1 and 2 */
-	int log;     /* where it writes, -1: nowhere */
-	int term[2]; /* and there, -1: not */
+	int rd[2]; /* the pipes' read ends (the thread's), non-blocking */
+	int wr[2]; /* their write ends, put on fds 1 and 2 */
+	const char *path; /* the log of the capture under way, or NULL */
+	int log;          /* it, once open; -1: not (yet) */
+	int term[2];      /* and there, -1: not */
 } tz = {.pid = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The terminal while a capture runs, else -1; read by termlog.c. */
@@ -86,9 +87,23 @@ static void pump(void)
 			if (r <= 0)
 				continue;
 			more = 1;
+			/* The log is made by the first byte: a step that
+			 * prints nothing costs no file. */
+			if (tz.log < 0 && tz.path) {
+				tz.log =
+					open(tz.path,
+					     O_WRONLY | O_CREAT | O_TRUNC |
+						     O_APPEND | O_CLOEXEC,
+					     0644);
+				if (tz.log < 0)
+					tz.path = NULL;
+			}
 			if (tz.log >= 0 &&
-			    write_all(tz.log, buf, (size_t)r) < 0)
+			    write_all(tz.log, buf, (size_t)r) < 0) {
+				close(tz.log);
 				tz.log = -1;
+				tz.path = NULL;
+			}
 			if (tz.term[i] >= 0 &&
 			    write_all(tz.term[i], buf, (size_t)r) < 0)
 				tz.term[i] = -1;
@@ -153,6 +168,7 @@ static int tee_start(void)
 		tz.term[i] = -1;
 	}
 	tz.log = -1;
+	tz.path = NULL;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -179,16 +195,6 @@ zenc__capture *zenc__capture_begin(const char *path)
 	zenc__capture *c = zenc__calloc(1, sizeof(*c));
 	int i;
 
-	c->log =
-		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		     0644);
-	if (c->log < 0) {
-		zenc__warn(
-			"Cannot create the log '%s': %s", path,
-			strerror(errno));
-		free(c);
-		return NULL;
-	}
 	c->path = zenc__strdup(path);
 	fflush(NULL);
 	/* A closed fd 1 or 2 would be taken by a pipe: /dev/null stands in
@@ -208,8 +214,6 @@ zenc__capture *zenc__capture_begin(const char *path)
 		zenc__warn(
 			"Cannot capture the output of a step: %s",
 			strerror(errno));
-		close(c->log);
-		unlink(c->path);
 		free(c->path);
 		free(c);
 		return NULL;
@@ -217,7 +221,8 @@ zenc__capture *zenc__capture_begin(const char *path)
 	c->term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	c->term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	pthread_mutex_lock(&tz.lock);
-	tz.log = c->log;
+	tz.path = c->path;
+	tz.log = -1;
 	tz.term[0] = c->term[0];
 	tz.term[1] = c->term[1];
 	pthread_mutex_unlock(&tz.lock);
@@ -251,16 +256,15 @@ void zenc__capture_end(zenc__capture *c)
 	/* What the step wrote is in the pipes, or written on already. */
 	pthread_mutex_lock(&tz.lock);
 	pump();
+	if (tz.log >= 0)
+		close(tz.log);
 	tz.log = -1;
+	tz.path = NULL;
 	tz.term[0] = tz.term[1] = -1;
 	pthread_mutex_unlock(&tz.lock);
 	for (i = 0; i < 2; i++)
 		if (c->term[i] >= 0)
 			close(c->term[i]);
-	/* A step that printed nothing has no log. */
-	if (lseek(c->log, 0, SEEK_END) == 0)
-		unlink(c->path);
-	close(c->log);
 	free(c->path);
 	free(c);
 }

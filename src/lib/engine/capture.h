@@ -6,8 +6,9 @@
 typedef struct zenc__capture zenc__capture;
 
 /* Sends file descriptors 1 and 2 of this process to the log `path`
- * (created, truncated) and to where they went before; NULL, with a
- * warning, when that cannot be done (the step then runs uncaptured). */
+ * (created, truncated, by the first byte written: no file when nothing
+ * is) and to where they went before; NULL, with a warning, when that
+ * cannot be done (the step then runs uncaptured). */
 zenc__capture *zenc__capture_begin(const char *path);
 /* Restores fds 1 and 2 once all the step wrote is in the log.  NULL is
  * harmless. */

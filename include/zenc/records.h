@@ -47,6 +47,10 @@ typedef struct zenc_attempt_record {
 	const char *error_message;
 	int exit_code;
 	int signal;
+	/** The attempt's log (what a command printed, or a C step's standard
+	 *  output and error), a path in the artifact store; NULL when none
+	 *  was recorded. */
+	const char *log_uri;
 } zenc_attempt_record;
 
 /** One step of a run, as its last attempt left it. */
@@ -287,6 +291,40 @@ typedef struct zenc_run_cancel_info {
 ZENC_EXTERN(int)
 zenc_store_run_cancel(
 	zenc_store *store, const char *id_or_name, zenc_run_cancel_info *out);
+
+/**
+ * The folder of run `id_or_name`'s files in the artifact store of the
+ * stack it ran on (of the store's own stack when that one is gone): its
+ * outputs, and the logs of its steps, RUN_DIR/STEP/log.N for attempt N,
+ * written while the attempt runs.  `*out` is the caller's, to free().
+ * Returns 0, or an error as zenc_store_run_show() does.
+ */
+ZENC_EXTERN(int)
+zenc_store_run_dir(zenc_store *store, const char *id_or_name, char **out);
+
+/** What zenc_store_run_purge() removed, or would remove. */
+typedef struct zenc_purge_info {
+	uint64_t bytes; /**< disk space of the files removed */
+	size_t files;   /**< files removed */
+	size_t kept;    /**< artifacts kept: another run points to them */
+} zenc_purge_info;
+
+/**
+ * Deletes a run as zenc_store_run_delete() does, and then its files in
+ * the artifact store (its folder, zenc_store_run_dir(), and its outputs):
+ * every one but an output that an artifact of another run points to (a
+ * step that run took from the cache), which stays where it is.  With
+ * `dry_run`, deletes nothing and counts what it would.  `out` (may be
+ * NULL) says what was done.  Returns 0; ZENC_ESTATE for a run still
+ * running; otherwise an error as zenc_store_run_show() does.  Files that
+ * cannot be removed are logged as warnings and not counted.
+ */
+ZENC_EXTERN(int)
+zenc_store_run_purge(
+	zenc_store *store,
+	const char *id_or_name,
+	int dry_run,
+	zenc_purge_info *out);
 
 /** Frees what a list or show call filled in, and zeroes `*list`.  NULL
  *  and a zeroed struct are harmless. */

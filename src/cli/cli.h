@@ -24,6 +24,15 @@ int cmd_runs_dag(int argc, char **argv);
 int cmd_runs_cancel(int argc, char **argv);
 /* zenc runs hooks (cmd_runs_hooks.c), argv[0] "hooks". */
 int cmd_runs_hooks(int argc, char **argv);
+/* zenc runs logs (cmd_runs_logs.c) and zenc runs prune
+ * (cmd_runs_prune.c), argv[0] "logs" and "prune". */
+int cmd_runs_logs(int argc, char **argv);
+int cmd_runs_prune(int argc, char **argv);
+/* A size in human units: "512 B", "1.2 GiB" (cmd_runs_prune.c). */
+void cli_put_bytes(zenc_buf *b, uint64_t n);
+/* The library's warnings (a file that cannot be removed) on standard
+ * error as "zenc: warning: ..." (cmd_runs_prune.c). */
+void cli_show_warnings(void);
 
 /* Prints "zenc: error: ..." to standard error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

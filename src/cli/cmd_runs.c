@@ -18,6 +18,10 @@ static const char usage_runs[] =
 	"   or: zenc runs dag RUN [--format dot|svg] [--stack NAME]\n"
 	"   or: zenc runs cancel RUN [--stack NAME]\n"
 	"   or: zenc runs hooks RUN [--type EVENT] [--json] [--stack NAME]\n"
+	"   or: zenc runs logs RUN [STEP] [--attempt N] [--follow]"
+	" [--stack NAME]\n"
+	"   or: zenc runs prune [--older-than AGE] [--keep N] [--dry-run]\n"
+	"                       [--stack NAME]\n"
 	"\n"
 	"RUN is a run id, a run name, or a unique prefix of a run id\n"
 	"(4 characters or more).\n";
@@ -53,8 +57,12 @@ static const char usage_show[] =
 static const char usage_delete[] =
 	"usage: zenc runs delete RUN [--stack NAME]\n"
 	"\n"
-	"Deletes a run's records from the metadata store (not its artifacts).\n"
-	"RUN is a run id, a run name, or a unique prefix of a run id.\n"
+	"Deletes a run's records from the metadata store, and its files from\n"
+	"the artifact store: its outputs and the logs of its steps.  An "
+	"output\n"
+	"that another run points to (a step it took from the cache) stays.  A\n"
+	"running run is refused: cancel it first.  RUN is a run id, a run\n"
+	"name, or a unique prefix of a run id.\n"
 	"\n"
 	"    --stack NAME       use the metadata store of stack NAME"
 	" (default: the\n"
@@ -349,6 +357,8 @@ static void step_text(
 				a->exit_code, a->signal, 6);
 		}
 		zenc_buf_putc(b, '\n');
+		if (a->log_uri && *a->log_uri)
+			zenc_buf_printf(b, "      log: %s\n", a->log_uri);
 	}
 	for (i = 0; i < si->n_artifacts; i++) {
 		const zenc_artifact_record *a = &si->artifacts[i];
@@ -481,7 +491,9 @@ done:
 static int runs_delete(int argc, char **argv)
 {
 	zenc_run_info info = {0};
+	zenc_purge_info how;
 	zenc_store *store = NULL;
+	zenc_buf b = ZENC_BUF_INIT;
 	const char *run, *stack;
 	int rc;
 
@@ -491,16 +503,25 @@ static int runs_delete(int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_store(&store, stack)) != 0)
 		return rc;
+	cli_show_warnings();
 	/* Resolved first, so that the message names the run deleted, and
 	 * then deleted by its id. */
 	if ((rc = zenc_store_run_show(store, run, &info)) < 0 ||
-	    (rc = zenc_store_run_delete(store, info.rec.id)) < 0) {
+	    (rc = zenc_store_run_purge(store, info.rec.id, 0, &how)) < 0) {
 		rc = store_exit(rc);
 		goto done;
 	}
-	printf("Deleted run '%s' (%s).\n", info.rec.name, info.rec.id);
+	cli_put_bytes(&b, how.bytes);
+	printf("Deleted run '%s' (%s); freed %s (%zu file%s)", info.rec.name,
+	       info.rec.id, zenc_buf_cstr(&b), how.files,
+	       how.files == 1 ? "" : "s");
+	if (how.kept)
+		printf("; kept %zu output%s that other runs reuse", how.kept,
+		       how.kept == 1 ? "" : "s");
+	printf(".\n");
 	rc = ZENC_EXIT_OK;
 done:
+	zenc_buf_release(&b);
 	zenc_run_info_free(&info);
 	zenc_store_free(store);
 	return rc;
@@ -533,10 +554,15 @@ int cmd_runs(int argc, char **argv)
 		return cmd_runs_cancel(argc - 1, argv + 1);
 	if (!strcmp(sub, "hooks"))
 		return cmd_runs_hooks(argc - 1, argv + 1);
+	if (!strcmp(sub, "logs"))
+		return cmd_runs_logs(argc - 1, argv + 1);
+	if (!strcmp(sub, "prune"))
+		return cmd_runs_prune(argc - 1, argv + 1);
 	{
 		static const char *const names[] = {
-			"list",   "ls",  "show",   "describe", "delete",
-			"report", "dag", "cancel", "hooks",    NULL};
+			"list",   "ls",     "show",  "describe",
+			"delete", "report", "dag",   "cancel",
+			"hooks",  "logs",   "prune", NULL};
 
 		if (!cli_unknown_command("zenc runs", sub, names))
 			fputs(usage_runs, stderr);

@@ -463,7 +463,8 @@ done:
 	zenc_run_list_free(&list);
 }
 
-/* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot, /api/runs/<id>. */
+/* /runs/<id>, /runs/<id>/dag.svg, /runs/<id>/dag.dot,
+ * /runs/<id>/log-<step number>-<attempt>, /api/runs/<id>. */
 static void serve_run(
 	zenc_store *store,
 	const char *id,
@@ -473,6 +474,7 @@ static void serve_run(
 {
 	zenc_run_info info = {0};
 	zenc_alert_list alerts = {0};
+	char *run_dir = NULL;
 	int rc, has_alerts;
 
 	if ((rc = zenc_store_run_show(store, id, &info)) < 0) {
@@ -492,6 +494,10 @@ static void serve_run(
 		goto done;
 	}
 	r->code = MHD_HTTP_OK;
+	/* The logs of attempts that run are read from the run's folder. */
+	if (!json && info.rec.status && !strcmp(info.rec.status, "running") &&
+	    zenc_store_run_dir(store, info.rec.id, &run_dir) < 0)
+		run_dir = NULL;
 	if (json) {
 		r->type = "application/json";
 		cli_run_json(&r->body, &info);
@@ -505,18 +511,23 @@ static void serve_run(
 			goto done;
 		}
 		cli_ui_run_page(
-			&r->body, &info, has_alerts ? &alerts : NULL, 0);
+			&r->body, &info, has_alerts ? &alerts : NULL, 0,
+			run_dir);
 	} else if (!strcmp(what, "dag.svg")) {
 		r->type = "image/svg+xml";
 		cli_ui_dag_svg(&r->body, &info, 1);
 	} else if (!strcmp(what, "dag.dot")) {
 		r->type = "text/vnd.graphviz; charset=utf-8";
 		cli_ui_dag_dot(&r->body, &info);
+	} else if (!cli_ui_log_text(&r->body, &info, what, run_dir)) {
+		/* An attempt's whole log (ui_logs.c): plain text. */
+		r->type = "text/plain; charset=utf-8";
 	} else {
 		reply_error(
 			r, MHD_HTTP_NOT_FOUND, "Not Found", "no such page", 0);
 	}
 done:
+	free(run_dir);
 	zenc_alert_list_free(&alerts);
 	zenc_run_info_free(&info);
 }
@@ -910,7 +921,7 @@ int cmd_runs_report(int argc, char **argv)
 	if ((rc = load_run(&info, run, stack, &alerts, &has_alerts)) != 0)
 		goto done;
 	cli_ui_run_page(
-		&out, &info, has_alerts ? &alerts : NULL, CLI_UI_REPORT);
+		&out, &info, has_alerts ? &alerts : NULL, CLI_UI_REPORT, NULL);
 	if (!file || !strcmp(file, "-")) {
 		rc = write_stdout(&out);
 	} else if (zenc__write_file_atomic(file, out.ptr, out.len, 0644) < 0) {

@@ -39,7 +39,7 @@ static int cmd_alerter(int argc, char **argv)
 static const struct builtin builtins[] = {
 	{"run", cmd_run, "run a YAML pipeline of shell commands"},
 	{"runs", cmd_runs,
-	 "list, show, report, draw, cancel and delete recorded runs"},
+	 "list, show, logs, report, draw, cancel, delete and prune runs"},
 	{"pipelines", cmd_pipelines, "list the pipelines that have runs"},
 	{"stack", cmd_stack, "register, list, describe, set and delete stacks"},
 	{"orchestrator", cmd_orchestrator, "manage orchestrator components"},

@@ -128,6 +128,7 @@ static void step_json(zenc_buf *b, const zenc_step_info *si)
 			o, "error_message", cli_json_str(r->error_message));
 		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
 		json_object_set_new(o, "signal", json_integer(r->signal));
+		json_object_set_new(o, "log", cli_json_str(r->log_uri));
 		json_array_append_new(a, o);
 	}
 	put_key(b, ",\n   ", "attempt_history", a);

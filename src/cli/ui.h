@@ -25,14 +25,36 @@ void cli_ui_url_escape(zenc_buf *b, const char *s);
 	      refresh while the run is running */
 
 /* The page of one run: summary, DAG, steps with their attempts,
- * parameters, outputs, log tail and hook runs, the run's hooks, and the
- * alerts about it from the store's outbox (`alerts` NULL: the store has
- * no outbox; else the run's alerts only, see cli_ui_run_alerts()). */
+ * parameters, outputs, each attempt's log and hook runs, the run's hooks,
+ * and the alerts about it from the store's outbox (`alerts` NULL: the
+ * store has no outbox; else the run's alerts only, see
+ * cli_ui_run_alerts()).  `run_dir`: as for cli_ui_step_logs(). */
 void cli_ui_run_page(
 	zenc_buf *b,
 	const zenc_run_info *info,
 	const zenc_alert_list *alerts,
+	unsigned flags,
+	const char *run_dir);
+
+/* ui_logs.c: the logs of step `si` (number `i` of the run) on the run
+ * page, the last lines of each attempt's, with a link to the whole log
+ * unless `flags` has CLI_UI_REPORT; and the whole log of an attempt,
+ * for the page /runs/<id>/log-<step number>-<attempt> (`what` is
+ * "log-..."): 0, or -1 when there is no such log.  `run_dir`, the run's
+ * folder (zenc_store_run_dir(); NULL: not known), is where the log of an
+ * attempt that runs is read from before the store records it. */
+void cli_ui_step_logs(
+	zenc_buf *b,
+	const zenc_run_info *info,
+	const zenc_step_info *si,
+	size_t i,
+	const char *run_dir,
 	unsigned flags);
+int cli_ui_log_text(
+	zenc_buf *b,
+	const zenc_run_info *info,
+	const char *what,
+	const char *run_dir);
 
 /* The alerts about run `run_id` from `store`'s outbox, into `out` (freed
  * with zenc_alert_list_free()).  Returns 1 when the store has an outbox,

@@ -15,10 +15,6 @@
 #include "ui.h"
 #include "dag_layout.h"
 
-/* How much of a step's log the page shows. */
-#define LOG_TAIL_LINES 20
-#define LOG_TAIL_BYTES 65536
-
 /* A node's label is cut to this many characters (the full name is in the
  * node's tooltip). */
 #define LABEL_MAX 30
@@ -700,52 +696,6 @@ void cli_ui_runs_page(
 	page_foot(b);
 }
 
-/* The last lines of a step's log, or why they cannot be shown. */
-static void log_tail(zenc_buf *b, const char *uri)
-{
-	const char *path = uri;
-	char *data = NULL;
-	struct stat st;
-	off_t from;
-	ssize_t got;
-	size_t n = 0, lines = 0, start;
-	int fd = -1;
-
-	if (!strncmp(path, "file://", 7))
-		path += 7;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		zenc_buf_puts(b, "<p class=\"muted\">log not readable: ");
-		cli_ui_escape(b, strerror(errno));
-		zenc_buf_puts(b, "</p>\n");
-		goto done;
-	}
-	from = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
-	data = zenc__malloc(LOG_TAIL_BYTES + 1);
-	if (lseek(fd, from, SEEK_SET) < 0)
-		goto done;
-	while (n < LOG_TAIL_BYTES &&
-	       (got = read(fd, data + n, LOG_TAIL_BYTES - n)) > 0)
-		n += (size_t)got;
-	data[n] = '\0';
-	/* Back from the end, past LOG_TAIL_LINES newlines (a final newline
-	 * does not start a line). */
-	start = n;
-	if (start && data[start - 1] == '\n')
-		start--;
-	while (start > 0) {
-		if (data[start - 1] == '\n' && ++lines == LOG_TAIL_LINES)
-			break;
-		start--;
-	}
-	zenc_buf_puts(b, "<pre class=\"log\">");
-	cli_ui_escape(b, data + start);
-	zenc_buf_puts(b, "</pre>\n");
-done:
-	if (fd >= 0)
-		close(fd);
-	free(data);
-}
-
 static void hooks_table(
 	zenc_buf *b, const zenc_hook_record *h, size_t n, int with_attempt)
 {
@@ -819,9 +769,11 @@ static void failures_section(zenc_buf *b, const zenc_run_info *info)
 
 static void step_section(
 	zenc_buf *b,
+	const zenc_run_info *info,
 	const zenc_step_info *si,
 	size_t i,
 	const zenc_run_record *run,
+	const char *run_dir,
 	unsigned flags)
 {
 	const zenc_step_record *s = &si->rec;
@@ -904,12 +856,7 @@ static void step_section(
 		}
 		zenc_buf_puts(b, "</table>\n");
 	}
-	if (s->log_uri && *s->log_uri) {
-		zenc_buf_printf(
-			b, "<h4 id=\"step-%zu-log\">Log (last %d lines)</h4>\n",
-			i, LOG_TAIL_LINES);
-		log_tail(b, s->log_uri);
-	}
+	cli_ui_step_logs(b, info, si, i, run_dir, flags);
 	if (si->n_hooks) {
 		zenc_buf_puts(b, "<h4>Hook runs</h4>\n");
 		hooks_table(b, si->hooks, si->n_hooks, 1);
@@ -1016,7 +963,8 @@ void cli_ui_run_page(
 	zenc_buf *b,
 	const zenc_run_info *info,
 	const zenc_alert_list *alerts,
-	unsigned flags)
+	unsigned flags,
+	const char *run_dir)
 {
 	static const char *const statuses[] = {"completed", "cached",
 					       "failed",    "running",
@@ -1110,7 +1058,7 @@ void cli_ui_run_page(
 	}
 	zenc_buf_puts(b, "</table>\n");
 	for (i = 0; i < info->n_steps; i++)
-		step_section(b, &info->steps[i], i, r, flags);
+		step_section(b, info, &info->steps[i], i, r, run_dir, flags);
 
 	if (info->n_run_hooks) {
 		zenc_buf_puts(b, "<h2>Run hooks</h2>\n");

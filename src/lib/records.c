@@ -14,12 +14,7 @@
 #include "orchestrators/orchestrator.h"
 #include "config/stack.h"
 #include "stores/store.h"
-
-struct zenc_store {
-	zenc__store *impl;
-	char *stack;    /* the stack's name */
-	char *location; /* as configured, secrets unresolved */
-};
+#include "stores/store_handle.h"
 
 int zenc_store_open(zenc_store **out, const char *stack)
 {

@@ -4,12 +4,14 @@
  * with NO_COLOR or when piped), and, for runs of many steps on a
  * terminal, a live progress line instead of a line per step event.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "termlog.h"
+#include "engine/capture.h"
 #include "internal.h"
 
 /* Below this many steps every step event gets its own line. */
@@ -22,6 +24,40 @@ static struct {
 	size_t total, started, finished, failed, skipped, cached;
 	double last_draw;
 } term;
+
+/* Writes to standard error, or to the terminal that a step's captured
+ * output hides it from (engine/capture.c): a run's own lines never land
+ * in a step's log. */
+static void out(const char *fmt, ...) ZENC__PRINTF(1, 2);
+static void out(const char *fmt, ...)
+{
+	char small[1024], *line = small;
+	const char *p;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		line = zenc__malloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(line, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	fflush(stderr);
+	for (p = line; n > 0;) {
+		ssize_t w = write(zenc__capture_terminal_fd(), p, (size_t)n);
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (int)w;
+	}
+	if (line != small)
+		free(line);
+}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -59,12 +95,12 @@ static void draw(void)
 	size_t done = term.finished + term.failed + term.skipped + term.cached;
 	size_t running = term.started - term.finished - term.failed;
 
-	fprintf(stderr, "\r\033[K[%zu/%zu] %zu completed, ", done, term.total,
-		term.finished);
+	out("\r\033[K[%zu/%zu] %zu completed, ", done, term.total,
+	    term.finished);
 	if (term.cached)
-		fprintf(stderr, "%zu cached, ", term.cached);
-	fprintf(stderr, "%zu failed, %zu skipped, %zu running", term.failed,
-		term.skipped, running);
+		out("%zu cached, ", term.cached);
+	out("%zu failed, %zu skipped, %zu running", term.failed, term.skipped,
+	    running);
 	fflush(stderr);
 	term.drawn = 1;
 }
@@ -72,7 +108,7 @@ static void draw(void)
 static void clear(void)
 {
 	if (term.drawn) {
-		fputs("\r\033[K", stderr);
+		out("\r\033[K");
 		term.drawn = 0;
 	}
 }
@@ -107,7 +143,7 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 		     strstr(message, " failed in "))) {
 			/* The run ended: the last tally stays on screen. */
 			draw();
-			fputc('\n', stderr);
+			out("\n");
 			term.drawn = 0;
 			term.live = 0;
 		} else {
@@ -129,9 +165,9 @@ static void printer(zenc_log_level level, const char *message, void *payload)
 			off = "";
 	}
 	if (level >= ZENC_LOG_WARN && level < ZENC_LOG_ERROR)
-		fprintf(stderr, "%swarning: %s%s\n", on, message, off);
+		out("%swarning: %s%s\n", on, message, off);
 	else
-		fprintf(stderr, "%s%s%s\n", on, message, off);
+		out("%s%s%s\n", on, message, off);
 	if (term.live)
 		draw();
 }

@@ -210,6 +210,12 @@ static int work(zenc_step_context *ctx)
 		logf_line(
 			"work attempt=%d pid=%ld ppid=%ld",
 			zenc_ctx_attempt(ctx), (long)getpid(), (long)getppid());
+	/* A line on each stream, per attempt: the step's log (t1150). */
+	if (getenv("ZT_SAY_ATTEMPT")) {
+		printf("work prints on attempt %d\n", zenc_ctx_attempt(ctx));
+		fprintf(stderr, "work warns on attempt %d\n",
+			zenc_ctx_attempt(ctx));
+	}
 	/* Buffered, no newline: must reach stdout all the same. */
 	if (say)
 		printf("work says %s", say);

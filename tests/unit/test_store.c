@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 7);
+		query_int(f, "SELECT max(version) FROM schema_version"), 8);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 7);
+		query_int(f, "SELECT count(*) FROM schema_version"), 8);
 }
 
 /* A store of the version before the courier (schema 3, an alert
@@ -208,10 +208,12 @@ static void test_migrates_outbox_for_courier(void **state)
 	exec_sql(f, "ALTER TABLE step_runs DROP COLUMN cached_from");
 	exec_sql(f, "ALTER TABLE step_runs DROP COLUMN cache_key");
 	exec_sql(f, "ALTER TABLE runs DROP COLUMN resumed_from");
+	exec_sql(f, "DROP INDEX artifacts_uri");
+	exec_sql(f, "ALTER TABLE step_attempts DROP COLUMN log_uri");
 	exec_sql(f, "DELETE FROM schema_version WHERE version >= 4");
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 7);
+		query_int(f, "SELECT max(version) FROM schema_version"), 8);
 	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
 	assert_int_equal(pending, 1);
 	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
@@ -653,7 +655,8 @@ static void test_delete(void **state)
 	struct fixture *f = *state;
 	zenc__store *st = f->store;
 	zenc__step_record s = step_rec(RUN1, "a", "completed");
-	zenc__attempt_record at = {1, "completed", 1, 2, NULL, NULL, 0, 0};
+	zenc__attempt_record at = {1,    "completed", 1, 2,   NULL,
+				   NULL, 0,           0, NULL};
 	zenc__artifact_record art = {0};
 	zenc__hook_record h = {0};
 	zenc__run_info info;
@@ -688,6 +691,52 @@ static void test_delete(void **state)
 	assert_int_equal(st->run_delete(st, "1111b"), 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM step_runs"), 0);
+}
+
+/* The log of each attempt is kept, and uri_shared says which artifact
+ * files another run points to (what deleting a run keeps). */
+static void test_attempt_logs_and_shared_uris(void **state)
+{
+	struct fixture *f = *state;
+	zenc__store *st = f->store;
+	zenc__step_record s = step_rec(RUN1, "a", "completed");
+	zenc__attempt_record at = {
+		1, "failed", 1, 2, "E", "m", 0, 0, "/art/" RUN1 "/a/log.1"};
+	zenc__artifact_record art = {0};
+	zenc__run_info info;
+	int shared = -1;
+
+	begin_run(f, RUN1, "first", "p", 1);
+	begin_run(f, RUN2, "second", "p", 2);
+	assert_int_equal(st->step_end(st, &s, &at, NULL, 0, NULL, 0), 0);
+	at.attempt = 2;
+	at.status = "completed";
+	at.log_uri = NULL;
+	art.name = "out";
+	art.uri = "/art/" RUN1 "/a/out";
+	assert_int_equal(st->step_end(st, &s, &at, &art, 1, NULL, 0), 0);
+	assert_int_equal(st->run_show(st, RUN1, &info), 0);
+	assert_int_equal(info.steps[0].n_attempts, 2);
+	assert_string_equal(
+		info.steps[0].attempts[0].log_uri, "/art/" RUN1 "/a/log.1");
+	assert_null(info.steps[0].attempts[1].log_uri);
+	zenc__run_info_free(&info);
+
+	/* Only RUN1 points to its file so far. */
+	assert_non_null(st->uri_shared);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(shared, 0);
+	/* RUN2 took the step from the cache: the same uri, no copy. */
+	s.run_id = RUN2;
+	art.name = "reused";
+	assert_int_equal(st->step_end(st, &s, &at, &art, 1, NULL, 0), 0);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(shared, 1);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(shared, 1);
+	assert_int_equal(st->run_delete(st, RUN1), 0);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(shared, 0);
 }
 
 static long dead_pid(void)
@@ -905,7 +954,7 @@ static void test_strings_round_trip(void **state)
 	static const char params[] = "{\"msg\":\"a \\\"b\\\"\\n\","
 				     "\"u\":\"\xc3\xa9\"}";
 	zenc__step_record s = step_rec(RUN1, weird, "failed");
-	zenc__attempt_record at = {1, "failed", 1, 2, weird, weird, 3, 0};
+	zenc__attempt_record at = {1, "failed", 1, 2, weird, weird, 3, 0, NULL};
 	zenc__hook_record h = {0};
 	zenc__run_info info;
 
@@ -942,7 +991,8 @@ struct writer {
 static void *write_steps(void *arg)
 {
 	struct writer *w = arg;
-	zenc__attempt_record at = {1, "completed", 1, 2, NULL, NULL, 0, 0};
+	zenc__attempt_record at = {1,    "completed", 1, 2,   NULL,
+				   NULL, 0,           0, NULL};
 	zenc__hook_record h = {0};
 	zenc__step_record s;
 	char name[32];
@@ -1038,6 +1088,7 @@ int main(void)
 		T(test_list_many),
 		T(test_show_lookup),
 		T(test_delete),
+		T(test_attempt_logs_and_shared_uris),
 		T(test_stale_runs),
 		T(test_watched_runs),
 		T(test_artifacts_get),

@@ -319,7 +319,8 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 	size_t i;
 	int rc, tries = 0;
 
-	/* Steps that are commands keep their output as RUN_DIR/STEP/log.N. */
+	/* A step keeps its output as RUN_DIR/STEP/log.N: a command writes
+	 * it, and so does the capture of a C step's output (capture.c). */
 	log = zenc__asprintf(
 		"%s/%s/log.%d", x->run_dir, ss->step->name, a->attempt);
 	if (stat(log, &st) == 0) {
@@ -327,9 +328,11 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->log_uri = log;
 	} else {
 		free(log);
+		log = NULL;
 	}
 	fill_step_record(&r, x, ss);
 	memset(&att, 0, sizeof(att));
+	att.log_uri = log;
 	att.attempt = a->attempt;
 	att.status = zenc__status_name(
 		a->failed ? ZENC__STATUS_FAILED : ZENC__STATUS_COMPLETED);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/capture.h"
 #include "engine/exec.h"
 #include "orchestrators/orchestrator.h"
 
@@ -212,6 +213,30 @@ static zenc__event failure_event_for(
 					     : failure_event(a);
 }
 
+/* The log of a step written in C: what its body prints goes to
+ * RUN_DIR/STEP/log.N (and on to the terminal).  A command step (a YAML
+ * pipeline's) writes that file itself. */
+static zenc__capture *capture_body(zenc__attempt *a)
+{
+	zenc_step *s = a->ss->step;
+	zenc__capture *c;
+	char *dir, *path;
+
+	if (s->threadable || !a->x->run_dir)
+		return NULL;
+	dir = zenc__asprintf("%s/%s", a->x->run_dir, s->name);
+	path = zenc__asprintf("%s/log.%d", dir, a->attempt);
+	if (zenc__mkdir_p(dir, 0700) < 0) {
+		zenc__warn("Cannot create '%s': %s", dir, strerror(errno));
+		c = NULL;
+	} else {
+		c = zenc__capture_begin(path);
+	}
+	free(dir);
+	free(path);
+	return c;
+}
+
 /* The body and the storing of its outputs. */
 static void run_body(
 	zenc__attempt *a,
@@ -238,7 +263,9 @@ static void run_body(
 		ctx->raised = 1;
 		rc = -1;
 	} else {
+		zenc__capture *cap = capture_body(a);
 		rc = s->fn(ctx);
+		zenc__capture_end(cap);
 	}
 	fflush(NULL);
 	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&

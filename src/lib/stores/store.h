@@ -33,7 +33,7 @@ typedef zenc_alert_list zenc__alert_list;
 
 void zenc__alert_list_free(zenc__alert_list *list);
 
-#define ZENC__STORE_VERSION 4
+#define ZENC__STORE_VERSION 5
 
 typedef struct zenc__store zenc__store;
 struct zenc__store {
@@ -171,7 +171,7 @@ struct zenc__store {
 		int sig,
 		int *marked);
 
-	/* The step cache (engine/cache.c), may be NULL: no step is ever
+	/* Version 5, may be NULL (then no step is ever
 	 * taken from the cache.  The latest step completed or cached with
 	 * cache key `key`: *run_id, the run whose row it is (its artifact
 	 * rows are the outputs to reuse), and *from, the run that executed
@@ -182,6 +182,15 @@ struct zenc__store {
 		const char *key,
 		char run_id[37],
 		char from[37]);
+	/* Version 5, may be NULL (then every artifact file counts as
+	 * shared, and is kept): *shared is 1 when an artifact of a run
+	 * other than `run_id` points to `uri` (a step taken from the cache
+	 * records the uri of the run that made the file), else 0. */
+	int (*uri_shared)(
+		zenc__store *self,
+		const char *run_id,
+		const char *uri,
+		int *shared);
 };
 
 /*

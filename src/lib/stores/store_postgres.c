@@ -228,6 +228,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN resumed_from TEXT COLLATE \"C\";"
 	"CREATE INDEX step_runs_cache ON step_runs (cache_key, ended)"
 	" WHERE cache_key IS NOT NULL;",
+	/* 8: the log of each attempt, and artifacts found by uri (a file
+	 * is deleted only when no other run's artifact points to it). */
+	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
+	"CREATE INDEX artifacts_uri ON artifacts (uri);",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -286,12 +290,14 @@ static const struct {
 		{"zenc_attempt_put",
 		 "INSERT INTO step_attempts (run_id, step, attempt, status,"
 		 " started, ended, error_type, error_message, exit_code,"
-		 " signal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+		 " signal, log_uri)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 		 " ON CONFLICT (run_id, step, attempt) DO UPDATE SET"
 		 " status = excluded.status, started = excluded.started,"
 		 " ended = excluded.ended, error_type = excluded.error_type,"
 		 " error_message = excluded.error_message,"
-		 " exit_code = excluded.exit_code, signal = excluded.signal"},
+		 " exit_code = excluded.exit_code, signal = excluded.signal,"
+		 " log_uri = excluded.log_uri"},
 	[ZENC__Q_ARTIFACT_PUT] =
 		{"zenc_artifact_put",
 		 "INSERT INTO artifacts (run_id, step, name, type, uri, size,"
@@ -337,8 +343,8 @@ static const struct {
 	[ZENC__Q_ATTEMPTS] =
 		{"zenc_attempts",
 		 "SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
-		 " a.error_type, a.error_message, a.exit_code, a.signal"
-		 " FROM step_attempts a JOIN step_runs s"
+		 " a.error_type, a.error_message, a.exit_code, a.signal,"
+		 " a.log_uri FROM step_attempts a JOIN step_runs s"
 		 " ON s.run_id = a.run_id AND s.name = a.step"
 		 " WHERE a.run_id = $1 ORDER BY s.rowid, a.attempt"},
 	[ZENC__Q_ARTIFACTS] =
@@ -451,6 +457,9 @@ static const struct {
 		 " error_type = $2, error_message = $3"
 		 " WHERE status = 'running' AND run_id IN"
 		 " (SELECT id FROM runs WHERE status <> 'running')"},
+	[ZENC__Q_URI_SHARED] =
+		{"zenc_uri_shared", "SELECT count(*) FROM artifacts"
+				    " WHERE uri = $1 AND run_id <> $2"},
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		{"zenc_lost_steps_count",
 		 "SELECT count(*) FROM step_runs WHERE status = 'running'"

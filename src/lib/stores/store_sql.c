@@ -1082,6 +1082,7 @@ void zenc__sqlstore_init(
 	s->base.run_fail = sql_run_fail;
 	zenc__sqlstore_init_outbox(s);
 	zenc__sqlstore_init_cache(s);
+	zenc__sqlstore_init_files(s);
 }
 
 int zenc__sqlstore_start(zenc__sqlstore *s)

@@ -51,7 +51,7 @@ enum zenc__sql_query {
 	 * row's place in the order steps are shown in. */
 	ZENC__Q_STEP_PUT,
 	/* Inserts or replaces: (run_id, step, attempt, status, started,
-	 * ended, error_type, error_message, exit_code, signal). */
+	 * ended, error_type, error_message, exit_code, signal, log_uri). */
 	ZENC__Q_ATTEMPT_PUT,
 	/* Inserts or replaces: (run_id, step, name, type, uri, size,
 	 * checksum). */
@@ -78,7 +78,7 @@ enum zenc__sql_query {
 	ZENC__Q_STEPS,
 	/* (run_id): rows of the step tables, each led by its step's key and
 	 * sorted by it: attempt, status, started, ended, error_type,
-	 * error_message, exit_code, signal ... */
+	 * error_message, exit_code, signal, log_uri ... */
 	ZENC__Q_ATTEMPTS,
 	/* ... step, name, type, uri, size, checksum ... */
 	ZENC__Q_ARTIFACTS,
@@ -136,6 +136,9 @@ enum zenc__sql_query {
 	 * run_id), of the latest step completed or cached with that key
 	 * (store_sql_cache.c). */
 	ZENC__Q_CACHE_LOOKUP,
+	/* (uri, run_id): one row, how many artifacts of other runs than
+	 * run_id have that uri (store_sql_files.c). */
+	ZENC__Q_URI_SHARED,
 	ZENC__Q_COUNT
 };
 
@@ -350,6 +353,8 @@ int zenc__sql_list_records(
 	void **recs,
 	size_t *n,
 	void **arena);
+/* Sets the operations on a run's files of `s` (store_sql_files.c). */
+void zenc__sqlstore_init_files(zenc__sqlstore *s);
 /* Sets the outbox operations of `s` (store_sql_outbox.c). */
 void zenc__sqlstore_init_outbox(zenc__sqlstore *s);
 /* Sets the step cache's operations of `s` (store_sql_cache.c). */

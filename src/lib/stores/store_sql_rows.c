@@ -140,6 +140,7 @@ void zenc__sql_read_attempt(
 	out->error_message = col_text(a, r, 6);
 	out->exit_code = col_int(r, 7);
 	out->signal = col_int(r, 8);
+	out->log_uri = col_text(a, r, 9);
 }
 
 void zenc__sql_read_artifact(
@@ -253,6 +254,7 @@ void zenc__sql_bind_attempt(
 	zenc__sqlp_text(p, r->error_message);
 	zenc__sqlp_int(p, r->exit_code);
 	zenc__sqlp_int(p, r->signal);
+	zenc__sqlp_text(p, r->log_uri);
 }
 
 void zenc__sql_bind_artifact(

@@ -136,6 +136,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN resumed_from TEXT;"
 	"CREATE INDEX step_runs_cache ON step_runs (cache_key, ended)"
 	" WHERE cache_key IS NOT NULL;",
+	/* 8: the log of each attempt, and artifacts found by uri (a file
+	 * is deleted only when no other run's artifact points to it). */
+	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
+	"CREATE INDEX artifacts_uri ON artifacts (uri);",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -186,7 +190,8 @@ static const char *const statements[NSTATEMENTS] = {
 	[ZENC__Q_ATTEMPT_PUT] =
 		"INSERT OR REPLACE INTO step_attempts (run_id, step, attempt,"
 		" status, started, ended, error_type, error_message, exit_code,"
-		" signal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		" signal, log_uri)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ZENC__Q_ARTIFACT_PUT] =
 		"INSERT OR REPLACE INTO artifacts (run_id, step, name, type,"
 		" uri, size, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -218,8 +223,8 @@ static const char *const statements[NSTATEMENTS] = {
 		" WHERE run_id = ?1 ORDER BY rowid",
 	[ZENC__Q_ATTEMPTS] =
 		"SELECT s.rowid, a.attempt, a.status, a.started, a.ended,"
-		" a.error_type, a.error_message, a.exit_code, a.signal"
-		" FROM step_attempts a JOIN step_runs s"
+		" a.error_type, a.error_message, a.exit_code, a.signal,"
+		" a.log_uri FROM step_attempts a JOIN step_runs s"
 		" ON s.run_id = a.run_id AND s.name = a.step"
 		" WHERE a.run_id = ?1 ORDER BY s.rowid, a.attempt",
 	[ZENC__Q_ARTIFACTS] =
@@ -303,6 +308,8 @@ static const char *const statements[NSTATEMENTS] = {
 		" ended = coalesce(ended, ?1), error_type = ?2,"
 		" error_message = ?3 WHERE status = 'running' AND run_id IN"
 		" (SELECT id FROM runs WHERE status != 'running')",
+	[ZENC__Q_URI_SHARED] = "SELECT count(*) FROM artifacts"
+			       " WHERE uri = ?1 AND run_id <> ?2",
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		"SELECT count(*) FROM step_runs WHERE status = 'running'"
 		" AND run_id IN (SELECT id FROM runs WHERE status != "

@@ -6,9 +6,10 @@
 # units.
 #
 # A step taken from the cache records the uri of the run that made the
-# file (no copy).  Until every branch has the cache, the tests make that
-# sharing by hand: an artifact row of a later run, inserted with sqlite3,
-# pointing to the uri of an earlier run's output.
+# file (no copy).  Most tests make that sharing by hand (an artifact row
+# of a later run, inserted with sqlite3, pointing to the uri of an
+# earlier run's output), to control which run points where; the last one
+# lets the step cache make it.
 . "$(dirname "$0")/lib.sh"
 
 ZT=$PROGRAMS/zt_pipeline
@@ -172,6 +173,29 @@ test_expect_success 'prune: bad options get a clear error' '
 	test_grep "usage: zenc runs prune" help &&
 	"$ZENC" runs delete --help >help &&
 	test_grep "another run points to" help
+'
+
+test_expect_success 'with the step cache: an output a cached step reuses outlives the run that made it' '
+	unset ZENC_CACHE &&
+	sed -e "s/name: blob/name: cachedblob/" wf/blob.yaml >wf/cachedblob.yaml &&
+	"$ZENC" run wf/cachedblob.yaml >/dev/null 2>&1 &&
+	"$ZENC" runs list --json --pipeline cachedblob >cb.json &&
+	made=$(test_json cb.json "d[0][\"id\"]") &&
+	"$ZENC" run wf/cachedblob.yaml >/dev/null 2>&1 &&
+	"$ZENC" runs list --json --pipeline cachedblob >cb.json &&
+	reused=$(test_json cb.json "d[0][\"id\"]") &&
+	test "$made" != "$reused" &&
+	"$ZENC" runs show "$reused" --json >r.json &&
+	test "$(test_json r.json "d[\"steps\"][0][\"status\"]")" = cached &&
+	test "$(test_json r.json "d[\"steps\"][0][\"cached_from\"]")" = "$made" &&
+	uri=$(blob_of "$made") &&
+	test "$(blob_of "$reused")" = "$uri" &&
+	test -f "$uri" &&
+	"$ZENC" runs delete "$made" >out &&
+	test_grep "kept 1 output that other runs reuse" out &&
+	test -f "$uri" &&
+	"$ZENC" runs delete "$reused" >out &&
+	test ! -e "$uri"
 '
 
 test_done

@@ -40,26 +40,11 @@ struct zenc__yamlpipe {
 };
 
 static const char *const top_keys[] = {
-	"name",
-	"on_success",
-	"on_failure",
-	"on_start",
-	"on_end",
-	"on_retry",
-	"on_run_success",
-	"on_run_failure",
-	"on_run_start",
-	"on_run_end",
-	"on_init",
-	"on_cleanup",
-	"retry",
-	"timeout",
-	"hook_timeout",
-	"hook_failure",
-	"parameters",
-	"steps",
-	"cache",
-	NULL};
+	"name",         "on_success", "on_failure",     "on_start",
+	"on_end",       "on_retry",   "on_run_success", "on_run_failure",
+	"on_run_start", "on_run_end", "on_init",        "on_cleanup",
+	"retry",        "timeout",    "hook_timeout",   "hook_failure",
+	"parameters",   "steps",      "cache",          NULL};
 
 static const char *const step_keys[] = {
 	"name",         "run",        "after",      "inputs",   "outputs",

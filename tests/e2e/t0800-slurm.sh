@@ -13,12 +13,24 @@ ZT=$PROGRAMS/zt_pipeline
 ZT_LOG=$TMP/hooks.log
 export ZT_LOG
 
-# job_of STEP STATE: the id of the job of STEP (its comment ends in
-# /STEP) that is in STATE.
+# job_of STEP STATE: the id of the job of STEP (its comment, RUN-ID/STEP,
+# ends in /STEP; or is STEP, when STEP is RUN-ID/STEP) that is in STATE.
 job_of () {
 	squeue -h -t all -o '%i %k %T' |
-		awk -v s="/$1" -v t="$2" '$3 == t && substr($2, length($2) - length(s) + 1) == s {print $1}' |
+		awk -v s="/$1" -v t="$2" -v w="$1" '$3 == t && ($2 == w || substr($2, length($2) - length(s) + 1) == s) {print $1}' |
 		tail -n 1
+}
+
+# run_id_of FILE: waits (30 s at most) for "(id RUN-ID)" in FILE, the
+# output of a run, and prints RUN-ID.
+run_id_of () {
+	_ri_i=0
+	until grep -q "(id [0-9a-f-]*)" "$1" 2>/dev/null; do
+		_ri_i=$((_ri_i + 1))
+		[ "$_ri_i" -lt 300 ] || { echo "run_id_of: no run id in $1" >&2; return 1; }
+		sleep 0.1
+	done
+	sed -n "s/.*(id \([0-9a-f-]*\)).*/\1/p" "$1" | head -n 1
 }
 
 # wait_job STEP STATE: waits (30 s at most) for a job of STEP in STATE and
@@ -225,12 +237,13 @@ test_expect_success 'a step timeout is enforced inside the job: Timeout; time an
 '
 
 test_expect_success 'a job cancelled with scancel gets its failure hook from the client: Cancelled' '
-	: >"$ZT_LOG" || return 1
+	: >"$ZT_LOG" && rm -f client.out || return 1
 	{ if ZT_PIPELINE_HOOKS=1 ZT_START_END=1 "$ZT" run \
 		--param work.sleep=60 >client.out 2>&1
 	then echo 0; else echo $?; fi >client.rc; } &
 	client=$! &&
-	job=$(wait_job work RUNNING) &&
+	id=$(run_id_of client.out) &&
+	job=$(wait_job "$id/work" RUNNING) &&
 	sleep 0.5 &&
 	scancel "$job" &&
 	wait "$client" &&
@@ -272,13 +285,13 @@ test_expect_success 'a cancelled job with retries left is resubmitted, with its 
 '
 
 test_expect_success 'zenc runs cancel cancels a run: hooks fire, the rest is skipped' '
-	: >"$ZT_LOG" || return 1
+	: >"$ZT_LOG" && rm -f client.out || return 1
 	{ if ZT_PIPELINE_HOOKS=1 "$ZT" run --param work.sleep=60 \
 		>client.out 2>&1
 	then echo 0; else echo $?; fi >client.rc; } &
 	client=$! &&
-	wait_job work RUNNING >/dev/null &&
-	id=$(sed -n "s/.*(id \([0-9a-f-]*\)).*/\1/p" client.out) &&
+	id=$(run_id_of client.out) &&
+	wait_job "$id/work" RUNNING >/dev/null &&
 	"$ZENC" runs cancel "$id" >cancel.out &&
 	test_grep "Cancelled [0-9]* Slurm job" cancel.out &&
 	wait "$client" &&
@@ -291,10 +304,11 @@ test_expect_success 'zenc runs cancel cancels a run: hooks fire, the rest is ski
 '
 
 test_expect_success 'SIGTERM to the client cancels the jobs; hooks fire, the rest is skipped' '
-	: >"$ZT_LOG" || return 1
+	: >"$ZT_LOG" && rm -f client.out || return 1
 	ZT_PIPELINE_HOOKS=1 "$ZT" run --param work.sleep=60 >client.out 2>&1 &
 	client=$! &&
-	wait_job work RUNNING >/dev/null &&
+	id=$(run_id_of client.out) &&
+	wait_job "$id/work" RUNNING >/dev/null &&
 	kill -TERM "$client" &&
 	rc=0 && wait "$client" || rc=$? &&
 	test "$rc" = 130 &&
@@ -325,7 +339,7 @@ test_expect_success '--detach: a job killed by Slurm gets its failure hook from 
 	ZT_PIPELINE_HOOKS=1 ZT_RUN_HOOKS=1 "$ZT" run --detach \
 		--param work.sleep=60 2>out &&
 	id=$(sed -n "s/.*(id \([0-9a-f-]*\)).*/\1/p" out) &&
-	job=$(wait_job work RUNNING) &&
+	job=$(wait_job "$id/work" RUNNING) &&
 	scancel "$job" &&
 	for i in $(seq 300); do
 		"$ZENC" runs show "$id" --json >run.json &&

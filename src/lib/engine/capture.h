@@ -13,6 +13,11 @@ zenc__capture *zenc__capture_begin(const char *path);
 /* Restores fds 1 and 2 once all the step wrote is in the log.  NULL is
  * harmless. */
 void zenc__capture_end(zenc__capture *c);
+/* Makes this process's tee (the pipes and the thread a capture uses) now
+ * rather than at the first capture: the zygote's spare child does so
+ * while it waits, so that the step it becomes starts without paying for
+ * them.  Quietly does nothing when that fails (the capture says so). */
+void zenc__capture_prepare(void);
 /* Where the run's own lines go: the terminal saved by a capture under
  * way, else 2. */
 int zenc__capture_terminal_fd(void);

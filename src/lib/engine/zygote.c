@@ -51,6 +51,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/capture.h"
 #include "engine/exec.h"
 #include "engine/watcher.h"
 #include "internal.h"
@@ -261,6 +262,9 @@ static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
 	ssize_t n;
 	int fd;
 
+	/* What capturing the step's output needs, made while the step
+	 * before runs (capture.c). */
+	zenc__capture_prepare();
 	for (;;) {
 		n = recv_fd(ctl, buf, sizeof(buf), &fd);
 		if (n <= 0)

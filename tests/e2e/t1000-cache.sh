@@ -8,24 +8,11 @@
 # marks what was cached and from which run.
 . "$(dirname "$0")/lib.sh"
 
-# lib.sh turns the cache off for the other tests.
-unset ZENC_CACHE
+. "$TEST_DIRECTORY/cache.sh"
 
-ZT=$PROGRAMS/zt_cache
-ZT_CACHE_COUNTER=$TMP/count
-export ZT_CACHE_COUNTER
-
-# executed: the steps that executed since the counter was last emptied,
-# sorted, on one line; hooks: how many hooks fired.
-executed () {
-	grep -v "^hook " "$ZT_CACHE_COUNTER" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'
-}
+# hooks: how many hooks fired.
 hooks () {
 	grep "^hook " "$ZT_CACHE_COUNTER" 2>/dev/null | wc -l | tr -d ' '
-}
-# statuses: "name=status ..." of run.json.
-statuses () {
-	test_json run.json '" ".join(s["name"] + "=" + s["status"] for s in d["steps"])'
 }
 
 test_expect_success 'a first run executes every step and records keys' '

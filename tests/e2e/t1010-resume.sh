@@ -7,24 +7,10 @@
 # the dashboard show which steps were reused and from which run.
 . "$(dirname "$0")/lib.sh"
 
-unset ZENC_CACHE
+. "$TEST_DIRECTORY/cache.sh"
 
-ZT=$PROGRAMS/zt_cache
-ZT_CACHE_COUNTER=$TMP/count
-export ZT_CACHE_COUNTER
-
-executed () {
-	grep -v "^hook " "$ZT_CACHE_COUNTER" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'
-}
 hooks () {
 	grep "^hook " "$ZT_CACHE_COUNTER" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'
-}
-statuses () {
-	test_json run.json '" ".join(s["name"] + "=" + s["status"] for s in d["steps"])'
-}
-# id_of NAME: the id of run NAME.
-id_of () {
-	"$ZENC" runs show "$1" --json >idof.json && test_json idof.json 'd["id"]'
 }
 
 test_expect_success 'a run fails at step 9 of 10' '

@@ -9,21 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIRECTORY/slurm.sh"
 
-unset ZENC_CACHE
-
-ZT=$PROGRAMS/zt_cache
-ZT_CACHE_COUNTER=$TMP/count
-export ZT_CACHE_COUNTER
-
-executed () {
-	grep -v "^hook " "$ZT_CACHE_COUNTER" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'
-}
-statuses () {
-	test_json run.json '" ".join(s["name"] + "=" + s["status"] for s in d["steps"])'
-}
-id_of () {
-	"$ZENC" runs show "$1" --json >idof.json && test_json idof.json 'd["id"]'
-}
+. "$TEST_DIRECTORY/cache.sh"
 
 test_expect_success 'a slurm stack is set up (single node)' '
 	"$ZENC" orchestrator register sl --flavor slurm --single_node=true \

@@ -61,6 +61,9 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 void cli_put_local_time(zenc_buf *b, double t);
 void cli_put_duration(zenc_buf *b, double s);
 void cli_put_span(zenc_buf *b, double start, double end);
+/* A cell of a text table: `text`, then spaces to `width` plus two, unless
+ * it is the `last` of its row. */
+void cli_put_cell(zenc_buf *b, const char *text, size_t width, int last);
 
 /*
  * cli_json.c: JSON output, written by jansson.  cli_json_str(): a string,

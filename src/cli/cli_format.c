@@ -1,5 +1,6 @@
 /* Times and durations as the commands print them. */
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -43,4 +44,15 @@ void cli_put_span(zenc_buf *b, double start, double end)
 		zenc_buf_putc(b, '-');
 	else
 		cli_put_duration(b, end - start);
+}
+
+void cli_put_cell(zenc_buf *b, const char *text, size_t width, int last)
+{
+	size_t n = strlen(text);
+
+	zenc_buf_put(b, text, n);
+	if (last)
+		return;
+	for (n = width + 2 - n; n > 0; n--)
+		zenc_buf_putc(b, ' ');
 }

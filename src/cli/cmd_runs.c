@@ -101,18 +101,6 @@ static int write_out(zenc_buf *b)
 
 /* zenc runs list */
 
-/* A column of the table `runs list` prints. */
-static void put_cell(zenc_buf *b, const char *text, size_t width, int last)
-{
-	size_t n = strlen(text);
-
-	zenc_buf_put(b, text, n);
-	if (last)
-		return;
-	for (n = width + 2 - n; n > 0; n--)
-		zenc_buf_putc(b, ' ');
-}
-
 /* Times and durations are formatted into fixed cells up front, so that
  * listing many runs costs no allocation per run. */
 struct list_cells {
@@ -153,20 +141,20 @@ static void list_text(zenc_buf *b, const zenc_run_list *l)
 		if (strlen(cells[i].started) > w_started)
 			w_started = strlen(cells[i].started);
 	}
-	put_cell(b, "NAME", w_name, 0);
-	put_cell(b, "PIPELINE", w_pipeline, 0);
-	put_cell(b, "STATUS", w_status, 0);
-	put_cell(b, "STARTED", w_started, 0);
-	put_cell(b, "DURATION", 0, 1);
+	cli_put_cell(b, "NAME", w_name, 0);
+	cli_put_cell(b, "PIPELINE", w_pipeline, 0);
+	cli_put_cell(b, "STATUS", w_status, 0);
+	cli_put_cell(b, "STARTED", w_started, 0);
+	cli_put_cell(b, "DURATION", 0, 1);
 	zenc_buf_putc(b, '\n');
 	for (i = 0; i < l->n; i++) {
 		const zenc_run_record *r = &l->runs[i];
 
-		put_cell(b, r->name ? r->name : "-", w_name, 0);
-		put_cell(b, r->pipeline ? r->pipeline : "-", w_pipeline, 0);
-		put_cell(b, r->status ? r->status : "-", w_status, 0);
-		put_cell(b, cells[i].started, w_started, 0);
-		put_cell(b, cells[i].duration, 0, 1);
+		cli_put_cell(b, r->name ? r->name : "-", w_name, 0);
+		cli_put_cell(b, r->pipeline ? r->pipeline : "-", w_pipeline, 0);
+		cli_put_cell(b, r->status ? r->status : "-", w_status, 0);
+		cli_put_cell(b, cells[i].started, w_started, 0);
+		cli_put_cell(b, cells[i].duration, 0, 1);
 		zenc_buf_putc(b, '\n');
 	}
 	zenc_buf_release(&tmp);

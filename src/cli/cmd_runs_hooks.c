@@ -115,17 +115,6 @@ static void put_json(zenc_buf *b, const struct row *rows, size_t n)
 	json_decref(a);
 }
 
-static void cell(zenc_buf *b, const char *text, size_t width, int last)
-{
-	size_t n = strlen(text);
-
-	zenc_buf_put(b, text, n);
-	if (last)
-		return;
-	for (n = width + 2 - n; n > 0; n--)
-		zenc_buf_putc(b, ' ');
-}
-
 static size_t widest(size_t w, const char *s)
 {
 	size_t n = strlen(s ? s : "-");
@@ -148,28 +137,28 @@ static void put_text(zenc_buf *b, const struct row *rows, size_t n)
 		w_step = widest(w_step, rows[i].step);
 		w_st = widest(w_st, rows[i].h->status);
 	}
-	cell(b, "EVENT", w_ev, 0);
-	cell(b, "HOOK", w_hook, 0);
-	cell(b, "STEP", w_step, 0);
-	cell(b, "ATTEMPT", 7, 0);
-	cell(b, "STATUS", w_st, 0);
-	cell(b, "DURATION", 8, 0);
-	cell(b, "ERROR", 0, 1);
+	cli_put_cell(b, "EVENT", w_ev, 0);
+	cli_put_cell(b, "HOOK", w_hook, 0);
+	cli_put_cell(b, "STEP", w_step, 0);
+	cli_put_cell(b, "ATTEMPT", 7, 0);
+	cli_put_cell(b, "STATUS", w_st, 0);
+	cli_put_cell(b, "DURATION", 8, 0);
+	cli_put_cell(b, "ERROR", 0, 1);
 	zenc_buf_putc(b, '\n');
 	for (i = 0; i < n; i++) {
 		const zenc_hook_record *h = rows[i].h;
-		cell(b, h->event ? h->event : "-", w_ev, 0);
-		cell(b, h->hook ? h->hook : "-", w_hook, 0);
-		cell(b, rows[i].step ? rows[i].step : "-", w_step, 0);
+		cli_put_cell(b, h->event ? h->event : "-", w_ev, 0);
+		cli_put_cell(b, h->hook ? h->hook : "-", w_hook, 0);
+		cli_put_cell(b, rows[i].step ? rows[i].step : "-", w_step, 0);
 		if (h->attempt > 0)
 			snprintf(num, sizeof(num), "%d", h->attempt);
 		else
 			snprintf(num, sizeof(num), "-");
-		cell(b, num, 7, 0);
-		cell(b, h->status ? h->status : "-", w_st, 0);
+		cli_put_cell(b, num, 7, 0);
+		cli_put_cell(b, h->status ? h->status : "-", w_st, 0);
 		zenc_buf_clear(&tmp);
 		cli_put_duration(&tmp, h->duration);
-		cell(b, zenc_buf_cstr(&tmp), 8, !h->error);
+		cli_put_cell(b, zenc_buf_cstr(&tmp), 8, !h->error);
 		if (h->error) {
 			/* One line per hook run. */
 			const char *e;

@@ -417,6 +417,21 @@ fail:
 	return -1;
 }
 
+zenc__artifact *zenc__ctx_input_artifact(
+	zenc_step_context *ctx, const zenc__input *in)
+{
+	zenc__stepstate *up = &ctx->x->steps[in->from->index];
+	size_t i;
+
+	for (i = 0; i < up->n_arts; i++)
+		if (!strcmp(up->arts[i].name, in->from_output))
+			return &up->arts[i];
+	zenc__error_set(
+		ZENC_EIO, "input '%s.%s': no artifact for '%s.%s'",
+		ctx->step->name, in->name, up->step->name, in->from_output);
+	return NULL;
+}
+
 /* Reads input `name` into its value slot, checking type and checksum. */
 static int load_input(
 	zenc_step_context *ctx,
@@ -425,7 +440,6 @@ static int load_input(
 	zenc__value **out)
 {
 	zenc__input *in = NULL;
-	zenc__stepstate *up;
 	zenc__artifact *art = NULL;
 	size_t i;
 	int bad;
@@ -451,14 +465,8 @@ static int load_input(
 	*out = &ctx->ins[i];
 	if ((*out)->set)
 		return 0;
-	up = &ctx->x->steps[in->from->index];
-	for (i = 0; i < up->n_arts; i++)
-		if (!strcmp(up->arts[i].name, in->from_output))
-			art = &up->arts[i];
-	if (!art)
-		return zenc__error_set(
-			ZENC_EIO, "input '%s.%s': no artifact for '%s.%s'",
-			ctx->step->name, name, up->step->name, in->from_output);
+	if (!(art = zenc__ctx_input_artifact(ctx, in)))
+		return ZENC_EIO;
 	if ((type == ZENC_BYTES ? map_input(*out, art->uri)
 				: zenc__read_file(&(*out)->data, art->uri)) < 0)
 		return zenc__error_set(

@@ -92,7 +92,6 @@ int zenc_input_path(
 	zenc_step_context *ctx, const char *name, const char **path_out)
 {
 	zenc__input *in = NULL;
-	zenc__stepstate *up;
 	zenc__artifact *art = NULL;
 	zenc__value *v;
 	size_t i;
@@ -113,14 +112,8 @@ int zenc_input_path(
 		*path_out = v->uri;
 		return 0;
 	}
-	up = &ctx->x->steps[in->from->index];
-	for (i = 0; i < up->n_arts; i++)
-		if (!strcmp(up->arts[i].name, in->from_output))
-			art = &up->arts[i];
-	if (!art)
-		return zenc__error_set(
-			ZENC_EIO, "input '%s.%s': no artifact for '%s.%s'",
-			ctx->step->name, name, up->step->name, in->from_output);
+	if (!(art = zenc__ctx_input_artifact(ctx, in)))
+		return ZENC_EIO;
 	bad = zenc__sum_check(
 		art->checksum, art->uri, art->type == ZENC_DIR, NULL, 0);
 	if (bad < 0)

@@ -307,6 +307,10 @@ int zenc__output_path(
  * a command step run by a thread): a command it runs must then enforce
  * the step's deadline itself. */
 int zenc__ctx_self_supervised(const zenc_step_context *ctx);
+/* The artifact of the upstream step that input `in` of the running step
+ * reads, or NULL with ZENC_EIO set when that step recorded none. */
+zenc__artifact *zenc__ctx_input_artifact(
+	zenc_step_context *ctx, const zenc__input *in);
 /* This run's folder in the artifact store. */
 const char *zenc__ctx_run_dir(const zenc_step_context *ctx);
 /* Data attached to a step that is not a plain C function (a command). */

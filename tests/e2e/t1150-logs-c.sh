@@ -172,4 +172,31 @@ test_expect_success 'the dashboard shows the log of an attempt while it runs' '
 	test_grep "^work warns on attempt 1$" live.txt
 '
 
+test_expect_success 'a step printing more than a pipe holds: all of it, in its log and on the terminal' '
+	ZT_SAY_MUCH=20000 timeout 120 "$ZT" run >much.out 2>much.err &&
+	test "$(grep -c "^work line [0-9]* of 20000$" much.out)" = 20000 &&
+	last_run &&
+	"$ZENC" runs logs "$id" work >much.log &&
+	test "$(grep -c "^work line [0-9]* of 20000$" much.log)" = 20000 &&
+	test_grep "^work line 20000 of 20000$" much.log
+'
+
+test_expect_success 'what a step printed is on the terminal before the line of its end' '
+	for i in 1 2 3; do
+		ZT_SAY_MUCH=3000 "$ZT" run >both 2>&1 &&
+		grep -n "^work line 3000 of 3000$\|Step work has finished" both \
+			>order &&
+		head -n 1 order >first &&
+		test_grep "work line 3000" first || return 1
+	done
+'
+
+test_expect_success 'a C step that crashes: what it wrote to stderr is in its log' '
+	test_expect_code 1 env ZT_SAY_ATTEMPT=1 "$ZT" run \
+		--param work.mode=segv >out 2>err &&
+	last_run &&
+	"$ZENC" runs logs "$id" work >crash.log &&
+	test_grep "^work warns on attempt 1$" crash.log
+'
+
 test_done

@@ -216,6 +216,12 @@ static int work(zenc_step_context *ctx)
 		fprintf(stderr, "work warns on attempt %d\n",
 			zenc_ctx_attempt(ctx));
 	}
+	/* More than a pipe holds (t1150). */
+	if (getenv("ZT_SAY_MUCH")) {
+		long i, n_lines = atol(getenv("ZT_SAY_MUCH"));
+		for (i = 1; i <= n_lines; i++)
+			printf("work line %ld of %ld\n", i, n_lines);
+	}
 	/* Buffered, no newline: must reach stdout all the same. */
 	if (say)
 		printf("work says %s", say);

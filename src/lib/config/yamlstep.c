@@ -207,8 +207,8 @@ int zenc__yamlpipe_step(zenc_step_context *ctx)
 
 	outdir = zenc__asprintf(
 		"%s/%s/out.%d", zenc__ctx_run_dir(ctx), s->name, ctx->attempt);
-	logpath = zenc__asprintf(
-		"%s/%s/log.%d", zenc__ctx_run_dir(ctx), s->name, ctx->attempt);
+	logpath = zenc__attempt_log_path(
+		zenc__ctx_run_dir(ctx), s->name, ctx->attempt);
 	if (zenc__mkdir_p(outdir, 0700) < 0) {
 		rc = zenc_raise(
 			ctx, "ArtifactError", "cannot create '%s': %s", outdir,

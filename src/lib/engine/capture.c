@@ -1,18 +1,23 @@
 /*
  * The log of a step written in C: while its body runs, file descriptors
- * 1 and 2 of the process are pipes that a thread reads, writing what
- * comes to the attempt's log (RUN_DIR/STEP/log.N, where a command step
- * writes its own) and to the terminal the step would have written to.
- * The same code serves a forked child and isolation none, where the step
- * runs in the orchestrating process: there the terminal log (termlog.c)
- * writes to the saved terminal, so that the run's own lines never land in
- * a step's log.
+ * 1 and 2 of the process are pipes whose reader writes what comes to the
+ * attempt's log (RUN_DIR/STEP/log.N, where a command step writes its own)
+ * and to the terminal the step would have written to.
  *
- * The thread and its pipes are made once per process, at its first
- * capture, and serve every later one: a step costs a few dup2() calls,
- * and its log file only when it prints; at its end, what the thread has
- * not read yet is read and written by the step's own thread, without
- * waiting for the other.
+ * Who reads them:
+ *   - in a child of the zygote, the zygote: it made the pipes before the
+ *     fork and reads them in its loop, for all its children at once (the
+ *     relay, below), so that the step's process makes no thread and no
+ *     pipe of its own;
+ *   - anywhere else (a child the orchestrator forks, isolation none,
+ *     where the step runs in the orchestrating process), a thread of the
+ *     process, made once at its first capture and serving every later
+ *     one.  There the terminal log (termlog.c) writes to the saved
+ *     terminal, so that the run's own lines never land in a step's log.
+ *
+ * A step that prints nothing costs no log file.  When the body returns,
+ * what it printed is in the log and on the terminal before the step goes
+ * on (its end is recorded, the run prints its own line for it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/capture.h"
@@ -30,7 +38,16 @@
 struct zenc__capture {
 	char *path;  /* the log file, made when the step first prints */
 	int term[2]; /* the saved fds 1 and 2: where the tee writes */
+	int relayed; /* the zygote reads the pipes, not a thread of ours */
 };
+
+/* In a child of the zygote: the write ends of the pipes the zygote reads,
+ * the socket to it, and its flag that says it is reading from them. */
+static struct {
+	int wr[2];
+	int ctl;
+	volatile int *busy;
+} adopted = {{-1, -1}, -1, NULL};
 
 /* The tee of this process.  `lock` is held from a read from a pipe to
  * the end of writing what it read, by the thread and by the end of a
@@ -190,6 +207,29 @@ fail:
 	return -1;
 }
 
+/* In a child of the zygote, at the end of its capture: waits until the
+ * zygote has written on what the step printed, unless there is nothing
+ * left to write (the pipes are empty and the zygote is not between a read
+ * and its writes): then the step goes on at once.  A step that printed
+ * nothing costs no wait.  The pipes and the socket stay open until the
+ * process ends, so that the zygote sees all three end at once. */
+static void relay_finish(void)
+{
+	int i, n, pending = 0;
+	char m = 'F';
+
+	for (i = 0; i < 2; i++)
+		if (ioctl(adopted.wr[i], FIONREAD, &n) == 0 && n > 0)
+			pending = 1;
+	if (__atomic_load_n(adopted.busy, __ATOMIC_SEQ_CST))
+		pending = 1;
+	if (pending && send(adopted.ctl, &m, 1, MSG_NOSIGNAL) == 1)
+		while (recv(adopted.ctl, &m, 1, 0) < 0 && errno == EINTR)
+			;
+	/* One capture per child: a later one has its own tee. */
+	adopted.wr[0] = adopted.wr[1] = -1;
+}
+
 void zenc__capture_prepare(void)
 {
 	/* The pipes must not take fds 1 or 2 (see zenc__capture_begin()). */
@@ -217,6 +257,17 @@ zenc__capture *zenc__capture_begin(const char *path)
 				fcntl(fd, F_SETFD, 0);
 			}
 		}
+	}
+	if (adopted.wr[0] >= 0) {
+		c->relayed = 1;
+		c->term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
+		c->term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (isatty(1))
+			setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+		term_fd = c->term[1];
+		dup2(adopted.wr[0], 1);
+		dup2(adopted.wr[1], 2);
+		return c;
 	}
 	if (tee_start() < 0) {
 		zenc__warn(
@@ -261,6 +312,10 @@ void zenc__capture_end(zenc__capture *c)
 			close(i + 1);
 	}
 	term_fd = -1;
+	if (c->relayed) {
+		relay_finish();
+		goto out;
+	}
 	/* What the step wrote is in the pipes, or written on already. */
 	pthread_mutex_lock(&tz.lock);
 	pump();
@@ -270,9 +325,171 @@ void zenc__capture_end(zenc__capture *c)
 	tz.path = NULL;
 	tz.term[0] = tz.term[1] = -1;
 	pthread_mutex_unlock(&tz.lock);
+out:
 	for (i = 0; i < 2; i++)
 		if (c->term[i] >= 0)
 			close(c->term[i]);
 	free(c->path);
 	free(c);
+}
+
+/* ------------------------------------------------------------- relay */
+
+/*
+ * The zygote's side.  Each child it forks gets two pipes (its fds 1 and 2
+ * while its body runs) and a socket; the zygote reads the pipes in its
+ * loop and writes what comes to the child's log and to its own fds 1 and
+ * 2, which are the run's terminal.  At the end of its body the child asks
+ * on the socket ('F') whether its output is all written on, and waits for
+ * the answer ('f') only when some may not be (relay_finish()).  A flag per
+ * child in a page shared with the children says that the zygote has read
+ * from the child's pipes and not yet written what it read.
+ */
+#define RELAY_SLOTS 1024
+
+static volatile int *relay_flags; /* RELAY_SLOTS flags, shared */
+static unsigned char relay_used[RELAY_SLOTS];
+
+int zenc__relay_init(void)
+{
+	void *p;
+
+	/* The pipes must not take fds 1 or 2, which they are written to. */
+	if (fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0)
+		return -1;
+	p =
+		mmap(NULL, RELAY_SLOTS * sizeof(int), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	relay_flags = p;
+	return 0;
+}
+
+int zenc__relay_open(zenc__relay *r)
+{
+	int p[2][2] = {{-1, -1}, {-1, -1}}, i, slot;
+
+	memset(r, 0, sizeof(*r));
+	r->rd[0] = r->rd[1] = r->wr[0] = r->wr[1] = -1;
+	r->ctl = r->log = r->slot = -1;
+	if (!relay_flags)
+		return -1;
+	for (slot = 0; slot < RELAY_SLOTS && relay_used[slot]; slot++)
+		;
+	if (slot == RELAY_SLOTS)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (pipe2(p[i], O_CLOEXEC) < 0 ||
+		    fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0) {
+			for (i = 0; i < 2; i++) {
+				if (p[i][0] >= 0)
+					close(p[i][0]);
+				if (p[i][1] >= 0)
+					close(p[i][1]);
+			}
+			return -1;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		r->rd[i] = p[i][0];
+		r->wr[i] = p[i][1];
+	}
+	relay_used[slot] = 1;
+	relay_flags[slot] = 0;
+	r->slot = slot;
+	return 0;
+}
+
+void zenc__relay_child(zenc__relay *r, int ctl)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		close(r->rd[i]);
+		adopted.wr[i] = r->wr[i];
+	}
+	adopted.ctl = ctl;
+	adopted.busy = &relay_flags[r->slot];
+}
+
+void zenc__relay_parent(zenc__relay *r)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		close(r->wr[i]);
+		r->wr[i] = -1;
+	}
+}
+
+void zenc__relay_pump(zenc__relay *r)
+{
+	/* Not on the stack: each page the zygote writes is copied once
+	 * per fork, and this one only when a step prints. */
+	static char buf[16384];
+	ssize_t n;
+	int i;
+
+	if (r->slot < 0)
+		return;
+	__atomic_store_n(&relay_flags[r->slot], 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 2; i++) {
+		while (r->rd[i] >= 0) {
+			n = read(r->rd[i], buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				break;
+			if (n <= 0) {
+				close(r->rd[i]);
+				r->rd[i] = -1;
+				break;
+			}
+			/* Bytes outside a body (none are sent) have no log. */
+			if (r->log < 0 && r->path) {
+				r->log =
+					open(r->path,
+					     O_WRONLY | O_CREAT | O_TRUNC |
+						     O_APPEND | O_CLOEXEC,
+					     0644);
+				if (r->log < 0) {
+					free(r->path);
+					r->path = NULL;
+				}
+			}
+			if (r->log >= 0 &&
+			    write_all(r->log, buf, (size_t)n) < 0) {
+				close(r->log);
+				r->log = -1;
+				free(r->path);
+				r->path = NULL;
+			}
+			(void)write_all(i + 1, buf, (size_t)n);
+		}
+	}
+	__atomic_store_n(&relay_flags[r->slot], 0, __ATOMIC_SEQ_CST);
+}
+
+void zenc__relay_close(zenc__relay *r)
+{
+	int i;
+
+	zenc__relay_pump(r);
+	for (i = 0; i < 2; i++) {
+		if (r->rd[i] >= 0)
+			close(r->rd[i]);
+		if (r->wr[i] >= 0)
+			close(r->wr[i]);
+		r->rd[i] = r->wr[i] = -1;
+	}
+	if (r->log >= 0)
+		close(r->log);
+	if (r->ctl >= 0)
+		close(r->ctl);
+	if (r->slot >= 0)
+		relay_used[r->slot] = 0;
+	free(r->path);
+	r->path = NULL;
+	r->log = r->ctl = r->slot = -1;
 }

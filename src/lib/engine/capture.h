@@ -22,4 +22,33 @@ void zenc__capture_prepare(void);
  * way, else 2. */
 int zenc__capture_terminal_fd(void);
 
+/*
+ * The relay: the output of the children of the zygote, read by the zygote
+ * itself rather than by a thread of each child (capture.c).  The zygote
+ * calls zenc__relay_init() once; then for each child, zenc__relay_open()
+ * before the fork, zenc__relay_child() in the child (whose captures then
+ * use the relay; `ctl` is its end of a socket whose other end the zygote
+ * keeps in `ctl`), zenc__relay_parent() in the zygote; zenc__relay_pump()
+ * when a pipe is readable; and zenc__relay_close() when the child asks
+ * ('F' on the socket: then the zygote answers 'f' after the close), when
+ * its socket closes, or when it ended.
+ */
+typedef struct zenc__relay {
+	int rd[2];  /* the zygote's read ends, non-blocking; -1: closed */
+	int wr[2];  /* the child's write ends, until the fork */
+	int ctl;    /* the zygote's end of the child's socket, or -1 */
+	int slot;   /* the child's flag in the shared page, or -1 */
+	int log;    /* the log, once something came */
+	char *path; /* the log to write, NULL: none */
+} zenc__relay;
+
+int zenc__relay_init(void);
+/* 0, or -1 when there is no relay for this child (it then reads its
+ * pipes with a thread of its own). */
+int zenc__relay_open(zenc__relay *r);
+void zenc__relay_child(zenc__relay *r, int ctl);
+void zenc__relay_parent(zenc__relay *r);
+void zenc__relay_pump(zenc__relay *r);
+void zenc__relay_close(zenc__relay *r);
+
 #endif

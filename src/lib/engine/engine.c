@@ -321,8 +321,7 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 
 	/* A step keeps its output as RUN_DIR/STEP/log.N: a command writes
 	 * it, and so does the capture of a C step's output (capture.c). */
-	log = zenc__asprintf(
-		"%s/%s/log.%d", x->run_dir, ss->step->name, a->attempt);
+	log = zenc__attempt_log_path(x->run_dir, ss->step->name, a->attempt);
 	if (stat(log, &st) == 0) {
 		free(ss->log_uri);
 		ss->log_uri = log;

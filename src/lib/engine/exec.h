@@ -329,6 +329,11 @@ typedef enum zenc__msg {
 	ZENC__MSG_DONE = 'd'
 } zenc__msg;
 
+/* The log of attempt `attempt` of step `step` in the run's folder
+ * `run_dir`: RUN_DIR/STEP/log.N (freed by the caller). */
+char *zenc__attempt_log_path(
+	const char *run_dir, const char *step, int attempt);
+
 /* Walks the attempt's cursor to the end, in the documented hook order
  * (on_start, body, on_success/on_retry/on_failure, on_end).  `fd` is the
  * pipe to the supervisor, or -1 to report in-process. */

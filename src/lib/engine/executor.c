@@ -213,6 +213,11 @@ static zenc__event failure_event_for(
 					     : failure_event(a);
 }
 
+char *zenc__attempt_log_path(const char *run_dir, const char *step, int attempt)
+{
+	return zenc__asprintf("%s/%s/log.%d", run_dir, step, attempt);
+}
+
 /* The log of a step written in C: what its body prints goes to
  * RUN_DIR/STEP/log.N (and on to the terminal).  A command step (a YAML
  * pipeline's) writes that file itself. */
@@ -225,7 +230,7 @@ static zenc__capture *capture_body(zenc__attempt *a)
 	if (s->threadable || !a->x->run_dir)
 		return NULL;
 	dir = zenc__asprintf("%s/%s", a->x->run_dir, s->name);
-	path = zenc__asprintf("%s/log.%d", dir, a->attempt);
+	path = zenc__attempt_log_path(a->x->run_dir, s->name, a->attempt);
 	if (zenc__mkdir_p(dir, 0700) < 0) {
 		zenc__warn("Cannot create '%s': %s", dir, strerror(errno));
 		c = NULL;

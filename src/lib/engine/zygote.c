@@ -246,25 +246,115 @@ static void become_step(
 }
 
 /*
+ * The children that run a step and whose output the zygote relays to
+ * their logs (capture.c): one entry per child, until it asks for the end
+ * of its capture, closes its socket or ends.  Fixed arrays, not the heap:
+ * a page the zygote writes is copied at its first write after each fork,
+ * and these are written for every step.  A child past the last entry
+ * reads its own output (capture.c).
+ */
+#define MAX_RELAYED 64
+static struct {
+	struct relayed {
+		pid_t pid; /* 0: ended, to be dropped */
+		zenc__relay r;
+	} items[MAX_RELAYED];
+	size_t n;
+	int on; /* the relay works here (else each child has its tee) */
+	/* The zygote's poll: its socket, its signals, then each relayed
+	 * child's socket and pipes. */
+	struct pollfd pf[2 + 3 * MAX_RELAYED];
+} relays;
+
+/* In a child just forked: the zygote's relays are none of its business. */
+static void relays_forget(void)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < relays.n; i++) {
+		for (k = 0; k < 2; k++)
+			if (relays.items[i].r.rd[k] >= 0)
+				close(relays.items[i].r.rd[k]);
+		if (relays.items[i].r.ctl >= 0)
+			close(relays.items[i].r.ctl);
+	}
+	relays.n = 0;
+}
+
+static void relays_add(pid_t pid, zenc__relay *r)
+{
+	relays.items[relays.n].pid = pid;
+	relays.items[relays.n].r = *r;
+	relays.n++;
+}
+
+/* Ends the relay of child `pid`, which ended: what it wrote is in its
+ * pipes, and goes to its log before the end is reported. */
+static void relays_ended(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < relays.n; i++) {
+		if (relays.items[i].pid == pid) {
+			zenc__relay_close(&relays.items[i].r);
+			relays.items[i].pid = 0;
+		}
+	}
+}
+
+/* A child's socket is readable: 'F' asks for the end of its capture,
+ * anything else (its end of file) ends it too. */
+static void relay_ctl(struct relayed *e)
+{
+	char m = 0;
+
+	while (recv(e->r.ctl, &m, 1, MSG_DONTWAIT) < 0 && errno == EINTR)
+		;
+	zenc__relay_pump(&e->r);
+	if (m == 'F') {
+		m = 'f';
+		send(e->r.ctl, &m, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	zenc__relay_close(&e->r);
+	e->pid = 0;
+}
+
+static void relays_drop_ended(void)
+{
+	size_t i = 0;
+
+	while (i < relays.n) {
+		if (relays.items[i].pid == 0)
+			relays.items[i] = relays.items[--relays.n];
+		else
+			i++;
+	}
+}
+
+/*
  * The spare: a child the zygote forks ahead of need, while the step before
  * runs, so that starting a step costs no fork.  It waits on its own socket
  * for the artifacts of the steps that complete meanwhile ('A') and for the
- * attempt to run ('S', with the event pipe), then becomes that step's child.
+ * attempt to run ('S', with the event pipe), then becomes that step's child;
+ * the socket then serves the relay of its output.
  */
 static struct {
 	pid_t pid;
-	int ctl; /* -1: no spare */
-} spare = {0, -1};
+	int ctl;           /* -1: no spare */
+	zenc__relay relay; /* slot -1: none */
+} spare = {0, -1, {{-1, -1}, {-1, -1}, -1, -1, -1, NULL}};
 
-static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
+static void spare_main(zenc__exec *x, int ctl, int relayed, pid_t zygote)
 {
 	static char buf[MAX_PACKET];
 	ssize_t n;
 	int fd;
 
-	/* What capturing the step's output needs, made while the step
-	 * before runs (capture.c). */
-	zenc__capture_prepare();
+	/* Without the zygote's relay, what capturing the step's output
+	 * needs is made while the step before runs (capture.c). */
+	if (!relayed)
+		zenc__capture_prepare();
 	for (;;) {
 		n = recv_fd(ctl, buf, sizeof(buf), &fd);
 		if (n <= 0)
@@ -275,7 +365,8 @@ static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
 			memcpy(&m, buf, sizeof(m));
 			if (m.step >= x->p->n_steps)
 				_exit(1);
-			close(ctl);
+			if (!relayed)
+				close(ctl);
 			become_step(x, buf, (size_t)n, fd, zygote);
 		}
 		if (fd >= 0)
@@ -288,23 +379,32 @@ static void spare_main(zenc__exec *x, int ctl, pid_t zygote)
 static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 {
 	pid_t self = getpid(), pid;
-	int sv[2];
+	zenc__relay r;
+	int sv[2], relayed;
 
 	if (spare.ctl >= 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return;
+	/* The spare takes an entry when it becomes a step. */
+	relayed = relays.on && relays.n < MAX_RELAYED &&
+		  zenc__relay_open(&r) == 0;
 	pid = fork();
 	if (pid == 0) {
 		close(sock);
 		close(sfd);
 		close(sv[0]);
+		relays_forget();
+		if (relayed)
+			zenc__relay_child(&r, sv[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(0);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		spare_main(x, sv[1], self);
+		spare_main(x, sv[1], relayed, self);
 	}
 	close(sv[1]);
+	if (relayed && pid < 0)
+		zenc__relay_close(&r);
 	if (pid < 0) {
 		close(sv[0]);
 		return;
@@ -312,6 +412,11 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 	setpgid(pid, pid);
 	spare.pid = pid;
 	spare.ctl = sv[0];
+	spare.relay.slot = -1;
+	if (relayed) {
+		zenc__relay_parent(&r);
+		spare.relay = r;
+	}
 }
 
 static void drop_spare(void)
@@ -320,6 +425,8 @@ static void drop_spare(void)
 		return;
 	close(spare.ctl);
 	kill(spare.pid, SIGKILL);
+	if (spare.relay.slot >= 0)
+		zenc__relay_close(&spare.relay);
 	spare.ctl = -1;
 	spare.pid = 0;
 }
@@ -348,7 +455,21 @@ static void start_child(
 	if (spare.ctl >= 0) {
 		if (send_fd(spare.ctl, buf, n, fd) == 0) {
 			r.pid = spare.pid;
-			close(spare.ctl);
+			if (spare.relay.slot >= 0) {
+				const zenc_step *s = x->p->steps[m->step];
+				/* The log its body's output goes to
+				 * (executor.c, capture_body()). */
+				if (!s->threadable && x->run_dir)
+					spare.relay.path =
+						zenc__attempt_log_path(
+							x->run_dir, s->name,
+							m->attempt);
+				spare.relay.ctl = spare.ctl;
+				relays_add(spare.pid, &spare.relay);
+				spare.relay.slot = -1;
+			} else {
+				close(spare.ctl);
+			}
 			spare.ctl = -1;
 			spare.pid = 0;
 			goto reply;
@@ -359,6 +480,7 @@ static void start_child(
 	if (pid == 0) {
 		close(sock);
 		close(sfd);
+		relays_forget();
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		become_step(x, buf, n, fd, self);
 	}
@@ -382,6 +504,8 @@ static void reap(int sock)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* Its output in its log before anyone reads the log. */
+		relays_ended(pid);
 		r.pid = pid;
 		r.status = status;
 		send_all(sock, &r, sizeof(r));
@@ -392,7 +516,8 @@ static void zygote_main(
 	zenc__exec *x, int sock, pid_t parent, const sigset_t *mask)
 {
 	static char buf[MAX_PACKET];
-	struct pollfd pf[2];
+	struct pollfd *pf = relays.pf;
+	size_t n_pf, i, n_rel;
 	sigset_t chld;
 	int sfd;
 
@@ -408,29 +533,51 @@ static void zygote_main(
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
+	/* A terminal that went away fails the relay's write, not us. */
+	sigaddset(&chld, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigdelset(&chld, SIGPIPE);
 	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		_exit(1);
-	pf[0].fd = sock;
-	pf[0].events = POLLIN;
-	pf[1].fd = sfd;
-	pf[1].events = POLLIN;
+	relays.on = zenc__relay_init() == 0;
 	fork_spare(x, sock, sfd, mask);
 	for (;;) {
 		ssize_t n;
 		int fd;
 
-		if (poll(pf, 2, -1) < 0) {
+		n_rel = relays.n;
+		n_pf = 2 + 3 * n_rel;
+		pf[0].fd = sock;
+		pf[1].fd = sfd;
+		for (i = 0; i < n_rel; i++) {
+			pf[2 + 3 * i].fd = relays.items[i].r.ctl;
+			pf[3 + 3 * i].fd = relays.items[i].r.rd[0];
+			pf[4 + 3 * i].fd = relays.items[i].r.rd[1];
+		}
+		for (i = 0; i < n_pf; i++)
+			pf[i].events = POLLIN;
+		if (poll(pf, n_pf, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		/* Output first: a child's 'F' or end comes after what it
+		 * wrote. */
+		for (i = 0; i < n_rel; i++)
+			if (relays.items[i].pid &&
+			    (pf[3 + 3 * i].revents || pf[4 + 3 * i].revents))
+				zenc__relay_pump(&relays.items[i].r);
 		if (pf[1].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) > 0)
 				;
 			reap(sock);
 		}
+		for (i = 0; i < n_rel; i++)
+			if (relays.items[i].pid && pf[2 + 3 * i].revents)
+				relay_ctl(&relays.items[i]);
+		relays_drop_ended();
 		if (!pf[0].revents)
 			continue;
 		n = recv_fd(sock, buf, sizeof(buf), &fd);
@@ -450,6 +597,10 @@ static void zygote_main(
 		}
 	}
 	drop_spare();
+	/* What the children wrote goes to their logs. */
+	for (i = 0; i < relays.n; i++)
+		if (relays.items[i].pid)
+			zenc__relay_close(&relays.items[i].r);
 	/* The orchestrator is done (or gone): nothing of its state is ours
 	 * to flush or free. */
 	_exit(0);

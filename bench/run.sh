@@ -9,9 +9,11 @@
 #
 # Environment: BENCH_BUILD (default bench/build), BENCH_WORK (scratch,
 # default /tmp/zenc-bench-work, wiped), BENCH_SRC (the zenc tree to build,
-# default the one holding bench/).  About 13-15 minutes (an estimate:
-# the realistic workloads are new); --quick is a smoke test with small N
-# (2-3 minutes).
+# default the one holding bench/), BENCH_REPS_10000 (runs of each
+# contender at N = 10,000; default 3).  Its length depends on what a fork
+# costs on the machine: 10 minutes where it took 0.2 ms, over 45 where it
+# took 1-2 ms (see bench/README.md, "Runtime"); --quick is a smoke test
+# with small N (2-3 minutes).
 set -eu
 
 BENCH=$(cd "$(dirname "$0")" && pwd)

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "engine/capture.h"
+#include "engine/exec.h"
 #include "internal.h"
 
 struct zenc__capture {
@@ -347,8 +348,11 @@ out:
  */
 #define RELAY_SLOTS 1024
 
-static volatile int *relay_flags; /* RELAY_SLOTS flags, shared */
-static unsigned char relay_used[RELAY_SLOTS];
+/* RELAY_SLOTS flags, then which are in use; shared with the children
+ * (which only read their flag), so that the zygote's writes to them cost
+ * no copy of a page. */
+static volatile int *relay_flags;
+static unsigned char *relay_used;
 
 int zenc__relay_init(void)
 {
@@ -358,11 +362,12 @@ int zenc__relay_init(void)
 	if (fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0)
 		return -1;
 	p =
-		mmap(NULL, RELAY_SLOTS * sizeof(int), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		mmap(NULL, RELAY_SLOTS * (sizeof(int) + 1),
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	relay_flags = p;
+	relay_used = (unsigned char *)p + RELAY_SLOTS * sizeof(int);
 	return 0;
 }
 
@@ -446,24 +451,27 @@ void zenc__relay_pump(zenc__relay *r)
 				r->rd[i] = -1;
 				break;
 			}
-			/* Bytes outside a body (none are sent) have no log. */
-			if (r->log < 0 && r->path) {
+			/* Bytes outside a body (none are sent) have no log.
+			 * Its path is made here, not for every step: what
+			 * the zygote allocates after a fork costs copies of
+			 * pages. */
+			if (r->log < 0 && r->run_dir) {
+				char *path = zenc__attempt_log_path(
+					r->run_dir, r->step, r->attempt);
 				r->log =
-					open(r->path,
+					open(path,
 					     O_WRONLY | O_CREAT | O_TRUNC |
 						     O_APPEND | O_CLOEXEC,
 					     0644);
-				if (r->log < 0) {
-					free(r->path);
-					r->path = NULL;
-				}
+				free(path);
+				if (r->log < 0)
+					r->run_dir = NULL;
 			}
 			if (r->log >= 0 &&
 			    write_all(r->log, buf, (size_t)n) < 0) {
 				close(r->log);
 				r->log = -1;
-				free(r->path);
-				r->path = NULL;
+				r->run_dir = NULL;
 			}
 			(void)write_all(i + 1, buf, (size_t)n);
 		}
@@ -489,7 +497,6 @@ void zenc__relay_close(zenc__relay *r)
 		close(r->ctl);
 	if (r->slot >= 0)
 		relay_used[r->slot] = 0;
-	free(r->path);
-	r->path = NULL;
+	r->run_dir = NULL;
 	r->log = r->ctl = r->slot = -1;
 }

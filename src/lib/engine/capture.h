@@ -34,12 +34,14 @@ int zenc__capture_terminal_fd(void);
  * its socket closes, or when it ended.
  */
 typedef struct zenc__relay {
-	int rd[2];  /* the zygote's read ends, non-blocking; -1: closed */
-	int wr[2];  /* the child's write ends, until the fork */
-	int ctl;    /* the zygote's end of the child's socket, or -1 */
-	int slot;   /* the child's flag in the shared page, or -1 */
-	int log;    /* the log, once something came */
-	char *path; /* the log to write, NULL: none */
+	int rd[2]; /* the zygote's read ends, non-blocking; -1: closed */
+	int wr[2]; /* the child's write ends, until the fork */
+	int ctl;   /* the zygote's end of the child's socket, or -1 */
+	int slot;  /* the child's flag in the shared page, or -1 */
+	int log;   /* the log, once something came */
+	/* The log to write, RUN_DIR/STEP/log.N (borrowed); NULL: none. */
+	const char *run_dir, *step;
+	int attempt;
 } zenc__relay;
 
 int zenc__relay_init(void);

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -248,45 +249,38 @@ static void become_step(
 /*
  * The children that run a step and whose output the zygote relays to
  * their logs (capture.c): one entry per child, until it asks for the end
- * of its capture, closes its socket or ends.  Fixed arrays, not the heap:
- * a page the zygote writes is copied at its first write after each fork,
- * and these are written for every step.  A child past the last entry
- * reads its own output (capture.c).
+ * of its capture, closes its socket or ends.  In a page shared with the
+ * children, which never write it: a private page the zygote writes is
+ * copied at its first write after each fork, and this one is written for
+ * every step.  A child past the last entry reads its own output.
  */
 #define MAX_RELAYED 64
-static struct {
+static struct relay_table {
 	struct relayed {
 		pid_t pid; /* 0: ended, to be dropped */
 		zenc__relay r;
 	} items[MAX_RELAYED];
 	size_t n;
-	int on; /* the relay works here (else each child has its tee) */
 	/* The zygote's poll: its socket, its signals, then each relayed
 	 * child's socket and pipes. */
 	struct pollfd pf[2 + 3 * MAX_RELAYED];
-} relays;
+} * relays; /* NULL: no relay (each child has its tee) */
 
-/* In a child just forked: the zygote's relays are none of its business. */
+/* In a child just forked: the zygote's relays are none of its business.
+ * It keeps its copies of their descriptors (close-on-exec): the table is
+ * the zygote's to change at any time, so the child must not read it, and
+ * a copy of a read end or of the zygote's end of a socket changes
+ * nothing for the child it belongs to. */
 static void relays_forget(void)
 {
-	size_t i;
-	int k;
-
-	for (i = 0; i < relays.n; i++) {
-		for (k = 0; k < 2; k++)
-			if (relays.items[i].r.rd[k] >= 0)
-				close(relays.items[i].r.rd[k]);
-		if (relays.items[i].r.ctl >= 0)
-			close(relays.items[i].r.ctl);
-	}
-	relays.n = 0;
+	relays = NULL;
 }
 
 static void relays_add(pid_t pid, zenc__relay *r)
 {
-	relays.items[relays.n].pid = pid;
-	relays.items[relays.n].r = *r;
-	relays.n++;
+	relays->items[relays->n].pid = pid;
+	relays->items[relays->n].r = *r;
+	relays->n++;
 }
 
 /* Ends the relay of child `pid`, which ended: what it wrote is in its
@@ -295,10 +289,10 @@ static void relays_ended(pid_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < relays.n; i++) {
-		if (relays.items[i].pid == pid) {
-			zenc__relay_close(&relays.items[i].r);
-			relays.items[i].pid = 0;
+	for (i = 0; i < relays->n; i++) {
+		if (relays->items[i].pid == pid) {
+			zenc__relay_close(&relays->items[i].r);
+			relays->items[i].pid = 0;
 		}
 	}
 }
@@ -324,9 +318,9 @@ static void relays_drop_ended(void)
 {
 	size_t i = 0;
 
-	while (i < relays.n) {
-		if (relays.items[i].pid == 0)
-			relays.items[i] = relays.items[--relays.n];
+	while (i < relays->n) {
+		if (relays->items[i].pid == 0)
+			relays->items[i] = relays->items[--relays->n];
 		else
 			i++;
 	}
@@ -343,7 +337,7 @@ static struct {
 	pid_t pid;
 	int ctl;           /* -1: no spare */
 	zenc__relay relay; /* slot -1: none */
-} spare = {0, -1, {{-1, -1}, {-1, -1}, -1, -1, -1, NULL}};
+} spare = {0, -1, {{-1, -1}, {-1, -1}, -1, -1, -1, NULL, NULL, 0}};
 
 static void spare_main(zenc__exec *x, int ctl, int relayed, pid_t zygote)
 {
@@ -386,8 +380,8 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return;
 	/* The spare takes an entry when it becomes a step. */
-	relayed = relays.on && relays.n < MAX_RELAYED &&
-		  zenc__relay_open(&r) == 0;
+	relayed =
+		relays && relays->n < MAX_RELAYED && zenc__relay_open(&r) == 0;
 	pid = fork();
 	if (pid == 0) {
 		close(sock);
@@ -459,11 +453,11 @@ static void start_child(
 				const zenc_step *s = x->p->steps[m->step];
 				/* The log its body's output goes to
 				 * (executor.c, capture_body()). */
-				if (!s->threadable && x->run_dir)
-					spare.relay.path =
-						zenc__attempt_log_path(
-							x->run_dir, s->name,
-							m->attempt);
+				if (!s->threadable && x->run_dir) {
+					spare.relay.run_dir = x->run_dir;
+					spare.relay.step = s->name;
+					spare.relay.attempt = m->attempt;
+				}
 				spare.relay.ctl = spare.ctl;
 				relays_add(spare.pid, &spare.relay);
 				spare.relay.slot = -1;
@@ -516,8 +510,9 @@ static void zygote_main(
 	zenc__exec *x, int sock, pid_t parent, const sigset_t *mask)
 {
 	static char buf[MAX_PACKET];
-	struct pollfd *pf = relays.pf;
-	size_t n_pf, i, n_rel;
+	static struct pollfd own_pf[2];
+	struct pollfd *pf = own_pf;
+	size_t n_pf, i, n_rel = 0;
 	sigset_t chld;
 	int sfd;
 
@@ -540,20 +535,28 @@ static void zygote_main(
 	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		_exit(1);
-	relays.on = zenc__relay_init() == 0;
+	if (zenc__relay_init() == 0) {
+		void *m =
+			mmap(NULL, sizeof(*relays), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			relays = m;
+			pf = relays->pf;
+		}
+	}
 	fork_spare(x, sock, sfd, mask);
 	for (;;) {
 		ssize_t n;
 		int fd;
 
-		n_rel = relays.n;
+		n_rel = relays ? relays->n : 0;
 		n_pf = 2 + 3 * n_rel;
 		pf[0].fd = sock;
 		pf[1].fd = sfd;
 		for (i = 0; i < n_rel; i++) {
-			pf[2 + 3 * i].fd = relays.items[i].r.ctl;
-			pf[3 + 3 * i].fd = relays.items[i].r.rd[0];
-			pf[4 + 3 * i].fd = relays.items[i].r.rd[1];
+			pf[2 + 3 * i].fd = relays->items[i].r.ctl;
+			pf[3 + 3 * i].fd = relays->items[i].r.rd[0];
+			pf[4 + 3 * i].fd = relays->items[i].r.rd[1];
 		}
 		for (i = 0; i < n_pf; i++)
 			pf[i].events = POLLIN;
@@ -565,9 +568,9 @@ static void zygote_main(
 		/* Output first: a child's 'F' or end comes after what it
 		 * wrote. */
 		for (i = 0; i < n_rel; i++)
-			if (relays.items[i].pid &&
+			if (relays->items[i].pid &&
 			    (pf[3 + 3 * i].revents || pf[4 + 3 * i].revents))
-				zenc__relay_pump(&relays.items[i].r);
+				zenc__relay_pump(&relays->items[i].r);
 		if (pf[1].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) > 0)
@@ -575,8 +578,8 @@ static void zygote_main(
 			reap(sock);
 		}
 		for (i = 0; i < n_rel; i++)
-			if (relays.items[i].pid && pf[2 + 3 * i].revents)
-				relay_ctl(&relays.items[i]);
+			if (relays->items[i].pid && pf[2 + 3 * i].revents)
+				relay_ctl(&relays->items[i]);
 		relays_drop_ended();
 		if (!pf[0].revents)
 			continue;
@@ -598,9 +601,9 @@ static void zygote_main(
 	}
 	drop_spare();
 	/* What the children wrote goes to their logs. */
-	for (i = 0; i < relays.n; i++)
-		if (relays.items[i].pid)
-			zenc__relay_close(&relays.items[i].r);
+	for (i = 0; relays && i < relays->n; i++)
+		if (relays->items[i].pid)
+			zenc__relay_close(&relays->items[i].r);
 	/* The orchestrator is done (or gone): nothing of its state is ours
 	 * to flush or free. */
 	_exit(0);

@@ -116,18 +116,22 @@ void zenc__sha256_update(zenc__sha256 *c, const void *data, size_t n)
 
 void zenc__sha256_hex(zenc__sha256 *c, char out[65])
 {
+	static const char digits[] = "0123456789abcdef";
+	static const unsigned char pad[64] = {0x80};
 	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	int i;
+	unsigned char len[8];
+	int i, j;
 
-	zenc__sha256_update(c, &pad, 1);
-	while (c->n != 56)
-		zenc__sha256_update(c, &zero, 1);
+	/* 0x80, zeros up to 56 bytes into a block, the length in bits. */
+	zenc__sha256_update(c, pad, c->n < 56 ? 56 - c->n : 120 - c->n);
 	for (i = 0; i < 8; i++)
 		len[i] = (unsigned char)(bits >> (56 - 8 * i));
 	zenc__sha256_update(c, len, 8);
 	for (i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08x", c->h[i]);
+		for (j = 0; j < 8; j++)
+			out[8 * i + j] =
+				digits[(c->h[i] >> (28 - 4 * j)) & 0xf];
+	out[64] = '\0';
 }
 
 /* A field of the key: its length, then its bytes, so that no two

@@ -455,16 +455,17 @@ static const struct {
 		 "UPDATE step_runs SET status = 'failed',"
 		 " ended = coalesce(ended, $1::double precision),"
 		 " error_type = $2, error_message = $3"
-		 " WHERE status = 'running' AND run_id IN"
-		 " (SELECT id FROM runs WHERE status <> 'running')"},
+		 " WHERE status = 'running' AND EXISTS"
+		 " (SELECT 1 FROM runs r WHERE r.id = step_runs.run_id"
+		 " AND r.status <> 'running')"},
 	[ZENC__Q_URI_SHARED] =
 		{"zenc_uri_shared", "SELECT count(*) FROM artifacts"
 				    " WHERE uri = $1 AND run_id <> $2"},
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		{"zenc_lost_steps_count",
 		 "SELECT count(*) FROM step_runs WHERE status = 'running'"
-		 " AND run_id IN (SELECT id FROM runs WHERE status <> "
-		 "'running')"},
+		 " AND EXISTS (SELECT 1 FROM runs r WHERE r.id ="
+		 " step_runs.run_id AND r.status <> 'running')"},
 	[ZENC__Q_CACHE_LOOKUP] =
 		{"zenc_cache_lookup",
 		 "SELECT run_id, coalesce(cached_from, run_id) FROM step_runs"

@@ -302,18 +302,21 @@ static const char *const statements[NSTATEMENTS] = {
 		" VALUES (?1, ?2, ?3)",
 	[ZENC__Q_WATCH_GET] =
 		"SELECT watcher_pid, spec FROM run_watch WHERE run_id = ?1",
-	/* The literal 'running' lets the partial index serve the query. */
+	/* The literal 'running' lets the partial index serve the query;
+	 * EXISTS, not IN: with IN, SQLite listed every run that is not
+	 * running (0.33 s a command in a store of 100,000 runs). */
 	[ZENC__Q_LOST_STEPS] =
 		"UPDATE step_runs SET status = 'failed',"
 		" ended = coalesce(ended, ?1), error_type = ?2,"
-		" error_message = ?3 WHERE status = 'running' AND run_id IN"
-		" (SELECT id FROM runs WHERE status != 'running')",
+		" error_message = ?3 WHERE status = 'running' AND EXISTS"
+		" (SELECT 1 FROM runs r WHERE r.id = step_runs.run_id"
+		" AND r.status != 'running')",
 	[ZENC__Q_URI_SHARED] = "SELECT count(*) FROM artifacts"
 			       " WHERE uri = ?1 AND run_id <> ?2",
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		"SELECT count(*) FROM step_runs WHERE status = 'running'"
-		" AND run_id IN (SELECT id FROM runs WHERE status != "
-		"'running')",
+		" AND EXISTS (SELECT 1 FROM runs r WHERE r.id ="
+		" step_runs.run_id AND r.status != 'running')",
 	[ZENC__Q_CACHE_LOOKUP] =
 		"SELECT run_id, coalesce(cached_from, run_id) FROM step_runs"
 		" WHERE cache_key = ?1 AND status IN ('completed', 'cached')"

@@ -30,6 +30,13 @@ couriers () {
 	return 0
 }
 
+# has_courier: a courier of this test runs.  The courier is started in
+# the background (two forks and an exec) and takes its name only once it
+# runs, so a test that just started one waits for it with wait_for.
+has_courier () {
+	test -n "$(couriers)"
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.
 wait_for () {
 	_wf_n=$(($1 * 5))
@@ -169,7 +176,7 @@ test_expect_success 'flush sends at once, then hands what is left to the courier
 	no_courier &&
 	test_expect_code 3 "$ZENC" alerts flush >out 2>err &&
 	test_grep "0 delivered, 1 still pending, 0 failed" out &&
-	test -n "$(couriers)"
+	wait_for 10 has_courier
 '
 
 test_expect_success 'a later run hands what an earlier one left pending to the courier' '

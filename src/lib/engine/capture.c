@@ -86,6 +86,40 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The log of a step, made by the first byte it printed. */
+static int log_open(const char *path)
+{
+	return open(
+		path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		0644);
+}
+
+/* The two pipes of a capture (fds 1 and 2), close-on-exec, their read
+ * ends non-blocking; -1, with nothing left open, when they cannot be
+ * made. */
+static int pipes_open(int rd[2], int wr[2])
+{
+	int p[2][2] = {{-1, -1}, {-1, -1}}, i;
+
+	for (i = 0; i < 2; i++) {
+		if (pipe2(p[i], O_CLOEXEC) < 0 ||
+		    fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0) {
+			for (i = 0; i < 2; i++) {
+				if (p[i][0] >= 0)
+					close(p[i][0]);
+				if (p[i][1] >= 0)
+					close(p[i][1]);
+			}
+			return -1;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		rd[i] = p[i][0];
+		wr[i] = p[i][1];
+	}
+	return 0;
+}
+
 /* Reads what the pipes hold and writes it on, until both are empty;
  * under the lock. */
 static void pump(void)
@@ -108,11 +142,7 @@ static void pump(void)
 			/* The log is made by the first byte: a step that
 			 * prints nothing costs no file. */
 			if (tz.log < 0 && tz.path) {
-				tz.log =
-					open(tz.path,
-					     O_WRONLY | O_CREAT | O_TRUNC |
-						     O_APPEND | O_CLOEXEC,
-					     0644);
+				tz.log = log_open(tz.path);
 				if (tz.log < 0)
 					tz.path = NULL;
 			}
@@ -161,7 +191,7 @@ static int tee_start(void)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
-	int p[2][2] = {{-1, -1}, {-1, -1}}, i, rc;
+	int rd[2], wr[2], i, rc;
 
 	if (tz.pid == getpid())
 		return 0;
@@ -174,15 +204,12 @@ static int tee_start(void)
 		}
 		tz.pid = -1;
 	}
-	for (i = 0; i < 2; i++)
-		if (pipe2(p[i], O_CLOEXEC) < 0)
-			goto fail;
-	for (i = 0; i < 2; i++)
-		fcntl(p[i][0], F_SETFL, fcntl(p[i][0], F_GETFL) | O_NONBLOCK);
+	if (pipes_open(rd, wr) < 0)
+		return -1;
 	pthread_mutex_init(&tz.lock, NULL);
 	for (i = 0; i < 2; i++) {
-		tz.rd[i] = p[i][0];
-		tz.wr[i] = p[i][1];
+		tz.rd[i] = rd[i];
+		tz.wr[i] = wr[i];
 		tz.term[i] = -1;
 	}
 	tz.log = -1;
@@ -193,19 +220,15 @@ static int tee_start(void)
 	rc = pthread_create(&thread, &attr, tee_main, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
+		for (i = 0; i < 2; i++) {
+			close(rd[i]);
+			close(wr[i]);
+		}
 		errno = rc;
-		goto fail;
+		return -1;
 	}
 	tz.pid = getpid();
 	return 0;
-fail:
-	for (i = 0; i < 2; i++) {
-		if (p[i][0] >= 0)
-			close(p[i][0]);
-		if (p[i][1] >= 0)
-			close(p[i][1]);
-	}
-	return -1;
 }
 
 /* In a child of the zygote, at the end of its capture: waits until the
@@ -373,7 +396,7 @@ int zenc__relay_init(void)
 
 int zenc__relay_open(zenc__relay *r)
 {
-	int p[2][2] = {{-1, -1}, {-1, -1}}, i, slot;
+	int slot;
 
 	memset(r, 0, sizeof(*r));
 	r->rd[0] = r->rd[1] = r->wr[0] = r->wr[1] = -1;
@@ -382,24 +405,8 @@ int zenc__relay_open(zenc__relay *r)
 		return -1;
 	for (slot = 0; slot < RELAY_SLOTS && relay_used[slot]; slot++)
 		;
-	if (slot == RELAY_SLOTS)
+	if (slot == RELAY_SLOTS || pipes_open(r->rd, r->wr) < 0)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		if (pipe2(p[i], O_CLOEXEC) < 0 ||
-		    fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0) {
-			for (i = 0; i < 2; i++) {
-				if (p[i][0] >= 0)
-					close(p[i][0]);
-				if (p[i][1] >= 0)
-					close(p[i][1]);
-			}
-			return -1;
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		r->rd[i] = p[i][0];
-		r->wr[i] = p[i][1];
-	}
 	relay_used[slot] = 1;
 	relay_flags[slot] = 0;
 	r->slot = slot;
@@ -458,11 +465,7 @@ void zenc__relay_pump(zenc__relay *r)
 			if (r->log < 0 && r->run_dir) {
 				char *path = zenc__attempt_log_path(
 					r->run_dir, r->step, r->attempt);
-				r->log =
-					open(path,
-					     O_WRONLY | O_CREAT | O_TRUNC |
-						     O_APPEND | O_CLOEXEC,
-					     0644);
+				r->log = log_open(path);
 				free(path);
 				if (r->log < 0)
 					r->run_dir = NULL;

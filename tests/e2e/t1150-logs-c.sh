@@ -199,4 +199,12 @@ test_expect_success 'a C step that crashes: what it wrote to stderr is in its lo
 	test_grep "^work warns on attempt 1$" crash.log
 '
 
+test_expect_success 'with standard output closed, the steps run and keep their logs' '
+	ZT_SAY_ATTEMPT=1 "$ZT" run >&- 2>closed.err &&
+	last_run &&
+	test "$(test_json run.json "d[\"status\"]")" = completed &&
+	"$ZENC" runs logs "$id" work >closed.log &&
+	test_grep "^work prints on attempt 1$" closed.log
+'
+
 test_done

@@ -289,7 +289,7 @@ static void relays_ended(pid_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < relays->n; i++) {
+	for (i = 0; relays && i < relays->n; i++) {
 		if (relays->items[i].pid == pid) {
 			zenc__relay_close(&relays->items[i].r);
 			relays->items[i].pid = 0;
@@ -318,7 +318,7 @@ static void relays_drop_ended(void)
 {
 	size_t i = 0;
 
-	while (i < relays->n) {
+	while (relays && i < relays->n) {
 		if (relays->items[i].pid == 0)
 			relays->items[i] = relays->items[--relays->n];
 		else

@@ -50,6 +50,13 @@ static struct {
 	volatile int *busy;
 } adopted = {{-1, -1}, -1, NULL};
 
+/* In the zygote and its children: the zygote's fds 1 and 2 (the run's
+ * terminal), saved once by zenc__relay_init(), and whether fd 1 is a
+ * terminal.  A child puts them back after its body; it does not save
+ * its own. */
+static int relay_term[2] = {-1, -1};
+static int relay_tty;
+
 /* The tee of this process.  `lock` is held from a read from a pipe to
  * the end of writing what it read, by the thread and by the end of a
  * capture: what either read is written in order. */
@@ -86,12 +93,25 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The log of a step, made by the first byte it printed. */
+/* The log of a step, made by the first byte it printed, and its folder
+ * with it when the step has none yet: a step that prints nothing costs
+ * neither. */
 static int log_open(const char *path)
 {
-	return open(
-		path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		0644);
+	const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+	char *dir, *slash;
+	int fd;
+
+	if ((fd = open(path, flags, 0644)) >= 0 || errno != ENOENT)
+		return fd;
+	dir = zenc__strdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (zenc__mkdir_p(dir, 0700) == 0)
+			fd = open(path, flags, 0644);
+	}
+	free(dir);
+	return fd;
 }
 
 /* The two pipes of a capture (fds 1 and 2), close-on-exec, their read
@@ -269,6 +289,19 @@ zenc__capture *zenc__capture_begin(const char *path)
 
 	c->path = zenc__strdup(path);
 	fflush(NULL);
+	if (adopted.wr[0] >= 0) {
+		/* The zygote made the pipes (not on fds 1 or 2) and saved
+		 * the terminal: nothing to open, nothing to ask. */
+		c->relayed = 1;
+		c->term[0] = relay_term[0];
+		c->term[1] = relay_term[1];
+		if (relay_tty)
+			setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+		term_fd = c->term[1];
+		dup2(adopted.wr[0], 1);
+		dup2(adopted.wr[1], 2);
+		return c;
+	}
 	/* A closed fd 1 or 2 would be taken by a pipe: /dev/null stands in
 	 * for it. */
 	for (i = 1; i <= 2; i++) {
@@ -281,17 +314,6 @@ zenc__capture *zenc__capture_begin(const char *path)
 				fcntl(fd, F_SETFD, 0);
 			}
 		}
-	}
-	if (adopted.wr[0] >= 0) {
-		c->relayed = 1;
-		c->term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
-		c->term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
-		if (isatty(1))
-			setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
-		term_fd = c->term[1];
-		dup2(adopted.wr[0], 1);
-		dup2(adopted.wr[1], 2);
-		return c;
 	}
 	if (tee_start() < 0) {
 		zenc__warn(
@@ -337,8 +359,12 @@ void zenc__capture_end(zenc__capture *c)
 	}
 	term_fd = -1;
 	if (c->relayed) {
+		/* The saved terminal is the zygote's, kept for the next
+		 * child. */
 		relay_finish();
-		goto out;
+		free(c->path);
+		free(c);
+		return;
 	}
 	/* What the step wrote is in the pipes, or written on already. */
 	pthread_mutex_lock(&tz.lock);
@@ -349,7 +375,6 @@ void zenc__capture_end(zenc__capture *c)
 	tz.path = NULL;
 	tz.term[0] = tz.term[1] = -1;
 	pthread_mutex_unlock(&tz.lock);
-out:
 	for (i = 0; i < 2; i++)
 		if (c->term[i] >= 0)
 			close(c->term[i]);
@@ -389,6 +414,9 @@ int zenc__relay_init(void)
 		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	relay_term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	relay_term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	relay_tty = isatty(1);
 	relay_flags = p;
 	relay_used = (unsigned char *)p + RELAY_SLOTS * sizeof(int);
 	return 0;

@@ -225,19 +225,13 @@ static zenc__capture *capture_body(zenc__attempt *a)
 {
 	zenc_step *s = a->ss->step;
 	zenc__capture *c;
-	char *dir, *path;
+	char *path;
 
 	if (s->threadable || !a->x->run_dir)
 		return NULL;
-	dir = zenc__asprintf("%s/%s", a->x->run_dir, s->name);
+	/* The log and its folder are made by the step's first byte. */
 	path = zenc__attempt_log_path(a->x->run_dir, s->name, a->attempt);
-	if (zenc__mkdir_p(dir, 0700) < 0) {
-		zenc__warn("Cannot create '%s': %s", dir, strerror(errno));
-		c = NULL;
-	} else {
-		c = zenc__capture_begin(path);
-	}
-	free(dir);
+	c = zenc__capture_begin(path);
 	free(path);
 	return c;
 }

@@ -62,6 +62,23 @@ static int within(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/* The run whose folder under `root` holds `uri` (its first component
+ * there), when that is not `run_dir`; NULL: none.  Freed by the caller. */
+static char *owner_of(const char *uri, const char *root, const char *run_dir)
+{
+	size_t n = strlen(root);
+	const char *p, *end;
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (within(uri, run_dir) || !within(uri, root) || uri[n] != '/')
+		return NULL;
+	p = uri + n + 1;
+	if (!(end = strchr(p, '/')) || end == p)
+		return NULL;
+	return zenc__strndup(p, (size_t)(end - p));
+}
+
 /* What one deletion walk keeps and counts.  nftw() takes no payload: one
  * walk at a time, under a lock. */
 struct walk {
@@ -184,14 +201,19 @@ int zenc_store_run_purge(
 
 		for (j = 0; j < si->n_artifacts; j++) {
 			const char *uri = si->artifacts[j].uri;
+			char *owner;
 
 			if (!uri || !*uri || strstr(uri, "/.."))
 				continue;
 			shared = 1;
-			if (store->impl->uri_shared &&
-			    (rc = store->impl->uri_shared(
-				     store->impl, info.rec.id, uri, &shared)) <
-				    0)
+			owner = owner_of(uri, root, run_dir);
+			rc = store->impl->uri_shared
+				     ? store->impl->uri_shared(
+					       store->impl, info.rec.id, uri,
+					       owner, &shared)
+				     : 0;
+			free(owner);
+			if (rc < 0)
 				goto done;
 			if (shared) {
 				w.keep = zenc__realloc(

@@ -101,6 +101,22 @@ test_expect_success 'deleting the run that reused it removes it at last' '
 	test ! -e "$(dirname "$(dirname "$uri")")"
 '
 
+test_expect_success 'deleting a run that reused an output keeps it while the run that made it exists' '
+	run_blob c.id && run_blob d.id &&
+	c=$(cat c.id) && d=$(cat d.id) &&
+	uri=$(blob_of "$c") &&
+	own=$(blob_of "$d") &&
+	reuse "$c" "$d" &&
+	"$ZENC" runs delete "$d" >out &&
+	test_grep "kept 1 output that other runs reuse" out &&
+	test -f "$uri" &&
+	test ! -e "$own" &&
+	"$ZENC" runs show "$c" --json >c.json &&
+	test_grep "\"uri\": \"$uri\"" c.json &&
+	"$ZENC" runs delete "$c" >out &&
+	test ! -e "$uri"
+'
+
 test_expect_success 'runs delete refuses a running run, and prune leaves it' '
 	{ "$ZT" run --param work.sleep=4 >bg.out 2>bg.err & } &&
 	test_register_pid $! &&

@@ -74,6 +74,19 @@ test_expect_success 'runs delete keeps an output another run points to' '
 	test ! -e "$(dirname "$uri")/log.1"
 '
 
+test_expect_success 'deleting the run that points to it keeps a file while its maker exists' '
+	"$ZENC" run wf/blob.yaml >/dev/null 2>&1 && newest m.id &&
+	"$ZENC" run wf/blob.yaml >/dev/null 2>&1 && newest r.id &&
+	m=$(cat m.id) && r=$(cat r.id) &&
+	uri=$(blob_of "$m") &&
+	pg_psql -d "$PG_DB" -c "INSERT INTO artifacts (run_id, step, name, type, uri, size) VALUES ('\''$r'\'', '\''make'\'', '\''reused'\'', '\''bytes'\'', '\''$uri'\'', 1048576)" &&
+	"$ZENC" runs delete "$r" >out &&
+	test_grep "kept 1 output that other runs reuse" out &&
+	test -f "$uri" &&
+	"$ZENC" runs delete "$m" >out &&
+	test ! -e "$uri"
+'
+
 test_expect_success 'prune removes the older runs, and then the reused file' '
 	a=$(cat a.id) && b=$(cat b.id) &&
 	uri=$(pg_psql -d "$PG_DB" -At -c "SELECT uri FROM artifacts WHERE name = '\''reused'\''") &&

@@ -164,7 +164,7 @@ static void test_open_creates_schema(void **state)
 	assert_string_equal(f->store->flavor, "sqlite");
 	assert_int_equal(f->store->version, ZENC__STORE_VERSION);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 8);
+		query_int(f, "SELECT max(version) FROM schema_version"), 9);
 	/* journal_mode is a property of the file, so it shows here. */
 	assert_int_equal(
 		query_int(
@@ -182,7 +182,7 @@ static void test_open_creates_schema(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT count(*) FROM schema_version"), 8);
+		query_int(f, "SELECT count(*) FROM schema_version"), 9);
 }
 
 /* A store of the version before the courier (schema 3, an alert
@@ -204,16 +204,16 @@ static void test_migrates_outbox_for_courier(void **state)
 	exec_sql(f, "ALTER TABLE alerts DROP COLUMN next_at");
 	exec_sql(f, "DROP TABLE run_watch");
 	exec_sql(f, "DROP INDEX step_runs_running");
-	exec_sql(f, "DROP INDEX step_runs_cache");
+	exec_sql(f, "DROP INDEX step_runs_reusable");
 	exec_sql(f, "ALTER TABLE step_runs DROP COLUMN cached_from");
 	exec_sql(f, "ALTER TABLE step_runs DROP COLUMN cache_key");
 	exec_sql(f, "ALTER TABLE runs DROP COLUMN resumed_from");
-	exec_sql(f, "DROP INDEX artifacts_uri");
+	exec_sql(f, "DROP INDEX artifacts_foreign");
 	exec_sql(f, "ALTER TABLE step_attempts DROP COLUMN log_uri");
 	exec_sql(f, "DELETE FROM schema_version WHERE version >= 4");
 	reopen(f);
 	assert_int_equal(
-		query_int(f, "SELECT max(version) FROM schema_version"), 8);
+		query_int(f, "SELECT max(version) FROM schema_version"), 9);
 	assert_int_equal(f->store->alerts_wake(f->store, &pending, &next), 0);
 	assert_int_equal(pending, 1);
 	assert_int_equal(f->store->alerts_due(f->store, 2000, &due), 0);
@@ -724,18 +724,18 @@ static void test_attempt_logs_and_shared_uris(void **state)
 
 	/* Only RUN1 points to its file so far. */
 	assert_non_null(st->uri_shared);
-	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, NULL, &shared), 0);
 	assert_int_equal(shared, 0);
 	/* RUN2 took the step from the cache: the same uri, no copy. */
 	s.run_id = RUN2;
 	art.name = "reused";
 	assert_int_equal(st->step_end(st, &s, &at, &art, 1, NULL, 0), 0);
-	assert_int_equal(st->uri_shared(st, RUN1, art.uri, &shared), 0);
+	assert_int_equal(st->uri_shared(st, RUN1, art.uri, NULL, &shared), 0);
 	assert_int_equal(shared, 1);
-	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, RUN1, &shared), 0);
 	assert_int_equal(shared, 1);
 	assert_int_equal(st->run_delete(st, RUN1), 0);
-	assert_int_equal(st->uri_shared(st, RUN2, art.uri, &shared), 0);
+	assert_int_equal(st->uri_shared(st, RUN2, art.uri, RUN1, &shared), 0);
 	assert_int_equal(shared, 0);
 }
 

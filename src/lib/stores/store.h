@@ -185,11 +185,14 @@ struct zenc__store {
 	/* Version 5, may be NULL (then every artifact file counts as
 	 * shared, and is kept): *shared is 1 when an artifact of a run
 	 * other than `run_id` points to `uri` (a step taken from the cache
-	 * records the uri of the run that made the file), else 0. */
+	 * records the uri of the run that made the file), else 0.  `owner`
+	 * is the run whose folder holds `uri` when that is not `run_id`
+	 * (NULL: none, or not known): while it exists, its file is shared. */
 	int (*uri_shared)(
 		zenc__store *self,
 		const char *run_id,
 		const char *uri,
+		const char *owner,
 		int *shared);
 };
 

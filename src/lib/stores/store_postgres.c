@@ -232,6 +232,16 @@ static const char *const migrations[] = {
 	 * is deleted only when no other run's artifact points to it). */
 	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
 	"CREATE INDEX artifacts_uri ON artifacts (uri);",
+	/* 9: the same two lookups, from indexes that a step writes to only
+	 * when they may serve it: the cache's holds the steps it can reuse,
+	 * once they ended; the files' holds the artifacts that point into
+	 * another run's folder (those of steps taken from the cache). */
+	"DROP INDEX step_runs_cache;"
+	"CREATE INDEX step_runs_reusable ON step_runs (cache_key)"
+	" WHERE cache_key IS NOT NULL AND status IN ('completed', 'cached');"
+	"DROP INDEX artifacts_uri;"
+	"CREATE INDEX artifacts_foreign ON artifacts (uri)"
+	" WHERE strpos(uri, run_id) = 0;",
 };
 
 /* The advisory lock that serializes migrations: "zenc" and 1. */
@@ -459,8 +469,10 @@ static const struct {
 		 " (SELECT 1 FROM runs r WHERE r.id = step_runs.run_id"
 		 " AND r.status <> 'running')"},
 	[ZENC__Q_URI_SHARED] =
-		{"zenc_uri_shared", "SELECT count(*) FROM artifacts"
-				    " WHERE uri = $1 AND run_id <> $2"},
+		{"zenc_uri_shared",
+		 "SELECT (SELECT count(*) FROM artifacts WHERE uri = $1"
+		 " AND run_id <> $2 AND strpos(uri, run_id) = 0)"
+		 " + (SELECT count(*) FROM runs WHERE id = $3 AND id <> $2)"},
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		{"zenc_lost_steps_count",
 		 "SELECT count(*) FROM step_runs WHERE status = 'running'"

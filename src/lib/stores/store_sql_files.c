@@ -11,7 +11,11 @@
 #define fail zenc__sqlstore_fail
 
 static int sql_uri_shared(
-	zenc__store *self, const char *run_id, const char *uri, int *shared)
+	zenc__store *self,
+	const char *run_id,
+	const char *uri,
+	const char *owner,
+	int *shared)
 {
 	zenc__sqlstore *s = (zenc__sqlstore *)self;
 	zenc__sql_params p = {.n = 0};
@@ -21,6 +25,7 @@ static int sql_uri_shared(
 	*shared = 0;
 	zenc__sqlp_text(&p, uri);
 	zenc__sqlp_text(&p, run_id);
+	zenc__sqlp_text(&p, owner);
 	pthread_mutex_lock(&s->lock);
 	if ((rc = s->d->ready(s)) == 0) {
 		if (zenc__sql_query_number(s, ZENC__Q_URI_SHARED, &p, &n) < 0)

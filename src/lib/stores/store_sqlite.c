@@ -140,6 +140,18 @@ static const char *const migrations[] = {
 	 * is deleted only when no other run's artifact points to it). */
 	"ALTER TABLE step_attempts ADD COLUMN log_uri TEXT;"
 	"CREATE INDEX artifacts_uri ON artifacts (uri);",
+	/* 9: the same two lookups, from indexes that a step writes to only
+	 * when they may serve it (each index a row is in costs every step's
+	 * commit a page): the cache's holds the steps it can reuse, once
+	 * they ended; the files' holds the artifacts that point into another
+	 * run's folder (those of steps taken from the cache: a run's own
+	 * files are in a folder named by its id). */
+	"DROP INDEX step_runs_cache;"
+	"CREATE INDEX step_runs_reusable ON step_runs (cache_key)"
+	" WHERE cache_key IS NOT NULL AND status IN ('completed', 'cached');"
+	"DROP INDEX artifacts_uri;"
+	"CREATE INDEX artifacts_foreign ON artifacts (uri)"
+	" WHERE instr(uri, run_id) = 0;",
 };
 
 /* The transaction statements, cached with the queries after them. */
@@ -311,8 +323,13 @@ static const char *const statements[NSTATEMENTS] = {
 		" error_message = ?3 WHERE status = 'running' AND EXISTS"
 		" (SELECT 1 FROM runs r WHERE r.id = step_runs.run_id"
 		" AND r.status != 'running')",
-	[ZENC__Q_URI_SHARED] = "SELECT count(*) FROM artifacts"
-			       " WHERE uri = ?1 AND run_id <> ?2",
+	/* The artifacts of other runs that point to ?1 from outside their
+	 * own folders (the partial index artifacts_foreign: the same
+	 * condition), and the run ?3 whose folder holds ?1, if not ?2. */
+	[ZENC__Q_URI_SHARED] =
+		"SELECT (SELECT count(*) FROM artifacts WHERE uri = ?1"
+		" AND run_id <> ?2 AND instr(uri, run_id) = 0)"
+		" + (SELECT count(*) FROM runs WHERE id = ?3 AND id <> ?2)",
 	[ZENC__Q_LOST_STEPS_COUNT] =
 		"SELECT count(*) FROM step_runs WHERE status = 'running'"
 		" AND EXISTS (SELECT 1 FROM runs r WHERE r.id ="

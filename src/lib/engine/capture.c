@@ -36,19 +36,25 @@
 #include "engine/exec.h"
 #include "internal.h"
 
+/* A capture by the thread tee (in a child of the zygote, a capture is
+ * &relayed_capture, below). */
 struct zenc__capture {
 	char *path;  /* the log file, made when the step first prints */
 	int term[2]; /* the saved fds 1 and 2: where the tee writes */
-	int relayed; /* the zygote reads the pipes, not a thread of ours */
 };
 
-/* In a child of the zygote: the write ends of the pipes the zygote reads,
- * the socket to it, and its flag that says it is reading from them. */
+/*
+ * In a child of the zygote: the write ends of the pipes the zygote reads
+ * and the socket to it; -1: not a child of the zygote's relay.  The zygote
+ * sets them before each fork (zenc__relay_adopt()), and the child never
+ * writes them: every page a child of the zygote writes, and every page of
+ * code or constants it is the first to touch, costs it a page fault,
+ * which is most of what a step's process costs.
+ */
 static struct {
 	int wr[2];
 	int ctl;
-	volatile int *busy;
-} adopted = {{-1, -1}, -1, NULL};
+} adopted = {{-1, -1}, -1};
 
 /* In the zygote and its children: the zygote's fds 1 and 2 (the run's
  * terminal), saved once by zenc__relay_init(), and whether fd 1 is a
@@ -70,8 +76,13 @@ static struct {
 	int term[2];      /* and there, -1: not */
 } tz = {.pid = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The terminal while a capture runs, else -1; read by termlog.c. */
+/* The terminal while a capture runs, else -1; read by termlog.c.  In the
+ * zygote and its children, the terminal the zygote saved, always. */
 static volatile int term_fd = -1;
+
+/* What zenc__capture_begin() returns in a child of the zygote: never
+ * read, never written. */
+static const char relayed_capture;
 
 int zenc__capture_terminal_fd(void)
 {
@@ -252,11 +263,13 @@ static int tee_start(void)
 }
 
 /* In a child of the zygote, at the end of its capture: waits until the
- * zygote has written on what the step printed, unless there is nothing
- * left to write (the pipes are empty and the zygote is not between a read
- * and its writes): then the step goes on at once.  A step that printed
- * nothing costs no wait.  The pipes and the socket stay open until the
- * process ends, so that the zygote sees all three end at once. */
+ * zygote has written on what the step printed, unless the pipes are
+ * empty: the zygote takes bytes out of a pipe only once they are in the
+ * log and on the terminal (zenc__relay_pump()), so then the step goes on
+ * at once.  A step that printed nothing costs no wait.  The pipes and the
+ * socket stay open until the process ends, so that the zygote sees all
+ * three end at once.  A child of the zygote runs one attempt, hence one
+ * capture. */
 static void relay_finish(void)
 {
 	int i, n, pending = 0;
@@ -265,13 +278,9 @@ static void relay_finish(void)
 	for (i = 0; i < 2; i++)
 		if (ioctl(adopted.wr[i], FIONREAD, &n) == 0 && n > 0)
 			pending = 1;
-	if (__atomic_load_n(adopted.busy, __ATOMIC_SEQ_CST))
-		pending = 1;
 	if (pending && send(adopted.ctl, &m, 1, MSG_NOSIGNAL) == 1)
 		while (recv(adopted.ctl, &m, 1, 0) < 0 && errno == EINTR)
 			;
-	/* One capture per child: a later one has its own tee. */
-	adopted.wr[0] = adopted.wr[1] = -1;
 }
 
 void zenc__capture_prepare(void)
@@ -282,26 +291,25 @@ void zenc__capture_prepare(void)
 	(void)tee_start();
 }
 
-zenc__capture *zenc__capture_begin(const char *path)
+zenc__capture *zenc__capture_begin(
+	const char *run_dir, const char *step, int attempt)
 {
-	zenc__capture *c = zenc__calloc(1, sizeof(*c));
+	zenc__capture *c;
 	int i;
 
-	c->path = zenc__strdup(path);
 	fflush(NULL);
 	if (adopted.wr[0] >= 0) {
-		/* The zygote made the pipes (not on fds 1 or 2) and saved
-		 * the terminal: nothing to open, nothing to ask. */
-		c->relayed = 1;
-		c->term[0] = relay_term[0];
-		c->term[1] = relay_term[1];
+		/* The zygote made the pipes (not on fds 1 or 2), saved the
+		 * terminal, and made it where the run's own lines go: nothing
+		 * to open, to ask, to allocate or to write down. */
 		if (relay_tty)
 			setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
-		term_fd = c->term[1];
 		dup2(adopted.wr[0], 1);
 		dup2(adopted.wr[1], 2);
-		return c;
+		return (zenc__capture *)&relayed_capture;
 	}
+	c = zenc__calloc(1, sizeof(*c));
+	c->path = zenc__attempt_log_path(run_dir, step, attempt);
 	/* A closed fd 1 or 2 would be taken by a pipe: /dev/null stands in
 	 * for it. */
 	for (i = 1; i <= 2; i++) {
@@ -349,6 +357,18 @@ void zenc__capture_end(zenc__capture *c)
 	if (!c)
 		return;
 	fflush(NULL);
+	if (c == (zenc__capture *)&relayed_capture) {
+		/* Back to the terminal the zygote saved; then the zygote
+		 * writes on what the pipes hold. */
+		for (i = 0; i < 2; i++) {
+			if (relay_term[i] >= 0)
+				dup2(relay_term[i], i + 1);
+			else
+				close(i + 1);
+		}
+		relay_finish();
+		return;
+	}
 	/* Back to the terminal; then what the step wrote is in the pipes,
 	 * and the thread writes it on before the log is closed. */
 	for (i = 0; i < 2; i++) {
@@ -358,14 +378,6 @@ void zenc__capture_end(zenc__capture *c)
 			close(i + 1);
 	}
 	term_fd = -1;
-	if (c->relayed) {
-		/* The saved terminal is the zygote's, kept for the next
-		 * child. */
-		relay_finish();
-		free(c->path);
-		free(c);
-		return;
-	}
 	/* What the step wrote is in the pipes, or written on already. */
 	pthread_mutex_lock(&tz.lock);
 	pump();
@@ -388,19 +400,20 @@ void zenc__capture_end(zenc__capture *c)
  * The zygote's side.  Each child it forks gets two pipes (its fds 1 and 2
  * while its body runs) and a socket; the zygote reads the pipes in its
  * loop and writes what comes to the child's log and to its own fds 1 and
- * 2, which are the run's terminal.  At the end of its body the child asks
- * on the socket ('F') whether its output is all written on, and waits for
- * the answer ('f') only when some may not be (relay_finish()).  A flag per
- * child in a page shared with the children says that the zygote has read
- * from the child's pipes and not yet written what it read.
+ * 2, which are the run's terminal.  It takes bytes out of a pipe only once
+ * they are written on: it copies them first with tee() into a pipe of its
+ * own and reads them from there.  So at the end of its body the child
+ * knows from its pipes alone whether its output is all written on: when
+ * they are not empty it asks on the socket ('F') and waits for the answer
+ * ('f'), sent once the zygote has written them on (relay_finish()).
  */
 #define RELAY_SLOTS 1024
 
-/* RELAY_SLOTS flags, then which are in use; shared with the children
- * (which only read their flag), so that the zygote's writes to them cost
- * no copy of a page. */
-static volatile int *relay_flags;
+/* Which slots are in use: a page shared with the children, so that the
+ * zygote's writes to it cost no copy of a page while children live. */
 static unsigned char *relay_used;
+/* The zygote's pipe that tee() copies a child's bytes to. */
+static int relay_peek[2] = {-1, -1};
 
 int zenc__relay_init(void)
 {
@@ -409,16 +422,25 @@ int zenc__relay_init(void)
 	/* The pipes must not take fds 1 or 2, which they are written to. */
 	if (fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0)
 		return -1;
-	p =
-		mmap(NULL, RELAY_SLOTS * (sizeof(int) + 1),
-		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (pipe2(relay_peek, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	p =
+		mmap(NULL, RELAY_SLOTS, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		close(relay_peek[0]);
+		close(relay_peek[1]);
+		relay_peek[0] = relay_peek[1] = -1;
+		return -1;
+	}
 	relay_term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	relay_term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	relay_tty = isatty(1);
-	relay_flags = p;
-	relay_used = (unsigned char *)p + RELAY_SLOTS * sizeof(int);
+	/* The run's own lines, from the zygote and from its children, go
+	 * to the terminal, never into a pipe of a capture. */
+	if (relay_term[1] >= 0)
+		term_fd = relay_term[1];
+	relay_used = p;
 	return 0;
 }
 
@@ -429,38 +451,52 @@ int zenc__relay_open(zenc__relay *r)
 	memset(r, 0, sizeof(*r));
 	r->rd[0] = r->rd[1] = r->wr[0] = r->wr[1] = -1;
 	r->ctl = r->log = r->slot = -1;
-	if (!relay_flags)
+	if (!relay_used)
 		return -1;
 	for (slot = 0; slot < RELAY_SLOTS && relay_used[slot]; slot++)
 		;
 	if (slot == RELAY_SLOTS || pipes_open(r->rd, r->wr) < 0)
 		return -1;
 	relay_used[slot] = 1;
-	relay_flags[slot] = 0;
 	r->slot = slot;
 	return 0;
 }
 
-void zenc__relay_child(zenc__relay *r, int ctl)
+void zenc__relay_adopt(const zenc__relay *r, int ctl)
 {
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		close(r->rd[i]);
-		adopted.wr[i] = r->wr[i];
-	}
-	adopted.ctl = ctl;
-	adopted.busy = &relay_flags[r->slot];
+	adopted.wr[0] = r ? r->wr[0] : -1;
+	adopted.wr[1] = r ? r->wr[1] : -1;
+	adopted.ctl = r ? ctl : -1;
 }
 
 void zenc__relay_parent(zenc__relay *r)
 {
 	int i;
 
+	zenc__relay_adopt(NULL, -1);
 	for (i = 0; i < 2; i++) {
 		close(r->wr[i]);
 		r->wr[i] = -1;
 	}
+}
+
+/* Up to `cap` bytes of pipe `fd` into `buf`, left in the pipe (*peeked
+ * 1), or taken out of it when tee() cannot copy them (*peeked 0); 0 at
+ * the end of the pipe, -1 with errno (EAGAIN: empty). */
+static ssize_t relay_peek_read(int fd, char *buf, size_t cap, int *peeked)
+{
+	ssize_t n, k;
+
+	*peeked = 0;
+	n = tee(fd, relay_peek[1], cap, SPLICE_F_NONBLOCK);
+	if (n < 0 && (errno == EINVAL || errno == ENOSYS))
+		return read(fd, buf, cap);
+	if (n <= 0)
+		return n;
+	*peeked = 1;
+	while ((k = read(relay_peek[0], buf, (size_t)n)) < 0 && errno == EINTR)
+		;
+	return k;
 }
 
 void zenc__relay_pump(zenc__relay *r)
@@ -468,15 +504,15 @@ void zenc__relay_pump(zenc__relay *r)
 	/* Not on the stack: each page the zygote writes is copied once
 	 * per fork, and this one only when a step prints. */
 	static char buf[16384];
-	ssize_t n;
-	int i;
+	ssize_t n, k;
+	int i, peeked;
 
 	if (r->slot < 0)
 		return;
-	__atomic_store_n(&relay_flags[r->slot], 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 2; i++) {
 		while (r->rd[i] >= 0) {
-			n = read(r->rd[i], buf, sizeof(buf));
+			n = relay_peek_read(
+				r->rd[i], buf, sizeof(buf), &peeked);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && errno == EAGAIN)
@@ -505,9 +541,13 @@ void zenc__relay_pump(zenc__relay *r)
 				r->run_dir = NULL;
 			}
 			(void)write_all(i + 1, buf, (size_t)n);
+			/* Written on: now out of the child's pipe. */
+			while (peeked &&
+			       (k = read(r->rd[i], buf, (size_t)n)) < 0 &&
+			       errno == EINTR)
+				;
 		}
 	}
-	__atomic_store_n(&relay_flags[r->slot], 0, __ATOMIC_SEQ_CST);
 }
 
 void zenc__relay_close(zenc__relay *r)

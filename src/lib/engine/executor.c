@@ -224,16 +224,11 @@ char *zenc__attempt_log_path(const char *run_dir, const char *step, int attempt)
 static zenc__capture *capture_body(zenc__attempt *a)
 {
 	zenc_step *s = a->ss->step;
-	zenc__capture *c;
-	char *path;
 
 	if (s->threadable || !a->x->run_dir)
 		return NULL;
 	/* The log and its folder are made by the step's first byte. */
-	path = zenc__attempt_log_path(a->x->run_dir, s->name, a->attempt);
-	c = zenc__capture_begin(path);
-	free(path);
-	return c;
+	return zenc__capture_begin(a->x->run_dir, s->name, a->attempt);
 }
 
 /* The body and the storing of its outputs. */

@@ -382,14 +382,13 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 	/* The spare takes an entry when it becomes a step. */
 	relayed =
 		relays && relays->n < MAX_RELAYED && zenc__relay_open(&r) == 0;
+	zenc__relay_adopt(relayed ? &r : NULL, sv[1]);
 	pid = fork();
 	if (pid == 0) {
 		close(sock);
 		close(sfd);
 		close(sv[0]);
 		relays_forget();
-		if (relayed)
-			zenc__relay_child(&r, sv[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(0);
@@ -397,6 +396,8 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 		spare_main(x, sv[1], relayed, self);
 	}
 	close(sv[1]);
+	if (!relayed || pid < 0)
+		zenc__relay_adopt(NULL, -1);
 	if (relayed && pid < 0)
 		zenc__relay_close(&r);
 	if (pid < 0) {

@@ -307,7 +307,14 @@ static void fill_hook_records(
 	}
 }
 
-static void record_attempt(zenc__exec *x, zenc__attempt *a)
+/* Writes attempt `a` of its step with the step's row, its hook runs and,
+ * unless it failed, `arts` (`n_arts`: its outputs, wherever they are kept
+ * by now). */
+static void record_attempt(
+	zenc__exec *x,
+	zenc__attempt *a,
+	const zenc__artifact *out,
+	size_t n_out)
 {
 	zenc__stepstate *ss = a->ss;
 	zenc__artifact_record *arts;
@@ -341,21 +348,21 @@ static void record_attempt(zenc__exec *x, zenc__attempt *a)
 		fill_failure(
 			&att.error_type, &att.error_message, &att.exit_code,
 			&att.signal, &a->err);
-	arts = zenc__calloc(a->n_arts + 1, sizeof(*arts));
-	for (i = 0; i < a->n_arts; i++) {
+	arts = zenc__calloc(n_out + 1, sizeof(*arts));
+	for (i = 0; i < n_out; i++) {
 		arts[i].run_id = x->run->id;
 		arts[i].step = ss->step->name;
-		arts[i].name = a->arts[i].name;
-		arts[i].type = zenc_type_name(a->arts[i].type);
-		arts[i].uri = a->arts[i].uri;
-		arts[i].size = a->arts[i].size;
-		arts[i].checksum = a->arts[i].checksum;
+		arts[i].name = out[i].name;
+		arts[i].type = zenc_type_name(out[i].type);
+		arts[i].uri = out[i].uri;
+		arts[i].size = out[i].size;
+		arts[i].checksum = out[i].checksum;
 	}
 	fill_hook_records(x, a, &hooks);
 	do
 		rc = x->store->step_end(
-			x->store, &r, &att, arts, a->failed ? 0 : a->n_arts,
-			hooks, a->n_hooks);
+			x->store, &r, &att, arts, a->failed ? 0 : n_out, hooks,
+			a->n_hooks);
 	while (write_again(rc, &tries, "a step attempt"));
 	if (rc < 0)
 		store_warn(x, "a step attempt");
@@ -407,8 +414,9 @@ double zenc__engine_retry_wait(const zenc__stepstate *ss, int attempt)
 	return ss->delay * pow(ss->backoff, attempt - 1);
 }
 
-/* The attempt reached its end: record it and decide what comes next. */
-void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
+/* The attempt reached its end: record it (or owe its record, `later`)
+ * and decide what comes next. */
+static void finish(zenc__exec *x, zenc__attempt *a, int later)
 {
 	zenc__stepstate *ss = a->ss;
 
@@ -419,18 +427,27 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->status = ZENC__ST_COMPLETED;
 		ss->ended = a->ended;
 		zenc__failure_release(&ss->error);
-		record_attempt(x, a);
 		/* Downstream steps read the artifacts from the step. */
 		ss->arts = a->arts;
 		ss->n_arts = a->n_arts;
 		a->arts = NULL;
 		a->n_arts = 0;
+		if (later) {
+			zenc__array_grow(
+				(void **)&x->ends, &x->cap_ends, x->n_ends + 1,
+				sizeof(*x->ends));
+			x->ends[x->n_ends++] = a;
+		} else {
+			record_attempt(x, a, ss->arts, ss->n_arts);
+		}
 		if (x->place->completed)
 			x->place->completed(x, ss);
 		if (!x->quiet)
 			zenc__info(
 				"Step %s has finished in %.3fs.",
 				ss->step->name, ss->ended - ss->started);
+		if (later)
+			return;
 	} else if (
 		!a->last && !zenc__interrupted &&
 		a->err.kind != ZENC__EK_CANCELLED) {
@@ -439,7 +456,7 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->wake = zenc__monotonic() + wait;
 		a->err.attempt = a->attempt;
 		zenc__failure_copy(&ss->error, &a->err);
-		record_attempt(x, a);
+		record_attempt(x, a, NULL, 0);
 		zenc__info(
 			"Step %s failed on attempt %d (%s: %s); retrying "
 			"in %.3gs.",
@@ -450,12 +467,44 @@ void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
 		ss->ended = a->ended;
 		a->err.attempt = a->attempt;
 		zenc__failure_copy(&ss->error, &a->err);
-		record_attempt(x, a);
+		record_attempt(x, a, NULL, 0);
 		zenc__engine_step_failed(x);
 	}
 	/* Recorded: the watcher no longer has to settle it. */
 	zenc__watcher_note(0, ss->step->name);
 	zenc__attempt_free(a);
+}
+
+void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a)
+{
+	finish(x, a, 0);
+}
+
+/*
+ * The end of an attempt that completed is owed when the step's process has
+ * ended (the supervisor saw it): the steps it made ready start first, and
+ * the record is written while they do, instead of between two steps.  A
+ * Slurm job's step (eager rows) writes it at once.  Until it is written
+ * the watcher still counts the step as running: should this process die
+ * in between, the run's watcher settles it with the run, as it does a
+ * step that ended in the instant before its record.
+ */
+void zenc__engine_finish_attempt_later(zenc__exec *x, zenc__attempt *a)
+{
+	finish(x, a, !a->failed && !x->eager_rows);
+}
+
+void zenc__engine_pay_ends(zenc__exec *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_ends; i++) {
+		zenc__attempt *a = x->ends[i];
+		record_attempt(x, a, a->ss->arts, a->ss->n_arts);
+		zenc__watcher_note(0, a->ss->step->name);
+		zenc__attempt_free(a);
+	}
+	x->n_ends = 0;
 }
 
 zenc__attempt *zenc__engine_new_attempt(zenc__exec *x, zenc__stepstate *ss)

@@ -94,6 +94,12 @@ zenc__attempt *zenc__engine_new_attempt(zenc__exec *x, zenc__stepstate *ss);
 /* The attempt reached its end: records it and decides what comes next
  * (completed, waiting for a retry, or failed); frees it. */
 void zenc__engine_finish_attempt(zenc__exec *x, zenc__attempt *a);
+/* The same for an attempt the supervisor followed, except that the record
+ * of one that completed may be owed: written by zenc__engine_pay_ends(),
+ * which the scheduler calls once it started the steps this one made
+ * ready. */
+void zenc__engine_finish_attempt_later(zenc__exec *x, zenc__attempt *a);
+void zenc__engine_pay_ends(zenc__exec *x);
 /* Step `ss` was taken from the cache (cache.c): records it and completes
  * it; no attempt, no hook. */
 void zenc__engine_cached(zenc__exec *x, zenc__stepstate *ss);

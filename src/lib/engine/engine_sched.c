@@ -292,6 +292,9 @@ static void run_steps(zenc__exec *x)
 				launch(x, &x->steps[s]);
 			settle(x, &sc, s);
 		}
+		/* The ends of the steps that made these ready, now that
+		 * they started. */
+		zenc__engine_pay_ends(x);
 		if (sc.n_live == 0) {
 			if (sc.n_waiting > 0) {
 				/* Only retries are due: sleep until the first.
@@ -351,10 +354,11 @@ static void run_steps(zenc__exec *x)
 			}
 			sc.conts[s] = 0;
 			sc.live[i] = sc.live[--sc.n_live];
-			zenc__engine_finish_attempt(x, a);
+			zenc__engine_finish_attempt_later(x, a);
 			settle(x, &sc, s);
 		}
 	}
+	zenc__engine_pay_ends(x);
 	/* An interrupt that came while the last step ran (isolation none)
 	 * cancels the run all the same. */
 	if (zenc__interrupted)
@@ -382,6 +386,9 @@ int zenc__engine_run(zenc__exec *x)
 	free(x->owed);
 	x->owed = NULL;
 	x->n_owed = x->cap_owed = 0;
+	free(x->ends);
+	x->ends = NULL;
+	x->cap_ends = 0;
 	return 0;
 }
 

@@ -158,6 +158,10 @@ typedef struct zenc__exec {
 	/* Step rows not written yet (engine.c). */
 	zenc__stepstate **owed;
 	size_t n_owed, cap_owed;
+	/* Attempts that completed and whose end is not written yet: written
+	 * once the steps they made ready have started (engine.c). */
+	struct zenc__attempt **ends;
+	size_t n_ends, cap_ends;
 	struct zenc__flusher *flusher;
 	/* Write each "running" row at once: a Slurm job's step, whose row
 	 * tells the client (and `zenc runs cancel`) that it started. */

@@ -4,24 +4,24 @@
 # int, 64 bytes, a 64-byte file), zenc of revision BENCH_BEFORE against
 # this tree, both in Release.  Writes bench/results-artifacts.md.
 #
-#   bench/artifacts.sh [N] [RUNS]        (defaults 500 and 7)
+#   bench/artifacts.sh [N] [RUNS]        (defaults 500 and 15)
 #
 # Environment: BENCH_BEFORE (a git revision of this repository, default
 # where this branch left main: git merge-base HEAD main), BENCH_WORK (scratch, default /tmp/zenc-bench-artifacts, wiped
 # unless BENCH_REUSE=1, which keeps the two builds of a previous run).
-# Runs are interleaved, one round being every case once, so that a
-# slower minute of a shared machine falls on all of them; the figures are
-# medians, of wall time and of CPU time (user + sys of the program and
-# every process it waited for, less sensitive to a loaded machine), and
-# the ratios are medians of the ratios within a round.
-# Needs GNU time (/usr/bin/time).  About 3 minutes on 2 CPUs, most of it
-# the two builds.
+# Runs are interleaved, one round being every case once in a shuffled
+# order, so that a slower minute of a shared machine falls on all of them;
+# the figures are medians, of wall time and of CPU time (user + sys of the
+# program and every process it waited for), and the ratios are medians of
+# the ratios within a round, with a 95 % bootstrap interval: a ratio whose
+# interval holds 1 is no difference this bench can see.
+# Needs GNU time (/usr/bin/time).  About 5 minutes on 2 CPUs.
 set -eu
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$BENCH/.." && pwd)
 N=${1:-500}
-RUNS=${2:-7}
+RUNS=${2:-15}
 BEFORE=${BENCH_BEFORE:-$(git -C "$SRC" merge-base HEAD main)}
 WORK=${BENCH_WORK:-/tmp/zenc-bench-artifacts}
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -72,7 +72,8 @@ one() { # one BUILD KIND
 : >"$WORK/times"
 i=0
 while [ "$i" -lt "$RUNS" ]; do
-	for case in before:int after:int before:bytes after:bytes after:file; do
+	for case in $(printf '%s\n' before:int after:int before:bytes \
+		after:bytes after:file | shuf); do
 		echo "$i $case $(one "${case%%:*}" "${case#*:}")" >>"$WORK/times"
 	done
 	i=$((i + 1))
@@ -80,7 +81,7 @@ done
 
 /usr/bin/python3 - "$WORK/times" "$N" "$RUNS" "$before_rev" "$after_rev" \
 	>"$BENCH/results-artifacts.md" <<\PY
-import statistics, sys
+import random, statistics, sys
 path, n, runs, before, after = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 wall, cpu, mem = {}, {}, {}
 for line in open(path):
@@ -93,24 +94,31 @@ def ms(d, case):
     return statistics.median(d[case].values()) * 1000 / n
 
 def ratio(d, a, b):
-    return statistics.median(d[a][r] / d[b][r] for r in d[a] if d[b].get(r))
+    """The median of the ratios within a round, and its 95 % bootstrap
+    interval, as "1.02 (0.99-1.05)"."""
+    xs = [d[a][r] / d[b][r] for r in d[a] if d[b].get(r)]
+    rng = random.Random(1)
+    boot = sorted(statistics.median(rng.choices(xs, k=len(xs)))
+                  for _ in range(2000))
+    return "%.2f (%.2f-%.2f)" % (statistics.median(xs), boot[50], boot[1949])
 
 print("# Small outputs per step: before and after file artifacts\n")
 print("A chain of %d steps, each reading the previous step's output and "
       "writing its own; isolation process, `-j 1`, %s rounds, each running "
-      "every case once. Before: %s; after: %s. Written by "
-      "`bench/artifacts.sh`. Wall and CPU (user + sys, all processes) are "
-      "medians in ms per step; a ratio is the median of the ratios within "
-      "a round.\n" % (n, runs, before, after))
+      "every case once, in a shuffled order. Before: %s; after: %s. "
+      "Written by `bench/artifacts.sh`. Wall and CPU (user + sys, all "
+      "processes) are medians in ms per step; a ratio is the median of the "
+      "ratios within a round, with its 95 %% bootstrap interval in "
+      "parentheses.\n" % (n, runs, before, after))
 print("| output | wall before | wall after | wall after / before | CPU before | CPU after | CPU after / before | peak memory after (MB) |")
 print("|---|---|---|---|---|---|---|---|")
 for kind in ("int", "bytes"):
     b, a = "before:" + kind, "after:" + kind
-    print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f |" % (
+    print("| %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %.1f |" % (
         kind, ms(wall, b), ms(wall, a), ratio(wall, a, b),
         ms(cpu, b), ms(cpu, a), ratio(cpu, a, b), mem[a] / 1024))
 a, b = "after:file", "before:bytes"
-print("| file (new; ratios ÷ bytes before) | — | %.2f | %.2f | — | %.2f | %.2f | %.1f |" % (
+print("| file (new; ratios ÷ bytes before) | — | %.2f | %s | — | %.2f | %s | %.1f |" % (
     ms(wall, a), ratio(wall, a, b), ms(cpu, a), ratio(cpu, a, b), mem[a] / 1024))
 PY
 cat "$BENCH/results-artifacts.md"

@@ -296,13 +296,21 @@ static int write_all(int fd, const char *p, size_t n)
 int zenc__store_bytes(
 	const char *dst, const void *p, size_t n, char sum[ZENC__SUM_MAX])
 {
-	char *tmp = zenc__asprintf("%s.tmp.XXXXXX", dst);
-	zenc__hash *h = zenc__hash_new();
+	char *tmp;
+	zenc__hash *h;
 	const char *b = p;
 	size_t off = 0;
-	int fd = mkostemp(tmp, O_CLOEXEC), saved;
+	int fd, saved;
 
-	if (fd < 0)
+	/* Up to a chunk: hashed, then written unnamed and linked under its
+	 * name (one change to the folder instead of two). */
+	if (n <= CHUNK) {
+		zenc__sum_mem(sum, n ? p : "", n);
+		return zenc__write_file_atomic(dst, n ? p : "", n, 0644);
+	}
+	tmp = zenc__asprintf("%s.tmp.XXXXXX", dst);
+	h = zenc__hash_new();
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
 	fchmod(fd, 0644);
 	while (off < n || n == 0) {

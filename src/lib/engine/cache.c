@@ -126,13 +126,16 @@ int zenc__cache_try(zenc__exec *x, zenc__stepstate *ss)
 	char run[37], from[37];
 	size_t i;
 
-	zenc__cache_key(x, ss);
-	if (!ss->cache_key)
-		return 0;
 	/* Everything downstream of a step executed in this run executes. */
 	for (i = 0; i < s->n_deps; i++)
 		if (!x->steps[s->deps[i]->index].cached_from)
 			return 0;
+	if (!x->resumed_from &&
+	    (x->no_cache || !zenc__cache_enabled(s) || !x->store->cache_lookup))
+		return 0;
+	zenc__cache_key(x, ss);
+	if (!ss->cache_key)
+		return 0;
 	if (x->resumed_from) {
 		/* Resuming is an explicit request: a step the run resumed
 		 * completed with the same key is reused, whatever its
@@ -141,13 +144,10 @@ int zenc__cache_try(zenc__exec *x, zenc__stepstate *ss)
 			return 0;
 		snprintf(run, sizeof(run), "%s", ss->resume_run);
 		snprintf(from, sizeof(from), "%s", ss->resume_from);
-	} else {
-		if (x->no_cache || !zenc__cache_enabled(s) ||
-		    !x->store->cache_lookup)
-			return 0;
-		if (x->store->cache_lookup(x->store, ss->cache_key, run, from) <
-		    0)
-			return 0;
+	} else if (
+		x->store->cache_lookup(x->store, ss->cache_key, run, from) <
+		0) {
+		return 0;
 	}
 	if (!reuse_outputs(x, ss, run))
 		return 0;
@@ -155,6 +155,14 @@ int zenc__cache_try(zenc__exec *x, zenc__stepstate *ss)
 	ss->cached_from = zenc__strdup(from[0] ? from : run);
 	zenc__engine_cached(x, ss);
 	return 1;
+}
+
+void zenc__cache_key_late(zenc__exec *x, zenc__stepstate *ss, int started)
+{
+	if (ss->cache_key || (started && ss->step->n_cache_sources > 0) ||
+	    (!started && ss->step->n_cache_sources == 0))
+		return;
+	zenc__cache_key(x, ss);
 }
 
 static const zenc__step_info *find_step(

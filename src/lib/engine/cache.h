@@ -41,11 +41,19 @@ int zenc__cache_env_off(void);
  * pipeline's say (not the run's --no-cache). */
 int zenc__cache_enabled(const zenc_step *s);
 
-/* Step `ss` is ready and has not started: computes its key and, when the
- * step may be and is found in the cache (or in the run resumed), records
- * it "cached" and completes it.  1 when it did, 0 when the step is to be
- * executed. */
+/* Step `ss` is ready and has not started: when it may be taken from the
+ * cache (or from the run resumed), computes its key and, when the step is
+ * found there, records it "cached" and completes it.  1 when it did, 0
+ * when the step is to be executed.  Its key may then be left to
+ * zenc__cache_key_late(). */
 int zenc__cache_try(zenc__exec *x, zenc__stepstate *ss);
+
+/* The key of a step that executes and has none yet, for its record.
+ * `started`: its process is on its way, and the key is computed only now
+ * unless it hashes files the step may change (its declared sources),
+ * which must be hashed before it starts.  So the key of a step that
+ * cannot be reused costs nothing between two steps. */
+void zenc__cache_key_late(zenc__exec *x, zenc__stepstate *ss, int started);
 
 /* `zenc run --resume RUN`: reads run `id` (id, name or prefix), which
  * must be of the same pipeline and not running, so that its completed

@@ -38,14 +38,22 @@ static void launch(zenc__exec *x, zenc__stepstate *ss)
 	zenc__watcher_note(1, ss->step->name);
 	a = zenc__engine_new_attempt(x, ss);
 	ss->cur = a;
+	/* Its cache key, for its record: now if it hashes the step's
+	 * sources or if the step runs here, to its end, else once it
+	 * started. */
+	zenc__cache_key_late(x, ss, 0);
+	if (x->isolation == ZENC_ISOLATION_NONE)
+		zenc__cache_key_late(x, ss, 1);
 	switch (zenc__engine_start(x, a)) {
 	case 0:
+		zenc__cache_key_late(x, ss, 1);
 		return; /* the supervisor follows it */
 	case 1:
 		/* It ran here, to its end (isolation none). */
 		zenc__engine_finish_attempt(x, a);
 		return;
 	default:
+		zenc__cache_key_late(x, ss, 1);
 		zenc__failure_kind(
 			&a->err, ZENC__EK_SPAWN_ERROR, zenc_error_last(), 0, 0,
 			a->attempt);

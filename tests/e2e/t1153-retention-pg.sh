@@ -33,6 +33,13 @@ blob_of () {
 	test_json b.json '[o["uri"] for s in d["steps"] for o in s["outputs"]][0]'
 }
 
+# reuse FROM TO: an artifact of run TO that points to the blob of run FROM,
+# as a step taken from the cache records it.
+reuse () {
+	_uri=$(blob_of "$1") &&
+	pg_psql -d "$PG_DB" -c "INSERT INTO artifacts (run_id, step, name, type, uri, size) VALUES ('$2', 'make', 'reused', 'bytes', '$_uri', 1048576)"
+}
+
 test_expect_success 'set-up: a stack whose store is PostgreSQL' '
 	printf "%s\n" "$PG_PASSWORD" | "$ZENC" secret set pgpass &&
 	"$ZENC" metadata-store register pg --flavor postgres --dsn="$DSN" &&
@@ -67,7 +74,7 @@ test_expect_success 'runs delete keeps an output another run points to' '
 	"$ZENC" run wf/blob.yaml >/dev/null 2>&1 && newest b.id &&
 	a=$(cat a.id) && b=$(cat b.id) &&
 	uri=$(blob_of "$a") &&
-	pg_psql -d "$PG_DB" -c "INSERT INTO artifacts (run_id, step, name, type, uri, size) VALUES ('\''$b'\'', '\''make'\'', '\''reused'\'', '\''bytes'\'', '\''$uri'\'', 1048576)" &&
+	reuse "$a" "$b" &&
 	"$ZENC" runs delete "$a" >out &&
 	test_grep "kept 1 output that other runs reuse" out &&
 	test -f "$uri" &&
@@ -79,7 +86,7 @@ test_expect_success 'deleting the run that points to it keeps a file while its m
 	"$ZENC" run wf/blob.yaml >/dev/null 2>&1 && newest r.id &&
 	m=$(cat m.id) && r=$(cat r.id) &&
 	uri=$(blob_of "$m") &&
-	pg_psql -d "$PG_DB" -c "INSERT INTO artifacts (run_id, step, name, type, uri, size) VALUES ('\''$r'\'', '\''make'\'', '\''reused'\'', '\''bytes'\'', '\''$uri'\'', 1048576)" &&
+	reuse "$m" "$r" &&
 	"$ZENC" runs delete "$r" >out &&
 	test_grep "kept 1 output that other runs reuse" out &&
 	test -f "$uri" &&

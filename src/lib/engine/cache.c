@@ -159,10 +159,11 @@ int zenc__cache_try(zenc__exec *x, zenc__stepstate *ss)
 
 void zenc__cache_key_late(zenc__exec *x, zenc__stepstate *ss, int started)
 {
-	if (ss->cache_key || (started && ss->step->n_cache_sources > 0) ||
-	    (!started && ss->step->n_cache_sources == 0))
-		return;
-	zenc__cache_key(x, ss);
+	/* Sources are hashed before the start, anything else after. */
+	int before = ss->step->n_cache_sources > 0;
+
+	if (!ss->cache_key && !!started != before)
+		zenc__cache_key(x, ss);
 }
 
 static const zenc__step_info *find_step(

@@ -350,6 +350,19 @@ zenc__capture *zenc__capture_begin(
 	return c;
 }
 
+/* Puts fds 1 and 2 back on the terminal saved in `term` (-1: closed). */
+static void terminal_back(const int term[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (term[i] >= 0)
+			dup2(term[i], i + 1);
+		else
+			close(i + 1);
+	}
+}
+
 void zenc__capture_end(zenc__capture *c)
 {
 	int i;
@@ -360,23 +373,13 @@ void zenc__capture_end(zenc__capture *c)
 	if (c == (zenc__capture *)&relayed_capture) {
 		/* Back to the terminal the zygote saved; then the zygote
 		 * writes on what the pipes hold. */
-		for (i = 0; i < 2; i++) {
-			if (relay_term[i] >= 0)
-				dup2(relay_term[i], i + 1);
-			else
-				close(i + 1);
-		}
+		terminal_back(relay_term);
 		relay_finish();
 		return;
 	}
 	/* Back to the terminal; then what the step wrote is in the pipes,
 	 * and the thread writes it on before the log is closed. */
-	for (i = 0; i < 2; i++) {
-		if (c->term[i] >= 0)
-			dup2(c->term[i], i + 1);
-		else
-			close(i + 1);
-	}
+	terminal_back(c->term);
 	term_fd = -1;
 	/* What the step wrote is in the pipes, or written on already. */
 	pthread_mutex_lock(&tz.lock);

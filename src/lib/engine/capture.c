@@ -126,15 +126,15 @@ static int log_open(const char *path)
 }
 
 /* The two pipes of a capture (fds 1 and 2), close-on-exec, their read
- * ends non-blocking; -1, with nothing left open, when they cannot be
- * made. */
-static int pipes_open(int rd[2], int wr[2])
+ * ends non-blocking when `nonblock`; -1, with nothing left open, when
+ * they cannot be made. */
+static int pipes_open(int rd[2], int wr[2], int nonblock)
 {
 	int p[2][2] = {{-1, -1}, {-1, -1}}, i;
 
 	for (i = 0; i < 2; i++) {
 		if (pipe2(p[i], O_CLOEXEC) < 0 ||
-		    fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0) {
+		    (nonblock && fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0)) {
 			for (i = 0; i < 2; i++) {
 				if (p[i][0] >= 0)
 					close(p[i][0]);
@@ -235,7 +235,7 @@ static int tee_start(void)
 		}
 		tz.pid = -1;
 	}
-	if (pipes_open(rd, wr) < 0)
+	if (pipes_open(rd, wr, 1) < 0)
 		return -1;
 	pthread_mutex_init(&tz.lock, NULL);
 	for (i = 0; i < 2; i++) {
@@ -458,7 +458,7 @@ int zenc__relay_open(zenc__relay *r)
 		return -1;
 	for (slot = 0; slot < RELAY_SLOTS && relay_used[slot]; slot++)
 		;
-	if (slot == RELAY_SLOTS || pipes_open(r->rd, r->wr) < 0)
+	if (slot == RELAY_SLOTS || pipes_open(r->rd, r->wr, 0) < 0)
 		return -1;
 	relay_used[slot] = 1;
 	r->slot = slot;
@@ -485,15 +485,19 @@ void zenc__relay_parent(zenc__relay *r)
 
 /* Up to `cap` bytes of pipe `fd` into `buf`, left in the pipe (*peeked
  * 1), or taken out of it when tee() cannot copy them (*peeked 0); 0 at
- * the end of the pipe, -1 with errno (EAGAIN: empty). */
+ * the end of the pipe, -1 with errno (EAGAIN: empty).  The pipe is
+ * blocking (one system call less per child): tee() is told not to
+ * block, and a read made instead makes the pipe non-blocking first. */
 static ssize_t relay_peek_read(int fd, char *buf, size_t cap, int *peeked)
 {
 	ssize_t n, k;
 
 	*peeked = 0;
 	n = tee(fd, relay_peek[1], cap, SPLICE_F_NONBLOCK);
-	if (n < 0 && (errno == EINVAL || errno == ENOSYS))
+	if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 		return read(fd, buf, cap);
+	}
 	if (n <= 0)
 		return n;
 	*peeked = 1;
@@ -551,6 +555,13 @@ void zenc__relay_pump(zenc__relay *r)
 				;
 		}
 	}
+}
+
+void zenc__relay_drained(zenc__relay *r, int i)
+{
+	if (r->rd[i] >= 0)
+		close(r->rd[i]);
+	r->rd[i] = -1;
 }
 
 void zenc__relay_close(zenc__relay *r)

@@ -39,7 +39,7 @@ int zenc__capture_terminal_fd(void);
  * itself calls nothing and writes nothing of it.
  */
 typedef struct zenc__relay {
-	int rd[2]; /* the zygote's read ends, non-blocking; -1: closed */
+	int rd[2]; /* the zygote's read ends; -1: closed */
 	int wr[2]; /* the child's write ends, until the fork */
 	int ctl;   /* the zygote's end of the child's socket, or -1 */
 	int slot;  /* the child's slot in the shared page, or -1 */
@@ -56,6 +56,9 @@ int zenc__relay_open(zenc__relay *r);
 void zenc__relay_adopt(const zenc__relay *r, int ctl);
 void zenc__relay_parent(zenc__relay *r);
 void zenc__relay_pump(zenc__relay *r);
+/* Pipe `i` (0: fd 1, 1: fd 2) is empty and has no writer left (poll()
+ * said POLLHUP alone): closes it, without reading. */
+void zenc__relay_drained(zenc__relay *r, int i);
 void zenc__relay_close(zenc__relay *r);
 
 #endif

@@ -223,6 +223,8 @@ typedef struct zenc__attempt {
 	pid_t pid;
 	int fd;
 	zenc_buf in;
+	/* In what runs the attempt: events not yet written (executor.c). */
+	zenc_buf out;
 	/* A command step run by a thread of the orchestrator (see
 	 * orchestrator_local.c): no child process, so no pid. */
 	int threaded;

@@ -36,13 +36,28 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Writes the events that wait in a->out. */
+static void flush_events(zenc__attempt *a, int fd)
+{
+	if (fd >= 0 && a->out.len > 0)
+		write_all(fd, a->out.ptr, a->out.len);
+	zenc_buf_release(&a->out);
+}
+
+/*
+ * Sends an event.  What the body left (its artifacts, its end) waits for
+ * the next event, so that they all travel in one write and the
+ * supervisor wakes once for them: between them runs nothing but the
+ * executor's own code, and every hook, the end of the attempt and a stop
+ * of a thread send or flush what waits before anything else runs.
+ */
 static void emit(zenc__attempt *a, int fd, int type, size_t n, ...)
 {
 	char *fields[MAX_FIELDS];
-	zenc_buf b = ZENC_BUF_INIT;
+	zenc_buf *b = &a->out;
 	uint32_t len;
+	size_t i, at;
 	va_list ap;
-	size_t i;
 
 	va_start(ap, n);
 	for (i = 0; i < n && i < MAX_FIELDS; i++) {
@@ -54,14 +69,15 @@ static void emit(zenc__attempt *a, int fd, int type, size_t n, ...)
 		zenc__attempt_event(a, type, fields, n);
 		return;
 	}
-	zenc_buf_put(&b, "\0\0\0\0", 4);
-	zenc_buf_putc(&b, (char)type);
+	at = b->len;
+	zenc_buf_put(b, "\0\0\0\0", 4);
+	zenc_buf_putc(b, (char)type);
 	for (i = 0; i < n; i++)
-		zenc_buf_put(&b, fields[i], strlen(fields[i]) + 1);
-	len = (uint32_t)(b.len - 4);
-	memcpy(b.ptr, &len, 4);
-	write_all(fd, b.ptr, b.len);
-	zenc_buf_release(&b);
+		zenc_buf_put(b, fields[i], strlen(fields[i]) + 1);
+	len = (uint32_t)(b->len - at - 4);
+	memcpy(b->ptr + at, &len, 4);
+	if (type != ZENC__MSG_ARTIFACT && type != ZENC__MSG_BODY_END)
+		flush_events(a, fd);
 }
 
 static const zenc__hook_list *hooks_for(zenc__attempt *a, zenc__event ev)
@@ -396,6 +412,7 @@ void zenc__attempt_exec(zenc__attempt *a, int fd)
 		fflush(NULL);
 	emit(a, fd, ZENC__MSG_DONE, 0);
 yield:
+	flush_events(a, fd);
 	zenc__failure_release(&e);
 	zenc__ctx_release(&ctx);
 }

@@ -206,10 +206,12 @@ static void put_artifacts(zenc__exec *x, const char *p, size_t len)
 	ss->status = ZENC__ST_COMPLETED;
 }
 
+/* The zygote's pid, in the zygote (and in its children: their parent). */
+static pid_t zygote_self;
+
 /* In a child: becomes the step child of the attempt that the start
  * message `buf` (`n` bytes, checked by the caller) says. */
-static void become_step(
-	zenc__exec *x, const char *buf, size_t n, int fd, pid_t zygote)
+static void become_step(zenc__exec *x, const char *buf, size_t n, int fd)
 {
 	struct msg_start m_;
 	const struct msg_start *m = &m_;
@@ -243,7 +245,9 @@ static void become_step(
 	}
 	ss->cur = a;
 	setpgid(0, 0);
-	zenc__child_main(a, fd, zygote);
+	/* It dies with the zygote already (PR_SET_PDEATHSIG, set by
+	 * fork_spare() or start_child()). */
+	zenc__child_main(a, fd, 0);
 }
 
 /*
@@ -314,6 +318,23 @@ static void relay_ctl(struct relayed *e)
 	e->pid = 0;
 }
 
+/* What poll() said of a relayed child's pipes, `pf[0]` and `pf[1]`: a
+ * pipe with no writer left and nothing in it is closed as it is; any
+ * bytes are written on. */
+static void relay_poll(zenc__relay *r, const struct pollfd pf[2])
+{
+	int i, more = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (pf[i].revents == POLLHUP)
+			zenc__relay_drained(r, i);
+		else if (pf[i].revents)
+			more = 1;
+	}
+	if (more)
+		zenc__relay_pump(r);
+}
+
 static void relays_drop_ended(void)
 {
 	size_t i = 0;
@@ -339,7 +360,7 @@ static struct {
 	zenc__relay relay; /* slot -1: none */
 } spare = {0, -1, {{-1, -1}, {-1, -1}, -1, -1, -1, NULL, NULL, 0}};
 
-static void spare_main(zenc__exec *x, int ctl, int relayed, pid_t zygote)
+static void spare_main(zenc__exec *x, int ctl, int relayed)
 {
 	static char buf[MAX_PACKET];
 	ssize_t n;
@@ -361,7 +382,7 @@ static void spare_main(zenc__exec *x, int ctl, int relayed, pid_t zygote)
 				_exit(1);
 			if (!relayed)
 				close(ctl);
-			become_step(x, buf, (size_t)n, fd, zygote);
+			become_step(x, buf, (size_t)n, fd);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -372,7 +393,7 @@ static void spare_main(zenc__exec *x, int ctl, int relayed, pid_t zygote)
 
 static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 {
-	pid_t self = getpid(), pid;
+	pid_t self = zygote_self, pid;
 	zenc__relay r;
 	int sv[2], relayed;
 
@@ -393,7 +414,7 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 		if (getppid() != self)
 			_exit(0);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		spare_main(x, sv[1], relayed, self);
+		spare_main(x, sv[1], relayed);
 	}
 	close(sv[1]);
 	if (!relayed || pid < 0)
@@ -438,7 +459,7 @@ static void start_child(
 	const sigset_t *mask)
 {
 	struct msg_pid r = {'P', 0, 0};
-	pid_t self = getpid(), pid;
+	pid_t self = zygote_self, pid;
 	struct msg_start m_;
 	const struct msg_start *m = &m_;
 
@@ -476,8 +497,11 @@ static void start_child(
 		close(sock);
 		close(sfd);
 		relays_forget();
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(0);
 		sigprocmask(SIG_SETMASK, mask, NULL);
-		become_step(x, buf, n, fd, self);
+		become_step(x, buf, n, fd);
 	}
 	if (pid < 0)
 		r.status = errno;
@@ -521,6 +545,7 @@ static void zygote_main(
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
+	zygote_self = getpid();
 	zenc__watcher_forget();
 	/* A Ctrl-C or a SIGTERM to the group is the orchestrator's to
 	 * handle: it stops the steps, then closes the socket. */
@@ -569,13 +594,13 @@ static void zygote_main(
 		/* Output first: a child's 'F' or end comes after what it
 		 * wrote. */
 		for (i = 0; i < n_rel; i++)
-			if (relays->items[i].pid &&
-			    (pf[3 + 3 * i].revents || pf[4 + 3 * i].revents))
-				zenc__relay_pump(&relays->items[i].r);
+			if (relays->items[i].pid)
+				relay_poll(&relays->items[i].r, &pf[3 + 3 * i]);
 		if (pf[1].revents) {
+			/* SIGCHLD is pending once at most: one read. */
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) > 0)
-				;
+			ssize_t r = read(sfd, &si, sizeof(si));
+			(void)r;
 			reap(sock);
 		}
 		for (i = 0; i < n_rel; i++)

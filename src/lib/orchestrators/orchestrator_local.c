@@ -24,10 +24,13 @@
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 {
 	/* A step is never left running unsupervised: when the orchestrator
-	 * dies, so does the step (and the run's watcher settles the run). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != supervisor)
-		_exit(120);
+	 * dies, so does the step (and the run's watcher settles the run).
+	 * A child of the zygote was set so when it was forked. */
+	if (supervisor > 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != supervisor)
+			_exit(120);
+	}
 	/* The watcher learns of the orchestrator's death by the end of a
 	 * pipe only the orchestrator may hold. */
 	zenc__watcher_forget();
@@ -77,7 +80,8 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 	setpgid(pid, pid);
 started:
 	close(fds[1]);
-	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	/* A pipe's read end has no other status flag to keep. */
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	a->pid = pid;
 	a->fd = fds[0];
 	return 0;

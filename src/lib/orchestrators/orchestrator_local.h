@@ -9,7 +9,8 @@
 #include "orchestrators/orchestrator.h"
 
 /* The body of a step child: runs the attempt from its cursor, sending
- * events on `fd`, and exits.  `supervisor`: the parent it must have. */
+ * events on `fd`, and exits.  `supervisor`: the parent it must have, or 0
+ * when the child was made to die with its parent already. */
 void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
 	__attribute__((noreturn));
 

@@ -42,6 +42,10 @@ static int drain(zenc__attempt *a)
 		r = read(a->fd, chunk, sizeof(chunk));
 		if (r > 0) {
 			zenc_buf_put(&a->in, chunk, (size_t)r);
+			/* A short read emptied the pipe: the end of file,
+			 * if it came, is seen at the next poll. */
+			if ((size_t)r < sizeof(chunk))
+				break;
 			continue;
 		}
 		if (r == 0)

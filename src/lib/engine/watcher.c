@@ -61,6 +61,8 @@ extern char **environ;
 
 /* The run this process orchestrates now, and its watcher. */
 static int watch_fd = -1;
+/* Notes not sent yet (zenc__watcher_note()). */
+static zenc_buf notes = ZENC_BUF_INIT;
 static pid_t watch_pid;
 static char watch_run[37];
 static char *saved_run_id; /* ZENC_RUN_ID before the run, or NULL */
@@ -316,6 +318,27 @@ env:
 	setenv("ZENC_RUN_ID", x->run->id, 1);
 }
 
+/* Says what `notes` holds to the watcher, and empties it. */
+static void notes_send(void)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	/* Never waits: the watcher reads as it goes; a full socket (a
+	 * watcher that stopped reading) only loses what it cannot say. */
+	while (watch_fd >= 0 && off < notes.len) {
+		w =
+			send(watch_fd, notes.ptr + off, notes.len - off,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	zenc_buf_clear(&notes);
+}
+
 void zenc__watcher_end(zenc__exec *x)
 {
 	char b = END_BYTE;
@@ -329,6 +352,8 @@ void zenc__watcher_end(zenc__exec *x)
 	had_run_id = set_run_id = 0;
 	if (watch_fd < 0 || strcmp(watch_run, x->run->id))
 		return;
+	notes_send();
+	zenc_buf_release(&notes);
 	while (send(watch_fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	       errno == EINTR)
 		;
@@ -344,36 +369,23 @@ void zenc__watcher_end(zenc__exec *x)
 	reap_watchers();
 }
 
+/*
+ * A step that starts is said at once: should this process die, the
+ * watcher settles it even when it has no row yet.  A step whose end is
+ * recorded waits for the next start (or the end of the run), so that
+ * the watcher wakes once per step, not twice: until then the watcher
+ * counts it as running, which changes nothing, since the watcher settles
+ * only a step whose row says running or that has no row.
+ */
 void zenc__watcher_note(int started, const char *step)
 {
-	char small[256], *line = small;
-	size_t n, len, off = 0;
-	ssize_t w;
-
 	if (watch_fd < 0 || !step)
 		return;
-	/* Twice per step: no printf, and no allocation for usual names. */
-	n = strlen(step);
-	len = n + 2;
-	if (len > sizeof(small))
-		line = zenc__malloc(len);
-	line[0] = started ? 'S' : 'E';
-	memcpy(line + 1, step, n);
-	line[n + 1] = '\n';
-	/* Never waits: the watcher reads as it goes; a full socket (a
-	 * watcher that stopped reading) only loses what it cannot say. */
-	while (off < len) {
-		w =
-			send(watch_fd, line + off, len - off,
-			     MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (line != small)
-		free(line);
+	zenc_buf_putc(&notes, started ? 'S' : 'E');
+	zenc_buf_put(&notes, step, strlen(step));
+	zenc_buf_putc(&notes, '\n');
+	if (started)
+		notes_send();
 }
 
 void zenc__watcher_forget(void)
@@ -381,6 +393,7 @@ void zenc__watcher_forget(void)
 	if (watch_fd >= 0)
 		close(watch_fd);
 	watch_fd = -1;
+	notes.len = 0;
 }
 
 /* ---- the watcher process */
@@ -497,6 +510,9 @@ static int read_notes(int fd, running_set *rs)
 			running_note(rs, rs->line.ptr, rs->line.len);
 			zenc_buf_clear(&rs->line);
 		}
+		/* A short read emptied the socket: no read to learn that. */
+		if ((size_t)r < sizeof(buf))
+			return 0;
 	}
 }
 

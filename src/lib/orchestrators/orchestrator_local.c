@@ -46,7 +46,7 @@ void zenc__child_main(zenc__attempt *a, int fd, pid_t supervisor)
  * from its cursor and sends its events on a->fd. */
 static int spawn_child(zenc__exec *x, zenc__attempt *a)
 {
-	pid_t self = getpid(), pid;
+	pid_t self, pid;
 	int fds[2];
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -65,6 +65,7 @@ static int spawn_child(zenc__exec *x, zenc__attempt *a)
 		goto started;
 	}
 	fflush(NULL);
+	self = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);

@@ -612,23 +612,25 @@ done:
 
 int zenc__read_file(zenc_buf *b, const char *path)
 {
-	char chunk[65536];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 
 	if (fd < 0)
 		return -1;
+	/* Straight into the buffer, which doubles as it fills: no chunk on
+	 * the stack (in a step's process a stack page first touched is a
+	 * page fault) and no copy. */
 	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
+		zenc_buf_grow(b, 4096);
+		r = read(fd, b->ptr + b->len, b->cap - b->len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		zenc_buf_put(b, chunk, (size_t)r);
+		b->len += (size_t)r;
 	}
 	close(fd);
-	if (!b->ptr)
-		zenc_buf_puts(b, "");
+	b->ptr[b->len] = '\0';
 	return r < 0 ? -1 : 0;
 }
 

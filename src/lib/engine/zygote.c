@@ -270,15 +270,14 @@ static struct relay_table {
 	struct pollfd pf[2 + 3 * MAX_RELAYED];
 } * relays; /* NULL: no relay (each child has its tee) */
 
-/* In a child just forked: the zygote's relays are none of its business.
- * It keeps its copies of their descriptors (close-on-exec): the table is
- * the zygote's to change at any time, so the child must not read it, and
- * a copy of a read end or of the zygote's end of a socket changes
- * nothing for the child it belongs to. */
-static void relays_forget(void)
-{
-	relays = NULL;
-}
+/*
+ * A child just forked leaves the zygote's relays alone: it never runs the
+ * zygote's loop, the only reader of the table (which the zygote changes
+ * at any time), and it does not even clear the pointer, since every page
+ * a child writes costs it a copy.  It keeps its copies of the relays'
+ * descriptors (close-on-exec): a copy of a read end or of the zygote's
+ * end of a socket changes nothing for the child it belongs to.
+ */
 
 static void relays_add(pid_t pid, zenc__relay *r)
 {
@@ -409,7 +408,6 @@ static void fork_spare(zenc__exec *x, int sock, int sfd, const sigset_t *mask)
 		close(sock);
 		close(sfd);
 		close(sv[0]);
-		relays_forget();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(0);
@@ -496,7 +494,6 @@ static void start_child(
 	if (pid == 0) {
 		close(sock);
 		close(sfd);
-		relays_forget();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(0);

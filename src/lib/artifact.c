@@ -85,13 +85,14 @@ void zenc__sum_mem(char out[ZENC__SUM_MAX], const void *p, size_t n)
 	zenc__hash_final(h, out);
 }
 
-/* Feeds the file open as `fd` to `h`; its length into *size. */
-static int hash_fd(zenc__hash *h, int fd, char *buf, int64_t *size)
+/* Feeds the file open as `fd` to `h`, `cap` bytes at a time through
+ * `buf`; its length into *size. */
+static int hash_fd(zenc__hash *h, int fd, char *buf, size_t cap, int64_t *size)
 {
 	ssize_t r;
 
 	for (;;) {
-		r = read(fd, buf, CHUNK);
+		r = read(fd, buf, cap);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -103,17 +104,62 @@ static int hash_fd(zenc__hash *h, int fd, char *buf, int64_t *size)
 	}
 }
 
-static int hash_file(zenc__hash *h, const char *path, char *buf, int64_t *size)
+/* Opens `path` (a symbolic link is not followed); a file of a chunk or
+ * more (as `known` says, or as fstat() does when `known` is -1) is
+ * announced to the kernel as read in sequence.  Its size into *st_size
+ * when asked. */
+static int open_to_hash(const char *path, int64_t known, int64_t *st_size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc, saved;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
 
 	if (fd < 0)
 		return -1;
+	if (known < 0)
+		known = fstat(fd, &st) == 0 ? (int64_t)st.st_size : CHUNK;
+	if (st_size)
+		*st_size = known;
 #ifdef POSIX_FADV_SEQUENTIAL
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (known >= CHUNK)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-	rc = hash_fd(h, fd, buf, size);
+	return fd;
+}
+
+static int hash_file(
+	zenc__hash *h,
+	const char *path,
+	char *buf,
+	int64_t known,
+	int64_t *size)
+{
+	int fd = open_to_hash(path, known, NULL), rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = hash_fd(h, fd, buf, CHUNK, size);
 	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* One file, through a buffer of its size when it is smaller than a
+ * chunk: a chunk is mapped fresh, and in a step's process its first page
+ * is a page fault. */
+static int hash_one(zenc__hash *h, const char *path, int64_t *size)
+{
+	int64_t known;
+	int fd = open_to_hash(path, -1, &known), rc, saved;
+	size_t cap = known >= 0 && known < CHUNK ? (size_t)known + 1 : CHUNK;
+	char *buf;
+
+	if (fd < 0)
+		return -1;
+	buf = zenc__malloc(cap);
+	rc = hash_fd(h, fd, buf, cap, size);
+	saved = errno;
+	free(buf);
 	close(fd);
 	errno = saved;
 	return rc;
@@ -187,7 +233,9 @@ static int hash_tree(
 				(int64_t)st.st_size);
 			zenc__hash_update(h, head, strlen(head));
 			zenc__hash_update(h, rel, strlen(rel) + 1);
-			rc = hash_file(h, zenc_buf_cstr(top), buf, &got);
+			rc = hash_file(
+				h, zenc_buf_cstr(top), buf, (int64_t)st.st_size,
+				&got);
 			if (rc == 0 && got != (int64_t)st.st_size) {
 				errno = EAGAIN; /* changed while read */
 				rc = -1;
@@ -223,18 +271,17 @@ static int hash_tree(
 
 static int sum_path(zenc__hash *h, const char *path, int is_dir, int64_t *size)
 {
-	char *buf = zenc__malloc(CHUNK);
+	zenc_buf top = ZENC_BUF_INIT;
+	char *buf;
 	int rc;
 
 	*size = 0;
-	if (is_dir) {
-		zenc_buf top = ZENC_BUF_INIT;
-		zenc_buf_puts(&top, path);
-		rc = hash_tree(h, &top, top.len, buf, size);
-		zenc_buf_release(&top);
-	} else {
-		rc = hash_file(h, path, buf, size);
-	}
+	if (!is_dir)
+		return hash_one(h, path, size);
+	buf = zenc__malloc(CHUNK);
+	zenc_buf_puts(&top, path);
+	rc = hash_tree(h, &top, top.len, buf, size);
+	zenc_buf_release(&top);
 	free(buf);
 	return rc;
 }

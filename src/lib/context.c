@@ -395,8 +395,10 @@ done:
 #define SMALL_INPUT (64 * 1024)
 
 /* Maps the artifact at `path` (bytes inputs: not copied into memory),
- * or reads it when it is small; an empty file is an empty buffer. */
-static int map_input(zenc__value *v, const char *path)
+ * or reads it when it is small, as its record says (`recorded`, its
+ * size; 0: not known) or else fstat(); an empty file is an empty buffer.
+ * What was read is checked against the recorded checksum after. */
+static int map_input(zenc__value *v, const char *path, int64_t recorded)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
 	struct stat st;
@@ -404,7 +406,9 @@ static int map_input(zenc__value *v, const char *path)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
+	if (recorded > 0 && recorded <= SMALL_INPUT)
+		st.st_size = (off_t)recorded;
+	else if (fstat(fd, &st) < 0)
 		goto fail;
 	if (st.st_size <= SMALL_INPUT) {
 		size_t want = (size_t)st.st_size;
@@ -490,7 +494,7 @@ static int load_input(
 		return 0;
 	if (!(art = zenc__ctx_input_artifact(ctx, in)))
 		return ZENC_EIO;
-	if ((type == ZENC_BYTES ? map_input(*out, art->uri)
+	if ((type == ZENC_BYTES ? map_input(*out, art->uri, art->size)
 				: zenc__read_file(&(*out)->data, art->uri)) < 0)
 		return zenc__error_set(
 			ZENC_EIO,

@@ -363,7 +363,7 @@ static void terminal_back(const int term[2])
 	}
 }
 
-void zenc__capture_end(zenc__capture *c)
+void zenc__capture_end(zenc__capture *c, int last)
 {
 	int i;
 
@@ -371,9 +371,12 @@ void zenc__capture_end(zenc__capture *c)
 		return;
 	fflush(NULL);
 	if (c == (zenc__capture *)&relayed_capture) {
-		/* Back to the terminal the zygote saved; then the zygote
-		 * writes on what the pipes hold. */
-		terminal_back(relay_term);
+		/* Back to the terminal the zygote saved, unless the process
+		 * only reports and ends (what it might still print goes to
+		 * the log, as the step's); then the zygote writes on what
+		 * the pipes hold. */
+		if (!last)
+			terminal_back(relay_term);
 		relay_finish();
 		return;
 	}

@@ -13,9 +13,11 @@ typedef struct zenc__capture zenc__capture;
  * already, it allocates nothing. */
 zenc__capture *zenc__capture_begin(
 	const char *run_dir, const char *step, int attempt);
-/* Restores fds 1 and 2 once all the step wrote is in the log.  NULL is
- * harmless. */
-void zenc__capture_end(zenc__capture *c);
+/* Restores fds 1 and 2 once all the step wrote is in the log; `last`:
+ * nothing of the step's runs after in this process (no hook), so a child
+ * of the zygote, which only reports and ends, may leave them on the
+ * pipes.  NULL is harmless. */
+void zenc__capture_end(zenc__capture *c, int last);
 /* Makes this process's tee (the pipes and the thread a capture uses) now
  * rather than at the first capture: the zygote's spare child does so
  * while it waits, so that the step it becomes starts without paying for

@@ -87,6 +87,17 @@ static const zenc__hook_list *hooks_for(zenc__attempt *a, zenc__event ev)
 	return zenc__step_hooks(a->ss->step, ev);
 }
 
+/* Whether any hook of the attempt may run after its body. */
+static int hooks_after_body(zenc__attempt *a)
+{
+	int ev;
+
+	for (ev = ZENC__ON_SUCCESS; ev <= ZENC__ON_END; ev++)
+		if (hooks_for(a, (zenc__event)ev)->n > 0)
+			return 1;
+	return 0;
+}
+
 static double hook_timeout(const zenc__attempt *a, const zenc__hook *h)
 {
 	if (h->h.timeout > 0)
@@ -275,7 +286,7 @@ static void run_body(
 	} else {
 		zenc__capture *cap = capture_body(a);
 		rc = s->fn(ctx);
-		zenc__capture_end(cap);
+		zenc__capture_end(cap, fd >= 0 && !hooks_after_body(a));
 	}
 	fflush(NULL);
 	if (a->x->isolation == ZENC_ISOLATION_NONE && a->ss->timeout > 0 &&

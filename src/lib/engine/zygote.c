@@ -105,8 +105,10 @@ static int send_all(int sock, const void *buf, size_t len)
 	return 0;
 }
 
-/* Sends one packet, with `fd` attached when it is not -1. */
-static int send_fd(int sock, const void *buf, size_t len, int fd)
+/* Sends one packet, with `fd` attached when it is not -1; `flags` for
+ * sendmsg() besides MSG_NOSIGNAL. */
+static int send_fd_flags(
+	int sock, const void *buf, size_t len, int fd, int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov;
@@ -128,10 +130,15 @@ static int send_fd(int sock, const void *buf, size_t len, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
 	}
-	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL | flags) < 0)
 		if (errno != EINTR)
 			return -1;
 	return 0;
+}
+
+static int send_fd(int sock, const void *buf, size_t len, int fd)
+{
+	return send_fd_flags(sock, buf, len, fd, 0);
 }
 
 /* Receives one packet into buf; *fd: the descriptor attached, or -1.
@@ -716,9 +723,9 @@ static void stash(struct zenc__zygote *z, const struct msg_pid *r)
 
 /*
  * Takes in the ends the zygote has reported so far, without waiting.
- * Called before each send: a zygote blocked on reporting ends (its socket
- * full) reads nothing, and an orchestrator blocked on sending to it would
- * then wait for ever.
+ * Called before a send that would wait (send_to()): a zygote blocked on
+ * reporting ends (its socket full) reads nothing, and an orchestrator
+ * blocked on sending to it would then wait for ever.
  */
 static void take_ends(struct zenc__zygote *z)
 {
@@ -734,6 +741,19 @@ static void take_ends(struct zenc__zygote *z)
 		if (r.type == 'E')
 			stash(z, &r);
 	}
+}
+
+/* Sends a packet to the zygote: at once when there is room (the usual
+ * case: no system call to take in ends first), else once the ends it
+ * reported are taken in. */
+static int send_to(struct zenc__zygote *z, const void *buf, size_t len, int fd)
+{
+	if (send_fd_flags(z->sock, buf, len, fd, MSG_DONTWAIT) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
+	take_ends(z);
+	return send_fd(z->sock, buf, len, fd);
 }
 
 int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
@@ -770,8 +790,7 @@ int zenc__zygote_spawn(zenc__exec *x, zenc__attempt *a, int fd)
 		zenc_buf_put(&b, msg, strlen(msg) < room ? strlen(msg) : room);
 		zenc_buf_put(&b, "", 1);
 	}
-	take_ends(z);
-	rc = send_fd(z->sock, b.ptr, b.len, fd);
+	rc = send_to(z, b.ptr, b.len, fd);
 	zenc_buf_release(&b);
 	if (rc < 0) {
 		lost(x);
@@ -825,8 +844,7 @@ void zenc__zygote_completed(zenc__exec *x, const zenc__stepstate *ss)
 			ss->step->name);
 		z->stale = 1;
 	} else {
-		take_ends(z);
-		if (send_all(z->sock, b.ptr, b.len) < 0)
+		if (send_to(z, b.ptr, b.len, -1) < 0)
 			lost(x);
 	}
 	zenc_buf_release(&b);

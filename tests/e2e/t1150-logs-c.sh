@@ -207,4 +207,17 @@ test_expect_success 'with standard output closed, the steps run and keep their l
 	test_grep "^work prints on attempt 1$" closed.log
 '
 
+test_expect_success 'output and error to one file: the log keeps the order of their lines' '
+	ZT_SAY_ORDER=200 "$ZT" run >one.out 2>&1 &&
+	last_run &&
+	"$ZENC" runs logs "$id" work --attempt 1 >log &&
+	i=1 && : >expect &&
+	while test $i -le 200; do
+		printf "out %d\nerr %d\n" $i $i >>expect && i=$((i + 1))
+	done &&
+	test_cmp expect log &&
+	grep -E "^(out|err) [0-9]+$" one.out >shown &&
+	test_cmp expect shown
+'
+
 test_done

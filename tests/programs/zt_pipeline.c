@@ -216,6 +216,16 @@ static int work(zenc_step_context *ctx)
 		fprintf(stderr, "work warns on attempt %d\n",
 			zenc_ctx_attempt(ctx));
 	}
+	/* Lines on both streams in turn, each written at once: their order
+	 * in the log when the run's fds 1 and 2 are one file (t1150). */
+	if (getenv("ZT_SAY_ORDER")) {
+		long i, n_lines = atol(getenv("ZT_SAY_ORDER"));
+		for (i = 1; i <= n_lines; i++) {
+			printf("out %ld\n", i);
+			fflush(stdout);
+			fprintf(stderr, "err %ld\n", i);
+		}
+	}
 	/* More than a pipe holds (t1150). */
 	if (getenv("ZT_SAY_MUCH")) {
 		long i, n_lines = atol(getenv("ZT_SAY_MUCH"));

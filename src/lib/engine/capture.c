@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/capture.h"
@@ -62,6 +63,11 @@ static struct {
  * its own. */
 static int relay_term[2] = {-1, -1};
 static int relay_tty;
+/* Fds 1 and 2 of the zygote are the same file (a terminal, or one file
+ * for both): a child then gets one pipe for both, which keeps the order
+ * of what it wrote to each, in its log and on the terminal, and costs a
+ * pipe less. */
+static int relay_merged;
 
 /* The tee of this process.  `lock` is held from a read from a pipe to
  * the end of writing what it read, by the thread and by the end of a
@@ -125,14 +131,14 @@ static int log_open(const char *path)
 	return fd;
 }
 
-/* The two pipes of a capture (fds 1 and 2), close-on-exec, their read
- * ends non-blocking when `nonblock`; -1, with nothing left open, when
- * they cannot be made. */
-static int pipes_open(int rd[2], int wr[2], int nonblock)
+/* The `n` pipes of a capture (fds 1 and 2, or one for both),
+ * close-on-exec, their read ends non-blocking when `nonblock`; -1, with
+ * nothing left open, when they cannot be made.  An end not made is -1. */
+static int pipes_open(int rd[2], int wr[2], int nonblock, int n)
 {
 	int p[2][2] = {{-1, -1}, {-1, -1}}, i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < n; i++) {
 		if (pipe2(p[i], O_CLOEXEC) < 0 ||
 		    (nonblock && fcntl(p[i][0], F_SETFL, O_NONBLOCK) < 0)) {
 			for (i = 0; i < 2; i++) {
@@ -235,7 +241,7 @@ static int tee_start(void)
 		}
 		tz.pid = -1;
 	}
-	if (pipes_open(rd, wr, 1) < 0)
+	if (pipes_open(rd, wr, 1, 2) < 0)
 		return -1;
 	pthread_mutex_init(&tz.lock, NULL);
 	for (i = 0; i < 2; i++) {
@@ -276,7 +282,8 @@ static void relay_finish(void)
 	char m = 'F';
 
 	for (i = 0; i < 2; i++)
-		if (ioctl(adopted.wr[i], FIONREAD, &n) == 0 && n > 0)
+		if (adopted.wr[i] >= 0 &&
+		    ioctl(adopted.wr[i], FIONREAD, &n) == 0 && n > 0)
 			pending = 1;
 	if (pending && send(adopted.ctl, &m, 1, MSG_NOSIGNAL) == 1)
 		while (recv(adopted.ctl, &m, 1, 0) < 0 && errno == EINTR)
@@ -305,7 +312,7 @@ zenc__capture *zenc__capture_begin(
 		if (relay_tty)
 			setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 		dup2(adopted.wr[0], 1);
-		dup2(adopted.wr[1], 2);
+		dup2(adopted.wr[1] >= 0 ? adopted.wr[1] : adopted.wr[0], 2);
 		return (zenc__capture *)&relayed_capture;
 	}
 	c = zenc__calloc(1, sizeof(*c));
@@ -404,7 +411,8 @@ void zenc__capture_end(zenc__capture *c, int last)
 
 /*
  * The zygote's side.  Each child it forks gets two pipes (its fds 1 and 2
- * while its body runs) and a socket; the zygote reads the pipes in its
+ * while its body runs; one for both when the zygote's fds 1 and 2 are the
+ * same file) and a socket; the zygote reads the pipes in its
  * loop and writes what comes to the child's log and to its own fds 1 and
  * 2, which are the run's terminal.  It takes bytes out of a pipe only once
  * they are written on: it copies them first with tee() into a pipe of its
@@ -420,6 +428,16 @@ void zenc__capture_end(zenc__capture *c, int last)
 static unsigned char *relay_used;
 /* The zygote's pipe that tee() copies a child's bytes to. */
 static int relay_peek[2] = {-1, -1};
+
+/* Whether fds `a` and `b` are the same file. */
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+	       sa.st_rdev == sb.st_rdev;
+}
 
 int zenc__relay_init(void)
 {
@@ -442,6 +460,7 @@ int zenc__relay_init(void)
 	relay_term[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	relay_term[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	relay_tty = isatty(1);
+	relay_merged = same_file(1, 2);
 	/* The run's own lines, from the zygote and from its children, go
 	 * to the terminal, never into a pipe of a capture. */
 	if (relay_term[1] >= 0)
@@ -461,7 +480,8 @@ int zenc__relay_open(zenc__relay *r)
 		return -1;
 	for (slot = 0; slot < RELAY_SLOTS && relay_used[slot]; slot++)
 		;
-	if (slot == RELAY_SLOTS || pipes_open(r->rd, r->wr, 0) < 0)
+	if (slot == RELAY_SLOTS ||
+	    pipes_open(r->rd, r->wr, 0, relay_merged ? 1 : 2) < 0)
 		return -1;
 	relay_used[slot] = 1;
 	r->slot = slot;

@@ -41,6 +41,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -55,6 +56,10 @@ extern char **environ;
 #define ENV_PID "ZENC__WATCH_PID"
 #define ENV_RUN "ZENC__WATCH_RUN"
 #define ENV_STACK "ZENC__WATCH_STACK"
+
+/* The watcher reads the orchestrating process's notes at most this often
+ * (milliseconds). */
+#define NOTES_PACE_MS 20
 
 /* The byte that says the run ended normally. */
 #define END_BYTE 'e'
@@ -523,6 +528,7 @@ static int read_notes(int fd, running_set *rs)
  * it died.  Keeps `rs`, the steps it said were running. */
 static int wait_for_end(int fd, int pfd, running_set *rs)
 {
+	const struct timespec pace = {0, NOTES_PACE_MS * 1000000L};
 	struct pollfd p[2];
 	int r;
 
@@ -542,6 +548,12 @@ static int wait_for_end(int fd, int pfd, running_set *rs)
 		if (p[0].revents) {
 			if ((r = read_notes(fd, rs)) != 0)
 				return r < 0;
+			/* The notes that come meanwhile are read at once
+			 * after: the watcher wakes at most once per
+			 * NOTES_PACE_MS,
+			 * not for each step, and learns of an end or a
+			 * death that much later at most. */
+			nanosleep(&pace, NULL);
 			continue;
 		}
 		if (p[1].revents) {

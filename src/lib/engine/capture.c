@@ -501,7 +501,8 @@ void zenc__relay_parent(zenc__relay *r)
 
 	zenc__relay_adopt(NULL, -1);
 	for (i = 0; i < 2; i++) {
-		close(r->wr[i]);
+		if (r->wr[i] >= 0)
+			close(r->wr[i]);
 		r->wr[i] = -1;
 	}
 }

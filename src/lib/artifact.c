@@ -126,6 +126,17 @@ static int open_to_hash(const char *path, int64_t known, int64_t *st_size)
 	return fd;
 }
 
+/* hash_fd(), then closes `fd`, keeping errno. */
+static int hash_and_close(
+	zenc__hash *h, int fd, char *buf, size_t cap, int64_t *size)
+{
+	int rc = hash_fd(h, fd, buf, cap, size), saved = errno;
+
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 static int hash_file(
 	zenc__hash *h,
 	const char *path,
@@ -133,15 +144,9 @@ static int hash_file(
 	int64_t known,
 	int64_t *size)
 {
-	int fd = open_to_hash(path, known, NULL), rc, saved;
+	int fd = open_to_hash(path, known, NULL);
 
-	if (fd < 0)
-		return -1;
-	rc = hash_fd(h, fd, buf, CHUNK, size);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
+	return fd < 0 ? -1 : hash_and_close(h, fd, buf, CHUNK, size);
 }
 
 /* One file, through a buffer of its size when it is smaller than a
@@ -157,10 +162,9 @@ static int hash_one(zenc__hash *h, const char *path, int64_t *size)
 	if (fd < 0)
 		return -1;
 	buf = zenc__malloc(cap);
-	rc = hash_fd(h, fd, buf, cap, size);
+	rc = hash_and_close(h, fd, buf, cap, size);
 	saved = errno;
 	free(buf);
-	close(fd);
 	errno = saved;
 	return rc;
 }

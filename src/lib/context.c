@@ -411,22 +411,9 @@ static int map_input(zenc__value *v, const char *path, int64_t recorded)
 	else if (fstat(fd, &st) < 0)
 		goto fail;
 	if (st.st_size <= SMALL_INPUT) {
-		size_t want = (size_t)st.st_size;
-		ssize_t r;
-		zenc_buf_grow(&v->data, want + 1);
 		/* Until the end of the file, which may have changed size. */
-		while ((r =
-				read(fd, v->data.ptr + v->data.len,
-				     v->data.cap - v->data.len - 1)) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				goto fail;
-			v->data.len += (size_t)r;
-			if (v->data.cap - v->data.len < 2)
-				zenc_buf_grow(&v->data, SMALL_INPUT);
-		}
-		v->data.ptr[v->data.len] = '\0';
+		if (zenc__read_fd(&v->data, fd, (size_t)st.st_size) < 0)
+			goto fail;
 		close(fd);
 		return 0;
 	}

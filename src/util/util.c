@@ -610,18 +610,17 @@ done:
 	return rc;
 }
 
-int zenc__read_file(zenc_buf *b, const char *path)
+int zenc__read_fd(zenc_buf *b, int fd, size_t expect)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 
-	if (fd < 0)
-		return -1;
-	/* Straight into the buffer, which doubles as it fills: no chunk on
+	/* Straight into the buffer, which doubles when full: no chunk on
 	 * the stack (in a step's process a stack page first touched is a
 	 * page fault) and no copy. */
+	zenc_buf_grow(b, expect ? expect : 4096);
 	for (;;) {
-		zenc_buf_grow(b, 4096);
+		if (b->cap - b->len < 2)
+			zenc_buf_grow(b, 4096);
 		r = read(fd, b->ptr + b->len, b->cap - b->len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -629,9 +628,21 @@ int zenc__read_file(zenc_buf *b, const char *path)
 			break;
 		b->len += (size_t)r;
 	}
-	close(fd);
 	b->ptr[b->len] = '\0';
 	return r < 0 ? -1 : 0;
+}
+
+int zenc__read_file(zenc_buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = zenc__read_fd(b, fd, 0);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 void zenc__fmt_double(zenc_buf *b, double v)

@@ -100,6 +100,9 @@ int zenc__write_file_atomic(
 	const char *path, const void *data, size_t n, int mode);
 /* Reads a whole file into `b` (appending).  0 or -1 with errno. */
 int zenc__read_file(zenc_buf *b, const char *path);
+/* Appends what `fd` holds, to its end, to `b` (`expect`: the size it
+ * likely has, 0: not known); 0, or -1 with errno. */
+int zenc__read_fd(zenc_buf *b, int fd, size_t expect);
 
 /* The shortest "%.Ng" text that reads back as exactly `v`. */
 void zenc__fmt_double(zenc_buf *b, double v);

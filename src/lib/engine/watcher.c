@@ -550,9 +550,8 @@ static int wait_for_end(int fd, int pfd, running_set *rs)
 				return r < 0;
 			/* The notes that come meanwhile are read at once
 			 * after: the watcher wakes at most once per
-			 * NOTES_PACE_MS,
-			 * not for each step, and learns of an end or a
-			 * death that much later at most. */
+			 * NOTES_PACE_MS, not for each step, and learns of an
+			 * end or a death that much later at most. */
 			nanosleep(&pace, NULL);
 			continue;
 		}

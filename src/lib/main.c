@@ -62,7 +62,9 @@ static void print_usage(FILE *f, const char *prog, const zenc_pipeline *p)
 		"ZENC_DATA (records\n"
 		"and artifacts, default ~/.local/share/zenc), NO_COLOR, "
 		"ZENC_CACHE=off (as\n"
-		"--no-cache).\n",
+		"--no-cache), ZENC_NO_CODE_COPY=1 (the steps' processes "
+		"run the code mapped\n"
+		"from its files, for a profiler).\n",
 		prog, p ? p->name : "?", prog, prog, prog);
 }
 

@@ -124,4 +124,26 @@ test_expect_success 'what a step printed without a newline reaches stdout' '
 	done
 '
 
+# The zygote copies the code of the C library and of libzenc into memory
+# of its own for a run of 32 steps or more, once the first step is on its
+# way: the later steps find it there, not mapped from the files.
+test_expect_success 'a run of 32 steps or more: its steps run code the zygote copied' '
+	rm -f maps &&
+	ZT_CHAIN_STEPS=40 ZT_CHAIN_MAPS="$PWD/maps" "$PROGRAMS/zt_chain" run -q &&
+	test "$(wc -l <maps)" = 40 &&
+	test_grep "^s0001 libc=/.* zenc=/" maps &&
+	test_grep "^s0040 libc=anon zenc=anon$" maps
+'
+
+test_expect_success 'ZENC_NO_CODE_COPY=1, or fewer than 32 steps: no copy' '
+	rm -f maps &&
+	ZENC_NO_CODE_COPY=1 ZT_CHAIN_STEPS=40 ZT_CHAIN_MAPS="$PWD/maps" \
+		"$PROGRAMS/zt_chain" run -q &&
+	test_grep "^s0040 libc=/.* zenc=/" maps &&
+	rm maps &&
+	ZT_CHAIN_STEPS=31 ZT_CHAIN_MAPS="$PWD/maps" "$PROGRAMS/zt_chain" run -q &&
+	test "$(wc -l <maps)" = 31 &&
+	test_must_fail grep -q anon maps
+'
+
 test_done

@@ -736,9 +736,13 @@ static void zygote_main(
 			start_child(x, buf, (size_t)n, fd, sock, sfd, mask);
 			/* While the first step runs; the spares forked
 			 * from then on get the copy. */
-			if (!code_copied && x->p->n_steps >= CODE_COPY_STEPS)
-				copy_code();
-			code_copied = 1;
+			if (!code_copied) {
+				if (x->p->n_steps >= CODE_COPY_STEPS)
+					copy_code();
+				/* Once: a page the zygote writes is a copy
+				 * while a spare shares it. */
+				code_copied = 1;
+			}
 			continue;
 		}
 		if (fd >= 0)

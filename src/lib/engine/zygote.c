@@ -558,10 +558,6 @@ static void reap(int sock)
 #define CODE_COPY_STEPS 32
 static int code_copied;
 
-struct code_objects {
-	const void *in[2]; /* an address in each object to copy */
-};
-
 /* A copy of `len` bytes (whole pages) that no sanitizer checks: the
  * constants of a libzenc built with AddressSanitizer hold the poisoned
  * gaps it puts around globals, which are copied too.  The reads are
@@ -599,34 +595,34 @@ static void copy_pages(uintptr_t lo, uintptr_t hi, int prot)
 	}
 }
 
+/* Copies the read-only segments of the object `info` when it holds one
+ * of the two addresses `data` points to. */
 static int copy_object(struct dl_phdr_info *info, size_t size, void *data)
 {
-	const struct code_objects *want = data;
+	const void *const *want = data;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	size_t total = 0;
-	int i, j, mine = 0;
+	int i, mine = 0;
 
 	(void)size;
-	for (i = 0; i < info->dlpi_phnum && !mine; i++) {
+	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 		if (ph->p_type != PT_LOAD)
 			continue;
-		for (j = 0; j < 2; j++)
-			if ((uintptr_t)want->in[j] >= lo &&
-			    (uintptr_t)want->in[j] < lo + ph->p_memsz)
-				mine = 1;
+		if (((uintptr_t)want[0] >= lo &&
+		     (uintptr_t)want[0] < lo + ph->p_memsz) ||
+		    ((uintptr_t)want[1] >= lo &&
+		     (uintptr_t)want[1] < lo + ph->p_memsz))
+			mine = 1;
+		if (!(ph->p_flags & PF_W))
+			total += ph->p_memsz;
 	}
 	/* A program linked with libzenc statically is the object: copying
 	 * a large one would cost more memory than faults. */
-	for (i = 0; mine && i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_W))
-			total += ph->p_memsz;
-	}
-	if (total > CODE_COPY_MAX)
+	if (!mine || total > CODE_COPY_MAX)
 		return 0;
-	for (i = 0; mine && i < info->dlpi_phnum; i++) {
+	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 		uintptr_t hi = lo + ph->p_memsz;
@@ -643,12 +639,12 @@ static int copy_object(struct dl_phdr_info *info, size_t size, void *data)
 static void copy_code(void)
 {
 	const char *pre = getenv("LD_PRELOAD");
-	struct code_objects want = {
-		{(const void *)zenc__zygote_start, (const void *)getppid}};
+	const void *want[2] = {
+		(const void *)zenc__zygote_start, (const void *)getppid};
 
 	if (getenv("ZENC_NO_CODE_COPY") || (pre && strstr(pre, "vgpreload")))
 		return;
-	dl_iterate_phdr(copy_object, &want);
+	dl_iterate_phdr(copy_object, want);
 }
 
 static void zygote_main(
